@@ -1,0 +1,346 @@
+//! The in-memory store: the local default and the fast test double. It is the reference for the
+//! port's semantics: every operation takes one lock, so each is atomic exactly as the DynamoDB
+//! transaction is, and the same conformance suite runs against both.
+
+use super::rules::{apply_credit, apply_debit, check_account, check_method, reverse_debit};
+use super::*;
+use crate::clock::business_tz;
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+
+#[derive(Default)]
+struct State {
+    accounts: HashMap<CustomerId, Account>,
+    tokens: HashMap<SecretHash, AccessToken>,
+    codes: HashMap<SecretHash, PaymentCode>,
+    payments: HashMap<String, PaymentRecord>,
+    refunds: HashMap<String, RefundRecord>,
+    ledger: HashMap<CustomerId, Vec<LedgerEntry>>,
+}
+
+impl State {
+    fn find(&self, method: &MethodRef) -> MethodFound {
+        match method {
+            MethodRef::AccessToken(h) => MethodFound::Token(self.tokens.get(h).cloned()),
+            MethodRef::PaymentCode(h) => MethodFound::Code(self.codes.get(h).cloned()),
+            MethodRef::Customer(c) => MethodFound::Customer(c.clone()),
+        }
+    }
+
+    fn append(&mut self, entry: LedgerEntry) {
+        let entries = self.ledger.entry(entry.customer_id.clone()).or_default();
+        if !entries.iter().any(|e| e.entry_id == entry.entry_id) {
+            entries.push(entry);
+        }
+    }
+}
+
+/// A store held in process memory.
+#[derive(Default)]
+pub struct MemoryStore {
+    state: Mutex<State>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> MemoryStore {
+        MemoryStore::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock would leave a half-applied operation; every operation
+        // below mutates only after all its checks pass, so the state is still consistent.
+        match self.state.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        }
+    }
+}
+
+fn time_text(at: DateTime<Utc>) -> String {
+    at.with_timezone(&business_tz()).to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+}
+
+#[async_trait]
+impl WalletReader for MemoryStore {
+    async fn find_method(&self, method: &MethodRef) -> Result<MethodFound, StoreError> {
+        Ok(self.lock().find(method))
+    }
+
+    async fn account(&self, customer_id: &CustomerId) -> Result<Option<Account>, StoreError> {
+        Ok(self.lock().accounts.get(customer_id).cloned())
+    }
+}
+
+#[async_trait]
+impl PaymentReader for MemoryStore {
+    async fn payment(&self, payment_request_id: &str) -> Result<Option<PaymentRecord>, StoreError> {
+        Ok(self.lock().payments.get(payment_request_id).cloned())
+    }
+}
+
+#[async_trait]
+impl PayStore for MemoryStore {
+    async fn load_for_pay(
+        &self,
+        payment_request_id: &str,
+        method: &MethodRef,
+    ) -> Result<PayContext, StoreError> {
+        let s = self.lock();
+        Ok(PayContext {
+            existing: s.payments.get(payment_request_id).cloned(),
+            method: s.find(method),
+        })
+    }
+
+    async fn commit_payment(&self, intent: &DebitIntent) -> Result<CommitOutcome, StoreError> {
+        let mut s = self.lock();
+        let id = &intent.payment.payment_request_id;
+        if let Some(existing) = s.payments.get(id) {
+            return Ok(CommitOutcome::Exists(existing.clone()));
+        }
+        // Re-check the method inside the atomic step, as the DynamoDB ConditionCheck does.
+        let found = match &intent.guard {
+            MethodGuard::Token(h) => Some(MethodFound::Token(s.tokens.get(h).cloned())),
+            MethodGuard::Code(h) => Some(MethodFound::Code(s.codes.get(h).cloned())),
+            MethodGuard::Nfc => None,
+        };
+        if let Some(found) = found {
+            match check_method(&found, intent.now) {
+                Ok(owner) if owner == intent.customer_id => {}
+                Ok(_) => return Ok(CommitOutcome::Declined(Decline::TokenInvalid)),
+                Err(d) => return Ok(CommitOutcome::Declined(d)),
+            }
+        }
+        let day = intent.day();
+        if let Err(d) = check_account(s.accounts.get(&intent.customer_id), &intent.guard, intent.debit, day) {
+            return Ok(CommitOutcome::Declined(d));
+        }
+        // All checks hold: apply everything.
+        if let Some(a) = s.accounts.get_mut(&intent.customer_id) {
+            apply_debit(a, intent.debit, day);
+        }
+        if let MethodGuard::Code(h) = &intent.guard {
+            if let Some(c) = s.codes.get_mut(h) {
+                c.used_by = Some(id.clone());
+            }
+        }
+        s.payments.insert(id.clone(), intent.payment.clone());
+        s.append(LedgerEntry {
+            customer_id: intent.customer_id.clone(),
+            entry_id: intent.entry_id(),
+            kind: EntryKind::Debit,
+            money: intent.debit,
+            payment_request_id: Some(id.clone()),
+            at: intent.now,
+        });
+        Ok(CommitOutcome::Committed)
+    }
+
+    async fn record_payment(&self, record: &PaymentRecord) -> Result<PutOutcome, StoreError> {
+        let mut s = self.lock();
+        if let Some(existing) = s.payments.get(&record.payment_request_id) {
+            return Ok(PutOutcome::Exists(existing.clone()));
+        }
+        s.payments.insert(record.payment_request_id.clone(), record.clone());
+        Ok(PutOutcome::Stored)
+    }
+}
+
+#[async_trait]
+impl CancelStore for MemoryStore {
+    async fn cancel_payment(
+        &self,
+        payment_request_id: &str,
+        placeholder: &PaymentRecord,
+        now: DateTime<Utc>,
+    ) -> Result<CancelOutcome, StoreError> {
+        let mut s = self.lock();
+        let Some(existing) = s.payments.get(payment_request_id).cloned() else {
+            let mut closed = placeholder.clone();
+            closed.state = PaymentState::Closed;
+            closed.closed_at = Some(now);
+            s.payments.insert(payment_request_id.to_string(), closed.clone());
+            return Ok(CancelOutcome::Closed(closed));
+        };
+        match existing.state {
+            PaymentState::Closed | PaymentState::Cancelled => Ok(CancelOutcome::AlreadyClosed(existing)),
+            PaymentState::Failed => {
+                let mut closed = existing;
+                closed.state = PaymentState::Closed;
+                closed.closed_at = Some(now);
+                s.payments.insert(payment_request_id.to_string(), closed.clone());
+                Ok(CancelOutcome::Closed(closed))
+            }
+            PaymentState::Succeeded => {
+                let (Some(customer), Some(debit)) = (existing.customer_id.clone(), existing.debit) else {
+                    return Err(StoreError::Corrupt(format!("succeeded payment without debit: {payment_request_id}")));
+                };
+                let back = Money {
+                    currency: debit.currency,
+                    value: debit.value.checked_sub(existing.refunded).unwrap_or_default(),
+                };
+                let mut cancelled = existing.clone();
+                cancelled.state = PaymentState::Cancelled;
+                cancelled.closed_at = Some(now);
+                if let Some(a) = s.accounts.get_mut(&customer) {
+                    reverse_debit(a, back, existing.business_day());
+                } else {
+                    return Err(StoreError::Corrupt(format!("payment of a missing account: {payment_request_id}")));
+                }
+                s.payments.insert(payment_request_id.to_string(), cancelled.clone());
+                if back.value > MinorUnit::ZERO {
+                    s.append(LedgerEntry {
+                        customer_id: customer,
+                        entry_id: format!("{payment_request_id}#REVERSAL"),
+                        kind: EntryKind::Reversal,
+                        money: back,
+                        payment_request_id: Some(payment_request_id.to_string()),
+                        at: now,
+                    });
+                }
+                Ok(CancelOutcome::Reversed(cancelled))
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl RefundStore for MemoryStore {
+    async fn refund(&self, intent: &RefundIntent) -> Result<RefundOutcome, StoreError> {
+        let mut s = self.lock();
+        if let Some(r) = s.refunds.get(&intent.refund_request_id) {
+            return Ok(RefundOutcome::Exists(r.clone()));
+        }
+        let Some(payment) = s.payments.get(&intent.payment_request_id).cloned() else {
+            return Ok(RefundOutcome::Refused(RefundRefusal::PaymentNotFound));
+        };
+        if payment.state != PaymentState::Succeeded {
+            return Ok(RefundOutcome::Refused(RefundRefusal::NotRefundable));
+        }
+        let (Some(customer), Some(debit)) = (payment.customer_id.clone(), payment.debit) else {
+            return Err(StoreError::Corrupt(format!("succeeded payment without debit: {}", payment.payment_request_id)));
+        };
+        if debit.currency != intent.amount.currency {
+            return Ok(RefundOutcome::Refused(RefundRefusal::CurrencyMismatch));
+        }
+        let total = payment.refunded.checked_add(intent.amount.value);
+        if total.is_none_or(|t| t > debit.value) {
+            return Ok(RefundOutcome::Refused(RefundRefusal::ExceedsPayment));
+        }
+        let Some(account) = s.accounts.get_mut(&customer) else {
+            return Err(StoreError::Corrupt(format!("payment of a missing account: {}", payment.payment_request_id)));
+        };
+        apply_credit(account, intent.amount);
+        let record = RefundRecord {
+            refund_request_id: intent.refund_request_id.clone(),
+            fingerprint: intent.fingerprint.clone(),
+            payment_request_id: intent.payment_request_id.clone(),
+            amount: intent.amount,
+            refund_id: intent.refund_id.clone(),
+            refund_time: time_text(intent.now),
+        };
+        if let Some(p) = s.payments.get_mut(&intent.payment_request_id) {
+            p.refunded = total.unwrap_or(p.refunded);
+        }
+        s.refunds.insert(intent.refund_request_id.clone(), record.clone());
+        s.append(LedgerEntry {
+            customer_id: customer,
+            entry_id: format!("{}#REFUND", intent.refund_request_id),
+            kind: EntryKind::Refund,
+            money: intent.amount,
+            payment_request_id: Some(intent.payment_request_id.clone()),
+            at: intent.now,
+        });
+        Ok(RefundOutcome::Refunded(record))
+    }
+}
+
+#[async_trait]
+impl AdminStore for MemoryStore {
+    async fn create_account(&self, account: &Account, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let mut s = self.lock();
+        if s.accounts.contains_key(&account.customer_id) {
+            return Err(StoreError::AlreadyExists(format!("account {}", account.customer_id)));
+        }
+        s.accounts.insert(account.customer_id.clone(), account.clone());
+        for (&currency, &value) in &account.balances {
+            if value > MinorUnit::ZERO {
+                s.append(LedgerEntry {
+                    customer_id: account.customer_id.clone(),
+                    entry_id: format!("OPENING#{currency}"),
+                    kind: EntryKind::Credit,
+                    money: Money { currency, value },
+                    payment_request_id: None,
+                    at: now,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    async fn credit(
+        &self,
+        customer_id: &CustomerId,
+        money: Money,
+        entry_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut s = self.lock();
+        if s.ledger.get(customer_id).is_some_and(|es| es.iter().any(|e| e.entry_id == entry_id)) {
+            return Ok(()); // the same top-up again: applied once
+        }
+        let Some(a) = s.accounts.get_mut(customer_id) else {
+            return Err(StoreError::NotFound(format!("account {customer_id}")));
+        };
+        apply_credit(a, money);
+        s.append(LedgerEntry {
+            customer_id: customer_id.clone(),
+            entry_id: entry_id.to_string(),
+            kind: EntryKind::Credit,
+            money,
+            payment_request_id: None,
+            at: now,
+        });
+        Ok(())
+    }
+
+    async fn update_account_settings(
+        &self,
+        customer_id: &CustomerId,
+        status: AccountStatus,
+        kyc: KycStatus,
+        limits: &BTreeMap<Currency, Limits>,
+    ) -> Result<(), StoreError> {
+        let mut s = self.lock();
+        let Some(a) = s.accounts.get_mut(customer_id) else {
+            return Err(StoreError::NotFound(format!("account {customer_id}")));
+        };
+        a.status = status;
+        a.kyc = kyc;
+        a.limits = limits.clone();
+        Ok(())
+    }
+
+    async fn put_token(&self, token: &AccessToken) -> Result<(), StoreError> {
+        self.lock().tokens.insert(token.token_hash.clone(), token.clone());
+        Ok(())
+    }
+
+    async fn put_payment_code(&self, code: &PaymentCode) -> Result<(), StoreError> {
+        self.lock().codes.insert(code.code_hash.clone(), code.clone());
+        Ok(())
+    }
+
+    async fn ledger(&self, customer_id: &CustomerId) -> Result<Vec<LedgerEntry>, StoreError> {
+        Ok(self.lock().ledger.get(customer_id).cloned().unwrap_or_default())
+    }
+
+    async fn payments(&self) -> Result<Vec<PaymentRecord>, StoreError> {
+        Ok(self.lock().payments.values().cloned().collect())
+    }
+
+    async fn account_ids(&self) -> Result<Vec<CustomerId>, StoreError> {
+        Ok(self.lock().accounts.keys().cloned().collect())
+    }
+}
