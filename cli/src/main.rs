@@ -1,1 +1,78 @@
-fn main() {}
+//! `mpp`: run the MPP locally (`serve`), play Alipay+ against it (`call`), load wallets
+//! (`seed`) and make keys (`keys generate`).
+
+mod call;
+mod devkeys;
+mod keys;
+mod seed;
+mod serve;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "mpp", version, about = "A wallet (MPP) backend for Alipay+, on one machine")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve every Alipay+ API on 127.0.0.1 with the same handlers as the Lambda functions.
+    Serve(serve::ServeArgs),
+    /// Sign a request body as Alipay+ would, send it, and verify the signed answer.
+    Call(call::CallArgs),
+    /// Load wallets, tokens and payment codes from a seed file into DynamoDB (or check it).
+    Seed(seed::SeedArgs),
+    /// Key management.
+    Keys {
+        #[command(subcommand)]
+        command: keys::KeysCommand,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Serve(args) => serve::run(args).await,
+        Command::Call(args) => call::run(args).await,
+        Command::Seed(args) => seed::run(args).await,
+        Command::Keys { command } => keys::run(command),
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("mpp: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Errors the CLI reports and exits with.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// Which file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Anything else, said plainly.
+    #[error("{0}")]
+    Other(String),
+}
+
+impl CliError {
+    fn io(path: impl AsRef<std::path::Path>) -> impl FnOnce(std::io::Error) -> CliError {
+        let path = path.as_ref().display().to_string();
+        move |source| CliError::Io { path, source }
+    }
+}
+
+fn other(e: impl std::fmt::Display) -> CliError {
+    CliError::Other(e.to_string())
+}

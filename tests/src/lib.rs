@@ -1,1 +1,8 @@
-//! End-to-end test crate: the tests live in `tests/tests/`.
+//! # mpp-e2e
+//!
+//! Shared test code: the signed-request harness that drives the real function handlers
+//! (`harness`) and, beside it, the store conformance suite. The tests themselves live in
+//! `tests/tests/`. Test-only: nothing here ships.
+
+pub mod harness;
+pub mod pay_scenarios;

@@ -1,1 +1,9 @@
-//! AWS adapters.
+//! # mpp-aws
+//!
+//! The AWS side of the ports `mpp-core` defines: the DynamoDB ledger store (`dynamo`), the KMS
+//! signers (`kms`), the Lambda HTTP adapter and log set-up (`lambda`), and configuration from the
+//! environment (`config`). Business rules never live here: this crate only translates between
+//! the domain and AWS.
+
+pub mod kms;
+pub mod lambda;

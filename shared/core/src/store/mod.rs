@@ -616,3 +616,38 @@ pub fn ledger_mismatches(account: &Account, entries: &[LedgerEntry]) -> Vec<(Cur
     }
     out
 }
+
+/// One store seen through every port: what `mpp serve` and the tests hand each function.
+/// (A Lambda function takes only the port it needs.)
+#[derive(Clone)]
+pub struct Ports {
+    /// pay's writes.
+    pub pay: std::sync::Arc<dyn PayStore>,
+    /// Reads of tokens, codes and accounts.
+    pub wallet: std::sync::Arc<dyn WalletReader>,
+    /// Reads of payments.
+    pub payments: std::sync::Arc<dyn PaymentReader>,
+    /// cancelPayment's writes.
+    pub cancel: std::sync::Arc<dyn CancelStore>,
+    /// refund's writes.
+    pub refund: std::sync::Arc<dyn RefundStore>,
+    /// Operator writes and checks.
+    pub admin: std::sync::Arc<dyn AdminStore>,
+}
+
+impl Ports {
+    /// Every port of `store`.
+    pub fn of<T>(store: std::sync::Arc<T>) -> Ports
+    where
+        T: PayStore + WalletReader + PaymentReader + CancelStore + RefundStore + AdminStore + 'static,
+    {
+        Ports {
+            pay: store.clone(),
+            wallet: store.clone(),
+            payments: store.clone(),
+            cancel: store.clone(),
+            refund: store.clone(),
+            admin: store,
+        }
+    }
+}

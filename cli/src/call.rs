@@ -1,0 +1,85 @@
+//! `mpp call API BODY.json`: play Alipay+ against an MPP (local or deployed).
+
+use crate::{other, CliError};
+use clap::Args;
+use mpp_client::{SignedClient, DEFAULT_TIMEOUT};
+use mpp_core::signature::{load_private_key, load_public_key, LocalSigner};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// Exit code when the answer's signature does not verify.
+const EXIT_BAD_SIGNATURE: u8 = 3;
+
+#[derive(Args)]
+pub struct CallArgs {
+    /// The API: pay, evaluation, inquiryPayment, cancelPayment or refund.
+    pub api: String,
+    /// The JSON request body, sent byte for byte as it is in the file.
+    pub body: PathBuf,
+    /// The MPP's base URL (a local `mpp serve` or a deployed API Gateway stage URL).
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    pub url: String,
+    /// The Alipay+ private key to sign with (PEM).
+    #[arg(long, default_value = ".mpp-dev/alipay/private_key.pem")]
+    pub key: PathBuf,
+    /// Its key version.
+    #[arg(long, default_value_t = 1)]
+    pub key_version: u32,
+    /// The Client-Id to send.
+    #[arg(long, default_value = "TEST_ALIPAYPLUS_CLIENT")]
+    pub client_id: String,
+    /// The MPP's public key to verify the answer with (PEM or Base64 DER).
+    #[arg(long, default_value = ".mpp-dev/mpp/public_key.pem")]
+    pub verify_key: PathBuf,
+    /// Path prefix of the Alipay+ routes.
+    #[arg(long, default_value = "/aps/api/v1/payments")]
+    pub path_prefix: String,
+}
+
+/// The route of an API name (the Alipay+ operation names, plus short aliases).
+pub fn api_path(api: &str) -> Option<&'static str> {
+    Some(match api {
+        "pay" => "/pay",
+        "evaluation" => "/evaluation",
+        "inquiryPayment" | "inquiry" => "/inquiryPayment",
+        "cancelPayment" | "cancel" => "/cancelPayment",
+        "refund" => "/refund",
+        _ => return None,
+    })
+}
+
+fn read(path: &PathBuf) -> Result<String, CliError> {
+    std::fs::read_to_string(path).map_err(CliError::io(path))
+}
+
+pub async fn run(args: CallArgs) -> Result<ExitCode, CliError> {
+    let route = api_path(&args.api).ok_or_else(|| {
+        other(format!("unknown API {:?}: use pay, evaluation, inquiryPayment, cancelPayment or refund", args.api))
+    })?;
+    let path = format!("{}{}", args.path_prefix.trim_end_matches('/'), route);
+    let body = std::fs::read(&args.body).map_err(CliError::io(&args.body))?;
+    let signer = LocalSigner::new(load_private_key(&read(&args.key)?).map_err(other)?, args.key_version);
+    let peer = load_public_key(&read(&args.verify_key)?).map_err(other)?;
+    let client = SignedClient::new(&args.url, &args.client_id, Arc::new(signer), Some(peer), DEFAULT_TIMEOUT).map_err(other)?;
+    let answer = client.call(&path, &body).await.map_err(other)?;
+    println!("POST {}{} -> HTTP {}", args.url.trim_end_matches('/'), path, answer.status);
+    for (name, value) in &answer.headers {
+        println!("{}: {}", name, value.to_str().unwrap_or("<binary>"));
+    }
+    println!();
+    match answer.json() {
+        Some(v) => println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default()),
+        None => println!("{}", String::from_utf8_lossy(&answer.body)),
+    }
+    match answer.signature {
+        Ok(()) => {
+            println!("\nresponse signature: verified");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("\n!!! RESPONSE SIGNATURE INVALID: {e} !!!");
+            Ok(ExitCode::from(EXIT_BAD_SIGNATURE))
+        }
+    }
+}

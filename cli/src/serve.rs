@@ -1,0 +1,191 @@
+//! `mpp serve`: every Alipay+ API on one machine, through the Lambda functions' own handlers.
+
+use crate::devkeys::DevKeys;
+use mpp_core::store::Ports as Stores;
+use crate::{other, CliError};
+use axum::body::{to_bytes, Body as AxumBody};
+use axum::extract::{Request as AxumRequest, State};
+use axum::response::Response as AxumResponse;
+use clap::Args;
+use mpp_core::clock::{Clock, SystemClock};
+use mpp_core::edge::{no_interface, Edge};
+use mpp_core::flows::pay::{EvaluationDeps, PayDeps};
+use mpp_core::flows::Policy;
+use mpp_core::seed::Seed;
+use mpp_core::signature::{load_private_key, load_public_key, LocalSigner, VerifierConfig};
+use mpp_core::store::memory::MemoryStore;
+use mpp_core::wire::MAX_BODY_BYTES;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// The most we read of a request body; past `MAX_BODY_BYTES` the handler answers
+/// `PARAM_ILLEGAL`, past this the body is not even read (a hostile 1 GB body costs nothing).
+const READ_BODY_BYTES_MAX: usize = 16 * 1024 * 1024;
+
+/// The demo wallet a first start seeds when no `--seed` is given.
+const DEMO_SEED: &[u8] = include_bytes!("../../examples/seed.json");
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Address to listen on (loopback; port 0 picks a free one).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+    /// Alipay+'s public key (PEM or Base64 DER). Default: the simulated Alipay+ key in --state-dir.
+    #[arg(long)]
+    pub alipay_public_key: Option<PathBuf>,
+    /// The key version that public key is.
+    #[arg(long, default_value_t = 1)]
+    pub alipay_key_version: u32,
+    /// The Alipay+ client id we accept.
+    #[arg(long, default_value = "TEST_ALIPAYPLUS_CLIENT")]
+    pub client_id: String,
+    /// Our private key (PEM) for signing answers. Default: the development key in --state-dir.
+    #[arg(long)]
+    pub signing_key: Option<PathBuf>,
+    /// Our signing key's version (the keyVersion in our Signature header).
+    #[arg(long, default_value_t = 1)]
+    pub signing_key_version: u32,
+    /// Seed file to load at start (see docs/seed.md). Default on the memory store: the demo wallet.
+    #[arg(long)]
+    pub seed: Option<PathBuf>,
+    /// Use DynamoDB at this endpoint (DynamoDB Local or AWS) instead of the memory store;
+    /// missing tables are created.
+    #[arg(long)]
+    pub dynamodb_endpoint: Option<String>,
+    /// Table name prefix on DynamoDB.
+    #[arg(long, default_value = "mpp-local")]
+    pub table_prefix: String,
+    /// Where development keys are kept.
+    #[arg(long, default_value = ".mpp-dev")]
+    pub state_dir: PathBuf,
+    /// Path prefix of the Alipay+ routes.
+    #[arg(long, default_value = "/aps/api/v1/payments")]
+    pub path_prefix: String,
+}
+
+/// Every function's dependencies, built once.
+struct App {
+    prefix: String,
+    edge: Edge,
+    pay: pay::handler::Deps,
+    evaluation: evaluation::handler::Deps,
+}
+
+fn read(path: &Path) -> Result<String, CliError> {
+    std::fs::read_to_string(path).map_err(CliError::io(path))
+}
+
+pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
+    init_logs();
+    let dev = DevKeys::ensure(&args.state_dir)?;
+    let signing_key_path = args.signing_key.clone().unwrap_or_else(|| dev.mpp_dir.join("private_key.pem"));
+    let alipay_key_path = args.alipay_public_key.clone().unwrap_or_else(|| dev.alipay_dir.join("public_key.pem"));
+    let signer = LocalSigner::new(load_private_key(&read(&signing_key_path)?).map_err(other)?, args.signing_key_version);
+    let alipay_key = load_public_key(&read(&alipay_key_path)?).map_err(other)?;
+    let verifier = VerifierConfig::new(args.client_id.clone(), args.alipay_key_version, alipay_key);
+
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let (stores, store_name) = match &args.dynamodb_endpoint {
+        None => (Stores::of(Arc::new(MemoryStore::new())), "memory".to_string()),
+        Some(endpoint) => {
+            let client = mpp_aws::dynamo::dynamo_client(Some(endpoint)).await;
+            let store = mpp_aws::dynamo::DynamoStore::new(client, mpp_aws::dynamo::TableNames::with_prefix(&args.table_prefix));
+            store.create_tables().await.map_err(other)?;
+            (Stores::of(Arc::new(store)), format!("dynamodb {endpoint} (tables {}-*)", args.table_prefix))
+        }
+    };
+    let seed_bytes = match &args.seed {
+        Some(path) => Some(std::fs::read(path).map_err(CliError::io(path))?),
+        None if args.dynamodb_endpoint.is_none() => Some(DEMO_SEED.to_vec()),
+        None => None,
+    };
+    if let Some(bytes) = seed_bytes {
+        let seed = Seed::parse(&bytes).map_err(other)?;
+        let report = seed.apply(stores.admin.as_ref(), clock.now()).await.map_err(other)?;
+        println!(
+            "seeded: {} accounts created, {} already there, {} tokens, {} payment codes",
+            report.accounts_created, report.accounts_existing, report.tokens, report.payment_codes
+        );
+    }
+
+    let policy = Arc::new(Policy::from_settings(|k| std::env::var(k).ok()).map_err(other)?);
+    let edge = Edge { verifier: Arc::new(verifier), signer: Arc::new(signer), clock: clock.clone(), client_id: args.client_id.clone() };
+    let app = Arc::new(App {
+        prefix: args.path_prefix.trim_end_matches('/').to_string(),
+        pay: pay::handler::Deps {
+            edge: edge.clone(),
+            pay: PayDeps { store: stores.pay.clone(), wallet: stores.wallet.clone(), clock: clock.clone(), policy: policy.clone() },
+        },
+        evaluation: evaluation::handler::Deps {
+            edge: edge.clone(),
+            evaluation: EvaluationDeps { wallet: stores.wallet.clone(), clock: clock.clone(), policy: policy.clone() },
+        },
+        edge,
+    });
+
+    let listener = tokio::net::TcpListener::bind(args.addr).await.map_err(|e| other(format!("{}: {e}", args.addr)))?;
+    let addr = listener.local_addr().map_err(other)?;
+    print_banner(&args, &dev, &signing_key_path, &alipay_key_path, addr, &store_name);
+    let router = axum::Router::new().fallback(route).with_state(app);
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+            println!("shutting down");
+        })
+        .await
+        .map_err(other)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn init_logs() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().json().with_env_filter(filter).with_current_span(true).with_writer(std::io::stderr).try_init();
+}
+
+fn print_banner(args: &ServeArgs, dev: &DevKeys, signing: &Path, alipay: &Path, addr: SocketAddr, store: &str) {
+    if dev.created {
+        println!("created development keys in {}", args.state_dir.display());
+    }
+    println!("store: {store}");
+    println!("accepted Alipay+ client id: {}", args.client_id);
+    println!("our signing key: {}", signing.display());
+    println!("Alipay+ public key (keyVersion {}): {}", args.alipay_key_version, alipay.display());
+    println!("listening on http://{addr}");
+    println!(
+        "try: cargo run -q -p mpp-cli --bin mpp -- call pay examples/pay.json --url http://{addr} --client-id {} --key {} --verify-key {}",
+        args.client_id,
+        dev.alipay_dir.join("private_key.pem").display(),
+        dev.mpp_dir.join("public_key.pem").display()
+    );
+}
+
+/// Every request: read the body (bounded), build the Lambda request, call the function's own
+/// handler for the path, and hand its response back.
+async fn route(State(app): State<Arc<App>>, request: AxumRequest) -> AxumResponse {
+    let (parts, body) = request.into_parts();
+    let bytes = match to_bytes(body, READ_BODY_BYTES_MAX).await {
+        Ok(b) => b.to_vec(),
+        // Larger than we read: hand the handler a body it will refuse as too large.
+        Err(_) => vec![b' '; MAX_BODY_BYTES + 1],
+    };
+    let request = lambda_http::Request::from_parts(parts, lambda_http::Body::Binary(bytes));
+    let path = request.uri().path().to_string();
+    let op = path.strip_prefix(app.prefix.as_str()).unwrap_or("");
+    let response = match op {
+        "/pay" => pay::handler::handle(&app.pay, request).await,
+        "/evaluation" => evaluation::handler::handle(&app.evaluation, request).await,
+        _ => {
+            let out = no_interface(&app.edge, mpp_aws::lambda::inbound(&request)).await;
+            Ok(mpp_aws::lambda::respond(out))
+        }
+    };
+    let response = match response {
+        Ok(r) => r,
+        Err(never) => match never {},
+    };
+    let (parts, body) = response.into_parts();
+    AxumResponse::from_parts(parts, AxumBody::from(mpp_aws::lambda::body_bytes(&body).to_vec()))
+}

@@ -1,0 +1,244 @@
+//! Sending requests: bounded retries with jittered exponential backoff, SDK errors turned into
+//! `StoreError`s (nothing of the SDK crosses the port), and transactions with their
+//! cancellation reasons.
+
+use super::item::Item;
+use super::DynamoStore;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::TransactWriteItem;
+use aws_smithy_runtime_api::http::Response as HttpResponse;
+use mpp_core::store::StoreError;
+use sha2::{Digest, Sha256};
+use std::future::Future;
+use std::hash::{BuildHasher, Hasher};
+use std::time::Duration;
+
+/// Attempts of one request when DynamoDB throttles, fails internally or times out. Throttling on
+/// on-demand tables clears within a second or two; six attempts with the backoff below wait at
+/// most about 2.5 s in all, inside the pay call's time budget.
+pub const SEND_ATTEMPTS_MAX: u32 = 6;
+/// First backoff ceiling; doubles per attempt.
+pub const BACKOFF_BASE_MS: u64 = 20;
+/// Largest backoff ceiling: beyond a second a caller is better served by an error.
+pub const BACKOFF_CAP_MS: u64 = 1_000;
+
+/// Error codes that mean "slow down".
+const THROTTLE_CODES: [&str; 3] =
+    ["ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"];
+/// Error codes of a failure on DynamoDB's side after it received the request: the write may
+/// or may not have happened.
+const SERVER_CODES: [&str; 2] = ["InternalServerError", "ServiceUnavailable"];
+/// The same transaction (same client token) is still running: wait and ask again.
+const IN_PROGRESS_CODE: &str = "TransactionInProgressException";
+
+/// Cancellation reason codes.
+pub(crate) const CONDITION_FAILED: &str = "ConditionalCheckFailed";
+const CONFLICT: &str = "TransactionConflict";
+const THROTTLE_REASONS: [&str; 3] =
+    ["ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"];
+/// A reason that means an expression could not be evaluated on the stored item.
+pub(crate) const VALIDATION_ERROR: &str = "ValidationError";
+
+/// Full-jitter backoff before attempt `attempt` (1-based retries): uniform in
+/// `1 ..= min(cap, base * 2^attempt)` ms, so that racing writers spread out.
+pub fn backoff(attempt: u32) -> Duration {
+    let ceiling = BACKOFF_BASE_MS.saturating_mul(1u64 << attempt.min(16)).min(BACKOFF_CAP_MS);
+    Duration::from_millis(1 + jitter() % ceiling.max(1))
+}
+
+/// A random number without a random-number crate: `RandomState` is seeded per process from the
+/// OS and advanced per instance.
+fn jitter() -> u64 {
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0));
+    h.finish()
+}
+
+/// Whether a request changes data (then a lost answer is `OutcomeUnknown`, not `Unavailable`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Effect {
+    /// Reads only.
+    Read,
+    /// Writes.
+    Write,
+}
+
+/// Sends a request built by `call`, retrying throttling, server errors and lost answers up to
+/// [`SEND_ATTEMPTS_MAX`] times. Returns the output, or the service's own error for the caller to
+/// interpret (a failed condition, a cancelled transaction), or a `StoreError` when retrying did
+/// not help.
+pub(crate) async fn send<T, E, F, Fut>(
+    effect: Effect,
+    operation: &'static str,
+    mut call: F,
+) -> Result<Result<T, E>, StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let mut maybe_applied = false;
+    let mut throttled = false;
+    let mut last = String::new();
+    for attempt in 0..SEND_ATTEMPTS_MAX {
+        if attempt > 0 {
+            tokio::time::sleep(backoff(attempt)).await;
+        }
+        let err = match call().await {
+            Ok(out) => return Ok(Ok(out)),
+            Err(err) => err,
+        };
+        last = DisplayErrorContext(&err).to_string();
+        throttled = false;
+        match err {
+            SdkError::ServiceError(ctx) => {
+                let e = ctx.into_err();
+                match e.code() {
+                    Some(c) if THROTTLE_CODES.contains(&c) => throttled = true,
+                    Some(c) if SERVER_CODES.contains(&c) => maybe_applied = true,
+                    Some(IN_PROGRESS_CODE) => {}
+                    _ => return Ok(Err(e)),
+                }
+            }
+            // Sent, but no usable answer: the write may have happened.
+            SdkError::TimeoutError(_) | SdkError::ResponseError(_) => maybe_applied = true,
+            SdkError::DispatchFailure(d) if !d.is_user() => maybe_applied = true,
+            // Never sent (a bad request or configuration): retrying cannot help.
+            _ => return Err(StoreError::Unavailable(format!("{operation}: {last}"))),
+        }
+        tracing::warn!(operation, attempt, throttled, error = %last, "dynamodb request retried");
+    }
+    Err(if effect == Effect::Write && maybe_applied {
+        StoreError::OutcomeUnknown(format!("{operation}: {last}"))
+    } else if throttled {
+        StoreError::Throttled
+    } else {
+        StoreError::Unavailable(format!("{operation}: {last}"))
+    })
+}
+
+/// A service error the caller did not expect, as a `StoreError`.
+pub(crate) fn unexpected<E>(operation: &str, e: E) -> StoreError
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    StoreError::Unavailable(format!("{operation}: {}", DisplayErrorContext(&e)))
+}
+
+/// One item's fate in a cancelled transaction.
+#[derive(Clone, Debug)]
+pub(crate) struct Reason {
+    /// `None`, `ConditionalCheckFailed`, `TransactionConflict`, ...
+    pub code: String,
+    /// The item as it was (`ReturnValuesOnConditionCheckFailure = ALL_OLD`), if it existed.
+    pub item: Option<Item>,
+}
+
+/// How a transaction ended.
+#[derive(Debug)]
+pub(crate) enum TxOutcome {
+    /// Every write applied.
+    Done,
+    /// Nothing applied; one reason per item, in request order.
+    Cancelled(Vec<Reason>),
+}
+
+/// The cancellation reasons of one transaction.
+pub(crate) struct Reasons<'a>(pub &'a [Reason]);
+
+impl Reasons<'_> {
+    /// The reason of item `i` if its condition failed: `Some(old item or None)`.
+    pub fn failed(&self, i: usize) -> Option<Option<&Item>> {
+        self.0.get(i).filter(|r| r.code == CONDITION_FAILED).map(|r| r.item.as_ref())
+    }
+
+    /// The code of item `i`.
+    pub fn code(&self, i: usize) -> &str {
+        self.0.get(i).map(|r| r.code.as_str()).unwrap_or("None")
+    }
+
+    /// Another transaction held one of the items: try again.
+    pub fn conflict(&self) -> bool {
+        self.0.iter().any(|r| r.code == CONFLICT)
+    }
+
+    /// DynamoDB throttled one of the items: back off and try again.
+    pub fn throttled(&self) -> bool {
+        self.0.iter().any(|r| THROTTLE_REASONS.contains(&r.code.as_str()))
+    }
+
+    /// All codes, for error messages.
+    pub fn summary(&self) -> String {
+        self.0.iter().map(|r| r.code.as_str()).collect::<Vec<_>>().join(",")
+    }
+}
+
+/// Largest number of items in one `TransactWriteItems` (DynamoDB's limit).
+pub const TRANSACT_ITEMS_MAX: usize = 100;
+
+impl DynamoStore {
+    /// Runs one `TransactWriteItems` with an idempotency token.
+    pub(crate) async fn transact(
+        &self,
+        items: Vec<TransactWriteItem>,
+        token: &str,
+    ) -> Result<TxOutcome, StoreError> {
+        let req = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .client_request_token(token);
+        match send(Effect::Write, "TransactWriteItems", || req.clone().send()).await? {
+            Ok(_) => Ok(TxOutcome::Done),
+            Err(TransactWriteItemsError::TransactionCanceledException(e)) => {
+                let reasons = e
+                    .cancellation_reasons()
+                    .iter()
+                    .map(|r| Reason {
+                        code: r.code().unwrap_or("None").to_string(),
+                        item: r.item().cloned(),
+                    })
+                    .collect();
+                Ok(TxOutcome::Cancelled(reasons))
+            }
+            Err(e) => Err(unexpected("TransactWriteItems", e)),
+        }
+    }
+}
+
+/// A `ClientRequestToken` (at most 36 characters): the first 32 hex digits of the SHA-256 of the
+/// parts. The same parts give the same token, so a repeated request after a lost answer is
+/// applied once; different parts never collide in practice.
+pub(crate) fn request_token(parts: &[&str]) -> String {
+    let mut h = Sha256::new();
+    for p in parts {
+        // Length-prefixed, so ("ab","c") and ("a","bc") differ.
+        h.update((p.len() as u64).to_be_bytes());
+        h.update(p.as_bytes());
+    }
+    h.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_stays_within_its_ceiling() {
+        for attempt in 1..SEND_ATTEMPTS_MAX + 10 {
+            let d = backoff(attempt);
+            assert!(d >= Duration::from_millis(1));
+            assert!(d <= Duration::from_millis(BACKOFF_CAP_MS));
+        }
+    }
+
+    #[test]
+    fn request_tokens_are_deterministic_and_short() {
+        let t = request_token(&["commit", "pr-1"]);
+        assert_eq!(t, request_token(&["commit", "pr-1"]));
+        assert_ne!(t, request_token(&["commit", "pr-2"]));
+        assert_ne!(request_token(&["ab", "c"]), request_token(&["a", "bc"]));
+        assert_eq!(t.len(), 32);
+    }
+}

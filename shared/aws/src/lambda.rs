@@ -1,0 +1,71 @@
+//! The Lambda side of the edge: API Gateway events in, signed Alipay+ answers out, and the
+//! logging set-up every function shares. The Alipay+ logic itself is `mpp_core::edge`.
+
+use lambda_http::{Body, Request, Response};
+use mpp_core::edge::{Inbound, Outbound};
+
+/// The body exactly as received. API Gateway hands a Base64-encoded body to lambda_http, which
+/// decodes it into `Body::Binary`; either way these are the bytes Alipay+ signed.
+pub fn body_bytes(body: &Body) -> &[u8] {
+    match body {
+        Body::Empty => &[],
+        Body::Text(t) => t.as_bytes(),
+        Body::Binary(b) => b,
+        // lambda_http's Body is non-exhaustive; anything else carries no bytes to sign over.
+        _ => &[],
+    }
+}
+
+/// The path (and query) the caller signed, as API Gateway reports it.
+pub fn signed_path(request: &Request) -> &str {
+    request.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/")
+}
+
+/// The request seen as an Alipay+ inbound message.
+pub fn inbound(request: &Request) -> Inbound<'_> {
+    Inbound {
+        method: request.method().as_str(),
+        path_and_query: signed_path(request),
+        headers: request.headers(),
+        body: body_bytes(request.body()),
+    }
+}
+
+/// Turns the signed answer into the Lambda response. The body goes out as text when it is
+/// UTF-8 (it always is: we serialise JSON), so API Gateway passes the signed bytes unchanged.
+pub fn respond(out: Outbound) -> Response<Body> {
+    let mut builder = Response::builder().status(out.status);
+    for (name, value) in &out.headers {
+        builder = builder.header(name.as_str(), value.as_str());
+    }
+    let body = match String::from_utf8(out.body) {
+        Ok(text) => Body::Text(text),
+        Err(e) => Body::Binary(e.into_bytes()),
+    };
+    match builder.body(body) {
+        Ok(r) => r,
+        // Only an invalid header name or value gets here; our headers are fixed ASCII.
+        Err(e) => {
+            tracing::error!(error = %e, "building the response failed");
+            let mut r = Response::new(Body::Text(r#"{"result":{"resultCode":"UNKNOWN_EXCEPTION","resultStatus":"U","resultMessage":"An API calling is failed, which is caused by unknown reasons."}}"#.into()));
+            *r.status_mut() = http::StatusCode::OK;
+            r
+        }
+    }
+}
+
+/// JSON logs for CloudWatch, level from `RUST_LOG` (default `info`), no ANSI colours, no
+/// timestamps of our own (CloudWatch stamps each line).
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_current_span(true)
+        .with_span_list(false)
+        .with_target(false)
+        .without_time()
+        .with_ansi(false)
+        .try_init();
+}

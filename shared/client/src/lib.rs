@@ -1,0 +1,125 @@
+//! # mpp-client
+//!
+//! Calls an Alipay+ API the way a partner does: signs the body with `Client-Id`, `Request-Time`
+//! and an RSA256 `Signature`, sends it, and verifies the signature of the answer. `mpp call`,
+//! the notify function (MPP → Alipay+), the acquirer client and the end-to-end tests all use it,
+//! so there is one implementation of the outbound half of the protocol.
+//!
+//! It never imports the AWS SDK or `lambda_http`.
+
+use chrono::Utc;
+use mpp_core::flows::wire_time;
+use mpp_core::signature::{sign_headers, verify_response, SignatureError, Signer, SignerError};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Alipay+ waits 8 s for pay; our default client timeout matches the longest published wait.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(8);
+
+/// A signed answer.
+#[derive(Debug, Clone)]
+pub struct SignedResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// Response headers.
+    pub headers: http::HeaderMap,
+    /// Body bytes as received.
+    pub body: Vec<u8>,
+    /// Whether the answer's signature verified against the peer's key (`Ok`), or why not.
+    pub signature: Result<(), SignatureError>,
+}
+
+impl SignedResponse {
+    /// The body as JSON, if it is.
+    pub fn json(&self) -> Option<serde_json::Value> {
+        serde_json::from_slice(&self.body).ok()
+    }
+}
+
+/// Why a call produced no answer.
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    /// Signing our request failed.
+    #[error("signing the request: {0}")]
+    Sign(#[from] SignerError),
+    /// No answer: connection refused, timed out, reset. The outcome is unknown to the caller,
+    /// who re-sends the same request.
+    #[error("no answer: {0}")]
+    Transport(String),
+}
+
+impl CallError {
+    /// Whether the request may have reached the peer (a timeout does; a refused connection
+    /// does not). Either way the same request may be re-sent.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, CallError::Transport(t) if t.contains("timed out"))
+    }
+}
+
+/// A client for one peer: our signer and client id, the peer's base URL and public key.
+#[derive(Clone)]
+pub struct SignedClient {
+    http: reqwest::Client,
+    /// Base URL, e.g. `http://127.0.0.1:8080`.
+    pub base_url: String,
+    /// Our `Client-Id`.
+    pub client_id: String,
+    signer: Arc<dyn Signer>,
+    peer_key: Option<rsa::RsaPublicKey>,
+}
+
+impl SignedClient {
+    /// A client with `timeout` per call. `peer_key` verifies the answers (None: not checked,
+    /// reported as `SignatureError` on each answer).
+    pub fn new(
+        base_url: impl Into<String>,
+        client_id: impl Into<String>,
+        signer: Arc<dyn Signer>,
+        peer_key: Option<rsa::RsaPublicKey>,
+        timeout: Duration,
+    ) -> Result<SignedClient, CallError> {
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .build()
+            .map_err(|e| CallError::Transport(e.to_string()))?;
+        Ok(SignedClient {
+            http,
+            base_url: base_url.into().trim_end_matches('/').to_string(),
+            client_id: client_id.into(),
+            signer,
+            peer_key,
+        })
+    }
+
+    /// Signs `body` for `path` and POSTs it; verifies the answer's signature.
+    pub async fn call(&self, path: &str, body: &[u8]) -> Result<SignedResponse, CallError> {
+        let time = wire_time(Utc::now());
+        let headers = sign_headers(self.signer.as_ref(), &self.client_id, "POST", path, "Request-Time", &time, body).await?;
+        self.send(path, body, headers).await
+    }
+
+    /// POSTs `body` with exactly these headers (tests use it to send tampered requests).
+    pub async fn send(&self, path: &str, body: &[u8], headers: Vec<(String, String)>) -> Result<SignedResponse, CallError> {
+        let mut req = self.http.post(format!("{}{}", self.base_url, path)).body(body.to_vec());
+        for (k, v) in headers {
+            req = req.header(k, v);
+        }
+        let resp = req.send().await.map_err(|e| CallError::Transport(describe(&e)))?;
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let body = resp.bytes().await.map_err(|e| CallError::Transport(describe(&e)))?.to_vec();
+        let signature = match &self.peer_key {
+            Some(key) => verify_response(key, "POST", path, &headers, &body),
+            None => Err(SignatureError::NoKeys),
+        };
+        Ok(SignedResponse { status, headers, body, signature })
+    }
+}
+
+fn describe(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        format!("timed out: {e}")
+    } else {
+        e.to_string()
+    }
+}

@@ -1,0 +1,249 @@
+//! The Alipay+ edge: the one place where HTTP meets the domain and errors become envelopes.
+//!
+//! Every request goes through [`serve`]: method, media type, signature, validation, the flow,
+//! then a signed response. Whatever fails, the caller gets an Alipay+ `result` envelope, signed
+//! with our key; clients see codes, the log sees causes. Only when the signer itself fails does
+//! an answer leave unsigned (U `UNKNOWN_EXCEPTION`: Alipay+ treats it as unknown and retries).
+
+use crate::clock::Clock;
+use crate::flows::wire_time;
+use crate::result_code::{ResultCode, ResultStatus};
+use crate::signature::{sign_headers, verify_request, SignatureError, Signer, VerifierConfig};
+use crate::store::StoreError;
+use crate::wire::{parse_request, to_body, ParamIllegal, ResultObject, Validate};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Instant;
+use tracing::Instrument;
+
+/// Longest `resultMessage` the spec allows.
+const RESULT_MESSAGE_MAX_CHARS: usize = 256;
+
+/// What the edge needs: who may call, how we sign, what time it is.
+#[derive(Clone)]
+pub struct Edge {
+    /// Accepted Alipay+ client ids and their public keys.
+    pub verifier: Arc<VerifierConfig>,
+    /// Our response signer.
+    pub signer: Arc<dyn Signer>,
+    /// Now (for the clock-skew window and `Response-Time`).
+    pub clock: Arc<dyn Clock>,
+    /// The `Client-Id` we answer with when the request did not give a usable one.
+    pub client_id: String,
+}
+
+/// An HTTP request as it arrived: method, the path that was called, headers, raw body bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct Inbound<'a> {
+    /// `POST`, normally.
+    pub method: &'a str,
+    /// The path (and query) the caller signed.
+    pub path_and_query: &'a str,
+    /// Headers, any case.
+    pub headers: &'a http::HeaderMap,
+    /// The body exactly as received.
+    pub body: &'a [u8],
+}
+
+/// The HTTP response to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outbound {
+    /// HTTP status (200 for every business result; see the result-code table).
+    pub status: u16,
+    /// Headers: `Content-Type`, `Client-Id`, `Response-Time`, `Signature`.
+    pub headers: Vec<(String, String)>,
+    /// The exact bytes that were signed.
+    pub body: Vec<u8>,
+    /// The code answered, for logs and metrics.
+    pub code: ResultCode,
+}
+
+/// Everything that ends a request before the flow gives a business answer.
+#[derive(Debug, thiserror::Error)]
+pub enum EdgeError {
+    /// Not a POST.
+    #[error("method {0} is not supported")]
+    Method(String),
+    /// Not JSON.
+    #[error("content type {0} is not acceptable")]
+    MediaType(String),
+    /// Signature, client or key problems.
+    #[error(transparent)]
+    Signature(#[from] SignatureError),
+    /// The request breaks the contract.
+    #[error(transparent)]
+    Param(#[from] ParamIllegal),
+    /// The store failed: the outcome is unknown.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl EdgeError {
+    /// The code the caller sees.
+    pub fn code(&self) -> ResultCode {
+        match self {
+            EdgeError::Method(_) => ResultCode::MethodNotSupported,
+            EdgeError::MediaType(_) => ResultCode::MediaTypeNotAcceptable,
+            EdgeError::Signature(e) => e.result_code(),
+            EdgeError::Param(_) => ResultCode::ParamIllegal,
+            EdgeError::Store(StoreError::Throttled) => ResultCode::RequestTrafficExceedLimit,
+            EdgeError::Store(
+                StoreError::OutcomeUnknown(_)
+                | StoreError::Unavailable(_)
+                | StoreError::Corrupt(_)
+                | StoreError::Contention(_)
+                | StoreError::AlreadyExists(_)
+                | StoreError::NotFound(_),
+            ) => ResultCode::UnknownException,
+        }
+    }
+
+    /// The `resultMessage`: the code's message, plus the field and rule for `PARAM_ILLEGAL`.
+    fn message(&self) -> String {
+        let code = self.code();
+        let text = match self {
+            EdgeError::Param(p) => format!("{} {p}", code.message()),
+            _ => code.message().to_string(),
+        };
+        text.chars().take(RESULT_MESSAGE_MAX_CHARS).collect()
+    }
+}
+
+/// A request type that names the payment it is about (for the log line).
+pub trait Keyed {
+    /// The `paymentRequestId`.
+    fn payment_request_id(&self) -> &str;
+}
+
+/// A response type whose `result` the edge reads for the log line.
+pub trait Answered {
+    /// The code answered.
+    fn code(&self) -> ResultCode;
+}
+
+/// The `{"result": ...}` envelope of an error.
+#[derive(Serialize)]
+struct Envelope {
+    result: ResultObject,
+}
+
+/// Serves one Alipay+ call: checks, runs `flow` on the validated request, signs the answer.
+pub async fn serve<Req, Resp, F, Fut>(edge: &Edge, operation: &'static str, inbound: Inbound<'_>, flow: F) -> Outbound
+where
+    Req: DeserializeOwned + Validate + Keyed,
+    Resp: Serialize + Answered,
+    F: FnOnce(Req) -> Fut,
+    Fut: Future<Output = Result<Resp, EdgeError>>,
+{
+    let started = Instant::now();
+    let span = tracing::info_span!("alipay", flow = operation, payment_request_id = tracing::field::Empty, client_id = tracing::field::Empty);
+    async move {
+        let client_id = header(inbound.headers, "client-id").unwrap_or(&edge.client_id).to_string();
+        let (body, code) = match handle::<Req, Resp, F, Fut>(edge, inbound, flow).await {
+            Ok(resp) => (to_body(&resp), resp.code()),
+            Err(e) => {
+                let code = e.code();
+                match code.status() {
+                    ResultStatus::U => tracing::error!(error = %e, result_code = code.code(), "failed"),
+                    ResultStatus::F | ResultStatus::S => tracing::warn!(error = %e, result_code = code.code(), "refused"),
+                }
+                let envelope = Envelope {
+                    result: ResultObject {
+                        result_code: code.code().to_string(),
+                        result_status: code.status(),
+                        result_message: Some(e.message()),
+                    },
+                };
+                (to_body(&envelope), code)
+            }
+        };
+        let outbound = sign(edge, &client_id, inbound.path_and_query, body, code).await;
+        tracing::info!(
+            result_code = outbound.code.code(),
+            result_status = outbound.code.status().as_str(),
+            latency_ms = started.elapsed().as_millis() as u64,
+            "answered"
+        );
+        outbound
+    }
+    .instrument(span)
+    .await
+}
+
+async fn handle<Req, Resp, F, Fut>(edge: &Edge, inbound: Inbound<'_>, flow: F) -> Result<Resp, EdgeError>
+where
+    Req: DeserializeOwned + Validate + Keyed,
+    F: FnOnce(Req) -> Fut,
+    Fut: Future<Output = Result<Resp, EdgeError>>,
+{
+    if !inbound.method.eq_ignore_ascii_case("POST") {
+        return Err(EdgeError::Method(inbound.method.chars().take(16).collect()));
+    }
+    if let Some(ct) = header(inbound.headers, "content-type") {
+        if !ct.trim_start().to_ascii_lowercase().starts_with("application/json") {
+            return Err(EdgeError::MediaType(ct.chars().take(64).collect()));
+        }
+    }
+    let verified = verify_request(&edge.verifier, "POST", inbound.path_and_query, inbound.headers, inbound.body, edge.clock.now())?;
+    tracing::Span::current().record("client_id", verified.client_id.as_str());
+    let req: Req = parse_request(inbound.body)?;
+    tracing::Span::current().record("payment_request_id", req.payment_request_id());
+    flow(req).await
+}
+
+fn header<'h>(headers: &'h http::HeaderMap, name: &str) -> Option<&'h str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+async fn sign(edge: &Edge, client_id: &str, path: &str, body: Vec<u8>, code: ResultCode) -> Outbound {
+    let time = wire_time(edge.clock.now());
+    match sign_headers(edge.signer.as_ref(), client_id, "POST", path, "Response-Time", &time, &body).await {
+        Ok(headers) => Outbound { status: code.http_status(), headers, body, code },
+        Err(e) => {
+            tracing::error!(error = %e, "response signing failed");
+            let code = ResultCode::UnknownException;
+            let body = to_body(&Envelope { result: ResultObject::from(code) });
+            Outbound {
+                status: code.http_status(),
+                headers: vec![
+                    ("Content-Type".into(), "application/json; charset=UTF-8".into()),
+                    ("Client-Id".into(), client_id.to_string()),
+                    ("Response-Time".into(), time),
+                ],
+                body,
+                code,
+            }
+        }
+    }
+}
+
+/// The answer for a path no API lives at (`mpp serve`'s fallback route), signed.
+pub async fn no_interface(edge: &Edge, inbound: Inbound<'_>) -> Outbound {
+    let code = ResultCode::NoInterfaceDef;
+    let client_id = header(inbound.headers, "client-id").unwrap_or(&edge.client_id).to_string();
+    let body = to_body(&Envelope { result: ResultObject::from(code) });
+    sign(edge, &client_id, inbound.path_and_query, body, code).await
+}
+
+impl From<crate::flows::pay::PayError> for EdgeError {
+    fn from(e: crate::flows::pay::PayError) -> EdgeError {
+        match e {
+            crate::flows::pay::PayError::Param(p) => EdgeError::Param(p),
+            crate::flows::pay::PayError::Store(s) => EdgeError::Store(s),
+        }
+    }
+}
+
+impl Keyed for crate::wire::PayRequest {
+    fn payment_request_id(&self) -> &str {
+        self.payment_request_id.as_str()
+    }
+}
+
+impl Answered for crate::wire::PayResponse {
+    fn code(&self) -> ResultCode {
+        self.result.code().unwrap_or(ResultCode::UnknownException)
+    }
+}

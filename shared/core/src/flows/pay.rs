@@ -1,0 +1,331 @@
+//! pay and payment evaluation.
+//!
+//! Order of checks (also in `docs/decisions.md`), the first failing one answers:
+//! 1. (edge) signature, then the request's own validation → `PARAM_ILLEGAL`;
+//! 2. amounts: `payToAmount` against `paymentAmount × paymentQuote`, the surcharge against its
+//!    quote → `PARAM_ILLEGAL`;
+//! 3. one read: the payment with this `paymentRequestId` and the token or code;
+//! 4. a repeat answers from the stored payment (`REPEAT_REQ_INCONSISTENT` if the key parameters
+//!    differ; `ORDER_IS_CLOSED` once cancelled);
+//! 5. `paymentExpiryTime` passed → `ORDER_IS_CLOSED`;
+//! 6. policy: PSP, merchant, regulation, MPP currency, risk;
+//! 7. the payment method: token, code, NFC verification data, login id;
+//! 8. one transaction that re-checks the method and applies the account rules
+//!    (`store::rules`: user, status, KYC, method availability, currency, single limit, daily
+//!    amount, daily count, balance) and debits.
+//!
+//! A decline is stored so that its repeat gets the same answer; a store failure is not (the
+//! answer is U `UNKNOWN_EXCEPTION` and the repeat is processed afresh, safely, because the write
+//! is conditional on the payment not existing).
+
+use super::{new_id, quote, result, text, timestamp, wire_time, Policy};
+use crate::clock::Clock;
+use crate::ids::{CustomerId, Secret};
+use crate::money::Money;
+use crate::result_code::ResultCode;
+use crate::store::rules::{check_account, check_method};
+use crate::store::{
+    CommitOutcome, DebitIntent, MethodGuard, MethodRef, PayStore, PaymentRecord, PaymentState,
+    PutOutcome, StoreError, WalletReader,
+};
+use crate::wire::{is_true, InStorePaymentScenario, ParamIllegal, PayRequest, PayResponse};
+use chrono::{DateTime, Duration, Utc};
+use std::sync::Arc;
+
+/// Without `paymentExpiryTime` an order lives at most one minute (alipayplus-apis.md §9).
+pub const DEFAULT_EXPIRY: Duration = Duration::minutes(1);
+
+/// What the evaluation function needs: read-only.
+#[derive(Clone)]
+pub struct EvaluationDeps {
+    /// Token, code and account reads.
+    pub wallet: Arc<dyn WalletReader>,
+    /// Now.
+    pub clock: Arc<dyn Clock>,
+    /// Merchant and risk rules.
+    pub policy: Arc<Policy>,
+}
+
+/// What the pay function needs.
+#[derive(Clone)]
+pub struct PayDeps {
+    /// The payment writes.
+    pub store: Arc<dyn PayStore>,
+    /// Reads, for evaluation requests that arrive on the pay route.
+    pub wallet: Arc<dyn WalletReader>,
+    /// Now.
+    pub clock: Arc<dyn Clock>,
+    /// Merchant and risk rules.
+    pub policy: Arc<Policy>,
+}
+
+impl PayDeps {
+    fn evaluation(&self) -> EvaluationDeps {
+        EvaluationDeps {
+            wallet: self.wallet.clone(),
+            clock: self.clock.clone(),
+            policy: self.policy.clone(),
+        }
+    }
+}
+
+/// Why pay could not answer with a business result.
+#[derive(Debug, thiserror::Error)]
+pub enum PayError {
+    /// The request is valid JSON of the right shape but its amounts do not add up.
+    #[error(transparent)]
+    Param(#[from] ParamIllegal),
+    /// The store failed; the outcome is unknown to the caller.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The answer and what the log line needs.
+#[derive(Debug, Clone)]
+pub struct PayAnswer {
+    /// The response body.
+    pub response: PayResponse,
+    /// The code answered.
+    pub code: ResultCode,
+}
+
+fn answer(code: ResultCode) -> PayAnswer {
+    PayAnswer { response: PayResponse::result_only(result(code)), code }
+}
+
+/// The wallet debit the request asks for: the surcharge amount when there is one (the user pays
+/// it; Alipay+ still settles `payToAmount`), otherwise `payToAmount`.
+pub fn debit_of(req: &PayRequest) -> Money {
+    match &req.surcharge_info {
+        Some(s) => s.surcharge_amount.money(),
+        None => req.pay_to_amount.money(),
+    }
+}
+
+/// Checks the amounts against their quotes (module `quote`).
+pub fn check_amounts(req: &PayRequest) -> Result<(), ParamIllegal> {
+    let illegal = |field: &str, rule: &str| ParamIllegal { field: field.into(), rule: rule.into() };
+    match &req.payment_quote {
+        Some(q) => match quote::converts(&req.payment_amount, &req.pay_to_amount, q) {
+            None => return Err(illegal("paymentQuote.quoteCurrencyPair", "must pair paymentAmount's and payToAmount's currencies")),
+            Some(false) => return Err(illegal("payToAmount.value", "must equal paymentAmount × paymentQuote.quotePrice rounded to the currency's minor unit")),
+            Some(true) => {}
+        },
+        None => {
+            if req.payment_amount != req.pay_to_amount {
+                return Err(illegal("payToAmount", "must equal paymentAmount when no paymentQuote is given"));
+            }
+        }
+    }
+    if let Some(s) = &req.surcharge_info {
+        if s.surcharge_amount.currency != req.pay_to_amount.currency {
+            return Err(illegal("surchargeInfo.surchargeAmount.currency", "must be payToAmount's currency"));
+        }
+        match quote::converts(&req.payment_amount, &s.surcharge_amount, &s.surcharge_quote) {
+            None => return Err(illegal("surchargeInfo.surchargeQuote.quoteCurrencyPair", "must pair paymentAmount's and surchargeAmount's currencies")),
+            Some(false) => return Err(illegal("surchargeInfo.surchargeAmount.value", "must equal paymentAmount × surchargeQuote.quotePrice rounded to the currency's minor unit")),
+            Some(true) => {}
+        }
+    }
+    Ok(())
+}
+
+/// How the request names the payer, or the code that refuses it.
+///
+/// `paymentMethodId` is a payment code in user-presented mode (`inStorePaymentScenario`
+/// `PaymentCode`, or an all-digit Alipay+ code shape without the agreement flag) and an access
+/// token otherwise; `customerId` is the NFC (and supplemental) payer; a login id alone names no
+/// debit method this wallet offers (`UNAVAILABLE_PAYMENT_METHOD`).
+pub fn method_of(req: &PayRequest) -> Result<(MethodRef, MethodGuard), ResultCode> {
+    let m = &req.payment_method;
+    if let Some(id) = &m.payment_method_id {
+        let secret = Secret::new(id.as_str());
+        let scenario_code = req.payment_factor.in_store_payment_scenario == Some(InStorePaymentScenario::PaymentCode);
+        let agreement = is_true(req.payment_factor.is_agreement_payment);
+        if scenario_code || (!agreement && looks_like_payment_code(id.as_str())) {
+            return Ok((MethodRef::PaymentCode(secret.hash()), MethodGuard::Code(secret.hash())));
+        }
+        return Ok((MethodRef::AccessToken(secret.hash()), MethodGuard::Token(secret.hash())));
+    }
+    if let Some(c) = &m.customer_id {
+        return Ok((MethodRef::Customer(CustomerId::new(c.as_str())), MethodGuard::Nfc));
+    }
+    Err(ResultCode::UnavailablePaymentMethod)
+}
+
+/// Alipay+ payment codes: 16 to 24 digits starting 25–30 (up to 32 for future expansion).
+pub fn looks_like_payment_code(s: &str) -> bool {
+    (16..=32).contains(&s.len())
+        && s.bytes().all(|b| b.is_ascii_digit())
+        && matches!(&s[..2], "25" | "26" | "27" | "28" | "29" | "30")
+}
+
+/// NFC taps carry `customData` generated by the wallet app; a tap without it fails the payment
+/// verification. Supplemental payments and transit debt recovery happen after the tap and carry
+/// none (the spec's supplemental sample has none).
+fn nfc_verification(req: &PayRequest) -> Result<(), ResultCode> {
+    let nfc = req.payment_factor.in_store_payment_scenario == Some(InStorePaymentScenario::NfcPayment);
+    let later = is_true(req.payment_factor.is_supplemental_payment) || is_true(req.payment_factor.is_transit_debt_recovery);
+    if nfc && !later && req.payment_method.custom_data.is_none() {
+        return Err(ResultCode::UserPaymentVerificationFailed);
+    }
+    Ok(())
+}
+
+fn expiry_of(req: &PayRequest, now: DateTime<Utc>) -> DateTime<Utc> {
+    req.payment_expiry_time.as_ref().map(|t| t.utc()).unwrap_or(now + DEFAULT_EXPIRY)
+}
+
+fn base_record(req: &PayRequest, now: DateTime<Utc>) -> PaymentRecord {
+    PaymentRecord {
+        payment_request_id: req.payment_request_id.as_str().to_string(),
+        fingerprint: Some(req.key_fingerprint()),
+        state: PaymentState::Failed,
+        result_code: ResultCode::ProcessFail,
+        payment_id: None,
+        customer_id: None,
+        payment_amount: Some(req.payment_amount.money()),
+        pay_to_amount: Some(req.pay_to_amount.money()),
+        debit: Some(debit_of(req)),
+        payment_time: None,
+        created_at: now,
+        expires_at: Some(expiry_of(req, now)),
+        notify_url: req.payment_notify_url.as_ref().map(|u| u.as_str().to_string()),
+        refunded: crate::money::MinorUnit::ZERO,
+        closed_at: None,
+    }
+}
+
+/// The answer a stored payment gives to a repeat of its request.
+pub fn answer_for_record(record: &PaymentRecord, fingerprint: &str) -> PayAnswer {
+    let Some(stored) = &record.fingerprint else {
+        // A cancel came first and left a closed record: the order is closed.
+        return answer(ResultCode::OrderIsClosed);
+    };
+    if stored != fingerprint {
+        return answer(ResultCode::RepeatReqInconsistent);
+    }
+    match record.state {
+        PaymentState::Succeeded => PayAnswer {
+            response: PayResponse {
+                payment_id: record.payment_id.as_deref().and_then(text),
+                payment_time: record.payment_time.as_deref().and_then(timestamp),
+                customer_id: record.customer_id.as_ref().and_then(|c| text(c.as_str())),
+                ..PayResponse::result_only(result(ResultCode::Success))
+            },
+            code: ResultCode::Success,
+        },
+        PaymentState::Failed => answer(record.result_code),
+        // After a cancel (or expiry) the order is closed; inquiry says the same.
+        PaymentState::Closed | PaymentState::Cancelled => answer(ResultCode::OrderIsClosed),
+    }
+}
+
+/// Stores a decline so its repeat gets the same answer; a racing writer that got there first
+/// decides the answer instead.
+async fn decline(deps: &PayDeps, req: &PayRequest, now: DateTime<Utc>, code: ResultCode, customer: Option<CustomerId>) -> Result<PayAnswer, PayError> {
+    let mut record = base_record(req, now);
+    record.result_code = code;
+    record.customer_id = customer;
+    match deps.store.record_payment(&record).await? {
+        PutOutcome::Stored => Ok(answer(code)),
+        PutOutcome::Exists(other) => Ok(answer_for_record(&other, &req.key_fingerprint())),
+    }
+}
+
+/// Handles a pay request (an evaluation request on the pay route is evaluated, not paid).
+pub async fn pay(deps: &PayDeps, req: &PayRequest) -> Result<PayAnswer, PayError> {
+    if req.is_evaluation() {
+        return evaluate(&deps.evaluation(), req).await;
+    }
+    check_amounts(req)?;
+    let now = deps.clock.now();
+    let fingerprint = req.key_fingerprint();
+    let (method, guard) = match method_of(req) {
+        Ok(m) => m,
+        Err(code) => {
+            // No method to look up, but the one read still answers a repeat: a customer
+            // reference needs no lookup, so this reads the payment alone.
+            let probe = MethodRef::Customer(CustomerId::new(""));
+            let ctx = deps.store.load_for_pay(req.payment_request_id.as_str(), &probe).await?;
+            if let Some(existing) = ctx.existing {
+                return Ok(answer_for_record(&existing, &fingerprint));
+            }
+            return decline(deps, req, now, code, None).await;
+        }
+    };
+    let ctx = deps.store.load_for_pay(req.payment_request_id.as_str(), &method).await?;
+    if let Some(existing) = ctx.existing {
+        return Ok(answer_for_record(&existing, &fingerprint));
+    }
+    if now > expiry_of(req, now) {
+        return decline(deps, req, now, ResultCode::OrderIsClosed, None).await;
+    }
+    let debit = debit_of(req);
+    if let Err(code) = deps.policy.check(req, debit.currency, debit.value) {
+        return decline(deps, req, now, code, None).await;
+    }
+    let customer = match check_method(&ctx.method, now) {
+        Ok(c) => c,
+        Err(d) => return decline(deps, req, now, d.code(), None).await,
+    };
+    if let Err(code) = nfc_verification(req) {
+        return decline(deps, req, now, code, Some(customer)).await;
+    }
+    let mut record = base_record(req, now);
+    record.state = PaymentState::Succeeded;
+    record.result_code = ResultCode::Success;
+    record.payment_id = Some(new_id(now));
+    record.customer_id = Some(customer.clone());
+    record.payment_time = Some(wire_time(now));
+    let intent = DebitIntent { payment: record.clone(), customer_id: customer.clone(), debit, guard, now };
+    match deps.store.commit_payment(&intent).await? {
+        CommitOutcome::Committed => Ok(answer_for_record(&record, &fingerprint)),
+        CommitOutcome::Exists(other) => Ok(answer_for_record(&other, &fingerprint)),
+        CommitOutcome::Declined(d) => decline(deps, req, now, d.code(), Some(customer)).await,
+    }
+}
+
+/// Payment evaluation: the same checks as pay, read-only: nothing is written, no money moves,
+/// no usage is counted, so a later real payment with the same `paymentRequestId` is unaffected.
+pub async fn evaluate(deps: &EvaluationDeps, req: &PayRequest) -> Result<PayAnswer, PayError> {
+    check_amounts(req)?;
+    let now = deps.clock.now();
+    let debit = debit_of(req);
+    if let Err(code) = deps.policy.check(req, debit.currency, debit.value) {
+        return Ok(answer(code));
+    }
+    let (method, guard) = match method_of(req) {
+        Ok(m) => m,
+        Err(code) => return Ok(answer(code)),
+    };
+    let found = deps.wallet.find_method(&method).await?;
+    let customer = match check_method(&found, now) {
+        Ok(c) => c,
+        Err(d) => return Ok(answer(d.code())),
+    };
+    if let Err(code) = nfc_verification(req) {
+        return Ok(answer(code));
+    }
+    let account = deps.wallet.account(&customer).await?;
+    match check_account(account.as_ref(), &guard, debit, crate::clock::business_day(now)) {
+        Ok(()) => Ok(answer(ResultCode::Success)),
+        Err(d) => Ok(answer(d.code())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payment_code_shapes() {
+        assert!(looks_like_payment_code("281006020000000000"));
+        assert!(looks_like_payment_code("2510000000000000"));
+        assert!(!looks_like_payment_code("2410000000000000"));
+        assert!(!looks_like_payment_code("251000000000000"));
+        assert!(!looks_like_payment_code("2810000000000000000000000000JWDQ"));
+        assert!(looks_like_payment_code(&format!("30{}", "0".repeat(30))));
+        assert!(!looks_like_payment_code(&format!("30{}", "0".repeat(31))));
+    }
+}

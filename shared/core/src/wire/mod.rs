@@ -1,0 +1,159 @@
+//! The Alipay+ wire model: every message of the spec as types that only hold legal values.
+//!
+//! Raw bytes become a message through [`parse_request`], which answers either a checked value or
+//! a [`ParamIllegal`] naming the JSON path of the first bad field and the rule it breaks. Every
+//! scalar is a JSON string ([`Text`], [`Flag`], [`Amount`], [`Timestamp`], ...); cross-field rules
+//! live in each request's [`Validate`] impl. Responses serialize back into the same form, and
+//! [`to_body`] turns one into bytes. The rules and the decisions behind them are in
+//! `docs/wire.md`.
+
+pub mod acquirer;
+mod cancel;
+mod enums;
+mod inquiry;
+mod notify;
+mod parse;
+mod pay;
+mod refund;
+mod result;
+mod scalar;
+
+pub use cancel::{CancelPaymentRequest, CancelPaymentResponse};
+pub use enums::{
+    AuthorizationType, InStorePaymentScenario, OrderSource, OsType, PaymentMethodType,
+    PaymentNetworkType, PromoType, TerminalType, UserLoginIdType,
+};
+pub use inquiry::{InquiryPaymentRequest, InquiryPaymentResponse};
+pub use notify::{NotifyPaymentRequest, NotifyPaymentResponse};
+pub use parse::{parse_request, BODY_FIELD};
+pub use pay::{
+    Address, Buyer, Env, Goods, Merchant, Order, PayRequest, PayResponse, PaymentFactor,
+    PaymentMethod, PaymentMethodMetaData, PaymentNetworkAdditionalInfo, PaymentPromoDetail,
+    PaymentPromoInfo, Quote, Shipping, Store, SurchargeInfo, UserName, GOODS_MAX,
+    PROMO_DETAILS_MAX,
+};
+pub use refund::{RefundPromoInfo, RefundRequest, RefundResponse};
+pub use result::ResultObject;
+pub use scalar::{
+    is_true, Amount, CurrencyCode, CurrencyPair, Decimal, Flag, Natural, Region, Text, Timestamp,
+    DECIMAL_MAX_CHARS, DECIMAL_MAX_SCALE,
+};
+
+use crate::result_code::ResultCode;
+use serde::Serialize;
+
+/// The largest body we read: 256 KiB. The largest legal pay request is about 150 KB
+/// (`passThroughInfo` alone may be 20 000 characters, up to 80 KB of UTF-8; 100 goods of
+/// 64 + 256 + 256 characters are up to another 60 KB), so this leaves room for the partner's
+/// future fields while bounding what one request can make us allocate.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// A body that breaks the contract: which field (its JSON path, e.g. `order.orderAmount.value`,
+/// or [`BODY_FIELD`] for the body as a whole) and which rule. Answered as `PARAM_ILLEGAL`.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("`{field}`: {rule}")]
+pub struct ParamIllegal {
+    /// The JSON path of the offending field.
+    pub field: String,
+    /// The rule it breaks, in words.
+    pub rule: String,
+}
+
+impl ParamIllegal {
+    /// Builds one.
+    pub fn new(field: impl Into<String>, rule: impl Into<String>) -> ParamIllegal {
+        ParamIllegal {
+            field: field.into(),
+            rule: rule.into(),
+        }
+    }
+}
+
+/// Cross-field rules a strict partner checks once every field is well-formed.
+pub trait Validate {
+    /// `Ok` or the first broken rule, naming the field.
+    fn validate(&self) -> Result<(), ParamIllegal>;
+}
+
+/// Serializes a response. Serializing these types cannot fail (string keys, no maps with
+/// non-string keys, no floats); should it ever, the body is a fixed `UNKNOWN_EXCEPTION` result,
+/// which is the honest answer to "something unexpected happened".
+pub fn to_body<T: Serialize>(v: &T) -> Vec<u8> {
+    serde_json::to_vec(v).unwrap_or_else(|_| unknown_exception_body())
+}
+
+fn unknown_exception_body() -> Vec<u8> {
+    let c = ResultCode::UnknownException;
+    format!(
+        r#"{{"result":{{"resultCode":"{}","resultStatus":"{}","resultMessage":"{}"}}}}"#,
+        c.code(),
+        c.status(),
+        c.message()
+    )
+    .into_bytes()
+}
+
+/// Checks that a quote's currency pair names both currencies of the amounts it converts between.
+pub(crate) fn check_pair_mentions(
+    pair: CurrencyPair,
+    a: crate::money::Currency,
+    b: crate::money::Currency,
+    field: &str,
+    what: &str,
+) -> Result<(), ParamIllegal> {
+    if pair.mentions(a) && pair.mentions(b) {
+        Ok(())
+    } else {
+        Err(ParamIllegal::new(
+            field,
+            format!("`{pair}` must be the pair of {what} ({a} and {b})"),
+        ))
+    }
+}
+
+/// Checks a quote on its own: `baseCurrency`, if given, is the pair's first currency, and the
+/// quote does not expire before it starts.
+pub(crate) fn check_quote(q: &Quote, path: &str) -> Result<(), ParamIllegal> {
+    if let Some(base) = q.base_currency {
+        if base.currency() != q.quote_currency_pair.base() {
+            return Err(ParamIllegal::new(
+                format!("{path}.baseCurrency"),
+                "must be the first currency of quoteCurrencyPair",
+            ));
+        }
+    }
+    if let (Some(start), Some(end)) = (&q.quote_start_time, &q.quote_expiry_time) {
+        if end.at() < start.at() {
+            return Err(ParamIllegal::new(
+                format!("{path}.quoteExpiryTime"),
+                "must not be before quoteStartTime",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Checks that promotion savings are in `currency`.
+pub(crate) fn check_promo_currency(
+    details: Option<&[PaymentPromoDetail]>,
+    currency: crate::money::Currency,
+    path: &str,
+    what: &str,
+) -> Result<(), ParamIllegal> {
+    for (i, d) in details.unwrap_or_default().iter().enumerate() {
+        if d.savings_amount.currency != currency {
+            return Err(ParamIllegal::new(
+                format!("{path}[{i}].savingsAmount.currency"),
+                format!("must equal {what} ({currency})"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Lower-case hex SHA-256 of a value's JSON serialization.
+pub(crate) fn fingerprint<T: Serialize>(v: &T) -> String {
+    use sha2::{Digest, Sha256};
+    let bytes = to_body(v);
+    hex::encode(Sha256::digest(&bytes))
+}

@@ -1,0 +1,263 @@
+//! The signed-request harness: builds API Gateway REST events (from the golden event in
+//! `tests/data/apigw-rest-pay.json`) signed with a test Alipay+ key, feeds them to the real
+//! function handlers, and checks every answer's signature with the MPP's public key.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test-only crate
+
+use chrono::{DateTime, TimeZone, Utc};
+use mpp_core::clock::{Clock, FixedClock};
+use mpp_core::edge::Edge;
+use mpp_core::flows::pay::{EvaluationDeps, PayDeps};
+use mpp_core::flows::{wire_time, Policy};
+use mpp_core::seed::Seed;
+use mpp_core::signature::{
+    generate_key_pair, sign_headers, verify_response, LocalSigner, VerifierConfig,
+};
+use mpp_core::store::memory::MemoryStore;
+use mpp_core::store::Ports;
+use serde_json::{json, Value};
+use std::sync::{Arc, OnceLock};
+
+/// The Alipay+ client id the test MPP accepts.
+pub const CLIENT_ID: &str = "TEST_ALIPAYPLUS_CLIENT";
+/// The route path as Alipay+ calls it through the execute-api URL (stage `prod`).
+pub const PAY_PATH: &str = "/prod/aps/api/v1/payments/pay";
+/// The evaluation route.
+pub const EVALUATION_PATH: &str = "/prod/aps/api/v1/payments/evaluation";
+/// The demo wallet of `examples/seed.json`: 30000 KRW, 5000 USD, NFC enabled.
+pub const CUSTOMER: &str = "2160000000000001";
+/// Its access token.
+pub const TOKEN: &str = "2810000000000000000000000000JWDQ";
+/// A frozen wallet's token.
+pub const FROZEN_TOKEN: &str = "2810000000000000000000000000FRZN";
+/// The demo payment code.
+pub const CODE: &str = "281006020000000000";
+
+/// Test keys, generated once per test binary.
+pub struct TestKeys {
+    /// Signs as Alipay+.
+    pub alipay: Arc<LocalSigner>,
+    /// Alipay+'s public key, as the MPP is configured with it.
+    pub alipay_public: rsa::RsaPublicKey,
+    /// Signs as the MPP.
+    pub mpp: Arc<LocalSigner>,
+    /// The MPP's public key, to verify its answers.
+    pub mpp_public: rsa::RsaPublicKey,
+}
+
+/// The shared test keys.
+pub fn keys() -> &'static TestKeys {
+    static KEYS: OnceLock<TestKeys> = OnceLock::new();
+    KEYS.get_or_init(|| {
+        let alipay = generate_key_pair(2048).unwrap();
+        let mpp = generate_key_pair(2048).unwrap();
+        TestKeys {
+            alipay_public: alipay.to_public_key(),
+            alipay: Arc::new(LocalSigner::new(alipay, 1)),
+            mpp_public: mpp.to_public_key(),
+            mpp: Arc::new(LocalSigner::new(mpp, 1)),
+        }
+    })
+}
+
+/// 2026-11-21 10:00:00 UTC+8: the harness clock's start.
+pub fn start_time() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 21, 2, 0, 0).unwrap()
+}
+
+/// A test MPP: one store, a settable clock, and the handlers' dependencies.
+pub struct Mpp {
+    /// The store, through every port.
+    pub ports: Ports,
+    /// The clock every handler reads.
+    pub clock: Arc<FixedClock>,
+    /// The pay function's dependencies.
+    pub pay: pay::handler::Deps,
+    /// The evaluation function's dependencies.
+    pub evaluation: evaluation::handler::Deps,
+}
+
+/// A checked answer.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// HTTP status.
+    pub status: u16,
+    /// The body.
+    pub body: Value,
+}
+
+impl Answer {
+    /// `result.resultCode`.
+    pub fn code(&self) -> &str {
+        self.body["result"]["resultCode"].as_str().unwrap_or("")
+    }
+
+    /// `result.resultStatus`.
+    pub fn status_letter(&self) -> &str {
+        self.body["result"]["resultStatus"].as_str().unwrap_or("")
+    }
+}
+
+impl Mpp {
+    /// On the in-memory store with the default policy.
+    pub async fn memory() -> Mpp {
+        Mpp::on(Ports::of(Arc::new(MemoryStore::new())), Policy::default()).await
+    }
+
+    /// On `ports`, seeded with `examples/seed.json`.
+    pub async fn on(ports: Ports, policy: Policy) -> Mpp {
+        let clock = Arc::new(FixedClock::new(start_time()));
+        let seed = Seed::parse(include_bytes!("../../examples/seed.json")).unwrap();
+        seed.apply(ports.admin.as_ref(), clock.now()).await.unwrap();
+        let k = keys();
+        let edge = Edge {
+            verifier: Arc::new(VerifierConfig::new(CLIENT_ID, 1, k.alipay_public.clone())),
+            signer: k.mpp.clone(),
+            clock: clock.clone(),
+            client_id: CLIENT_ID.into(),
+        };
+        let policy = Arc::new(policy);
+        let dyn_clock: Arc<dyn Clock> = clock.clone();
+        Mpp {
+            pay: pay::handler::Deps {
+                edge: edge.clone(),
+                pay: PayDeps {
+                    store: ports.pay.clone(),
+                    wallet: ports.wallet.clone(),
+                    clock: dyn_clock.clone(),
+                    policy: policy.clone(),
+                },
+            },
+            evaluation: evaluation::handler::Deps {
+                edge,
+                evaluation: EvaluationDeps { wallet: ports.wallet.clone(), clock: dyn_clock, policy },
+            },
+            ports,
+            clock,
+        }
+    }
+
+    /// An API Gateway REST event for `path` carrying `body`, signed by Alipay+ now.
+    pub async fn event(&self, path: &str, body: &[u8]) -> lambda_http::Request {
+        let time = wire_time(self.clock.now());
+        let headers = sign_headers(keys().alipay.as_ref(), CLIENT_ID, "POST", path, "Request-Time", &time, body)
+            .await
+            .unwrap();
+        raw_event(path, body, &headers)
+    }
+
+    /// Calls the pay handler with `body` and checks the answer's signature.
+    pub async fn pay(&self, body: &Value) -> Answer {
+        let bytes = serde_json::to_vec(body).unwrap();
+        let request = self.event(PAY_PATH, &bytes).await;
+        answer(PAY_PATH, pay::handler::handle(&self.pay, request).await.unwrap())
+    }
+
+    /// Calls the evaluation handler with `body` and checks the answer's signature.
+    pub async fn evaluate(&self, body: &Value) -> Answer {
+        let bytes = serde_json::to_vec(body).unwrap();
+        let request = self.event(EVALUATION_PATH, &bytes).await;
+        answer(EVALUATION_PATH, evaluation::handler::handle(&self.evaluation, request).await.unwrap())
+    }
+
+    /// The balance of the demo wallet in `currency`.
+    pub async fn balance(&self, customer: &str, currency: &str) -> u64 {
+        let account = self
+            .ports
+            .wallet
+            .account(&mpp_core::ids::CustomerId::new(customer))
+            .await
+            .unwrap()
+            .unwrap();
+        let c = mpp_core::money::Currency::from_code(currency).unwrap();
+        account.balances.get(&c).map(|m| m.get()).unwrap_or(0)
+    }
+
+    /// Asserts the ledger equation for every wallet.
+    pub async fn assert_ledger_balances(&self) {
+        for id in self.ports.admin.account_ids().await.unwrap() {
+            let account = self.ports.wallet.account(&id).await.unwrap().unwrap();
+            let entries = self.ports.admin.ledger(&id).await.unwrap();
+            let bad = mpp_core::store::ledger_mismatches(&account, &entries);
+            assert!(bad.is_empty(), "ledger of {id} does not add up: {bad:?}");
+        }
+    }
+}
+
+/// An API Gateway REST event with exactly these headers (tests tamper with them).
+pub fn raw_event(path: &str, body: &[u8], headers: &[(String, String)]) -> lambda_http::Request {
+    let mut event: Value = serde_json::from_str(include_str!("../data/apigw-rest-pay.json")).unwrap();
+    let stripped = path.strip_prefix("/prod").unwrap_or(path);
+    event["path"] = json!(stripped);
+    event["resource"] = json!(stripped);
+    event["requestContext"]["path"] = json!(path);
+    event["requestContext"]["resourcePath"] = json!(stripped);
+    for (k, v) in headers {
+        event["headers"][k] = json!(v);
+        event["multiValueHeaders"][k] = json!([v]);
+    }
+    match std::str::from_utf8(body) {
+        Ok(text) => event["body"] = json!(text),
+        Err(_) => {
+            use base64::Engine as _;
+            event["body"] = json!(base64::engine::general_purpose::STANDARD.encode(body));
+            event["isBase64Encoded"] = json!(true);
+        }
+    }
+    lambda_http::request::from_str(&event.to_string()).unwrap()
+}
+
+/// Reads a handler response, asserting that it is a signed Alipay+ envelope.
+pub fn answer(path: &str, response: lambda_http::Response<lambda_http::Body>) -> Answer {
+    let status = response.status().as_u16();
+    let bytes = mpp_aws::lambda::body_bytes(response.body()).to_vec();
+    verify_response(&keys().mpp_public, "POST", path, response.headers(), &bytes)
+        .unwrap_or_else(|e| panic!("answer signature does not verify: {e}: {}", String::from_utf8_lossy(&bytes)));
+    let body: Value = serde_json::from_slice(&bytes).unwrap();
+    assert!(body["result"]["resultCode"].is_string(), "not an envelope: {body}");
+    assert!(matches!(body["result"]["resultStatus"].as_str(), Some("S" | "F" | "U")), "bad status: {body}");
+    Answer { status, body }
+}
+
+/// The auto-debit sample request (`examples/pay.json`) with this `paymentRequestId`.
+pub fn auto_debit(payment_request_id: &str) -> Value {
+    let mut v: Value = serde_json::from_str(include_str!("../../examples/pay.json")).unwrap();
+    v["paymentRequestId"] = json!(payment_request_id);
+    v
+}
+
+/// Sets `paymentAmount`, `orderAmount` (JPY) and `payToAmount` (KRW at 10 KRW per JPY).
+pub fn with_krw(mut v: Value, krw: u64) -> Value {
+    assert_eq!(krw % 10, 0, "JPY/KRW at 10: use a multiple of 10");
+    let jpy = (krw / 10).to_string();
+    v["paymentAmount"]["value"] = json!(jpy);
+    v["order"]["orderAmount"]["value"] = json!(jpy);
+    v["payToAmount"]["value"] = json!(krw.to_string());
+    v
+}
+
+/// The auto-debit request turned into an evaluation.
+pub fn evaluation(payment_request_id: &str) -> Value {
+    let mut v = auto_debit(payment_request_id);
+    v["paymentFactor"] = json!({"isAgreementPayment": "true", "isPaymentEvaluation": "true"});
+    v
+}
+
+/// A user-presented (payment code) request in KRW, no conversion.
+pub fn user_presented(payment_request_id: &str, code: &str, krw: u64) -> Value {
+    let mut v = auto_debit(payment_request_id);
+    v["paymentAmount"] = json!({"currency": "KRW", "value": krw.to_string()});
+    v["order"]["orderAmount"] = json!({"currency": "KRW", "value": krw.to_string()});
+    v["payToAmount"] = json!({"currency": "KRW", "value": krw.to_string()});
+    v.as_object_mut().unwrap().remove("paymentQuote");
+    v["paymentMethod"] = json!({"paymentMethodType": "CONNECT_WALLET", "paymentMethodId": code});
+    v["paymentFactor"] = json!({"isInStorePayment": "true", "inStorePaymentScenario": "PaymentCode"});
+    v
+}
+
+/// The spec's NFC request (pay-api-mpp.md), with this id and no expiry.
+pub fn nfc(payment_request_id: &str) -> Value {
+    let mut v: Value = serde_json::from_str(include_str!("../../shared/core/tests/fixtures/pay_nfc_request.json")).unwrap();
+    v["paymentRequestId"] = json!(payment_request_id);
+    v.as_object_mut().unwrap().remove("paymentExpiryTime");
+    v
+}
