@@ -9,7 +9,10 @@ use axum::response::Response as AxumResponse;
 use clap::Args;
 use mpp_core::clock::{Clock, SystemClock};
 use mpp_core::edge::{no_interface, Edge};
+use mpp_core::flows::cancel::CancelDeps;
+use mpp_core::flows::inquiry::InquiryDeps;
 use mpp_core::flows::pay::{EvaluationDeps, PayDeps};
+use mpp_core::flows::refund::RefundDeps;
 use mpp_core::flows::Policy;
 use mpp_core::seed::Seed;
 use mpp_core::signature::{load_private_key, load_public_key, LocalSigner, VerifierConfig};
@@ -63,6 +66,9 @@ pub struct ServeArgs {
     /// Path prefix of the Alipay+ routes.
     #[arg(long, default_value = "/aps/api/v1/payments")]
     pub path_prefix: String,
+    /// Minutes after midnight (UTC+8) of the day after a payment until which it may be cancelled.
+    #[arg(long, default_value_t = 30)]
+    pub cancel_cutoff_minutes: i64,
 }
 
 /// Every function's dependencies, built once.
@@ -71,6 +77,9 @@ struct App {
     edge: Edge,
     pay: pay::handler::Deps,
     evaluation: evaluation::handler::Deps,
+    inquiry: inquiry::handler::Deps,
+    cancel: cancel::handler::Deps,
+    refund: refund::handler::Deps,
 }
 
 fn read(path: &Path) -> Result<String, CliError> {
@@ -121,6 +130,20 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
         evaluation: evaluation::handler::Deps {
             edge: edge.clone(),
             evaluation: EvaluationDeps { wallet: stores.wallet.clone(), clock: clock.clone(), policy: policy.clone() },
+        },
+        inquiry: inquiry::handler::Deps { edge: edge.clone(), inquiry: InquiryDeps { payments: stores.payments.clone() } },
+        cancel: cancel::handler::Deps {
+            edge: edge.clone(),
+            cancel: CancelDeps {
+                store: stores.cancel.clone(),
+                payments: stores.payments.clone(),
+                clock: clock.clone(),
+                cutoff: chrono::Duration::minutes(args.cancel_cutoff_minutes),
+            },
+        },
+        refund: refund::handler::Deps {
+            edge: edge.clone(),
+            refund: RefundDeps { store: stores.refund.clone(), payments: stores.payments.clone(), clock: clock.clone() },
         },
         edge,
     });
@@ -177,6 +200,9 @@ async fn route(State(app): State<Arc<App>>, request: AxumRequest) -> AxumRespons
     let response = match op {
         "/pay" => pay::handler::handle(&app.pay, request).await,
         "/evaluation" => evaluation::handler::handle(&app.evaluation, request).await,
+        "/inquiryPayment" => inquiry::handler::handle(&app.inquiry, request).await,
+        "/cancelPayment" => cancel::handler::handle(&app.cancel, request).await,
+        "/refund" => refund::handler::handle(&app.refund, request).await,
         _ => {
             let out = no_interface(&app.edge, mpp_aws::lambda::inbound(&request)).await;
             Ok(mpp_aws::lambda::respond(out))

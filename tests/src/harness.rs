@@ -6,7 +6,10 @@
 use chrono::{DateTime, TimeZone, Utc};
 use mpp_core::clock::{Clock, FixedClock};
 use mpp_core::edge::Edge;
+use mpp_core::flows::cancel::{CancelDeps, DEFAULT_CANCEL_CUTOFF};
+use mpp_core::flows::inquiry::InquiryDeps;
 use mpp_core::flows::pay::{EvaluationDeps, PayDeps};
+use mpp_core::flows::refund::RefundDeps;
 use mpp_core::flows::{wire_time, Policy};
 use mpp_core::seed::Seed;
 use mpp_core::signature::{
@@ -23,6 +26,12 @@ pub const CLIENT_ID: &str = "TEST_ALIPAYPLUS_CLIENT";
 pub const PAY_PATH: &str = "/prod/aps/api/v1/payments/pay";
 /// The evaluation route.
 pub const EVALUATION_PATH: &str = "/prod/aps/api/v1/payments/evaluation";
+/// The inquiryPayment route.
+pub const INQUIRY_PATH: &str = "/prod/aps/api/v1/payments/inquiryPayment";
+/// The cancelPayment route.
+pub const CANCEL_PATH: &str = "/prod/aps/api/v1/payments/cancelPayment";
+/// The refund route.
+pub const REFUND_PATH: &str = "/prod/aps/api/v1/payments/refund";
 /// The demo wallet of `examples/seed.json`: 30000 KRW, 5000 USD, NFC enabled.
 pub const CUSTOMER: &str = "2160000000000001";
 /// Its access token.
@@ -74,6 +83,12 @@ pub struct Mpp {
     pub pay: pay::handler::Deps,
     /// The evaluation function's dependencies.
     pub evaluation: evaluation::handler::Deps,
+    /// The inquiry function's dependencies.
+    pub inquiry: inquiry::handler::Deps,
+    /// The cancel function's dependencies.
+    pub cancel: cancel::handler::Deps,
+    /// The refund function's dependencies.
+    pub refund: refund::handler::Deps,
 }
 
 /// A checked answer.
@@ -128,8 +143,25 @@ impl Mpp {
                 },
             },
             evaluation: evaluation::handler::Deps {
+                edge: edge.clone(),
+                evaluation: EvaluationDeps { wallet: ports.wallet.clone(), clock: dyn_clock.clone(), policy },
+            },
+            inquiry: inquiry::handler::Deps {
+                edge: edge.clone(),
+                inquiry: InquiryDeps { payments: ports.payments.clone() },
+            },
+            cancel: cancel::handler::Deps {
+                edge: edge.clone(),
+                cancel: CancelDeps {
+                    store: ports.cancel.clone(),
+                    payments: ports.payments.clone(),
+                    clock: dyn_clock.clone(),
+                    cutoff: DEFAULT_CANCEL_CUTOFF,
+                },
+            },
+            refund: refund::handler::Deps {
                 edge,
-                evaluation: EvaluationDeps { wallet: ports.wallet.clone(), clock: dyn_clock, policy },
+                refund: RefundDeps { store: ports.refund.clone(), payments: ports.payments.clone(), clock: dyn_clock },
             },
             ports,
             clock,
@@ -157,6 +189,26 @@ impl Mpp {
         let bytes = serde_json::to_vec(body).unwrap();
         let request = self.event(EVALUATION_PATH, &bytes).await;
         answer(EVALUATION_PATH, evaluation::handler::handle(&self.evaluation, request).await.unwrap())
+    }
+
+    /// Calls the inquiry handler for `payment_request_id`.
+    pub async fn inquire(&self, payment_request_id: &str) -> Answer {
+        let body = json!({"acquirerId": "1020000000000000001", "pspId": "1020000000000000001", "paymentRequestId": payment_request_id});
+        let request = self.event(INQUIRY_PATH, &serde_json::to_vec(&body).unwrap()).await;
+        answer(INQUIRY_PATH, inquiry::handler::handle(&self.inquiry, request).await.unwrap())
+    }
+
+    /// Calls the cancel handler for `payment_request_id`.
+    pub async fn cancel(&self, payment_request_id: &str) -> Answer {
+        let body = json!({"acquirerId": "1020000000000000001", "pspId": "1020000000000000001", "paymentRequestId": payment_request_id});
+        let request = self.event(CANCEL_PATH, &serde_json::to_vec(&body).unwrap()).await;
+        answer(CANCEL_PATH, cancel::handler::handle(&self.cancel, request).await.unwrap())
+    }
+
+    /// Calls the refund handler with `body`.
+    pub async fn refund(&self, body: &Value) -> Answer {
+        let request = self.event(REFUND_PATH, &serde_json::to_vec(body).unwrap()).await;
+        answer(REFUND_PATH, refund::handler::handle(&self.refund, request).await.unwrap())
     }
 
     /// The balance of the demo wallet in `currency`.
@@ -260,4 +312,17 @@ pub fn nfc(payment_request_id: &str) -> Value {
     v["paymentRequestId"] = json!(payment_request_id);
     v.as_object_mut().unwrap().remove("paymentExpiryTime");
     v
+}
+
+/// A refund of `krw` KRW (100 JPY per 1000 KRW) of payment `payment_request_id`.
+pub fn refund_body(payment_request_id: &str, refund_request_id: &str, krw: u64) -> Value {
+    json!({
+        "acquirerId": "1020000000000000001",
+        "pspId": "1020000000000000001",
+        "paymentRequestId": payment_request_id,
+        "refundRequestId": refund_request_id,
+        "refundAmount": {"currency": "JPY", "value": (krw / 10).to_string()},
+        "refundFromAmount": {"currency": "KRW", "value": krw.to_string()},
+        "refundQuote": {"quoteId": "1234567", "quoteCurrencyPair": "JPY/KRW", "quotePrice": "10"},
+    })
 }

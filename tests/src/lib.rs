@@ -5,4 +5,5 @@
 //! `tests/tests/`. Test-only: nothing here ships.
 
 pub mod harness;
+pub mod after_pay_scenarios;
 pub mod pay_scenarios;

@@ -12,3 +12,4 @@ fn memory() -> Factory {
 }
 
 mpp_e2e::pay_scenario_tests!(memory());
+mpp_e2e::after_pay_scenario_tests!(memory());

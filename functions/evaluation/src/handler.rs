@@ -1,13 +1,12 @@
 //! HTTP in, domain call, HTTP out.
 
 use lambda_http::{Body, Request, Response};
-use mpp_aws::lambda::{inbound, respond};
-use mpp_core::edge::{serve, Edge, EdgeError};
+use mpp_core::edge::{Edge, EdgeError};
 use mpp_core::flows::pay::{evaluate, EvaluationDeps};
 use mpp_core::wire::{ParamIllegal, PayRequest};
 use std::convert::Infallible;
 
-/// Operation name: the same across crate, binary, SAM resource, route and log field.
+/// The Alipay+ operation: the same name across crate, binary, SAM resource, route and log field.
 pub const OPERATION: &str = "evaluation";
 
 /// Built once per cold start.
@@ -21,15 +20,14 @@ pub struct Deps {
 
 /// Handles one evaluation call. Never fails: every outcome is a signed envelope.
 pub async fn handle(deps: &Deps, request: Request) -> Result<Response<Body>, Infallible> {
-    let out = serve(&deps.edge, OPERATION, inbound(&request), |req: PayRequest| async move {
-            if !req.is_evaluation() {
-                return Err(EdgeError::Param(ParamIllegal {
-                    field: "paymentFactor.isPaymentEvaluation".into(),
-                    rule: "must be \"true\" with isAgreementPayment \"true\" on the evaluation route".into(),
-                }));
-            }
-            Ok(evaluate(&deps.evaluation, &req).await?.response)
+    mpp_aws::lambda::answer(&deps.edge, OPERATION, &request, |req: PayRequest| async move {
+        if !req.is_evaluation() {
+            return Err(EdgeError::Param(ParamIllegal::new(
+                "paymentFactor.isPaymentEvaluation",
+                "must be \"true\" with isAgreementPayment \"true\" on the evaluation route",
+            )));
+        }
+        Ok(evaluate(&deps.evaluation, &req).await?.response)
     })
-    .await;
-    Ok(respond(out))
+    .await
 }

@@ -1,13 +1,12 @@
 //! HTTP in, domain call, HTTP out.
 
 use lambda_http::{Body, Request, Response};
-use mpp_aws::lambda::{inbound, respond};
-use mpp_core::edge::{serve, Edge, EdgeError};
+use mpp_core::edge::Edge;
 use mpp_core::flows::pay::{pay, PayDeps};
 use mpp_core::wire::PayRequest;
 use std::convert::Infallible;
 
-/// Operation name: the same across crate, binary, SAM resource, route and log field.
+/// The Alipay+ operation: the same name across crate, binary, SAM resource, route and log field.
 pub const OPERATION: &str = "pay";
 
 /// Built once per cold start.
@@ -21,9 +20,8 @@ pub struct Deps {
 
 /// Handles one `POST /aps/api/v1/payments/pay`. Never fails: every outcome is a signed envelope.
 pub async fn handle(deps: &Deps, request: Request) -> Result<Response<Body>, Infallible> {
-    let out = serve(&deps.edge, OPERATION, inbound(&request), |req: PayRequest| async move {
-            Ok::<_, EdgeError>(pay(&deps.pay, &req).await?.response)
+    mpp_aws::lambda::answer(&deps.edge, OPERATION, &request, |req: PayRequest| async move {
+        Ok(pay(&deps.pay, &req).await?.response)
     })
-    .await;
-    Ok(respond(out))
+    .await
 }

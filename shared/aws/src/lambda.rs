@@ -69,3 +69,20 @@ pub fn init_tracing() {
         .with_ansi(false)
         .try_init();
 }
+
+/// Serves one Alipay+ call from API Gateway: the edge's checks, `flow`, the signed answer.
+/// Every function's `handler::handle` is this with its own request type and flow.
+pub async fn answer<Req, Resp, F, Fut>(
+    edge: &mpp_core::edge::Edge,
+    operation: &'static str,
+    request: &Request,
+    flow: F,
+) -> Result<Response<Body>, std::convert::Infallible>
+where
+    Req: serde::de::DeserializeOwned + mpp_core::wire::Validate + mpp_core::edge::Keyed,
+    Resp: serde::Serialize + mpp_core::edge::Answered,
+    F: FnOnce(Req) -> Fut,
+    Fut: std::future::Future<Output = Result<Resp, mpp_core::edge::EdgeError>>,
+{
+    Ok(respond(mpp_core::edge::serve(edge, operation, inbound(request), flow).await))
+}

@@ -5,5 +5,6 @@
 //! environment (`config`). Business rules never live here: this crate only translates between
 //! the domain and AWS.
 
+pub mod dynamo;
 pub mod kms;
 pub mod lambda;

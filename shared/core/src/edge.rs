@@ -247,3 +247,36 @@ impl Answered for crate::wire::PayResponse {
         self.result.code().unwrap_or(ResultCode::UnknownException)
     }
 }
+
+impl From<crate::flows::refund::RefundError> for EdgeError {
+    fn from(e: crate::flows::refund::RefundError) -> EdgeError {
+        match e {
+            crate::flows::refund::RefundError::Param(p) => EdgeError::Param(p),
+            crate::flows::refund::RefundError::Store(s) => EdgeError::Store(s),
+        }
+    }
+}
+
+macro_rules! keyed_and_answered {
+    ($($req:ty => $resp:ty),* $(,)?) => {
+        $(
+            impl Keyed for $req {
+                fn payment_request_id(&self) -> &str {
+                    self.payment_request_id.as_str()
+                }
+            }
+
+            impl Answered for $resp {
+                fn code(&self) -> ResultCode {
+                    self.result.code().unwrap_or(ResultCode::UnknownException)
+                }
+            }
+        )*
+    };
+}
+
+keyed_and_answered! {
+    crate::wire::InquiryPaymentRequest => crate::wire::InquiryPaymentResponse,
+    crate::wire::CancelPaymentRequest => crate::wire::CancelPaymentResponse,
+    crate::wire::RefundRequest => crate::wire::RefundResponse,
+}

@@ -4,6 +4,8 @@
 //! -sign` signs and we verify. Bodies: ASCII JSON, non-ASCII text (UTF-8), and one larger than
 //! KMS's 4,096-byte message limit.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
+
 use http::{HeaderMap, HeaderValue};
 use mpp_core::signature::{
     content_to_sign, load_private_key, load_public_key, parse_signature_header, private_key_pem,

@@ -197,4 +197,14 @@ fn debug_output_hides_payment_credentials() {
     let req: PayRequest = parse_request(&body).unwrap();
     let dbg = format!("{req:?}");
     assert!(!dbg.contains("JWDQ"), "the access token leaked into Debug");
+    let body = std::fs::read(format!(
+        "{}/tests/fixtures/pay_nfc_request.json",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let dbg = format!("{:?}", parse_request::<PayRequest>(&body).unwrap());
+    assert!(
+        !dbg.contains("2160000000000001") && !dbg.contains("0000008c21c727f2be19"),
+        "{dbg}"
+    );
 }

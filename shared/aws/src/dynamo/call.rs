@@ -220,6 +220,15 @@ pub(crate) fn request_token(parts: &[&str]) -> String {
     h.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
 
+/// A `ClientRequestToken` for one call of an operation: random, and reused by every retry within
+/// the call, so a retry after a lost answer is applied once. A second call gets another token and
+/// meets the stored state through its conditions, exactly as the memory store answers it (a
+/// shared token would make DynamoDB answer the second call with the first one's success).
+pub(crate) fn call_token(operation: &str) -> String {
+    let nonce = format!("{:016x}{:016x}", jitter(), jitter());
+    request_token(&[operation, &nonce])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -240,5 +249,6 @@ mod tests {
         assert_ne!(t, request_token(&["commit", "pr-2"]));
         assert_ne!(request_token(&["ab", "c"]), request_token(&["a", "bc"]));
         assert_eq!(t.len(), 32);
+        assert_ne!(call_token("cancel"), call_token("cancel"));
     }
 }

@@ -2,9 +2,12 @@
 //! one atomic write → build the answer. Signature checks and the envelope live at the edge
 //! (`crate::edge`), so a flow only sees a validated request and returns a response body type.
 
+pub mod cancel;
+pub mod inquiry;
 pub mod pay;
 pub mod policy;
 pub mod quote;
+pub mod refund;
 
 use crate::clock::business_tz;
 use crate::result_code::ResultCode;

@@ -12,6 +12,7 @@ use super::scalar::{
 use super::{
     check_pair_mentions, check_promo_currency, check_quote, fingerprint, ParamIllegal, Validate,
 };
+use crate::ids::CustomerId;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -408,8 +409,8 @@ impl SurchargeInfo {
     }
 }
 
-/// The payment method. `Debug` hides `paymentMethodId` (an access token or payment code) and
-/// `paymentMethodMetaData.userLoginId`.
+/// The payment method. `Debug` hides `paymentMethodId` (an access token or payment code),
+/// `customData` and `paymentMethodMetaData.userLoginId`, and masks `customerId`.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PaymentMethod {
@@ -437,7 +438,13 @@ impl fmt::Debug for PaymentMethod {
                 "payment_method_id",
                 &self.payment_method_id.as_ref().map(|_| "<redacted>"),
             )
-            .field("customer_id", &self.customer_id)
+            .field(
+                "customer_id",
+                &self
+                    .customer_id
+                    .as_ref()
+                    .map(|c| CustomerId::new(c.as_str()).masked()),
+            )
             .field("payment_method_meta_data", &self.payment_method_meta_data)
             .field(
                 "custom_data",

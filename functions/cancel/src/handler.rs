@@ -1,0 +1,27 @@
+//! HTTP in, domain call, HTTP out.
+
+use lambda_http::{Body, Request, Response};
+use mpp_core::edge::Edge;
+use mpp_core::flows::cancel::{cancel, CancelDeps};
+use mpp_core::wire::CancelPaymentRequest;
+use std::convert::Infallible;
+
+/// The Alipay+ operation: the same name across crate, binary, SAM resource, route and log field.
+pub const OPERATION: &str = "cancelPayment";
+
+/// Built once per cold start.
+#[derive(Clone)]
+pub struct Deps {
+    /// Signature checks and response signing.
+    pub edge: Edge,
+    /// The cancel transaction, a payment read, the clock and the window.
+    pub cancel: CancelDeps,
+}
+
+/// Handles one `POST /aps/api/v1/payments/cancelPayment`. Never fails: every outcome is a signed envelope.
+pub async fn handle(deps: &Deps, request: Request) -> Result<Response<Body>, Infallible> {
+    mpp_aws::lambda::answer(&deps.edge, OPERATION, &request, |req: CancelPaymentRequest| async move {
+        Ok(cancel(&deps.cancel, &req).await?)
+    })
+    .await
+}

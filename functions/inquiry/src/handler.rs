@@ -1,0 +1,27 @@
+//! HTTP in, domain call, HTTP out.
+
+use lambda_http::{Body, Request, Response};
+use mpp_core::edge::Edge;
+use mpp_core::flows::inquiry::{inquire, InquiryDeps};
+use mpp_core::wire::InquiryPaymentRequest;
+use std::convert::Infallible;
+
+/// The Alipay+ operation: the same name across crate, binary, SAM resource, route and log field.
+pub const OPERATION: &str = "inquiryPayment";
+
+/// Built once per cold start.
+#[derive(Clone)]
+pub struct Deps {
+    /// Signature checks and response signing.
+    pub edge: Edge,
+    /// Read-only payment access.
+    pub inquiry: InquiryDeps,
+}
+
+/// Handles one `POST /aps/api/v1/payments/inquiryPayment`. Never fails: every outcome is a signed envelope.
+pub async fn handle(deps: &Deps, request: Request) -> Result<Response<Body>, Infallible> {
+    mpp_aws::lambda::answer(&deps.edge, OPERATION, &request, |req: InquiryPaymentRequest| async move {
+        Ok(inquire(&deps.inquiry, &req).await?)
+    })
+    .await
+}

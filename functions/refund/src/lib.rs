@@ -1,0 +1,4 @@
+//! The refund Lambda function: Alipay+ gives back part or all of a succeeded payment, once per
+//! `refundRequestId`.
+
+pub mod handler;

@@ -1,0 +1,60 @@
+//! inquiryPayment: what became of a payment. Read-only.
+//!
+//! `result` says whether the inquiry worked; `paymentResult` says what became of the payment.
+//! Our store has no undecided state (a payment is written once, final: see `docs/store.md`), so
+//! `paymentResult` is never U here: an id we never stored is `ORDER_NOT_EXIST`, and Alipay+ either
+//! re-sends the pay (which then decides) or cancels it.
+
+use super::{result, text, timestamp};
+use crate::result_code::ResultCode;
+use crate::store::{PaymentReader, PaymentRecord, PaymentState, StoreError};
+use crate::wire::{Amount, InquiryPaymentRequest, InquiryPaymentResponse};
+use std::sync::Arc;
+
+/// What inquiry needs: read access to payments.
+#[derive(Clone)]
+pub struct InquiryDeps {
+    /// Payment reads.
+    pub payments: Arc<dyn PaymentReader>,
+}
+
+/// The inquiry answer for a stored payment (also what notify must agree with).
+pub fn payment_result(record: &PaymentRecord) -> ResultCode {
+    match record.state {
+        PaymentState::Succeeded => ResultCode::Success,
+        PaymentState::Failed => record.result_code,
+        PaymentState::Closed | PaymentState::Cancelled => ResultCode::OrderIsClosed,
+    }
+}
+
+fn empty(code: ResultCode) -> InquiryPaymentResponse {
+    InquiryPaymentResponse {
+        result: result(code),
+        payment_result: None,
+        payment_request_id: None,
+        payment_id: None,
+        payment_time: None,
+        payment_amount: None,
+        pay_to_amount: None,
+        customer_id: None,
+    }
+}
+
+/// Answers an inquiry.
+pub async fn inquire(deps: &InquiryDeps, req: &InquiryPaymentRequest) -> Result<InquiryPaymentResponse, StoreError> {
+    let Some(record) = deps.payments.payment(req.payment_request_id.as_str()).await? else {
+        return Ok(empty(ResultCode::OrderNotExist));
+    };
+    let outcome = payment_result(&record);
+    let mut resp = empty(ResultCode::Success);
+    resp.payment_result = Some(result(outcome));
+    resp.payment_request_id = text(&record.payment_request_id);
+    if outcome == ResultCode::Success {
+        resp.payment_id = record.payment_id.as_deref().and_then(text);
+        resp.payment_time = record.payment_time.as_deref().and_then(timestamp);
+        resp.payment_amount = record.payment_amount.map(Amount::from_money);
+        resp.pay_to_amount = record.pay_to_amount.map(Amount::from_money);
+        resp.customer_id = record.customer_id.as_ref().and_then(|c| text(c.as_str()));
+    }
+    Ok(resp)
+}
