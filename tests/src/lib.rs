@@ -4,6 +4,7 @@
 //! (`harness`) and, beside it, the store conformance suite. The tests themselves live in
 //! `tests/tests/`. Test-only: nothing here ships.
 
+pub mod conformance;
 pub mod harness;
 pub mod after_pay_scenarios;
 pub mod pay_scenarios;

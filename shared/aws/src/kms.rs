@@ -210,14 +210,12 @@ impl KmsEnvelopeSigner {
                 op: "Decrypt",
                 source: classify("Decrypt", e),
             })?;
-        let plaintext = zeroize::Zeroizing::new(
-            out.plaintext
-                .map(Blob::into_inner)
-                .ok_or(EnvelopeError::Kms {
-                    op: "Decrypt",
-                    source: SignerError::Unavailable("KMS Decrypt answered without plaintext".into()),
-                })?,
-        );
+        let plaintext = zeroize::Zeroizing::new(out.plaintext.map(Blob::into_inner).ok_or(
+            EnvelopeError::Kms {
+                op: "Decrypt",
+                source: SignerError::Unavailable("KMS Decrypt answered without plaintext".into()),
+            },
+        )?);
         let key = load_private_key_der(&plaintext).map_err(EnvelopeError::Key)?;
         Ok(LocalSigner::new(key, key_version))
     }
@@ -233,12 +231,12 @@ pub async fn encrypt_private_key(
     pem: &str,
 ) -> Result<Vec<u8>, EnvelopeError> {
     let key = load_private_key(pem).map_err(EnvelopeError::Key)?;
-    let der = key
-        .to_pkcs8_der()
-        .map_err(|e| EnvelopeError::Key(KeyError::Invalid {
+    let der = key.to_pkcs8_der().map_err(|e| {
+        EnvelopeError::Key(KeyError::Invalid {
             kind: "private key",
             detail: e.to_string(),
-        }))?;
+        })
+    })?;
     let (context_key, context_value) = ENVELOPE_CONTEXT;
     let out = client
         .encrypt()
@@ -360,11 +358,26 @@ mod tests {
 
     #[test]
     fn codes_map_to_retry_advice() {
-        assert_eq!(retry_for_code(Some("ThrottlingException")), Retry::Throttled);
-        assert_eq!(retry_for_code(Some("KMSInternalException")), Retry::Transient);
-        assert_eq!(retry_for_code(Some("DisabledException")), Retry::KeyUnusable);
-        assert_eq!(retry_for_code(Some("AccessDeniedException")), Retry::KeyUnusable);
-        assert_eq!(retry_for_code(Some("InvalidCiphertextException")), Retry::Never);
+        assert_eq!(
+            retry_for_code(Some("ThrottlingException")),
+            Retry::Throttled
+        );
+        assert_eq!(
+            retry_for_code(Some("KMSInternalException")),
+            Retry::Transient
+        );
+        assert_eq!(
+            retry_for_code(Some("DisabledException")),
+            Retry::KeyUnusable
+        );
+        assert_eq!(
+            retry_for_code(Some("AccessDeniedException")),
+            Retry::KeyUnusable
+        );
+        assert_eq!(
+            retry_for_code(Some("InvalidCiphertextException")),
+            Retry::Never
+        );
         assert_eq!(retry_for_code(None), Retry::Never);
     }
 
@@ -378,7 +391,10 @@ mod tests {
         let (m, t) = signer.message(&small).unwrap();
         assert_eq!((m.len(), t), (KMS_RAW_MESSAGE_BYTES_MAX, MessageType::Raw));
         let (m, t) = signer.message(&large).unwrap();
-        assert_eq!((m, t), (Sha256::digest(&large).to_vec(), MessageType::Digest));
+        assert_eq!(
+            (m, t),
+            (Sha256::digest(&large).to_vec(), MessageType::Digest)
+        );
         let digest = signer.clone().with_mode(KmsSignMode::Digest);
         assert_eq!(digest.message(&small).unwrap().1, MessageType::Digest);
         let raw = signer.with_mode(KmsSignMode::Raw);

@@ -28,7 +28,7 @@ use mpp_aws::kms::{
 };
 use mpp_core::signature::{
     content_to_sign, generate_key_pair, load_public_key, parse_signature_header, private_key_pem,
-    public_key_pem, sign_headers, verify_request, Signer, SignatureError, SignerError,
+    public_key_pem, sign_headers, verify_request, SignatureError, Signer, SignerError,
     VerifierConfig,
 };
 use rsa::pkcs1::EncodeRsaPrivateKey;
@@ -69,11 +69,17 @@ fn now() -> chrono::DateTime<chrono::Utc> {
 }
 
 fn small_body() -> Vec<u8> {
-    r#"{"paymentRequestId":"2020010123456789","order":{"orderDescription":"抹茶ラテ ☕"}}"#.as_bytes().to_vec()
+    r#"{"paymentRequestId":"2020010123456789","order":{"orderDescription":"抹茶ラテ ☕"}}"#
+        .as_bytes()
+        .to_vec()
 }
 
 fn large_body() -> Vec<u8> {
-    let body = format!(r#"{{"passThroughInfo":"{}","x":"é"}}"#, "0123456789".repeat(2000)).into_bytes();
+    let body = format!(
+        r#"{{"passThroughInfo":"{}","x":"é"}}"#,
+        "0123456789".repeat(2000)
+    )
+    .into_bytes();
     assert!(body.len() > KMS_RAW_MESSAGE_BYTES_MAX);
     body
 }
@@ -81,7 +87,10 @@ fn large_body() -> Vec<u8> {
 fn to_header_map(pairs: &[(String, String)]) -> HeaderMap {
     let mut h = HeaderMap::new();
     for (n, v) in pairs {
-        h.insert(HeaderName::from_bytes(n.as_bytes()).unwrap(), HeaderValue::from_str(v).unwrap());
+        h.insert(
+            HeaderName::from_bytes(n.as_bytes()).unwrap(),
+            HeaderValue::from_str(v).unwrap(),
+        );
     }
     h
 }
@@ -92,13 +101,23 @@ fn path_str(p: &Path) -> &str {
 
 /// `openssl dgst -sha256 -verify` of `signature` over `message`, with a public key file.
 fn openssl_verifies(public_key: &Path, key_form: &str, message: &[u8], signature: &[u8]) -> bool {
-    assert!(Path::new(OPENSSL).exists(), "{OPENSSL} is missing (apt-get install openssl)");
+    assert!(
+        Path::new(OPENSSL).exists(),
+        "{OPENSSL} is missing (apt-get install openssl)"
+    );
     let dir = tempfile::tempdir().unwrap();
     let (msg, sig) = (dir.path().join("msg.bin"), dir.path().join("sig.bin"));
     std::fs::write(&msg, message).unwrap();
     std::fs::write(&sig, signature).unwrap();
     let out = Command::new(OPENSSL)
-        .args(["dgst", "-sha256", "-keyform", key_form, "-verify", path_str(public_key)])
+        .args([
+            "dgst",
+            "-sha256",
+            "-keyform",
+            key_form,
+            "-verify",
+            path_str(public_key),
+        ])
         .args(["-signature", path_str(&sig), path_str(&msg)])
         .output()
         .unwrap();
@@ -106,7 +125,10 @@ fn openssl_verifies(public_key: &Path, key_form: &str, message: &[u8], signature
     match (out.status.success(), said.trim()) {
         (true, "Verified OK") => true,
         (false, "Verification failure") => false,
-        other => panic!("openssl: {other:?} {}", String::from_utf8_lossy(&out.stderr)),
+        other => panic!(
+            "openssl: {other:?} {}",
+            String::from_utf8_lossy(&out.stderr)
+        ),
     }
 }
 
@@ -121,13 +143,20 @@ async fn create_signing_key(client: &aws_sdk_kms::Client) -> (String, Vec<u8>) {
         .await
         .expect("CreateKey");
     let key_id = created.key_metadata().unwrap().key_id().to_string();
-    let public = client.get_public_key().key_id(&key_id).send().await.expect("GetPublicKey");
+    let public = client
+        .get_public_key()
+        .key_id(&key_id)
+        .send()
+        .await
+        .expect("GetPublicKey");
     (key_id, public.public_key().unwrap().as_ref().to_vec())
 }
 
 #[tokio::test]
 async fn raw_signatures_from_kms_verify_with_our_verifier_and_openssl() {
-    let Some(endpoint) = moto_endpoint() else { return };
+    let Some(endpoint) = moto_endpoint() else {
+        return;
+    };
     let client = kms_client(Some(&endpoint)).await;
     let (key_id, der) = create_signing_key(&client).await;
     let dir = tempfile::tempdir().unwrap();
@@ -140,13 +169,20 @@ async fn raw_signatures_from_kms_verify_with_our_verifier_and_openssl() {
     for mode in [KmsSignMode::Auto, KmsSignMode::Raw] {
         let signer = KmsSigner::new(client.clone(), key_id.clone(), 3).with_mode(mode);
         let body = small_body();
-        let pairs = sign_headers(&signer, CLIENT, "POST", PATH, "Request-Time", TIME, &body).await.unwrap();
+        let pairs = sign_headers(&signer, CLIENT, "POST", PATH, "Request-Time", TIME, &body)
+            .await
+            .unwrap();
         let headers = to_header_map(&pairs);
         let verified = verify_request(&cfg, "POST", PATH, &headers, &body, now()).unwrap();
         assert_eq!(verified.key_version, 3);
-        let raw = parse_signature_header(headers["signature"].to_str().unwrap()).unwrap().signature;
+        let raw = parse_signature_header(headers["signature"].to_str().unwrap())
+            .unwrap()
+            .signature;
         let content = content_to_sign("POST", PATH, CLIENT, TIME, &body);
-        assert!(openssl_verifies(&der_file, "DER", &content, &raw), "{mode:?}: openssl refused");
+        assert!(
+            openssl_verifies(&der_file, "DER", &content, &raw),
+            "{mode:?}: openssl refused"
+        );
         let mut tampered = body.clone();
         tampered[3] ^= 1;
         assert_eq!(
@@ -158,7 +194,9 @@ async fn raw_signatures_from_kms_verify_with_our_verifier_and_openssl() {
 
 #[tokio::test]
 async fn digest_mode_sends_the_sha256_of_the_content_moto_quirk() {
-    let Some(endpoint) = moto_endpoint() else { return };
+    let Some(endpoint) = moto_endpoint() else {
+        return;
+    };
     let client = kms_client(Some(&endpoint)).await;
     let (key_id, der) = create_signing_key(&client).await;
     let dir = tempfile::tempdir().unwrap();
@@ -184,7 +222,10 @@ async fn digest_mode_sends_the_sha256_of_the_content_moto_quirk() {
     );
     // And therefore, against moto only, it does not verify over the content. If this starts to
     // pass, moto implements DIGEST now: check the content directly instead.
-    assert!(!openssl_verifies(&der_file, "DER", &content, &raw), "moto implements DIGEST now");
+    assert!(
+        !openssl_verifies(&der_file, "DER", &content, &raw),
+        "moto implements DIGEST now"
+    );
 }
 
 /// What the in-test KMS saw: (target, MessageType, message length) per request.
@@ -199,28 +240,37 @@ async fn start_digest_kms(key: rsa::RsaPrivateKey) -> (String, Seen, tokio::task
     let log = seen.clone();
     let task = tokio::spawn(async move {
         for _ in 0..32 {
-            let Ok((mut conn, _)) = listener.accept().await else { return };
+            let Ok((mut conn, _)) = listener.accept().await else {
+                return;
+            };
             let (target, body) = read_request(&mut conn).await;
             let req: serde_json::Value = serde_json::from_slice(&body).unwrap();
             let failure = match req["KeyId"].as_str() {
                 Some("alias/throttled") => Some(("400 Bad Request", "ThrottlingException")),
-                Some("alias/internal") => Some(("500 Internal Server Error", "KMSInternalException")),
+                Some("alias/internal") => {
+                    Some(("500 Internal Server Error", "KMSInternalException"))
+                }
                 _ => None,
             };
             if let Some((status, code)) = failure {
-                let answer = serde_json::json!({"__type": code, "message": "from the test server"}).to_string();
+                let answer = serde_json::json!({"__type": code, "message": "from the test server"})
+                    .to_string();
                 respond(&mut conn, status, &answer).await;
                 continue;
             }
             let message = STANDARD.decode(req["Message"].as_str().unwrap()).unwrap();
             let message_type = req["MessageType"].as_str().unwrap_or("RAW").to_string();
             assert_eq!(req["SigningAlgorithm"], "RSASSA_PKCS1_V1_5_SHA_256");
-            log.lock().unwrap().push((target, message_type.clone(), message.len()));
+            log.lock()
+                .unwrap()
+                .push((target, message_type.clone(), message.len()));
             let digest: Vec<u8> = match message_type.as_str() {
                 "DIGEST" => message,
                 _ => Sha256::digest(&message).to_vec(),
             };
-            let sig = key.sign(rsa::Pkcs1v15Sign::new::<Sha256>(), &digest).unwrap();
+            let sig = key
+                .sign(rsa::Pkcs1v15Sign::new::<Sha256>(), &digest)
+                .unwrap();
             let answer = serde_json::json!({
                 "KeyId": req["KeyId"], "Signature": STANDARD.encode(sig),
                 "SigningAlgorithm": "RSASSA_PKCS1_V1_5_SHA_256",
@@ -258,16 +308,25 @@ async fn read_request(conn: &mut tokio::net::TcpStream) -> (String, Vec<u8>) {
     let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
     let header = |name: &str| {
         head.lines()
-            .find_map(|l| l.split_once(':').filter(|(n, _)| n.trim().eq_ignore_ascii_case(name)))
+            .find_map(|l| {
+                l.split_once(':')
+                    .filter(|(n, _)| n.trim().eq_ignore_ascii_case(name))
+            })
             .map(|(_, v)| v.trim().to_string())
     };
-    let length: usize = header("content-length").expect("content-length").parse().unwrap();
+    let length: usize = header("content-length")
+        .expect("content-length")
+        .parse()
+        .unwrap();
     while buf.len() < head_end + length {
         let n = conn.read(&mut chunk).await.unwrap();
         assert!(n > 0, "connection closed mid-body");
         buf.extend_from_slice(&chunk[..n]);
     }
-    (header("x-amz-target").unwrap_or_default(), buf[head_end..head_end + length].to_vec())
+    (
+        header("x-amz-target").unwrap_or_default(),
+        buf[head_end..head_end + length].to_vec(),
+    )
 }
 
 #[tokio::test]
@@ -287,17 +346,28 @@ async fn digest_mode_verifies_where_the_server_implements_digest() {
         (KmsSignMode::Auto, small_body(), "RAW", 0),
     ] {
         let signer = KmsSigner::new(client.clone(), "alias/mpp-signing", 1).with_mode(mode);
-        let pairs = sign_headers(&signer, CLIENT, "POST", PATH, "Request-Time", TIME, &body).await.unwrap();
+        let pairs = sign_headers(&signer, CLIENT, "POST", PATH, "Request-Time", TIME, &body)
+            .await
+            .unwrap();
         let headers = to_header_map(&pairs);
         verify_request(&cfg, "POST", PATH, &headers, &body, now())
             .unwrap_or_else(|e| panic!("{mode:?} {expect_type}: {e}"));
-        let raw = parse_signature_header(headers["signature"].to_str().unwrap()).unwrap().signature;
+        let raw = parse_signature_header(headers["signature"].to_str().unwrap())
+            .unwrap()
+            .signature;
         let content = content_to_sign("POST", PATH, CLIENT, TIME, &body);
-        assert!(openssl_verifies(&pem_file, "PEM", &content, &raw), "{mode:?}: openssl refused");
+        assert!(
+            openssl_verifies(&pem_file, "PEM", &content, &raw),
+            "{mode:?}: openssl refused"
+        );
         let (target, message_type, len) = seen.lock().unwrap().last().cloned().unwrap();
         assert_eq!(target, "TrentService.Sign");
         assert_eq!(message_type, expect_type, "{mode:?}");
-        let want_len = if expect_len == 0 { content.len() } else { expect_len };
+        let want_len = if expect_len == 0 {
+            content.len()
+        } else {
+            expect_len
+        };
         assert_eq!(len, want_len, "{mode:?}");
     }
     task.abort();
@@ -305,19 +375,27 @@ async fn digest_mode_verifies_where_the_server_implements_digest() {
 
 #[tokio::test]
 async fn kms_refusals_say_that_a_retry_cannot_help() {
-    let Some(endpoint) = moto_endpoint() else { return };
+    let Some(endpoint) = moto_endpoint() else {
+        return;
+    };
     let client = kms_client(Some(&endpoint)).await;
     let missing = KmsSigner::new(client.clone(), "alias/no-such-key", 1);
     let e = missing.sign(b"POST /x\nc.1.{}").await.unwrap_err();
     assert!(matches!(e, SignerError::KeyUnusable(_)), "{e:?}");
     assert!(!e.retry_can_help());
-    assert!(format!("{:?}", std::error::Error::source(&e)).contains("NotFoundException"), "{e:?}");
+    assert!(
+        format!("{:?}", std::error::Error::source(&e)).contains("NotFoundException"),
+        "{e:?}"
+    );
 
     // A key that cannot sign (moto: ValidationException; AWS: InvalidKeyUsageException).
     // moto does not refuse Sign with a disabled key, so that case is not exercised here.
     let symmetric = client.create_key().send().await.expect("CreateKey");
     let key_id = symmetric.key_metadata().unwrap().key_id().to_string();
-    let e = KmsSigner::new(client, key_id, 1).sign(b"POST /x\nc.1.{}").await.unwrap_err();
+    let e = KmsSigner::new(client, key_id, 1)
+        .sign(b"POST /x\nc.1.{}")
+        .await
+        .unwrap_err();
     assert!(!e.retry_can_help(), "{e:?}");
 }
 
@@ -327,20 +405,43 @@ async fn throttling_and_internal_errors_say_that_a_retry_can_help() {
     let (url, _seen, task) = start_digest_kms(key).await;
     // The SDK would retry these itself; with retries off we see the classification directly.
     let client = kms_client(Some(&url)).await;
-    let conf = client.config().to_builder().retry_config(aws_config::retry::RetryConfig::disabled()).build();
+    let conf = client
+        .config()
+        .to_builder()
+        .retry_config(aws_config::retry::RetryConfig::disabled())
+        .build();
     let client = aws_sdk_kms::Client::from_conf(conf);
-    let e = KmsSigner::new(client.clone(), "alias/throttled", 1).sign(b"x").await.unwrap_err();
-    assert!(matches!(e, SignerError::Throttled(_)) && e.retry_can_help(), "{e:?}");
-    let e = KmsSigner::new(client, "alias/internal", 1).sign(b"x").await.unwrap_err();
-    assert!(matches!(e, SignerError::Unavailable(_)) && e.retry_can_help(), "{e:?}");
+    let e = KmsSigner::new(client.clone(), "alias/throttled", 1)
+        .sign(b"x")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, SignerError::Throttled(_)) && e.retry_can_help(),
+        "{e:?}"
+    );
+    let e = KmsSigner::new(client, "alias/internal", 1)
+        .sign(b"x")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, SignerError::Unavailable(_)) && e.retry_can_help(),
+        "{e:?}"
+    );
     task.abort();
 }
 
 #[tokio::test]
 async fn envelope_signer_round_trip() {
-    let Some(endpoint) = moto_endpoint() else { return };
+    let Some(endpoint) = moto_endpoint() else {
+        return;
+    };
     let client = kms_client(Some(&endpoint)).await;
-    let wrapping = client.create_key().description("mpp envelope test").send().await.expect("CreateKey");
+    let wrapping = client
+        .create_key()
+        .description("mpp envelope test")
+        .send()
+        .await
+        .expect("CreateKey");
     let wrapping_id = wrapping.key_metadata().unwrap().key_id().to_string();
     let key = generate_key_pair(2048).unwrap();
     let public = rsa::RsaPublicKey::from(&key);
@@ -350,29 +451,57 @@ async fn envelope_signer_round_trip() {
     std::fs::write(&pem_file, public_key_pem(&public)).unwrap();
 
     let pkcs8_pem = private_key_pem(&key);
-    let pkcs1_pem = key.to_pkcs1_pem(rsa::pkcs8::LineEnding::LF).unwrap().to_string();
-    for (form, pem) in [("PKCS#8", pkcs8_pem.as_str()), ("PKCS#1", pkcs1_pem.as_str())] {
-        let ciphertext = encrypt_private_key(&client, &wrapping_id, pem).await.unwrap();
+    let pkcs1_pem = key
+        .to_pkcs1_pem(rsa::pkcs8::LineEnding::LF)
+        .unwrap()
+        .to_string();
+    for (form, pem) in [
+        ("PKCS#8", pkcs8_pem.as_str()),
+        ("PKCS#1", pkcs1_pem.as_str()),
+    ] {
+        let ciphertext = encrypt_private_key(&client, &wrapping_id, pem)
+            .await
+            .unwrap();
         let der = rsa::pkcs8::EncodePrivateKey::to_pkcs8_der(&key).unwrap();
         assert!(
-            !ciphertext.windows(64).any(|w| w == &der.as_bytes()[100..164]),
+            !ciphertext
+                .windows(64)
+                .any(|w| w == &der.as_bytes()[100..164]),
             "{form}: the key is visible in the ciphertext"
         );
-        let signer = KmsEnvelopeSigner::load(&client, &ciphertext, 7).await.unwrap();
+        let signer = KmsEnvelopeSigner::load(&client, &ciphertext, 7)
+            .await
+            .unwrap();
         let body = large_body(); // local signing has no 4096-byte limit
-        let pairs = sign_headers(&signer, CLIENT, "POST", PATH, "Request-Time", TIME, &body).await.unwrap();
+        let pairs = sign_headers(&signer, CLIENT, "POST", PATH, "Request-Time", TIME, &body)
+            .await
+            .unwrap();
         let headers = to_header_map(&pairs);
-        assert_eq!(verify_request(&cfg, "POST", PATH, &headers, &body, now()).unwrap().key_version, 7);
-        let raw = parse_signature_header(headers["signature"].to_str().unwrap()).unwrap().signature;
+        assert_eq!(
+            verify_request(&cfg, "POST", PATH, &headers, &body, now())
+                .unwrap()
+                .key_version,
+            7
+        );
+        let raw = parse_signature_header(headers["signature"].to_str().unwrap())
+            .unwrap()
+            .signature;
         let content = content_to_sign("POST", PATH, CLIENT, TIME, &body);
-        assert!(openssl_verifies(&pem_file, "PEM", &content, &raw), "{form}: openssl refused");
+        assert!(
+            openssl_verifies(&pem_file, "PEM", &content, &raw),
+            "{form}: openssl refused"
+        );
     }
 
     // A damaged envelope, or one made without our encryption context, does not open; no retry helps.
-    let mut damaged = encrypt_private_key(&client, &wrapping_id, &pkcs8_pem).await.unwrap();
+    let mut damaged = encrypt_private_key(&client, &wrapping_id, &pkcs8_pem)
+        .await
+        .unwrap();
     let last = damaged.len() - 1;
     damaged[last] ^= 1;
-    let e = KmsEnvelopeSigner::load(&client, &damaged, 1).await.unwrap_err();
+    let e = KmsEnvelopeSigner::load(&client, &damaged, 1)
+        .await
+        .unwrap_err();
     assert!(!e.retry_can_help(), "{e:?}");
     let without_context = client
         .encrypt()
@@ -384,9 +513,13 @@ async fn envelope_signer_round_trip() {
         .ciphertext_blob
         .unwrap()
         .into_inner();
-    let e = KmsEnvelopeSigner::load(&client, &without_context, 1).await.unwrap_err();
+    let e = KmsEnvelopeSigner::load(&client, &without_context, 1)
+        .await
+        .unwrap_err();
     assert!(!e.retry_can_help(), "{e:?}");
     // Not a key at all.
-    let e = encrypt_private_key(&client, &wrapping_id, "not a key").await.unwrap_err();
+    let e = encrypt_private_key(&client, &wrapping_id, "not a key")
+        .await
+        .unwrap_err();
     assert!(matches!(e, mpp_aws::kms::EnvelopeError::Key(_)), "{e:?}");
 }

@@ -27,10 +27,14 @@ fn signature(c: &mut Criterion) {
     };
     let cfg = VerifierConfig::new(CLIENT, 1, rsa::RsaPublicKey::from(&key));
     let signer = LocalSigner::new(key, 1);
-    let now = chrono::DateTime::parse_from_rfc3339(TIME).map(|t| t.to_utc()).unwrap_or_default();
+    let now = chrono::DateTime::parse_from_rfc3339(TIME)
+        .map(|t| t.to_utc())
+        .unwrap_or_default();
 
     let mut group = c.benchmark_group("rsa2048");
-    group.sample_size(50).measurement_time(Duration::from_secs(4));
+    group
+        .sample_size(50)
+        .measurement_time(Duration::from_secs(4));
     for (name, body) in bodies() {
         let content = content_to_sign("POST", PATH, CLIENT, TIME, &body);
         group.bench_function(format!("local_sign/{name}"), |b| {
@@ -48,7 +52,16 @@ fn signature(c: &mut Criterion) {
         headers.insert("signature", value);
         assert!(verify_request(&cfg, "POST", PATH, &headers, &body, now).is_ok());
         group.bench_function(format!("verify_request/{name}"), |b| {
-            b.iter(|| verify_request(&cfg, "POST", PATH, black_box(&headers), black_box(&body), now))
+            b.iter(|| {
+                verify_request(
+                    &cfg,
+                    "POST",
+                    PATH,
+                    black_box(&headers),
+                    black_box(&body),
+                    now,
+                )
+            })
         });
     }
     group.finish();

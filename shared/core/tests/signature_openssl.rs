@@ -40,7 +40,10 @@ fn openssl(args: &[&str]) -> std::process::Output {
         Path::new(OPENSSL).exists(),
         "{OPENSSL} is missing: these tests need the openssl command line (apt-get install openssl)"
     );
-    Command::new(OPENSSL).args(args).output().expect("run openssl")
+    Command::new(OPENSSL)
+        .args(args)
+        .output()
+        .expect("run openssl")
 }
 
 fn path_str(p: &Path) -> &str {
@@ -65,14 +68,20 @@ fn openssl_verifies(public_pem: &Path, content: &[u8], signature: &[u8], dir: &P
     match (out.status.success(), stdout.trim()) {
         (true, "Verified OK") => true,
         (false, "Verification failure") => false,
-        other => panic!("unexpected openssl answer {other:?}: {}", String::from_utf8_lossy(&out.stderr)),
+        other => panic!(
+            "unexpected openssl answer {other:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ),
     }
 }
 
 fn headers(pairs: &[(String, String)]) -> HeaderMap {
     let mut h = HeaderMap::new();
     for (n, v) in pairs {
-        h.insert(http::HeaderName::from_bytes(n.as_bytes()).unwrap(), HeaderValue::from_str(v).unwrap());
+        h.insert(
+            http::HeaderName::from_bytes(n.as_bytes()).unwrap(),
+            HeaderValue::from_str(v).unwrap(),
+        );
     }
     h
 }
@@ -92,18 +101,29 @@ async fn openssl_verifies_what_we_sign() {
 
     for (name, body) in bodies() {
         // Sign the way the edge does, then take the signature back out of the header text.
-        let pairs = sign_headers(&signer, CLIENT, "POST", PATH, "Request-Time", TIME, &body).await.unwrap();
+        let pairs = sign_headers(&signer, CLIENT, "POST", PATH, "Request-Time", TIME, &body)
+            .await
+            .unwrap();
         let header = &pairs.iter().find(|(n, _)| n == "Signature").unwrap().1;
         let raw = parse_signature_header(header).unwrap().signature;
         let content = content_to_sign("POST", PATH, CLIENT, TIME, &body);
-        assert!(openssl_verifies(&public_file, &content, &raw, dir.path()), "{name}: openssl refused our signature");
-        assert!(verify_request(&cfg, "POST", PATH, &headers(&pairs), &body, now()).is_ok(), "{name}");
+        assert!(
+            openssl_verifies(&public_file, &content, &raw, dir.path()),
+            "{name}: openssl refused our signature"
+        );
+        assert!(
+            verify_request(&cfg, "POST", PATH, &headers(&pairs), &body, now()).is_ok(),
+            "{name}"
+        );
 
         // And openssl agrees that tampering breaks it.
         let mut tampered = content.clone();
         let last = tampered.len() - 1;
         tampered[last] ^= 1;
-        assert!(!openssl_verifies(&public_file, &tampered, &raw, dir.path()), "{name}: tampered content verified");
+        assert!(
+            !openssl_verifies(&public_file, &tampered, &raw, dir.path()),
+            "{name}: tampered content verified"
+        );
     }
 }
 
@@ -111,33 +131,80 @@ async fn openssl_verifies_what_we_sign() {
 fn we_verify_what_openssl_signs() {
     let dir = tempfile::tempdir().unwrap();
     let private_file = dir.path().join("priv.pem");
-    let out = openssl(&["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", path_str(&private_file)]);
-    assert!(out.status.success(), "genpkey: {}", String::from_utf8_lossy(&out.stderr));
+    let out = openssl(&[
+        "genpkey",
+        "-algorithm",
+        "RSA",
+        "-pkeyopt",
+        "rsa_keygen_bits:2048",
+        "-out",
+        path_str(&private_file),
+    ]);
+    assert!(
+        out.status.success(),
+        "genpkey: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // The public key as Alipay+ hands it out: Base64 of the DER SPKI, no armour.
     let der_file = dir.path().join("pub.der");
-    let out = openssl(&["pkey", "-in", path_str(&private_file), "-pubout", "-outform", "DER", "-out", path_str(&der_file)]);
-    assert!(out.status.success(), "pkey: {}", String::from_utf8_lossy(&out.stderr));
+    let out = openssl(&[
+        "pkey",
+        "-in",
+        path_str(&private_file),
+        "-pubout",
+        "-outform",
+        "DER",
+        "-out",
+        path_str(&der_file),
+    ]);
+    assert!(
+        out.status.success(),
+        "pkey: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     use base64::Engine;
-    let b64_der = base64::engine::general_purpose::STANDARD.encode(std::fs::read(&der_file).unwrap());
+    let b64_der =
+        base64::engine::general_purpose::STANDARD.encode(std::fs::read(&der_file).unwrap());
     let public = load_public_key(&b64_der).unwrap();
     let cfg = VerifierConfig::new(CLIENT, 2, public);
 
     for (name, body) in bodies() {
         let content_file = dir.path().join("content.bin");
         let sig_file = dir.path().join("sig.bin");
-        std::fs::write(&content_file, content_to_sign("POST", PATH, CLIENT, TIME, &body)).unwrap();
+        std::fs::write(
+            &content_file,
+            content_to_sign("POST", PATH, CLIENT, TIME, &body),
+        )
+        .unwrap();
         let out = openssl(&[
-            "dgst", "-sha256", "-sign", path_str(&private_file), "-out", path_str(&sig_file), path_str(&content_file),
+            "dgst",
+            "-sha256",
+            "-sign",
+            path_str(&private_file),
+            "-out",
+            path_str(&sig_file),
+            path_str(&content_file),
         ]);
-        assert!(out.status.success(), "dgst -sign: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "dgst -sign: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let raw = std::fs::read(&sig_file).unwrap();
 
         let mut h = HeaderMap::new();
         h.insert("Client-Id", HeaderValue::from_static(CLIENT));
         h.insert("Request-Time", HeaderValue::from_static(TIME));
-        h.insert("Signature", HeaderValue::from_str(&signature_header_value(2, &raw)).unwrap());
+        h.insert(
+            "Signature",
+            HeaderValue::from_str(&signature_header_value(2, &raw)).unwrap(),
+        );
         let verified = verify_request(&cfg, "POST", PATH, &h, &body, now());
-        assert_eq!(verified.map(|v| v.key_version), Ok(2), "{name}: we refused openssl's signature");
+        assert_eq!(
+            verified.map(|v| v.key_version),
+            Ok(2),
+            "{name}: we refused openssl's signature"
+        );
 
         let mut tampered = body.clone();
         tampered[1] ^= 1;
@@ -163,10 +230,47 @@ fn openssl_keys_load_in_pkcs1_and_pkcs8_and_ours_load_in_openssl() {
     let pkcs1: PathBuf = dir.path().join("pkcs1.pem");
     let spki: PathBuf = dir.path().join("spki.pem");
     let rsa_pub: PathBuf = dir.path().join("rsapub.pem");
-    assert!(openssl(&["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", path_str(&pkcs8)]).status.success());
-    assert!(openssl(&["rsa", "-in", path_str(&pkcs8), "-traditional", "-out", path_str(&pkcs1)]).status.success());
-    assert!(openssl(&["pkey", "-in", path_str(&pkcs8), "-pubout", "-out", path_str(&spki)]).status.success());
-    assert!(openssl(&["rsa", "-in", path_str(&pkcs8), "-RSAPublicKey_out", "-out", path_str(&rsa_pub)]).status.success());
+    assert!(openssl(&[
+        "genpkey",
+        "-algorithm",
+        "RSA",
+        "-pkeyopt",
+        "rsa_keygen_bits:2048",
+        "-out",
+        path_str(&pkcs8)
+    ])
+    .status
+    .success());
+    assert!(openssl(&[
+        "rsa",
+        "-in",
+        path_str(&pkcs8),
+        "-traditional",
+        "-out",
+        path_str(&pkcs1)
+    ])
+    .status
+    .success());
+    assert!(openssl(&[
+        "pkey",
+        "-in",
+        path_str(&pkcs8),
+        "-pubout",
+        "-out",
+        path_str(&spki)
+    ])
+    .status
+    .success());
+    assert!(openssl(&[
+        "rsa",
+        "-in",
+        path_str(&pkcs8),
+        "-RSAPublicKey_out",
+        "-out",
+        path_str(&rsa_pub)
+    ])
+    .status
+    .success());
     let text = |p: &Path| std::fs::read_to_string(p).unwrap();
     assert!(text(&pkcs1).starts_with("-----BEGIN RSA PRIVATE KEY-----"));
     assert!(text(&rsa_pub).starts_with("-----BEGIN RSA PUBLIC KEY-----"));
@@ -182,6 +286,10 @@ fn openssl_keys_load_in_pkcs1_and_pkcs8_and_ours_load_in_openssl() {
     let ours = dir.path().join("ours.pem");
     std::fs::write(&ours, private_key_pem(&from8)).unwrap();
     let out = openssl(&["pkey", "-in", path_str(&ours), "-pubout"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(String::from_utf8(out.stdout).unwrap(), text(&spki));
 }

@@ -52,5 +52,15 @@ fn parts<'a>(
     time: &'a [u8],
     body: &'a [u8],
 ) -> [&'a [u8]; 9] {
-    [method, b" ", path_and_query, b"\n", client_id, b".", time, b".", body]
+    [
+        method,
+        b" ",
+        path_and_query,
+        b"\n",
+        client_id,
+        b".",
+        time,
+        b".",
+        body,
+    ]
 }

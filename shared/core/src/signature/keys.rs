@@ -4,7 +4,9 @@
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use rsa::pkcs1::{DecodeRsaPrivateKey, DecodeRsaPublicKey};
-use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey, LineEnding};
+use rsa::pkcs8::{
+    DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey, LineEnding,
+};
 use rsa::traits::PublicKeyParts;
 use rsa::{RsaPrivateKey, RsaPublicKey};
 
@@ -94,7 +96,9 @@ pub fn load_private_key_der(bytes: &[u8]) -> Result<RsaPrivateKey, KeyError> {
     }
     let key = match RsaPrivateKey::from_pkcs8_der(bytes) {
         Ok(key) => key,
-        Err(pkcs8_err) => RsaPrivateKey::from_pkcs1_der(bytes).map_err(|_| invalid_priv(pkcs8_err))?,
+        Err(pkcs8_err) => {
+            RsaPrivateKey::from_pkcs1_der(bytes).map_err(|_| invalid_priv(pkcs8_err))?
+        }
     };
     checked_private(key)
 }

@@ -32,13 +32,13 @@ pub use header::{
     SIGNATURE_HEADER_BYTES_MAX,
 };
 pub use keys::{
-    generate_key_pair, load_private_key, load_private_key_der, load_public_key,
-    private_key_pem, public_key_base64_der, public_key_pem, KeyError, KEY_BITS_MIN,
+    generate_key_pair, load_private_key, load_private_key_der, load_public_key, private_key_pem,
+    public_key_base64_der, public_key_pem, KeyError, KEY_BITS_MIN,
 };
 pub use sign::{sign_headers, LocalSigner, Signer, SignerError, CONTENT_TYPE_JSON};
 pub use verify::{
-    parse_wire_time, verify_request, verify_response, verify_with_time_header, KeySet,
-    VerifierConfig, Verified, VerifyPolicy, DEFAULT_MAX_SKEW,
+    parse_wire_time, verify_request, verify_response, verify_with_time_header, KeySet, Verified,
+    VerifierConfig, VerifyPolicy, DEFAULT_MAX_SKEW,
 };
 
 /// The only algorithm name Alipay+ defines: RSA PKCS#1 v1.5 with SHA-256.

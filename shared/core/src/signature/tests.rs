@@ -36,7 +36,9 @@ fn key2() -> &'static RsaPrivateKey {
 }
 
 fn iso_now() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(ISO_TIME).unwrap().with_timezone(&Utc)
+    DateTime::parse_from_rfc3339(ISO_TIME)
+        .unwrap()
+        .with_timezone(&Utc)
 }
 
 fn cfg() -> VerifierConfig {
@@ -124,7 +126,11 @@ fn header_value_round_trips() {
     let raw: Vec<u8> = (0..=255u8).collect();
     let v = signature_header_value(7, &raw);
     assert!(v.starts_with("algorithm=RSA256,keyVersion=7,signature="));
-    assert!(!v.contains('+') && !v.contains('/') && !v["algorithm=RSA256,keyVersion=7,signature=".len()..].contains('='));
+    assert!(
+        !v.contains('+')
+            && !v.contains('/')
+            && !v["algorithm=RSA256,keyVersion=7,signature=".len()..].contains('=')
+    );
     let h = parse_signature_header(&v).unwrap();
     assert_eq!(h.algorithm, "RSA256");
     assert_eq!(h.key_version, Some(7));
@@ -142,13 +148,21 @@ fn header_parses_with_spaces_after_commas_and_any_parameter_case() {
         format!("algorithm=RSA256,keyVersion=2,signature={enc},future=x"),
     ] {
         let h = parse_signature_header(&v).unwrap_or_else(|e| panic!("{v}: {e}"));
-        assert_eq!((h.algorithm.as_str(), h.key_version, h.signature.as_slice()), ("RSA256", Some(2), &b"abc"[..]), "{v}");
+        assert_eq!(
+            (h.algorithm.as_str(), h.key_version, h.signature.as_slice()),
+            ("RSA256", Some(2), &b"abc"[..]),
+            "{v}"
+        );
     }
 }
 
 #[test]
 fn header_without_key_version_has_none() {
-    let h = parse_signature_header(&format!("algorithm=RSA256,signature={}", encode_signature(b"x"))).unwrap();
+    let h = parse_signature_header(&format!(
+        "algorithm=RSA256,signature={}",
+        encode_signature(b"x")
+    ))
+    .unwrap();
     assert_eq!(h.key_version, None);
 }
 
@@ -158,7 +172,8 @@ fn header_accepts_unencoded_base64() {
     let raw = [0xfb, 0xff, 0xbf, 0xff];
     let b64 = STANDARD.encode(raw);
     assert!(b64.contains('+') && b64.contains('='));
-    let h = parse_signature_header(&format!("algorithm=RSA256,keyVersion=1,signature={b64}")).unwrap();
+    let h =
+        parse_signature_header(&format!("algorithm=RSA256,keyVersion=1,signature={b64}")).unwrap();
     assert_eq!(h.signature, raw);
 }
 
@@ -175,11 +190,20 @@ fn malformed_headers_are_refused_as_invalid_signature() {
         format!("algorithm=RSA256,keyVersion=-1,signature={enc}"),
         "algorithm=RSA256,keyVersion=1,signature=%%%not-base64".to_string(),
         format!("algorithm=RSA256,algorithm=RSA256,signature={enc}"),
-        format!("algorithm=RSA256,signature={}", "A".repeat(SIGNATURE_HEADER_BYTES_MAX)),
-        format!("algorithm=RSA256,signature={}", encode_signature(&[1u8; 513])),
+        format!(
+            "algorithm=RSA256,signature={}",
+            "A".repeat(SIGNATURE_HEADER_BYTES_MAX)
+        ),
+        format!(
+            "algorithm=RSA256,signature={}",
+            encode_signature(&[1u8; 513])
+        ),
     ] {
         let e = parse_signature_header(&v).expect_err(&v);
-        assert!(matches!(e, SignatureError::MalformedHeader { .. }), "{v}: {e:?}");
+        assert!(
+            matches!(e, SignatureError::MalformedHeader { .. }),
+            "{v}: {e:?}"
+        );
         assert_eq!(e.result_code(), ResultCode::InvalidSignature);
     }
 }
@@ -188,7 +212,10 @@ fn malformed_headers_are_refused_as_invalid_signature() {
 fn signature_header_debug_hides_the_bytes() {
     let h = parse_signature_header(&signature_header_value(1, b"secret-ish")).unwrap();
     let shown = format!("{h:?}");
-    assert!(!shown.contains("secret") && shown.contains("signature_bytes: 10"), "{shown}");
+    assert!(
+        !shown.contains("secret") && shown.contains("signature_bytes: 10"),
+        "{shown}"
+    );
 }
 
 // ---- verification: the happy paths --------------------------------------------------------
@@ -196,15 +223,28 @@ fn signature_header_debug_hides_the_bytes() {
 #[test]
 fn a_signed_request_verifies() {
     let v = verify(&good_headers()).unwrap();
-    assert_eq!(v, Verified { client_id: CLIENT.into(), key_version: 1 });
+    assert_eq!(
+        v,
+        Verified {
+            client_id: CLIENT.into(),
+            key_version: 1
+        }
+    );
 }
 
 #[test]
 fn header_names_match_in_any_case() {
     let good = good_headers();
     let mut h = HeaderMap::new();
-    for (name, upper) in [("client-id", "CLIENT-ID"), ("request-time", "Request-TIME"), ("signature", "SiGnAtUrE")] {
-        h.insert(HeaderName::from_bytes(upper.as_bytes()).unwrap(), good.get(name).unwrap().clone());
+    for (name, upper) in [
+        ("client-id", "CLIENT-ID"),
+        ("request-time", "Request-TIME"),
+        ("signature", "SiGnAtUrE"),
+    ] {
+        h.insert(
+            HeaderName::from_bytes(upper.as_bytes()).unwrap(),
+            good.get(name).unwrap().clone(),
+        );
     }
     verify(&h).unwrap();
 }
@@ -212,7 +252,12 @@ fn header_names_match_in_any_case() {
 #[test]
 fn spaces_after_commas_in_the_signature_header_verify() {
     let mut h = good_headers();
-    let spaced = h.get("signature").unwrap().to_str().unwrap().replace(',', ", ");
+    let spaced = h
+        .get("signature")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .replace(',', ", ");
     h.insert("signature", HeaderValue::from_str(&spaced).unwrap());
     verify(&h).unwrap();
 }
@@ -242,7 +287,15 @@ fn wire_times_parse_in_every_form() {
         parse_wire_time("2025-02-20T08:51:49.09Z"),
         Some(Utc.with_ymd_and_hms(2025, 2, 20, 8, 51, 49).unwrap() + Duration::milliseconds(90))
     );
-    for bad in ["", "2019-05-28T12:12:12", "2019-05-28", "yesterday", "-1559016732000", "12345678901234567", "1.5e12"] {
+    for bad in [
+        "",
+        "2019-05-28T12:12:12",
+        "2019-05-28",
+        "yesterday",
+        "-1559016732000",
+        "12345678901234567",
+        "1.5e12",
+    ] {
         assert_eq!(parse_wire_time(bad), None, "{bad}");
     }
 }
@@ -253,7 +306,14 @@ fn absent_key_version_uses_the_highest_configured() {
     let content = content_to_sign("POST", PATH, CLIENT, ISO_TIME, BODY);
     let raw = sign_raw(key2(), &content);
     let mut h = good_headers();
-    h.insert("signature", HeaderValue::from_str(&format!("algorithm=RSA256,signature={}", encode_signature(&raw))).unwrap());
+    h.insert(
+        "signature",
+        HeaderValue::from_str(&format!(
+            "algorithm=RSA256,signature={}",
+            encode_signature(&raw)
+        ))
+        .unwrap(),
+    );
     let v = verify_request(&cfg, "POST", PATH, &h, BODY, iso_now()).unwrap();
     assert_eq!(v.key_version, 2);
     // And version 1 is still usable by name during the rotation.
@@ -264,7 +324,12 @@ fn absent_key_version_uses_the_highest_configured() {
 fn a_second_accepted_client_verifies() {
     let cfg = cfg().with_client("OTHER");
     let h = signed_headers(key1(), 1, "POST", PATH, "OTHER", ISO_TIME, BODY);
-    assert_eq!(verify_request(&cfg, "POST", PATH, &h, BODY, iso_now()).unwrap().client_id, "OTHER");
+    assert_eq!(
+        verify_request(&cfg, "POST", PATH, &h, BODY, iso_now())
+            .unwrap()
+            .client_id,
+        "OTHER"
+    );
 }
 
 // ---- tampering ----------------------------------------------------------------------------
@@ -277,13 +342,23 @@ fn assert_bad_signature(r: Result<Verified, SignatureError>, what: &str) {
 
 #[test]
 fn tampering_with_the_method_fails() {
-    assert_bad_signature(verify_request(&cfg(), "PUT", PATH, &good_headers(), BODY, iso_now()), "method");
+    assert_bad_signature(
+        verify_request(&cfg(), "PUT", PATH, &good_headers(), BODY, iso_now()),
+        "method",
+    );
 }
 
 #[test]
 fn tampering_with_the_path_fails() {
-    for path in ["/aps/api/v1/payments/refund", "/aps/api/v1/payments/pay?x=1", "/aps/api/v1/payments/pay/"] {
-        assert_bad_signature(verify_request(&cfg(), "POST", path, &good_headers(), BODY, iso_now()), path);
+    for path in [
+        "/aps/api/v1/payments/refund",
+        "/aps/api/v1/payments/pay?x=1",
+        "/aps/api/v1/payments/pay/",
+    ] {
+        assert_bad_signature(
+            verify_request(&cfg(), "POST", path, &good_headers(), BODY, iso_now()),
+            path,
+        );
     }
 }
 
@@ -292,17 +367,29 @@ fn tampering_with_the_client_id_fails() {
     // Both ids accepted, so only the signature can notice the swap.
     let cfg = cfg().with_client("TEST_5X00000000000001");
     let mut h = good_headers();
-    h.insert("client-id", HeaderValue::from_static("TEST_5X00000000000001"));
-    assert_bad_signature(verify_request(&cfg, "POST", PATH, &h, BODY, iso_now()), "client id");
+    h.insert(
+        "client-id",
+        HeaderValue::from_static("TEST_5X00000000000001"),
+    );
+    assert_bad_signature(
+        verify_request(&cfg, "POST", PATH, &h, BODY, iso_now()),
+        "client id",
+    );
 }
 
 #[test]
 fn tampering_with_the_time_fails() {
     let mut h = good_headers();
-    h.insert("request-time", HeaderValue::from_static("2019-05-28T12:12:13+08:00"));
+    h.insert(
+        "request-time",
+        HeaderValue::from_static("2019-05-28T12:12:13+08:00"),
+    );
     assert_bad_signature(verify(&h), "time");
     // The same instant written differently is different content: never re-formatted.
-    h.insert("request-time", HeaderValue::from_static("2019-05-28T04:12:12Z"));
+    h.insert(
+        "request-time",
+        HeaderValue::from_static("2019-05-28T04:12:12Z"),
+    );
     assert_bad_signature(verify(&h), "time re-formatted");
 }
 
@@ -310,10 +397,16 @@ fn tampering_with_the_time_fails() {
 fn tampering_with_the_body_fails() {
     let mut body = BODY.to_vec();
     body[10] ^= 1;
-    assert_bad_signature(verify_request(&cfg(), "POST", PATH, &good_headers(), &body, iso_now()), "body byte");
+    assert_bad_signature(
+        verify_request(&cfg(), "POST", PATH, &good_headers(), &body, iso_now()),
+        "body byte",
+    );
     let mut longer = BODY.to_vec();
     longer.push(b' ');
-    assert_bad_signature(verify_request(&cfg(), "POST", PATH, &good_headers(), &longer, iso_now()), "body whitespace");
+    assert_bad_signature(
+        verify_request(&cfg(), "POST", PATH, &good_headers(), &longer, iso_now()),
+        "body whitespace",
+    );
 }
 
 #[test]
@@ -322,10 +415,16 @@ fn tampering_with_the_signature_fails() {
     let mut raw = sign_raw(key1(), &content);
     raw[100] ^= 0x01;
     let mut h = good_headers();
-    h.insert("signature", HeaderValue::from_str(&signature_header_value(1, &raw)).unwrap());
+    h.insert(
+        "signature",
+        HeaderValue::from_str(&signature_header_value(1, &raw)).unwrap(),
+    );
     assert_bad_signature(verify(&h), "flipped bit");
     raw.pop();
-    h.insert("signature", HeaderValue::from_str(&signature_header_value(1, &raw)).unwrap());
+    h.insert(
+        "signature",
+        HeaderValue::from_str(&signature_header_value(1, &raw)).unwrap(),
+    );
     assert_bad_signature(verify(&h), "short signature");
 }
 
@@ -358,17 +457,33 @@ fn no_configured_key_is_key_not_found() {
     let mut cfg = cfg();
     cfg.keys.clear();
     let mut h = good_headers();
-    let without_version = h.get("signature").unwrap().to_str().unwrap().replace("keyVersion=1,", "");
-    h.insert("signature", HeaderValue::from_str(&without_version).unwrap());
+    let without_version = h
+        .get("signature")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .replace("keyVersion=1,", "");
+    h.insert(
+        "signature",
+        HeaderValue::from_str(&without_version).unwrap(),
+    );
     let e = verify_request(&cfg, "POST", PATH, &h, BODY, iso_now()).unwrap_err();
-    assert_eq!((e.clone(), e.result_code()), (SignatureError::NoKeys, ResultCode::KeyNotFound));
+    assert_eq!(
+        (e.clone(), e.result_code()),
+        (SignatureError::NoKeys, ResultCode::KeyNotFound)
+    );
 }
 
 #[test]
 fn another_algorithm_is_invalid_signature() {
     for alg in ["RSA", "rsa256", "RSA2", "HmacSHA256", "RSA256 x"] {
         let mut h = good_headers();
-        let v = h.get("signature").unwrap().to_str().unwrap().replace("RSA256", alg);
+        let v = h
+            .get("signature")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .replace("RSA256", alg);
         h.insert("signature", HeaderValue::from_str(&v).unwrap());
         let e = verify(&h).unwrap_err();
         assert_eq!(e, SignatureError::UnsupportedAlgorithm(alg.into()), "{alg}");
@@ -386,7 +501,10 @@ fn missing_headers_are_refused() {
         let mut h = good_headers();
         h.remove(name);
         let e = verify(&h).unwrap_err();
-        assert!(matches!(e, SignatureError::MissingHeader(_)), "{name}: {e:?}");
+        assert!(
+            matches!(e, SignatureError::MissingHeader(_)),
+            "{name}: {e:?}"
+        );
         assert_eq!(e.result_code(), code, "{name}");
     }
 }
@@ -397,14 +515,20 @@ fn duplicate_headers_are_refused() {
         let mut h = good_headers();
         let v = h.get(name).unwrap().clone();
         h.append(name, v);
-        assert!(matches!(verify(&h).unwrap_err(), SignatureError::DuplicateHeader(_)), "{name}");
+        assert!(
+            matches!(verify(&h).unwrap_err(), SignatureError::DuplicateHeader(_)),
+            "{name}"
+        );
     }
 }
 
 #[test]
 fn a_non_ascii_client_id_is_invalid_client() {
     let mut h = good_headers();
-    h.insert("client-id", HeaderValue::from_bytes("客户".as_bytes()).unwrap());
+    h.insert(
+        "client-id",
+        HeaderValue::from_bytes("客户".as_bytes()).unwrap(),
+    );
     let e = verify(&h).unwrap_err();
     assert_eq!(e.result_code(), ResultCode::InvalidClient, "{e:?}");
 }
@@ -413,7 +537,16 @@ fn a_non_ascii_client_id_is_invalid_client() {
 fn an_unreadable_request_time_is_invalid_signature() {
     let h = signed_headers(key1(), 1, "POST", PATH, CLIENT, "28/05/2019 12:12", BODY);
     let e = verify(&h).unwrap_err();
-    assert!(matches!(e, SignatureError::MalformedHeader { header: "Request-Time", .. }), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            SignatureError::MalformedHeader {
+                header: "Request-Time",
+                ..
+            }
+        ),
+        "{e:?}"
+    );
     assert_eq!(e.result_code(), ResultCode::InvalidSignature);
 }
 
@@ -425,16 +558,34 @@ fn the_skew_window_holds_on_both_sides() {
     verify_request(&cfg(), "POST", PATH, &h, BODY, iso_now() + skew).unwrap();
     verify_request(&cfg(), "POST", PATH, &h, BODY, iso_now() - skew).unwrap();
     // One second past it, either way: refused.
-    for now in [iso_now() + skew + Duration::seconds(1), iso_now() - skew - Duration::seconds(1)] {
+    for now in [
+        iso_now() + skew + Duration::seconds(1),
+        iso_now() - skew - Duration::seconds(1),
+    ] {
         let e = verify_request(&cfg(), "POST", PATH, &h, BODY, now).unwrap_err();
-        assert!(matches!(e, SignatureError::OutsideTimeWindow { .. }), "{e:?}");
+        assert!(
+            matches!(e, SignatureError::OutsideTimeWindow { .. }),
+            "{e:?}"
+        );
         assert_eq!(e.result_code(), ResultCode::InvalidSignature);
     }
     // A replay a day later.
-    let e = verify_request(&cfg(), "POST", PATH, &h, BODY, iso_now() + Duration::days(1)).unwrap_err();
+    let e = verify_request(
+        &cfg(),
+        "POST",
+        PATH,
+        &h,
+        BODY,
+        iso_now() + Duration::days(1),
+    )
+    .unwrap_err();
     assert_eq!(
         e,
-        SignatureError::OutsideTimeWindow { header: "Request-Time", offset_secs: -86_400, max_skew_secs: 300 }
+        SignatureError::OutsideTimeWindow {
+            header: "Request-Time",
+            offset_secs: -86_400,
+            max_skew_secs: 300
+        }
     );
 }
 
@@ -442,16 +593,49 @@ fn the_skew_window_holds_on_both_sides() {
 fn the_skew_window_is_configurable_and_applies_to_epoch_millis() {
     let h = signed_headers(key1(), 1, "POST", PATH, CLIENT, "1559016732000", BODY);
     let tight = cfg().with_max_skew(Duration::seconds(30));
-    verify_request(&tight, "POST", PATH, &h, BODY, iso_now() + Duration::seconds(30)).unwrap();
-    let e = verify_request(&tight, "POST", PATH, &h, BODY, iso_now() - Duration::seconds(31)).unwrap_err();
-    assert!(matches!(e, SignatureError::OutsideTimeWindow { offset_secs: 31, .. }), "{e:?}");
+    verify_request(
+        &tight,
+        "POST",
+        PATH,
+        &h,
+        BODY,
+        iso_now() + Duration::seconds(30),
+    )
+    .unwrap();
+    let e = verify_request(
+        &tight,
+        "POST",
+        PATH,
+        &h,
+        BODY,
+        iso_now() - Duration::seconds(31),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            SignatureError::OutsideTimeWindow {
+                offset_secs: 31,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
 }
 
 #[test]
 fn cheap_checks_come_before_the_rsa_operation() {
     // Unknown client wins over a bad signature and a stale time: cheapest checks first.
     let h = signed_headers(key2(), 1, "POST", PATH, "NOPE", ISO_TIME, BODY);
-    let e = verify_request(&cfg(), "POST", PATH, &h, BODY, iso_now() + Duration::days(1)).unwrap_err();
+    let e = verify_request(
+        &cfg(),
+        "POST",
+        PATH,
+        &h,
+        BODY,
+        iso_now() + Duration::days(1),
+    )
+    .unwrap_err();
     assert!(matches!(e, SignatureError::UnknownClient(_)));
 }
 
@@ -461,7 +645,10 @@ fn error_messages_carry_no_body_or_signature() {
     let sig = h.get("signature").unwrap().to_str().unwrap().to_string();
     let e = verify(&h).unwrap_err();
     let text = format!("{e} {e:?}");
-    assert!(!text.contains("order") && !text.contains(&sig[40..60]), "{text}");
+    assert!(
+        !text.contains("order") && !text.contains(&sig[40..60]),
+        "{text}"
+    );
     // A long client id is shortened in the message.
     let long = "X".repeat(500);
     let h = signed_headers(key1(), 1, "POST", PATH, &long, ISO_TIME, BODY);
@@ -474,34 +661,70 @@ fn error_messages_carry_no_body_or_signature() {
 #[tokio::test]
 async fn a_signed_response_verifies_and_tampering_fails() {
     let signer = LocalSigner::new(key1().clone(), 3);
-    let body = br#"{"result":{"resultCode":"SUCCESS","resultStatus":"S","resultMessage":"success"}}"#;
+    let body =
+        br#"{"result":{"resultCode":"SUCCESS","resultStatus":"S","resultMessage":"success"}}"#;
     let time = "2019-05-28T12:12:14+08:00";
-    let pairs = sign_headers(&signer, "MPP_ID", "POST", PATH, "Response-Time", time, body).await.unwrap();
+    let pairs = sign_headers(&signer, "MPP_ID", "POST", PATH, "Response-Time", time, body)
+        .await
+        .unwrap();
     let names: Vec<&str> = pairs.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(names, ["Client-Id", "Response-Time", "Signature", "Content-Type"]);
-    assert!(pairs[2].1.starts_with("algorithm=RSA256,keyVersion=3,signature="));
+    assert_eq!(
+        names,
+        ["Client-Id", "Response-Time", "Signature", "Content-Type"]
+    );
+    assert!(pairs[2]
+        .1
+        .starts_with("algorithm=RSA256,keyVersion=3,signature="));
     assert_eq!(pairs[3].1, "application/json; charset=UTF-8");
     let mut h = HeaderMap::new();
     for (n, v) in &pairs {
-        h.insert(HeaderName::from_bytes(n.as_bytes()).unwrap(), HeaderValue::from_str(v).unwrap());
+        h.insert(
+            HeaderName::from_bytes(n.as_bytes()).unwrap(),
+            HeaderValue::from_str(v).unwrap(),
+        );
     }
     let public = RsaPublicKey::from(key1());
     verify_response(&public, "POST", PATH, &h, body).unwrap();
-    assert_eq!(verify_response(&public, "POST", "/other", &h, body), Err(SignatureError::BadSignature));
-    assert_eq!(verify_response(&public, "POST", PATH, &h, b"{}"), Err(SignatureError::BadSignature));
+    assert_eq!(
+        verify_response(&public, "POST", "/other", &h, body),
+        Err(SignatureError::BadSignature)
+    );
+    assert_eq!(
+        verify_response(&public, "POST", PATH, &h, b"{}"),
+        Err(SignatureError::BadSignature)
+    );
     // A response carries Response-Time, not Request-Time.
     let e = verify_request(&cfg(), "POST", PATH, &h, body, iso_now()).unwrap_err();
-    assert!(matches!(e, SignatureError::UnknownClient(_) | SignatureError::MissingHeader("Request-Time")), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            SignatureError::UnknownClient(_) | SignatureError::MissingHeader("Request-Time")
+        ),
+        "{e:?}"
+    );
 }
 
 #[tokio::test]
 async fn a_notify_request_verifies_with_an_explicit_policy() {
     let signer = LocalSigner::new(key2().clone(), 1);
     let time = "1559016732000";
-    let pairs = sign_headers(&signer, "MPP_ID", "POST", "/notify", "Request-Time", time, BODY).await.unwrap();
+    let pairs = sign_headers(
+        &signer,
+        "MPP_ID",
+        "POST",
+        "/notify",
+        "Request-Time",
+        time,
+        BODY,
+    )
+    .await
+    .unwrap();
     let mut h = HeaderMap::new();
     for (n, v) in &pairs {
-        h.insert(HeaderName::from_bytes(n.as_bytes()).unwrap(), HeaderValue::from_str(v).unwrap());
+        h.insert(
+            HeaderName::from_bytes(n.as_bytes()).unwrap(),
+            HeaderValue::from_str(v).unwrap(),
+        );
     }
     let public = RsaPublicKey::from(key2());
     let policy = VerifyPolicy {
@@ -511,8 +734,17 @@ async fn a_notify_request_verifies_with_an_explicit_policy() {
         window: None,
     };
     let v = verify_with_time_header(&policy, "POST", "/notify", &h, BODY).unwrap();
-    assert_eq!(v, Verified { client_id: "MPP_ID".into(), key_version: 1 });
-    let windowed = VerifyPolicy { window: Some((DEFAULT_MAX_SKEW, iso_now() + Duration::hours(1))), ..policy };
+    assert_eq!(
+        v,
+        Verified {
+            client_id: "MPP_ID".into(),
+            key_version: 1
+        }
+    );
+    let windowed = VerifyPolicy {
+        window: Some((DEFAULT_MAX_SKEW, iso_now() + Duration::hours(1))),
+        ..policy
+    };
     assert!(matches!(
         verify_with_time_header(&windowed, "POST", "/notify", &h, BODY),
         Err(SignatureError::OutsideTimeWindow { .. })
@@ -532,7 +764,12 @@ async fn local_signing_is_deterministic_pkcs1v15_despite_blinding() {
     assert_eq!(signer.key_version(), 1);
     // The same as the unblinded reference computation.
     use sha2::{Digest, Sha256};
-    let reference = key1().sign(rsa::Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(&content)).unwrap();
+    let reference = key1()
+        .sign(
+            rsa::Pkcs1v15Sign::new::<Sha256>(),
+            &Sha256::digest(&content),
+        )
+        .unwrap();
     assert_eq!(a, reference);
 }
 
@@ -542,8 +779,14 @@ fn signer_errors_say_whether_a_retry_helps() {
     assert!(SignerError::Throttled(cause()).retry_can_help());
     assert!(SignerError::Unavailable(cause()).retry_can_help());
     assert!(!SignerError::KeyUnusable(cause()).retry_can_help());
-    assert!(!SignerError::Rejected { reason: "too long", source: None }.retry_can_help());
-    assert!(SignerError::Throttled(cause()).to_string().contains("retry"));
+    assert!(!SignerError::Rejected {
+        reason: "too long",
+        source: None
+    }
+    .retry_can_help());
+    assert!(SignerError::Throttled(cause())
+        .to_string()
+        .contains("retry"));
 }
 
 #[test]
@@ -562,8 +805,15 @@ fn public_keys_load_in_every_form() {
     assert!(spki_pem.starts_with("-----BEGIN PUBLIC KEY-----\n"));
     let pkcs1_pem = public.to_pkcs1_pem(LineEnding::LF).unwrap();
     let b64_der = public_key_base64_der(&public);
-    assert!(!b64_der.contains('\n') && b64_der.starts_with("MIIBIjAN"), "SPKI DER of a 2048-bit key");
-    let wrapped: String = b64_der.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap().to_string() + "\n").collect();
+    assert!(
+        !b64_der.contains('\n') && b64_der.starts_with("MIIBIjAN"),
+        "SPKI DER of a 2048-bit key"
+    );
+    let wrapped: String = b64_der
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).unwrap().to_string() + "\n")
+        .collect();
     let pkcs1_b64 = STANDARD.encode(public.to_pkcs1_der().unwrap().as_bytes());
     let crlf = spki_pem.replace('\n', "\r\n");
     let with_preamble = format!("subject=CN=alipay\n{spki_pem}");
@@ -576,7 +826,11 @@ fn public_keys_load_in_every_form() {
         ("CRLF PEM", crlf.as_str()),
         ("PEM with preamble", with_preamble.as_str()),
     ] {
-        assert_eq!(load_public_key(text).unwrap_or_else(|e| panic!("{form}: {e}")), public, "{form}");
+        assert_eq!(
+            load_public_key(text).unwrap_or_else(|e| panic!("{form}: {e}")),
+            public,
+            "{form}"
+        );
     }
 }
 
@@ -594,10 +848,20 @@ fn private_keys_load_in_every_form() {
         ("Base64 PKCS#8 DER", pkcs8_b64.as_str()),
         ("Base64 PKCS#1 DER", pkcs1_b64.as_str()),
     ] {
-        assert_eq!(&load_private_key(text).unwrap_or_else(|e| panic!("{form}: {e}")), key, "{form}");
+        assert_eq!(
+            &load_private_key(text).unwrap_or_else(|e| panic!("{form}: {e}")),
+            key,
+            "{form}"
+        );
     }
-    assert_eq!(&load_private_key_der(key.to_pkcs8_der().unwrap().as_bytes()).unwrap(), key);
-    assert_eq!(&load_private_key_der(key.to_pkcs1_der().unwrap().as_bytes()).unwrap(), key);
+    assert_eq!(
+        &load_private_key_der(key.to_pkcs8_der().unwrap().as_bytes()).unwrap(),
+        key
+    );
+    assert_eq!(
+        &load_private_key_der(key.to_pkcs1_der().unwrap().as_bytes()).unwrap(),
+        key
+    );
     assert_eq!(&load_private_key_der(pkcs8_pem.as_bytes()).unwrap(), key);
     let signer = LocalSigner::from_pem(&pkcs1_pem, 2).unwrap();
     assert_eq!(signer.key_version(), 2);
@@ -607,13 +871,22 @@ fn private_keys_load_in_every_form() {
 fn bad_keys_are_refused_without_echoing_them() {
     let key = key1();
     let pem = private_key_pem(key);
-    let broken = pem.replace("-----BEGIN PRIVATE KEY-----\nMII", "-----BEGIN PRIVATE KEY-----\nAII");
+    let broken = pem.replace(
+        "-----BEGIN PRIVATE KEY-----\nMII",
+        "-----BEGIN PRIVATE KEY-----\nAII",
+    );
     for (what, r) in [
         ("empty", load_public_key("   ")),
         ("not base64", load_public_key("not a key!")),
-        ("certificate", load_public_key("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")),
+        (
+            "certificate",
+            load_public_key("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"),
+        ),
         ("private as public", load_public_key(&pem)),
-        ("random DER", load_public_key(&STANDARD.encode([0x30, 0x03, 0x02, 0x01, 0x01]))),
+        (
+            "random DER",
+            load_public_key(&STANDARD.encode([0x30, 0x03, 0x02, 0x01, 0x01])),
+        ),
     ] {
         let e = r.expect_err(what);
         assert!(!e.to_string().contains("MII"), "{what}: {e}");
@@ -635,8 +908,14 @@ fn bad_keys_are_refused_without_echoing_them() {
 
 #[test]
 fn small_keys_are_refused() {
-    assert_eq!(generate_key_pair(1024).unwrap_err(), KeyError::Size { bits: 1024 });
-    assert_eq!(generate_key_pair(8192).unwrap_err(), KeyError::Size { bits: 8192 });
+    assert_eq!(
+        generate_key_pair(1024).unwrap_err(),
+        KeyError::Size { bits: 1024 }
+    );
+    assert_eq!(
+        generate_key_pair(8192).unwrap_err(),
+        KeyError::Size { bits: 8192 }
+    );
     let small = RsaPrivateKey::new(&mut rand::rngs::OsRng, 1024).unwrap();
     let e = load_private_key(&private_key_pem(&small)).unwrap_err();
     assert_eq!(e, KeyError::Size { bits: 1024 });

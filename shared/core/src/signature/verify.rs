@@ -241,7 +241,10 @@ fn pick_key<'a>(
 }
 
 /// The one value of a required header, as visible ASCII.
-fn single_header<'h>(headers: &'h HeaderMap, name: &'static str) -> Result<&'h str, SignatureError> {
+fn single_header<'h>(
+    headers: &'h HeaderMap,
+    name: &'static str,
+) -> Result<&'h str, SignatureError> {
     let mut values = headers.get_all(name).iter();
     let value = values.next().ok_or(SignatureError::MissingHeader(name))?;
     if values.next().is_some() {

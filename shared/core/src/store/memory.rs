@@ -97,6 +97,11 @@ impl PayStore for MemoryStore {
         let mut s = self.lock();
         let id = &intent.payment.payment_request_id;
         if let Some(existing) = s.payments.get(id) {
+            // The very same intent applied before (a repeat after a lost answer): it is
+            // committed, as DynamoDB answers a repeated transaction with the same token.
+            if *existing == intent.payment {
+                return Ok(CommitOutcome::Committed);
+            }
             return Ok(CommitOutcome::Exists(existing.clone()));
         }
         // Re-check the method inside the atomic step, as the DynamoDB ConditionCheck does.
@@ -108,6 +113,10 @@ impl PayStore for MemoryStore {
         if let Some(found) = found {
             match check_method(&found, intent.now) {
                 Ok(owner) if owner == intent.customer_id => {}
+                // Someone else's token or code is as good as none.
+                Ok(_) if matches!(found, MethodFound::Code(_)) => {
+                    return Ok(CommitOutcome::Declined(Decline::CodeInvalid))
+                }
                 Ok(_) => return Ok(CommitOutcome::Declined(Decline::TokenInvalid)),
                 Err(d) => return Ok(CommitOutcome::Declined(d)),
             }
@@ -158,6 +167,7 @@ impl CancelStore for MemoryStore {
         let mut s = self.lock();
         let Some(existing) = s.payments.get(payment_request_id).cloned() else {
             let mut closed = placeholder.clone();
+            closed.payment_request_id = payment_request_id.to_string();
             closed.state = PaymentState::Closed;
             closed.closed_at = Some(now);
             s.payments.insert(payment_request_id.to_string(), closed.clone());

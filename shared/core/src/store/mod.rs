@@ -400,7 +400,8 @@ pub struct PayContext {
 #[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CommitOutcome {
-    /// Debited; the record is stored.
+    /// Debited; the record is stored. Also the answer to the very same intent again (equal
+    /// payment record, e.g. a repeat after `OutcomeUnknown`): it was committed once.
     Committed,
     /// A rule failed; nothing was written.
     Declined(Decline),
