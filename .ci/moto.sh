@@ -3,6 +3,7 @@
 #
 #   eval "$(bash .ci/moto.sh)"      # install if missing, start, print `export MOTO_ENDPOINT=...`
 #   bash .ci/moto.sh stop           # stop the server this script started
+#   bash .ci/moto.sh install        # only install (before entering a namespace without network)
 #
 # moto[server] comes from PyPI into a venv under the repo's `.local/` (gitignored). Only the
 # `export` line goes to stdout; progress goes to stderr, the server's log to .local/moto.log.
@@ -21,7 +22,12 @@ WAIT_TRIES_MAX=100 # x 0.1 s
 log() { echo "moto.sh: $*" >&2; }
 
 answers() { # port
-  curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$1/moto-api/" 2>/dev/null
+  local url="http://127.0.0.1:$1/moto-api/"
+  if command -v curl >/dev/null; then
+    curl -fsS -o /dev/null --max-time 2 "$url" 2>/dev/null
+  else
+    python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' "$url" 2>/dev/null
+  fi
 }
 
 alive() { # -> 0 when our server is running and answering
@@ -87,6 +93,7 @@ start() {
 }
 
 case "${1:-start}" in
+  install) install ;;
   start) start ;;
   stop) stop ;;
   *) log "usage: $0 [start|stop]"; exit 2 ;;

@@ -8,3 +8,4 @@ pub mod conformance;
 pub mod harness;
 pub mod after_pay_scenarios;
 pub mod pay_scenarios;
+pub mod receiver;

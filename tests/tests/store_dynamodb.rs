@@ -8,7 +8,9 @@ use std::sync::Arc;
 mod dynamodb_local;
 
 async fn store() -> Option<Arc<DynamoStore>> {
-    dynamodb_local::store().await.map(|(store, _calls)| Arc::new(store))
+    dynamodb_local::store()
+        .await
+        .map(|(store, _calls)| Arc::new(store))
 }
 
 mpp_e2e::conformance_tests!(store);

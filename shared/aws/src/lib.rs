@@ -9,3 +9,4 @@ pub mod config;
 pub mod dynamo;
 pub mod kms;
 pub mod lambda;
+pub mod sqs;

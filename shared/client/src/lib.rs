@@ -9,6 +9,7 @@
 
 use chrono::Utc;
 use mpp_core::flows::wire_time;
+use mpp_core::flows::notify::{DeliveryError, NotifyTransport};
 use mpp_core::signature::{sign_headers, verify_response, SignatureError, Signer, SignerError};
 use std::sync::Arc;
 use std::time::Duration;
@@ -98,9 +99,26 @@ impl SignedClient {
         self.send(path, body, headers).await
     }
 
+    /// Signs `body` for the path of the absolute `url` and POSTs it there (notifyPayment goes to
+    /// the pay request's `paymentNotifyUrl`, not to our base URL).
+    pub async fn call_url(&self, url: &str, body: &[u8]) -> Result<SignedResponse, CallError> {
+        let parsed = reqwest::Url::parse(url).map_err(|e| CallError::Transport(format!("bad URL: {e}")))?;
+        let path = match parsed.query() {
+            Some(q) => format!("{}?{q}", parsed.path()),
+            None => parsed.path().to_string(),
+        };
+        let time = wire_time(Utc::now());
+        let headers = sign_headers(self.signer.as_ref(), &self.client_id, "POST", &path, "Request-Time", &time, body).await?;
+        self.send_to(parsed.as_str(), &path, body, headers).await
+    }
+
     /// POSTs `body` with exactly these headers (tests use it to send tampered requests).
     pub async fn send(&self, path: &str, body: &[u8], headers: Vec<(String, String)>) -> Result<SignedResponse, CallError> {
-        let mut req = self.http.post(format!("{}{}", self.base_url, path)).body(body.to_vec());
+        self.send_to(&format!("{}{}", self.base_url, path), path, body, headers).await
+    }
+
+    async fn send_to(&self, url: &str, path: &str, body: &[u8], headers: Vec<(String, String)>) -> Result<SignedResponse, CallError> {
+        let mut req = self.http.post(url).body(body.to_vec());
         for (k, v) in headers {
             req = req.header(k, v);
         }
@@ -121,5 +139,23 @@ fn describe(e: &reqwest::Error) -> String {
         format!("timed out: {e}")
     } else {
         e.to_string()
+    }
+}
+
+/// notifyPayment delivery: Alipay+ (or the acquirer's hub) must answer with a verified S.
+#[async_trait::async_trait]
+impl NotifyTransport for SignedClient {
+    async fn send(&self, url: &str, body: &[u8]) -> Result<(), DeliveryError> {
+        let answer = self.call_url(url, body).await.map_err(|e| DeliveryError::Transport(e.to_string()))?;
+        if let Err(e) = &answer.signature {
+            return Err(DeliveryError::BadSignature(e.to_string()));
+        }
+        let json = answer.json().ok_or(DeliveryError::NotAnEnvelope(answer.status))?;
+        let result = &json["result"];
+        match (result["resultStatus"].as_str(), result["resultCode"].as_str()) {
+            (Some("S"), Some(_)) => Ok(()),
+            (Some(status), Some(code)) => Err(DeliveryError::NotAcknowledged { status: status.into(), code: code.into() }),
+            _ => Err(DeliveryError::NotAnEnvelope(answer.status)),
+        }
     }
 }

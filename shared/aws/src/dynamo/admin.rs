@@ -6,8 +6,10 @@ use super::call::{call_token, send, unexpected, Effect, Reasons, TxOutcome, TRAN
 use super::item::{self, Item};
 use super::{DynamoStore, PAGES_MAX};
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{
+    Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+};
 use chrono::{DateTime, Utc};
 use mpp_core::ids::CustomerId;
 use mpp_core::money::{Currency, MinorUnit, Money};
@@ -25,7 +27,11 @@ fn build_err(e: impl std::fmt::Display) -> StoreError {
 
 impl DynamoStore {
     async fn put_plain(&self, table: &str, item: Item) -> Result<(), StoreError> {
-        let req = self.client.put_item().table_name(table).set_item(Some(item));
+        let req = self
+            .client
+            .put_item()
+            .table_name(table)
+            .set_item(Some(item));
         match send(Effect::Write, "PutItem", || req.clone().send()).await? {
             Ok(_) => Ok(()),
             Err(e) => Err(unexpected("PutItem", e)),
@@ -56,7 +62,9 @@ impl DynamoStore {
                 None => return Ok(out),
             }
         }
-        Err(StoreError::Unavailable(format!("ledger of {customer_id} exceeds {PAGES_MAX} pages")))
+        Err(StoreError::Unavailable(format!(
+            "ledger of {customer_id} exceeds {PAGES_MAX} pages"
+        )))
     }
 
     /// Every item of a table (only `projection` if given), page by page.
@@ -71,7 +79,9 @@ impl DynamoStore {
                 .consistent_read(true)
                 .set_exclusive_start_key(start.take());
             if let Some(attr) = projection {
-                req = req.projection_expression("#p").expression_attribute_names("#p", attr);
+                req = req
+                    .projection_expression("#p")
+                    .expression_attribute_names("#p", attr);
             }
             let page = match send(Effect::Read, "Scan", || req.clone().send()).await? {
                 Ok(page) => page,
@@ -83,13 +93,19 @@ impl DynamoStore {
                 None => return Ok(out),
             }
         }
-        Err(StoreError::Unavailable(format!("table {table} exceeds {PAGES_MAX} pages")))
+        Err(StoreError::Unavailable(format!(
+            "table {table} exceeds {PAGES_MAX} pages"
+        )))
     }
 }
 
 #[async_trait]
 impl AdminStore for DynamoStore {
-    async fn create_account(&self, account: &Account, now: DateTime<Utc>) -> Result<(), StoreError> {
+    async fn create_account(
+        &self,
+        account: &Account,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         let openings: Vec<LedgerEntry> = account
             .balances
             .iter()
@@ -119,7 +135,11 @@ impl AdminStore for DynamoStore {
             .map_err(build_err)?;
         let mut items = vec![TransactWriteItem::builder().put(put_account).build()];
         for e in &openings {
-            items.push(TransactWriteItem::builder().put(self.ledger_put(e)?).build());
+            items.push(
+                TransactWriteItem::builder()
+                    .put(self.ledger_put(e)?)
+                    .build(),
+            );
         }
         let token = call_token("create-account");
         match self.transact(items, &token).await? {
@@ -127,7 +147,10 @@ impl AdminStore for DynamoStore {
             TxOutcome::Cancelled(reasons) => {
                 let reasons = Reasons(&reasons);
                 if reasons.failed(0).is_some() {
-                    Err(StoreError::AlreadyExists(format!("account {}", account.customer_id)))
+                    Err(StoreError::AlreadyExists(format!(
+                        "account {}",
+                        account.customer_id
+                    )))
                 } else if (1..reasons.0.len()).any(|i| reasons.failed(i).is_some()) {
                     Err(StoreError::Corrupt(format!(
                         "opening ledger entries of {} exist without the account",
@@ -177,7 +200,9 @@ impl AdminStore for DynamoStore {
         };
         let items = vec![
             TransactWriteItem::builder().update(update).build(),
-            TransactWriteItem::builder().put(self.ledger_put(&entry)?).build(),
+            TransactWriteItem::builder()
+                .put(self.ledger_put(&entry)?)
+                .build(),
         ];
         let token = call_token("credit");
         match self.transact(items, &token).await? {
@@ -210,7 +235,8 @@ impl AdminStore for DynamoStore {
         };
         // Every currency that has an entry now or will: the new explicit limits, unlimited
         // defaults for the rest (a held currency must keep an entry, see `item::LIMITS`).
-        let mut currencies: BTreeSet<String> = limits.keys().map(|c| c.code().to_string()).collect();
+        let mut currencies: BTreeSet<String> =
+            limits.keys().map(|c| c.code().to_string()).collect();
         for attr in [item::LIMITS, item::BALANCES] {
             if let Some(aws_sdk_dynamodb::types::AttributeValue::M(m)) = current.get(attr) {
                 currencies.extend(m.keys().cloned());
@@ -228,7 +254,9 @@ impl AdminStore for DynamoStore {
         ]);
         let mut sets = vec!["#st = :st".to_string(), "#kyc = :kyc".to_string()];
         for (i, code) in currencies.iter().enumerate() {
-            let explicit = Currency::from_code(code).and_then(|c| limits.get(&c)).copied();
+            let explicit = Currency::from_code(code)
+                .and_then(|c| limits.get(&c))
+                .copied();
             names.insert(format!("#c{i}"), code.clone());
             values.insert(
                 format!(":l{i}"),
@@ -255,28 +283,42 @@ impl AdminStore for DynamoStore {
     }
 
     async fn put_token(&self, token: &AccessToken) -> Result<(), StoreError> {
-        self.put_plain(&self.tables.access_tokens, item::token_item(token)).await
+        self.put_plain(&self.tables.access_tokens, item::token_item(token))
+            .await
     }
 
     async fn put_payment_code(&self, code: &PaymentCode) -> Result<(), StoreError> {
-        self.put_plain(&self.tables.payment_codes, item::code_item(code)).await
+        self.put_plain(&self.tables.payment_codes, item::code_item(code))
+            .await
     }
 
     async fn ledger(&self, customer_id: &CustomerId) -> Result<Vec<LedgerEntry>, StoreError> {
-        self.query_ledger(customer_id).await?.iter().map(item::ledger_from).collect()
+        self.query_ledger(customer_id)
+            .await?
+            .iter()
+            .map(item::ledger_from)
+            .collect()
     }
 
     async fn payments(&self) -> Result<Vec<PaymentRecord>, StoreError> {
-        self.scan(&self.tables.payments, None).await?.iter().map(item::payment_from).collect()
+        self.scan(&self.tables.payments, None)
+            .await?
+            .iter()
+            .map(item::payment_from)
+            .collect()
     }
 
     async fn account_ids(&self) -> Result<Vec<CustomerId>, StoreError> {
-        let items = self.scan(&self.tables.accounts, Some(item::CUSTOMER_ID)).await?;
+        let items = self
+            .scan(&self.tables.accounts, Some(item::CUSTOMER_ID))
+            .await?;
         items
             .iter()
             .map(|i| match i.get(item::CUSTOMER_ID) {
                 Some(aws_sdk_dynamodb::types::AttributeValue::S(id)) => Ok(CustomerId::new(id)),
-                _ => Err(StoreError::Corrupt("account without customerId".to_string())),
+                _ => Err(StoreError::Corrupt(
+                    "account without customerId".to_string(),
+                )),
             })
             .collect()
     }

@@ -24,8 +24,11 @@ pub const BACKOFF_BASE_MS: u64 = 20;
 pub const BACKOFF_CAP_MS: u64 = 1_000;
 
 /// Error codes that mean "slow down".
-const THROTTLE_CODES: [&str; 3] =
-    ["ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"];
+const THROTTLE_CODES: [&str; 3] = [
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+];
 /// Error codes of a failure on DynamoDB's side after it received the request: the write may
 /// or may not have happened.
 const SERVER_CODES: [&str; 2] = ["InternalServerError", "ServiceUnavailable"];
@@ -35,15 +38,20 @@ const IN_PROGRESS_CODE: &str = "TransactionInProgressException";
 /// Cancellation reason codes.
 pub(crate) const CONDITION_FAILED: &str = "ConditionalCheckFailed";
 const CONFLICT: &str = "TransactionConflict";
-const THROTTLE_REASONS: [&str; 3] =
-    ["ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"];
+const THROTTLE_REASONS: [&str; 3] = [
+    "ThrottlingError",
+    "ProvisionedThroughputExceeded",
+    "RequestLimitExceeded",
+];
 /// A reason that means an expression could not be evaluated on the stored item.
 pub(crate) const VALIDATION_ERROR: &str = "ValidationError";
 
 /// Full-jitter backoff before attempt `attempt` (1-based retries): uniform in
 /// `1 ..= min(cap, base * 2^attempt)` ms, so that racing writers spread out.
 pub fn backoff(attempt: u32) -> Duration {
-    let ceiling = BACKOFF_BASE_MS.saturating_mul(1u64 << attempt.min(16)).min(BACKOFF_CAP_MS);
+    let ceiling = BACKOFF_BASE_MS
+        .saturating_mul(1u64 << attempt.min(16))
+        .min(BACKOFF_CAP_MS);
     Duration::from_millis(1 + jitter() % ceiling.max(1))
 }
 
@@ -51,7 +59,12 @@ pub fn backoff(attempt: u32) -> Duration {
 /// OS and advanced per instance.
 fn jitter() -> u64 {
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0));
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
     h.finish()
 }
 
@@ -150,7 +163,10 @@ pub(crate) struct Reasons<'a>(pub &'a [Reason]);
 impl Reasons<'_> {
     /// The reason of item `i` if its condition failed: `Some(old item or None)`.
     pub fn failed(&self, i: usize) -> Option<Option<&Item>> {
-        self.0.get(i).filter(|r| r.code == CONDITION_FAILED).map(|r| r.item.as_ref())
+        self.0
+            .get(i)
+            .filter(|r| r.code == CONDITION_FAILED)
+            .map(|r| r.item.as_ref())
     }
 
     /// The code of item `i`.
@@ -165,12 +181,18 @@ impl Reasons<'_> {
 
     /// DynamoDB throttled one of the items: back off and try again.
     pub fn throttled(&self) -> bool {
-        self.0.iter().any(|r| THROTTLE_REASONS.contains(&r.code.as_str()))
+        self.0
+            .iter()
+            .any(|r| THROTTLE_REASONS.contains(&r.code.as_str()))
     }
 
     /// All codes, for error messages.
     pub fn summary(&self) -> String {
-        self.0.iter().map(|r| r.code.as_str()).collect::<Vec<_>>().join(",")
+        self.0
+            .iter()
+            .map(|r| r.code.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
     }
 }
 
@@ -217,7 +239,11 @@ pub(crate) fn request_token(parts: &[&str]) -> String {
         h.update((p.len() as u64).to_be_bytes());
         h.update(p.as_bytes());
     }
-    h.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect()
+    h.finalize()
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// A `ClientRequestToken` for one call of an operation: random, and reused by every retry within

@@ -24,7 +24,13 @@ impl CallCounter {
 
     /// A client like `client` whose requests this counter counts.
     pub fn attach(&self, client: &Client) -> Client {
-        Client::from_conf(client.config().to_builder().interceptor(self.clone()).build())
+        Client::from_conf(
+            client
+                .config()
+                .to_builder()
+                .interceptor(self.clone())
+                .build(),
+        )
     }
 
     fn lock(&self) -> MutexGuard<'_, BTreeMap<String, u64>> {
@@ -63,7 +69,10 @@ impl Intercept for CallCounter {
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         let operation = cfg.load::<Metadata>().map(|m| m.name().to_string());
-        *self.lock().entry(operation.unwrap_or_else(|| "unknown".to_string())).or_default() += 1;
+        *self
+            .lock()
+            .entry(operation.unwrap_or_else(|| "unknown".to_string()))
+            .or_default() += 1;
         Ok(())
     }
 }

@@ -36,12 +36,19 @@ fn build_err(e: impl std::fmt::Display) -> StoreError {
 
 impl DynamoStore {
     /// Closes a failed payment if it is still failed.
-    async fn close_failed(&self, existing: PaymentRecord, now: DateTime<Utc>) -> Result<Step, StoreError> {
+    async fn close_failed(
+        &self,
+        existing: PaymentRecord,
+        now: DateTime<Utc>,
+    ) -> Result<Step, StoreError> {
         let req = self
             .client
             .update_item()
             .table_name(&self.tables.payments)
-            .set_key(Some(item::key(item::PAYMENT_REQUEST_ID, &existing.payment_request_id)))
+            .set_key(Some(item::key(
+                item::PAYMENT_REQUEST_ID,
+                &existing.payment_request_id,
+            )))
             .update_expression("SET #state = :closed, #closedAt = :now")
             .condition_expression("#state = :failed")
             .expression_attribute_names("#state", item::STATE)
@@ -57,27 +64,38 @@ impl DynamoStore {
                 closed.closed_at = Some(now);
                 Ok(Step::Done(CancelOutcome::Closed(closed)))
             }
-            Err(UpdateItemError::ConditionalCheckFailedException(e)) => {
-                Ok(Step::Changed(e.item.as_ref().map(item::payment_from).transpose()?))
-            }
+            Err(UpdateItemError::ConditionalCheckFailedException(e)) => Ok(Step::Changed(
+                e.item.as_ref().map(item::payment_from).transpose()?,
+            )),
             Err(e) => Err(unexpected("UpdateItem", e)),
         }
     }
 
     /// Reverses a succeeded payment: payment to CANCELLED, balance back, the debit day's
     /// allowance back if its counters still stand, and the REVERSAL entry, in one transaction.
-    async fn reverse(&self, existing: PaymentRecord, now: DateTime<Utc>) -> Result<Step, StoreError> {
+    async fn reverse(
+        &self,
+        existing: PaymentRecord,
+        now: DateTime<Utc>,
+    ) -> Result<Step, StoreError> {
         let id = existing.payment_request_id.clone();
         let (Some(customer), Some(debit)) = (existing.customer_id.clone(), existing.debit) else {
-            return Err(StoreError::Corrupt(format!("succeeded payment without debit: {id}")));
+            return Err(StoreError::Corrupt(format!(
+                "succeeded payment without debit: {id}"
+            )));
         };
         let back = Money {
             currency: debit.currency,
-            value: debit.value.checked_sub(existing.refunded).unwrap_or_default(),
+            value: debit
+                .value
+                .checked_sub(existing.refunded)
+                .unwrap_or_default(),
         };
         let account_key = item::key(item::CUSTOMER_ID, customer.as_str());
         let Some(account) = self.get(&self.tables.accounts, account_key.clone()).await? else {
-            return Err(StoreError::Corrupt(format!("payment of a missing account: {id}")));
+            return Err(StoreError::Corrupt(format!(
+                "payment of a missing account: {id}"
+            )));
         };
         // The memory store gives the allowance back when the account's counters are the debit
         // day's; here: when that day's counters are still on the item (a later day's payment
@@ -145,7 +163,11 @@ impl DynamoStore {
                 payment_request_id: Some(id.clone()),
                 at: now,
             };
-            items.push(TransactWriteItem::builder().put(self.ledger_put(&entry)?).build());
+            items.push(
+                TransactWriteItem::builder()
+                    .put(self.ledger_put(&entry)?)
+                    .build(),
+            );
         }
 
         let token = call_token("cancel");
@@ -162,10 +184,14 @@ impl DynamoStore {
                     return Ok(Step::Changed(old.map(item::payment_from).transpose()?));
                 }
                 if reasons.failed(1).is_some_and(|old| old.is_none()) {
-                    return Err(StoreError::Corrupt(format!("payment of a missing account: {id}")));
+                    return Err(StoreError::Corrupt(format!(
+                        "payment of a missing account: {id}"
+                    )));
                 }
                 if reasons.failed(2).is_some() {
-                    return Err(StoreError::Corrupt(format!("ledger entry {entry_id} exists before its cancel")));
+                    return Err(StoreError::Corrupt(format!(
+                        "ledger entry {entry_id} exists before its cancel"
+                    )));
                 }
                 Ok(Step::Again)
             }

@@ -12,11 +12,11 @@ use chrono::{DateTime, Datelike, NaiveDate, SecondsFormat, Utc};
 use mpp_core::ids::{CustomerId, SecretHash};
 use mpp_core::money::{Currency, MinorUnit, Money};
 use mpp_core::result_code::ResultCode;
+use mpp_core::store::StoreError;
 use mpp_core::store::{
     AccessToken, Account, AccountStatus, DayUsage, EntryKind, KycStatus, LedgerEntry, Limits,
     PaymentCode, PaymentRecord, PaymentState, RefundRecord,
 };
-use mpp_core::store::StoreError;
 use std::collections::{BTreeMap, HashMap};
 
 /// A DynamoDB item.
@@ -191,18 +191,22 @@ impl<'a> Fields<'a> {
     }
 
     fn s(&self, name: &str) -> Result<&'a str, StoreError> {
-        self.opt_s(name)?.ok_or_else(|| self.corrupt(name, "missing"))
+        self.opt_s(name)?
+            .ok_or_else(|| self.corrupt(name, "missing"))
     }
 
     fn opt_u64(&self, name: &str) -> Result<Option<u64>, StoreError> {
         match self.opt(name) {
             None => Ok(None),
-            Some(v) => number(v).map(Some).ok_or_else(|| self.corrupt(name, "not a u64")),
+            Some(v) => number(v)
+                .map(Some)
+                .ok_or_else(|| self.corrupt(name, "not a u64")),
         }
     }
 
     fn u64(&self, name: &str) -> Result<u64, StoreError> {
-        self.opt_u64(name)?.ok_or_else(|| self.corrupt(name, "missing"))
+        self.opt_u64(name)?
+            .ok_or_else(|| self.corrupt(name, "missing"))
     }
 
     fn bool(&self, name: &str) -> Result<bool, StoreError> {
@@ -223,7 +227,8 @@ impl<'a> Fields<'a> {
     }
 
     fn time(&self, name: &str) -> Result<DateTime<Utc>, StoreError> {
-        self.opt_time(name)?.ok_or_else(|| self.corrupt(name, "missing"))
+        self.opt_time(name)?
+            .ok_or_else(|| self.corrupt(name, "missing"))
     }
 
     fn opt_money(&self, name: &str) -> Result<Option<Money>, StoreError> {
@@ -236,7 +241,10 @@ impl<'a> Fields<'a> {
                 };
                 let value = m.get(VALUE).and_then(number);
                 match (currency, value) {
-                    (Some(currency), Some(v)) => Ok(Some(Money { currency, value: MinorUnit(v) })),
+                    (Some(currency), Some(v)) => Ok(Some(Money {
+                        currency,
+                        value: MinorUnit(v),
+                    })),
                     _ => Err(self.corrupt(name, "not a money map")),
                 }
             }
@@ -245,7 +253,8 @@ impl<'a> Fields<'a> {
     }
 
     fn money(&self, name: &str) -> Result<Money, StoreError> {
-        self.opt_money(name)?.ok_or_else(|| self.corrupt(name, "missing"))
+        self.opt_money(name)?
+            .ok_or_else(|| self.corrupt(name, "missing"))
     }
 
     fn map(&self, name: &str) -> Result<&'a HashMap<String, AttributeValue>, StoreError> {
@@ -277,7 +286,11 @@ pub(crate) fn payment_item(p: &PaymentRecord) -> Item {
     ]);
     put_opt(&mut item, FINGERPRINT, p.fingerprint.as_deref().map(s));
     put_opt(&mut item, PAYMENT_ID, p.payment_id.as_deref().map(s));
-    put_opt(&mut item, CUSTOMER_ID, p.customer_id.as_ref().map(|c| s(c.as_str())));
+    put_opt(
+        &mut item,
+        CUSTOMER_ID,
+        p.customer_id.as_ref().map(|c| s(c.as_str())),
+    );
     put_opt(&mut item, PAYMENT_AMOUNT, p.payment_amount.map(money));
     put_opt(&mut item, PAY_TO_AMOUNT, p.pay_to_amount.map(money));
     put_opt(&mut item, DEBIT, p.debit.map(money));
@@ -318,8 +331,11 @@ pub(crate) fn payment_from(item: &Item) -> Result<PaymentRecord, StoreError> {
 /// An account as an item: every held currency gets a limits entry (see [`LIMITS`]), and each
 /// `usage` entry becomes its day's `rem_`/`cnt_` pair.
 pub(crate) fn account_item(a: &Account) -> Item {
-    let balances: HashMap<String, AttributeValue> =
-        a.balances.iter().map(|(c, v)| (c.code().to_string(), n(v.get()))).collect();
+    let balances: HashMap<String, AttributeValue> = a
+        .balances
+        .iter()
+        .map(|(c, v)| (c.code().to_string(), n(v.get())))
+        .collect();
     let mut limit_map: HashMap<String, AttributeValue> = a
         .balances
         .keys()
@@ -403,15 +419,26 @@ fn usage_from(item: &Item) -> Result<BTreeMap<Currency, DayUsage>, StoreError> {
     let f = Fields::new(item, "account");
     let mut usage: BTreeMap<Currency, DayUsage> = BTreeMap::new();
     for name in item.keys() {
-        let Some((c, day)) = usage_attr(name, REM_PREFIX) else { continue };
+        let Some((c, day)) = usage_attr(name, REM_PREFIX) else {
+            continue;
+        };
         if usage.get(&c).is_some_and(|u| u.day >= day) {
             continue;
         }
         let cnt = cnt_attr(c, day);
-        let Some(count) = f.opt_u64(&cnt)? else { continue };
+        let Some(count) = f.opt_u64(&cnt)? else {
+            continue;
+        };
         let amount = f.u64(name)?;
         let count_left = u32::try_from(count).map_err(|_| f.corrupt(&cnt, "above u32"))?;
-        usage.insert(c, DayUsage { day, amount_left: MinorUnit(amount), count_left });
+        usage.insert(
+            c,
+            DayUsage {
+                day,
+                amount_left: MinorUnit(amount),
+                count_left,
+            },
+        );
     }
     Ok(usage)
 }
@@ -419,8 +446,10 @@ fn usage_from(item: &Item) -> Result<BTreeMap<Currency, DayUsage>, StoreError> {
 /// Whether a stored account lacks a limits entry for a currency it holds (the pay update would
 /// then fail on every try, so this is reported as corruption rather than retried).
 pub(crate) fn account_lacks_limits(item: &Item, currency: Currency) -> bool {
-    let held = matches!(item.get(BALANCES), Some(AttributeValue::M(m)) if m.contains_key(currency.code()));
-    let limited = matches!(item.get(LIMITS), Some(AttributeValue::M(m)) if m.contains_key(currency.code()));
+    let held =
+        matches!(item.get(BALANCES), Some(AttributeValue::M(m)) if m.contains_key(currency.code()));
+    let limited =
+        matches!(item.get(LIMITS), Some(AttributeValue::M(m)) if m.contains_key(currency.code()));
     held && !limited
 }
 
@@ -431,7 +460,10 @@ pub(crate) fn token_item(t: &AccessToken) -> Item {
     HashMap::from([
         (TOKEN_HASH.to_string(), s(t.token_hash.as_str())),
         (CUSTOMER_ID.to_string(), s(t.customer_id.as_str())),
-        (SCOPES.to_string(), AttributeValue::L(t.scopes.iter().map(s).collect())),
+        (
+            SCOPES.to_string(),
+            AttributeValue::L(t.scopes.iter().map(s).collect()),
+        ),
         (EXPIRES_AT.to_string(), s(time_text(t.expires_at))),
         (REVOKED.to_string(), b(t.revoked)),
     ])
@@ -514,7 +546,11 @@ pub(crate) fn ledger_item(e: &LedgerEntry) -> Item {
     item.insert(KIND.to_string(), s(e.kind.as_str()));
     item.insert(MONEY.to_string(), money(e.money));
     item.insert(AT.to_string(), s(time_text(e.at)));
-    put_opt(&mut item, PAYMENT_REQUEST_ID, e.payment_request_id.as_deref().map(s));
+    put_opt(
+        &mut item,
+        PAYMENT_REQUEST_ID,
+        e.payment_request_id.as_deref().map(s),
+    );
     item
 }
 
@@ -568,11 +604,19 @@ mod tests {
             balances: BTreeMap::from([(krw(), MinorUnit(5)), (usd, MinorUnit(0))]),
             limits: BTreeMap::from([(
                 krw(),
-                Limits { single_max: MinorUnit(9), daily_amount_max: MinorUnit(20), daily_count_max: 3 },
+                Limits {
+                    single_max: MinorUnit(9),
+                    daily_amount_max: MinorUnit(20),
+                    daily_count_max: 3,
+                },
             )]),
             usage: BTreeMap::from([(
                 krw(),
-                DayUsage { day: 20261121, amount_left: MinorUnit(11), count_left: 2 },
+                DayUsage {
+                    day: 20261121,
+                    amount_left: MinorUnit(11),
+                    count_left: 2,
+                },
             )]),
             nfc_enabled: true,
         };

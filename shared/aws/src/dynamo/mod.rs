@@ -14,14 +14,17 @@ mod admin;
 mod call;
 mod calls;
 mod cancel;
+mod delivery;
 mod item;
 mod pay;
 mod refund;
+mod stream;
 mod tables;
 
 pub use call::{backoff, BACKOFF_BASE_MS, BACKOFF_CAP_MS, SEND_ATTEMPTS_MAX, TRANSACT_ITEMS_MAX};
 pub use calls::CallCounter;
 pub use pay::USAGE_LOOKBACK_DAYS;
+pub use stream::payment_from_image;
 pub use tables::TABLE_WAIT_POLLS_MAX;
 
 use async_trait::async_trait;
@@ -123,7 +126,12 @@ impl DynamoStore {
         if key_is_empty(&key) {
             return Ok(None);
         }
-        let req = self.client.get_item().table_name(table).set_key(Some(key)).consistent_read(true);
+        let req = self
+            .client
+            .get_item()
+            .table_name(table)
+            .set_key(Some(key))
+            .consistent_read(true);
         match send(Effect::Read, "GetItem", || req.clone().send()).await? {
             Ok(out) => Ok(out.item),
             Err(e) => Err(unexpected("GetItem", e)),
@@ -150,7 +158,10 @@ impl DynamoStore {
             if round > 0 {
                 tokio::time::sleep(backoff(round)).await;
             }
-            let req = self.client.batch_get_item().set_request_items(Some(pending.clone()));
+            let req = self
+                .client
+                .batch_get_item()
+                .set_request_items(Some(pending.clone()));
             let out = match send(Effect::Read, "BatchGetItem", || req.clone().send()).await? {
                 Ok(out) => out,
                 Err(e) => return Err(unexpected("BatchGetItem", e)),
@@ -174,14 +185,22 @@ impl DynamoStore {
             .collect())
     }
 
-    async fn get_payment(&self, payment_request_id: &str) -> Result<Option<PaymentRecord>, StoreError> {
+    async fn get_payment(
+        &self,
+        payment_request_id: &str,
+    ) -> Result<Option<PaymentRecord>, StoreError> {
         let key = item::key(item::PAYMENT_REQUEST_ID, payment_request_id);
-        self.get(&self.tables.payments, key).await?.as_ref().map(item::payment_from).transpose()
+        self.get(&self.tables.payments, key)
+            .await?
+            .as_ref()
+            .map(item::payment_from)
+            .transpose()
     }
 }
 
 fn key_is_empty(key: &Item) -> bool {
-    key.values().any(|v| matches!(v, aws_sdk_dynamodb::types::AttributeValue::S(s) if s.is_empty()))
+    key.values()
+        .any(|v| matches!(v, aws_sdk_dynamodb::types::AttributeValue::S(s) if s.is_empty()))
 }
 
 /// A DynamoDB client for the store: the SDK's retries off (the store retries, bounded) and
@@ -249,19 +268,38 @@ impl WalletReader for DynamoStore {
     async fn find_method(&self, method: &MethodRef) -> Result<MethodFound, StoreError> {
         match method {
             MethodRef::AccessToken(h) => {
-                let got = self.get(&self.tables.access_tokens, item::key(item::TOKEN_HASH, h.as_str())).await?;
-                Ok(MethodFound::Token(got.as_ref().map(item::token_from).transpose()?))
+                let got = self
+                    .get(
+                        &self.tables.access_tokens,
+                        item::key(item::TOKEN_HASH, h.as_str()),
+                    )
+                    .await?;
+                Ok(MethodFound::Token(
+                    got.as_ref().map(item::token_from).transpose()?,
+                ))
             }
             MethodRef::PaymentCode(h) => {
-                let got = self.get(&self.tables.payment_codes, item::key(item::CODE_HASH, h.as_str())).await?;
-                Ok(MethodFound::Code(got.as_ref().map(item::code_from).transpose()?))
+                let got = self
+                    .get(
+                        &self.tables.payment_codes,
+                        item::key(item::CODE_HASH, h.as_str()),
+                    )
+                    .await?;
+                Ok(MethodFound::Code(
+                    got.as_ref().map(item::code_from).transpose()?,
+                ))
             }
             MethodRef::Customer(c) => Ok(MethodFound::Customer(c.clone())),
         }
     }
 
     async fn account(&self, customer_id: &CustomerId) -> Result<Option<Account>, StoreError> {
-        let got = self.get(&self.tables.accounts, item::key(item::CUSTOMER_ID, customer_id.as_str())).await?;
+        let got = self
+            .get(
+                &self.tables.accounts,
+                item::key(item::CUSTOMER_ID, customer_id.as_str()),
+            )
+            .await?;
         got.as_ref().map(item::account_from).transpose()
     }
 }

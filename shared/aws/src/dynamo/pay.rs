@@ -2,7 +2,7 @@
 //! a declined one.
 
 use super::call::{
-    backoff, request_token, send, unexpected, Effect, Reasons, TxOutcome, VALIDATION_ERROR,
+    backoff, call_token, send, unexpected, Effect, Reasons, TxOutcome, VALIDATION_ERROR,
 };
 use super::item::{self, Item};
 use super::{DynamoStore, TXN_ATTEMPTS_MAX};
@@ -13,7 +13,7 @@ use aws_sdk_dynamodb::types::{
 };
 use mpp_core::store::rules::{check_account, check_method};
 use mpp_core::store::{
-    CommitOutcome, Decline, DebitIntent, EntryKind, LedgerEntry, MethodFound, MethodGuard,
+    CommitOutcome, DebitIntent, Decline, EntryKind, LedgerEntry, MethodFound, MethodGuard,
     MethodRef, PayContext, PayStore, PaymentRecord, PutOutcome, StoreError, SCOPE_AGREEMENT_PAY,
 };
 use std::collections::HashMap;
@@ -47,11 +47,17 @@ fn build_err(e: impl std::fmt::Display) -> StoreError {
 }
 
 fn names(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-    pairs.iter().map(|(k, v)| ((*k).to_string(), (*v).to_string())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+        .collect()
 }
 
 impl DynamoStore {
-    fn commit_items(&self, intent: &DebitIntent) -> Result<(Vec<TransactWriteItem>, Slots), StoreError> {
+    fn commit_items(
+        &self,
+        intent: &DebitIntent,
+    ) -> Result<(Vec<TransactWriteItem>, Slots), StoreError> {
         let id = &intent.payment.payment_request_id;
         let customer = intent.customer_id.as_str();
         let now = item::s(item::time_text(intent.now));
@@ -67,7 +73,11 @@ impl DynamoStore {
             .map_err(build_err)?;
         items.push(TransactWriteItem::builder().put(put_payment).build());
 
-        items.push(TransactWriteItem::builder().update(self.debit_update(intent)?).build());
+        items.push(
+            TransactWriteItem::builder()
+                .update(self.debit_update(intent)?)
+                .build(),
+        );
 
         let method = match &intent.guard {
             MethodGuard::Token(h) => {
@@ -134,8 +144,17 @@ impl DynamoStore {
             payment_request_id: Some(id.clone()),
             at: intent.now,
         };
-        items.push(TransactWriteItem::builder().put(self.ledger_put(&entry)?).build());
-        let slots = Slots { payment: 0, account: 1, method, ledger: items.len() - 1 };
+        items.push(
+            TransactWriteItem::builder()
+                .put(self.ledger_put(&entry)?)
+                .build(),
+        );
+        let slots = Slots {
+            payment: 0,
+            account: 1,
+            method,
+            ledger: items.len() - 1,
+        };
         Ok((items, slots))
     }
 
@@ -165,7 +184,8 @@ impl DynamoStore {
             (":normal".to_string(), item::s("NORMAL")),
             (":passed".to_string(), item::s("PASSED")),
         ]);
-        let mut condition = "attribute_exists(#id) AND #st = :normal AND #kyc = :passed".to_string();
+        let mut condition =
+            "attribute_exists(#id) AND #st = :normal AND #kyc = :passed".to_string();
         if matches!(intent.guard, MethodGuard::Nfc) {
             condition.push_str(" AND #nfc = :true");
             attr_names.insert("#nfc".to_string(), item::NFC_ENABLED.to_string());
@@ -183,7 +203,10 @@ impl DynamoStore {
                           #cnt = if_not_exists(#cnt, #lim.#cur.#dcnt) - :one"
             .to_string();
         let mut old = Vec::new();
-        for (i, d) in item::days_before(day, USAGE_LOOKBACK_DAYS).into_iter().enumerate() {
+        for (i, d) in item::days_before(day, USAGE_LOOKBACK_DAYS)
+            .into_iter()
+            .enumerate()
+        {
             attr_names.insert(format!("#or{i}"), item::rem_attr(currency, d));
             attr_names.insert(format!("#oc{i}"), item::cnt_attr(currency, d));
             old.push(format!("#or{i}, #oc{i}"));
@@ -194,7 +217,10 @@ impl DynamoStore {
         }
         Update::builder()
             .table_name(&self.tables.accounts)
-            .set_key(Some(item::key(item::CUSTOMER_ID, intent.customer_id.as_str())))
+            .set_key(Some(item::key(
+                item::CUSTOMER_ID,
+                intent.customer_id.as_str(),
+            )))
             .update_expression(update)
             .condition_expression(condition)
             .set_expression_attribute_names(Some(attr_names))
@@ -231,8 +257,6 @@ impl DynamoStore {
                 None => self.get_payment(&intent.payment.payment_request_id).await?,
             };
             return Ok(match record {
-                // This very intent was applied before (a repeat after a lost answer).
-                Some(r) if r == intent.payment => Verdict::Answer(Box::new(CommitOutcome::Committed)),
                 Some(r) => Verdict::Answer(Box::new(CommitOutcome::Exists(r))),
                 None => Verdict::Retry { throttled: false },
             });
@@ -247,12 +271,17 @@ impl DynamoStore {
                     MethodFound::Code(old.map(item::code_from).transpose()?),
                     Decline::CodeInvalid,
                 ),
-                MethodGuard::Nfc => (MethodFound::Customer(intent.customer_id.clone()), Decline::MethodUnavailable),
+                MethodGuard::Nfc => (
+                    MethodFound::Customer(intent.customer_id.clone()),
+                    Decline::MethodUnavailable,
+                ),
             };
             match check_method(&found, intent.now) {
                 Err(d) => return Ok(Verdict::Answer(Box::new(CommitOutcome::Declined(d)))),
                 Ok(owner) if owner != intent.customer_id => {
-                    return Ok(Verdict::Answer(Box::new(CommitOutcome::Declined(other_owner))))
+                    return Ok(Verdict::Answer(Box::new(CommitOutcome::Declined(
+                        other_owner,
+                    ))))
                 }
                 Ok(_) => {}
             }
@@ -265,7 +294,9 @@ impl DynamoStore {
                 )));
             }
             let account = old.map(item::account_from).transpose()?;
-            if let Err(d) = check_account(account.as_ref(), &intent.guard, intent.debit, intent.day()) {
+            if let Err(d) =
+                check_account(account.as_ref(), &intent.guard, intent.debit, intent.day())
+            {
                 return Ok(Verdict::Answer(Box::new(CommitOutcome::Declined(d))));
             }
         }
@@ -281,37 +312,22 @@ impl DynamoStore {
                 intent.entry_id()
             )));
         }
-        if reasons.conflict() || reasons.throttled() || reasons.0.iter().any(|r| r.code == super::call::CONDITION_FAILED) {
-            return Ok(Verdict::Retry { throttled: reasons.throttled() });
+        if reasons.conflict()
+            || reasons.throttled()
+            || reasons
+                .0
+                .iter()
+                .any(|r| r.code == super::call::CONDITION_FAILED)
+        {
+            return Ok(Verdict::Retry {
+                throttled: reasons.throttled(),
+            });
         }
-        Err(StoreError::Unavailable(format!("pay transaction cancelled: {}", reasons.summary())))
+        Err(StoreError::Unavailable(format!(
+            "pay transaction cancelled: {}",
+            reasons.summary()
+        )))
     }
-}
-
-fn guard_text(guard: &MethodGuard) -> String {
-    match guard {
-        MethodGuard::Token(h) => format!("token:{}", h.as_str()),
-        MethodGuard::Code(h) => format!("code:{}", h.as_str()),
-        MethodGuard::Nfc => "nfc".to_string(),
-    }
-}
-
-/// The idempotency token of a pay transaction: the same intent (a repeat after a lost answer)
-/// gives the same token; two different pay requests for one `paymentRequestId` never share one
-/// (they differ in `paymentId` or time), so DynamoDB never answers one with the other's result.
-fn commit_token(intent: &DebitIntent) -> String {
-    let p = &intent.payment;
-    request_token(&[
-        "commit",
-        &p.payment_request_id,
-        p.payment_id.as_deref().unwrap_or(""),
-        p.fingerprint.as_deref().unwrap_or(""),
-        &item::time_text(p.created_at),
-        intent.customer_id.as_str(),
-        &intent.debit.to_string(),
-        &guard_text(&intent.guard),
-        &item::time_text(intent.now),
-    ])
 }
 
 #[async_trait]
@@ -323,8 +339,14 @@ impl PayStore for DynamoStore {
     ) -> Result<PayContext, StoreError> {
         let payment_key = item::key(item::PAYMENT_REQUEST_ID, payment_request_id);
         let method_key = match method {
-            MethodRef::AccessToken(h) => Some((&self.tables.access_tokens, item::key(item::TOKEN_HASH, h.as_str()))),
-            MethodRef::PaymentCode(h) => Some((&self.tables.payment_codes, item::key(item::CODE_HASH, h.as_str()))),
+            MethodRef::AccessToken(h) => Some((
+                &self.tables.access_tokens,
+                item::key(item::TOKEN_HASH, h.as_str()),
+            )),
+            MethodRef::PaymentCode(h) => Some((
+                &self.tables.payment_codes,
+                item::key(item::CODE_HASH, h.as_str()),
+            )),
             MethodRef::Customer(_) => None,
         };
         let (payment, method_item) = match method_key {
@@ -339,16 +361,27 @@ impl PayStore for DynamoStore {
         };
         let existing = payment.as_ref().map(item::payment_from).transpose()?;
         let found = match method {
-            MethodRef::AccessToken(_) => MethodFound::Token(method_item.as_ref().map(item::token_from).transpose()?),
-            MethodRef::PaymentCode(_) => MethodFound::Code(method_item.as_ref().map(item::code_from).transpose()?),
+            MethodRef::AccessToken(_) => {
+                MethodFound::Token(method_item.as_ref().map(item::token_from).transpose()?)
+            }
+            MethodRef::PaymentCode(_) => {
+                MethodFound::Code(method_item.as_ref().map(item::code_from).transpose()?)
+            }
             MethodRef::Customer(c) => MethodFound::Customer(c.clone()),
         };
-        Ok(PayContext { existing, method: found })
+        Ok(PayContext {
+            existing,
+            method: found,
+        })
     }
 
     async fn commit_payment(&self, intent: &DebitIntent) -> Result<CommitOutcome, StoreError> {
         let (items, slots) = self.commit_items(intent)?;
-        let token = commit_token(intent);
+        // One token for every attempt of this call: a retry after a lost answer is applied once.
+        // Not derived from the intent: a later call with the same intent must meet the stored
+        // payment through its condition (`Exists`), as in the memory store, rather than get
+        // DynamoDB's replayed success for up to 10 minutes (even after a cancel).
+        let token = call_token("commit");
         let mut throttled = false;
         for attempt in 0..TXN_ATTEMPTS_MAX {
             if attempt > 0 {
@@ -357,7 +390,10 @@ impl PayStore for DynamoStore {
             match self.transact(items.clone(), &token).await? {
                 TxOutcome::Done => return Ok(CommitOutcome::Committed),
                 TxOutcome::Cancelled(reasons) => {
-                    match self.diagnose_commit(intent, &slots, &Reasons(&reasons)).await? {
+                    match self
+                        .diagnose_commit(intent, &slots, &Reasons(&reasons))
+                        .await?
+                    {
                         Verdict::Answer(outcome) => return Ok(*outcome),
                         Verdict::Retry { throttled: t } => {
                             throttled = t;
@@ -372,7 +408,11 @@ impl PayStore for DynamoStore {
                 }
             }
         }
-        Err(if throttled { StoreError::Throttled } else { StoreError::Contention(TXN_ATTEMPTS_MAX) })
+        Err(if throttled {
+            StoreError::Throttled
+        } else {
+            StoreError::Contention(TXN_ATTEMPTS_MAX)
+        })
     }
 
     async fn record_payment(&self, record: &PaymentRecord) -> Result<PutOutcome, StoreError> {
@@ -390,7 +430,9 @@ impl DynamoStore {
         record: &PaymentRecord,
     ) -> Result<Option<PaymentRecord>, StoreError> {
         if record.payment_request_id.is_empty() {
-            return Err(StoreError::Unavailable("a payment needs a paymentRequestId".to_string()));
+            return Err(StoreError::Unavailable(
+                "a payment needs a paymentRequestId".to_string(),
+            ));
         }
         let req = self
             .client
@@ -408,9 +450,9 @@ impl DynamoStore {
                     Some(i) => Some(item::payment_from(&i)?),
                     None => self.get_payment(&record.payment_request_id).await?,
                 };
-                existing
-                    .map(Some)
-                    .ok_or_else(|| StoreError::Unavailable("payment vanished after a failed put".to_string()))
+                existing.map(Some).ok_or_else(|| {
+                    StoreError::Unavailable("payment vanished after a failed put".to_string())
+                })
             }
             Err(e) => Err(unexpected("PutItem", e)),
         }

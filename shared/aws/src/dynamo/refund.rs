@@ -7,7 +7,9 @@ use super::call::{backoff, call_token, Reasons, TxOutcome};
 use super::item;
 use super::{DynamoStore, TXN_ATTEMPTS_MAX};
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{
+    Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+};
 use mpp_core::clock::business_tz;
 use mpp_core::store::{
     EntryKind, LedgerEntry, Limits, PaymentRecord, PaymentState, RefundIntent, RefundOutcome,
@@ -22,7 +24,8 @@ fn build_err(e: impl std::fmt::Display) -> StoreError {
 
 /// `refundTime` as the memory store writes it: RFC 3339 in UTC+8, whole seconds.
 fn refund_time(at: chrono::DateTime<chrono::Utc>) -> String {
-    at.with_timezone(&business_tz()).to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+    at.with_timezone(&business_tz())
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
 }
 
 /// What the read found, judged as the memory store judges it.
@@ -30,12 +33,17 @@ enum Judged {
     /// The answer without writing.
     Answer(RefundOutcome),
     /// Write it: the payment allows it.
-    Apply { payment: PaymentRecord, threshold: u64 },
+    Apply {
+        payment: PaymentRecord,
+        threshold: u64,
+    },
 }
 
 fn judge(intent: &RefundIntent, payment: Option<PaymentRecord>) -> Result<Judged, StoreError> {
     let refused = |r| Ok(Judged::Answer(RefundOutcome::Refused(r)));
-    let Some(payment) = payment else { return refused(RefundRefusal::PaymentNotFound) };
+    let Some(payment) = payment else {
+        return refused(RefundRefusal::PaymentNotFound);
+    };
     if payment.state != PaymentState::Succeeded {
         return refused(RefundRefusal::NotRefundable);
     }
@@ -67,7 +75,10 @@ impl DynamoStore {
         threshold: u64,
     ) -> Result<Vec<TransactWriteItem>, StoreError> {
         let Some(customer) = payment.customer_id.clone() else {
-            return Err(StoreError::Corrupt(format!("payment without customer: {}", payment.payment_request_id)));
+            return Err(StoreError::Corrupt(format!(
+                "payment without customer: {}",
+                payment.payment_request_id
+            )));
         };
         let put_refund = Put::builder()
             .table_name(&self.tables.refunds)
@@ -79,7 +90,10 @@ impl DynamoStore {
             .map_err(build_err)?;
         let payment_update = Update::builder()
             .table_name(&self.tables.payments)
-            .set_key(Some(item::key(item::PAYMENT_REQUEST_ID, &intent.payment_request_id)))
+            .set_key(Some(item::key(
+                item::PAYMENT_REQUEST_ID,
+                &intent.payment_request_id,
+            )))
             .update_expression("SET #refunded = #refunded + :amount")
             .condition_expression("#state = :succeeded AND #refunded <= :threshold")
             .expression_attribute_names("#state", item::STATE)
@@ -120,7 +134,9 @@ impl DynamoStore {
             TransactWriteItem::builder().put(put_refund).build(),
             TransactWriteItem::builder().update(payment_update).build(),
             TransactWriteItem::builder().update(account_update).build(),
-            TransactWriteItem::builder().put(self.ledger_put(&entry)?).build(),
+            TransactWriteItem::builder()
+                .put(self.ledger_put(&entry)?)
+                .build(),
         ])
     }
 }
@@ -147,14 +163,23 @@ impl RefundStore for DynamoStore {
                 None => {
                     let got = self
                         .batch_get(&[
-                            (&self.tables.refunds, item::key(item::REFUND_REQUEST_ID, &intent.refund_request_id)),
-                            (&self.tables.payments, item::key(item::PAYMENT_REQUEST_ID, &intent.payment_request_id)),
+                            (
+                                &self.tables.refunds,
+                                item::key(item::REFUND_REQUEST_ID, &intent.refund_request_id),
+                            ),
+                            (
+                                &self.tables.payments,
+                                item::key(item::PAYMENT_REQUEST_ID, &intent.payment_request_id),
+                            ),
                         ])
                         .await?;
                     if let Some(existing) = got.first().and_then(Option::as_ref) {
                         return Ok(RefundOutcome::Exists(item::refund_from(existing)?));
                     }
-                    got.get(1).and_then(Option::as_ref).map(item::payment_from).transpose()?
+                    got.get(1)
+                        .and_then(Option::as_ref)
+                        .map(item::payment_from)
+                        .transpose()?
                 }
             };
             let (payment, threshold) = match judge(intent, payment)? {

@@ -33,7 +33,12 @@ impl DynamoStore {
             (&t.payment_codes, super::item::CODE_HASH, None, false),
             (&t.payments, super::item::PAYMENT_REQUEST_ID, None, true),
             (&t.refunds, super::item::REFUND_REQUEST_ID, None, false),
-            (&t.ledger, super::item::CUSTOMER_ID, Some(super::item::ENTRY_ID), false),
+            (
+                &t.ledger,
+                super::item::CUSTOMER_ID,
+                Some(super::item::ENTRY_ID),
+                false,
+            ),
         ];
         for (name, pk, sk, stream) in specs {
             if self.table_status(name).await?.is_none() {
@@ -75,7 +80,11 @@ impl DynamoStore {
                     .map_err(build_err)?,
             )
             .key_schema(
-                KeySchemaElement::builder().attribute_name(pk).key_type(KeyType::Hash).build().map_err(build_err)?,
+                KeySchemaElement::builder()
+                    .attribute_name(pk)
+                    .key_type(KeyType::Hash)
+                    .build()
+                    .map_err(build_err)?,
             );
         if let Some(sk) = sk {
             req = req
@@ -87,7 +96,11 @@ impl DynamoStore {
                         .map_err(build_err)?,
                 )
                 .key_schema(
-                    KeySchemaElement::builder().attribute_name(sk).key_type(KeyType::Range).build().map_err(build_err)?,
+                    KeySchemaElement::builder()
+                        .attribute_name(sk)
+                        .key_type(KeyType::Range)
+                        .build()
+                        .map_err(build_err)?,
                 );
         }
         if stream {
@@ -115,6 +128,8 @@ impl DynamoStore {
             tracing::debug!(table = name, poll, "waiting for the table to become ACTIVE");
             tokio::time::sleep(Duration::from_millis(TABLE_WAIT_POLL_MS)).await;
         }
-        Err(StoreError::Unavailable(format!("table {name} not ACTIVE after {TABLE_WAIT_POLLS_MAX} polls")))
+        Err(StoreError::Unavailable(format!(
+            "table {name} not ACTIVE after {TABLE_WAIT_POLLS_MAX} polls"
+        )))
     }
 }

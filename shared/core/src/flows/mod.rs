@@ -4,6 +4,7 @@
 
 pub mod cancel;
 pub mod inquiry;
+pub mod notify;
 pub mod pay;
 pub mod policy;
 pub mod quote;

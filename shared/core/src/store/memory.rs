@@ -16,6 +16,8 @@ struct State {
     payments: HashMap<String, PaymentRecord>,
     refunds: HashMap<String, RefundRecord>,
     ledger: HashMap<CustomerId, Vec<LedgerEntry>>,
+    deliveries: HashMap<String, Delivery>,
+    feed: Option<tokio::sync::mpsc::UnboundedSender<PaymentRecord>>,
 }
 
 impl State {
@@ -24,6 +26,15 @@ impl State {
             MethodRef::AccessToken(h) => MethodFound::Token(self.tokens.get(h).cloned()),
             MethodRef::PaymentCode(h) => MethodFound::Code(self.codes.get(h).cloned()),
             MethodRef::Customer(c) => MethodFound::Customer(c.clone()),
+        }
+    }
+
+    /// Stores a new payment and tells the change feed, as a DynamoDB Stream INSERT would.
+    fn insert_payment(&mut self, record: PaymentRecord) {
+        self.payments.insert(record.payment_request_id.clone(), record.clone());
+        if let Some(feed) = &self.feed {
+            // A closed receiver means nobody listens any more: nothing to tell.
+            let _ = feed.send(record);
         }
     }
 
@@ -45,6 +56,16 @@ impl MemoryStore {
     /// An empty store.
     pub fn new() -> MemoryStore {
         MemoryStore::default()
+    }
+
+    /// The change feed: every payment the store creates, in commit order — the in-memory
+    /// counterpart of the payments table's DynamoDB Stream (INSERT events), which `mpp serve`
+    /// feeds to the same notify code the Lambda runs. One subscriber; a later call replaces it.
+    /// Unbounded: it holds at most one record per payment not yet taken by the subscriber.
+    pub fn subscribe(&self) -> tokio::sync::mpsc::UnboundedReceiver<PaymentRecord> {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        self.lock().feed = Some(tx);
+        rx
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -97,11 +118,6 @@ impl PayStore for MemoryStore {
         let mut s = self.lock();
         let id = &intent.payment.payment_request_id;
         if let Some(existing) = s.payments.get(id) {
-            // The very same intent applied before (a repeat after a lost answer): it is
-            // committed, as DynamoDB answers a repeated transaction with the same token.
-            if *existing == intent.payment {
-                return Ok(CommitOutcome::Committed);
-            }
             return Ok(CommitOutcome::Exists(existing.clone()));
         }
         // Re-check the method inside the atomic step, as the DynamoDB ConditionCheck does.
@@ -134,7 +150,7 @@ impl PayStore for MemoryStore {
                 c.used_by = Some(id.clone());
             }
         }
-        s.payments.insert(id.clone(), intent.payment.clone());
+        s.insert_payment(intent.payment.clone());
         s.append(LedgerEntry {
             customer_id: intent.customer_id.clone(),
             entry_id: intent.entry_id(),
@@ -151,7 +167,7 @@ impl PayStore for MemoryStore {
         if let Some(existing) = s.payments.get(&record.payment_request_id) {
             return Ok(PutOutcome::Exists(existing.clone()));
         }
-        s.payments.insert(record.payment_request_id.clone(), record.clone());
+        s.insert_payment(record.clone());
         Ok(PutOutcome::Stored)
     }
 }
@@ -170,7 +186,7 @@ impl CancelStore for MemoryStore {
             closed.payment_request_id = payment_request_id.to_string();
             closed.state = PaymentState::Closed;
             closed.closed_at = Some(now);
-            s.payments.insert(payment_request_id.to_string(), closed.clone());
+            s.insert_payment(closed.clone());
             return Ok(CancelOutcome::Closed(closed));
         };
         match existing.state {
@@ -352,5 +368,41 @@ impl AdminStore for MemoryStore {
 
     async fn account_ids(&self) -> Result<Vec<CustomerId>, StoreError> {
         Ok(self.lock().accounts.keys().cloned().collect())
+    }
+}
+
+#[async_trait]
+impl DeliveryStore for MemoryStore {
+    async fn delivery(&self, payment_request_id: &str) -> Result<Delivery, StoreError> {
+        Ok(self.lock().deliveries.get(payment_request_id).cloned().unwrap_or_default())
+    }
+
+    async fn record_attempt(
+        &self,
+        payment_request_id: &str,
+        attempt: u32,
+        error: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut s = self.lock();
+        if !s.payments.contains_key(payment_request_id) {
+            return Err(StoreError::NotFound(format!("payment {payment_request_id}")));
+        }
+        let d = s.deliveries.entry(payment_request_id.to_string()).or_default();
+        d.attempts = d.attempts.max(attempt);
+        d.last_error = error.map(str::to_string);
+        if error.is_none() {
+            d.delivered_at = Some(at);
+        }
+        Ok(())
+    }
+
+    async fn record_dead_letter(&self, payment_request_id: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+        let mut s = self.lock();
+        if !s.payments.contains_key(payment_request_id) {
+            return Err(StoreError::NotFound(format!("payment {payment_request_id}")));
+        }
+        s.deliveries.entry(payment_request_id.to_string()).or_default().dead_lettered_at = Some(at);
+        Ok(())
     }
 }

@@ -400,8 +400,7 @@ pub struct PayContext {
 #[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CommitOutcome {
-    /// Debited; the record is stored. Also the answer to the very same intent again (equal
-    /// payment record, e.g. a repeat after `OutcomeUnknown`): it was committed once.
+    /// Debited; the record is stored.
     Committed,
     /// A rule failed; nothing was written.
     Declined(Decline),
@@ -642,15 +641,18 @@ pub struct Ports {
     pub refund: std::sync::Arc<dyn RefundStore>,
     /// Operator writes and checks.
     pub admin: std::sync::Arc<dyn AdminStore>,
+    /// notifyPayment delivery state.
+    pub deliveries: std::sync::Arc<dyn DeliveryStore>,
 }
 
 impl Ports {
     /// Every port of `store`.
     pub fn of<T>(store: std::sync::Arc<T>) -> Ports
     where
-        T: PayStore + WalletReader + PaymentReader + CancelStore + RefundStore + AdminStore + 'static,
+        T: PayStore + WalletReader + PaymentReader + CancelStore + RefundStore + AdminStore + DeliveryStore + 'static,
     {
         Ports {
+            deliveries: store.clone(),
             pay: store.clone(),
             wallet: store.clone(),
             payments: store.clone(),
@@ -659,4 +661,34 @@ impl Ports {
             admin: store,
         }
     }
+}
+
+/// What became of a payment's notifyPayment, kept on the payment.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Delivery {
+    /// Attempts made so far.
+    pub attempts: u32,
+    /// Why the last attempt failed (no secrets: a status, a code, a transport error).
+    pub last_error: Option<String>,
+    /// When Alipay+ acknowledged it with S; nothing is sent after this.
+    pub delivered_at: Option<DateTime<Utc>>,
+    /// When it was handed to the dead-letter queue after the last attempt.
+    pub dead_lettered_at: Option<DateTime<Utc>>,
+}
+
+/// The notify function's store access: its delivery state on the payments table, nothing else.
+#[async_trait]
+pub trait DeliveryStore: Send + Sync {
+    /// The delivery state of a payment (default if none was recorded).
+    async fn delivery(&self, payment_request_id: &str) -> Result<Delivery, StoreError>;
+    /// Records an attempt and its outcome (`error` None: delivered at `at`).
+    async fn record_attempt(
+        &self,
+        payment_request_id: &str,
+        attempt: u32,
+        error: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Records that the notification went to the dead-letter queue.
+    async fn record_dead_letter(&self, payment_request_id: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
 }

@@ -1,0 +1,1 @@
+//! mpp-acquirer (being written).

@@ -1,0 +1,221 @@
+//! notifyPayment (MPP → Alipay+): tell Alipay+ every final result, signed, retried on a bounded
+//! schedule, never lost, never sent again after an S.
+//!
+//! Driven by the payments table's change feed (the DynamoDB Stream in AWS, the memory store's
+//! feed in `mpp serve`): a payment *created* in a final state — succeeded, or declined — is
+//! notified; later changes (a cancel, a refund, delivery bookkeeping) are not, because Alipay+
+//! learns of those from its own calls and "the notification already sent stays as sent".
+//! A closed record a cancel left for an id we never paid carries no amounts and is not notified.
+//!
+//! There is no undecided state to sweep: a payment is written once, in its final state, in one
+//! transaction (see `docs/store.md`); a write whose outcome was unknown either committed (and is
+//! notified from the feed) or did not (no record, nothing to notify, and Alipay+ re-sends or
+//! cancels).
+
+use super::inquiry::payment_result;
+use super::{result, text, timestamp};
+use crate::clock::Clock;
+use crate::result_code::ResultStatus;
+use crate::store::{DeliveryStore, PaymentRecord, StoreError};
+use crate::wire::{to_body, Amount, NotifyPaymentRequest, Text};
+use async_trait::async_trait;
+use chrono::Duration;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// Delays before each retry, modelled on Alipay+'s own schedule towards partners
+/// (alipayplus-apis.md §8): 8 retries after the first attempt, about 12 minutes in all.
+pub const RETRY_DELAYS_SECS: [u32; 8] = [4, 4, 30, 60, 60, 60, 300, 300];
+
+/// First attempt plus every retry.
+pub const ATTEMPTS_MAX: u32 = RETRY_DELAYS_SECS.len() as u32 + 1;
+
+/// The client timeout for one attempt (alipayplus-apis.md §1).
+pub const ATTEMPT_TIMEOUT_SECS: u64 = 5;
+
+/// The longest error text kept on the payment.
+const ERROR_CHARS_MAX: usize = 200;
+
+/// One notification to deliver: where, the exact body (identical on every attempt), and which
+/// attempt comes next. This is what the retry queue and the dead-letter queue carry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NotifyJob {
+    /// The payment.
+    pub payment_request_id: String,
+    /// Where to POST (`paymentNotifyUrl`, or the configured Alipay+ endpoint).
+    pub url: String,
+    /// The notifyPayment body, byte for byte.
+    pub body: String,
+    /// The attempt this job is (1 = first).
+    pub attempt: u32,
+}
+
+/// Why one attempt did not count as delivered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DeliveryError {
+    /// No answer (refused, reset, timed out).
+    #[error("no answer: {0}")]
+    Transport(String),
+    /// An answer whose signature did not verify: it may not be Alipay+'s.
+    #[error("answer signature invalid: {0}")]
+    BadSignature(String),
+    /// A verified answer that is not `S`.
+    #[error("answered {status} {code}")]
+    NotAcknowledged {
+        /// `F` or `U` (or whatever came).
+        status: String,
+        /// The code.
+        code: String,
+    },
+    /// An answer that is not an Alipay+ envelope.
+    #[error("answered HTTP {0} without an Alipay+ result")]
+    NotAnEnvelope(u16),
+}
+
+/// Sends one signed notifyPayment and judges the signed answer (mpp-client implements it).
+#[async_trait]
+pub trait NotifyTransport: Send + Sync {
+    /// `Ok` only for a verified answer with `resultStatus` S.
+    async fn send(&self, url: &str, body: &[u8]) -> Result<(), DeliveryError>;
+}
+
+/// Where retries wait (SQS with DelaySeconds in AWS, a timer in `mpp serve`).
+#[async_trait]
+pub trait RetryQueue: Send + Sync {
+    /// Hands `job` back after `delay_secs`.
+    async fn schedule(&self, job: &NotifyJob, delay_secs: u32) -> Result<(), QueueError>;
+}
+
+/// Where notifications go after the last attempt, for an operator to replay.
+#[async_trait]
+pub trait DeadLetters: Send + Sync {
+    /// Keeps `job` for an operator.
+    async fn put(&self, job: &NotifyJob) -> Result<(), QueueError>;
+}
+
+/// A queue refused or did not answer; the caller reports the record as failed so the event
+/// source delivers it again (nothing is lost).
+#[derive(Debug, thiserror::Error)]
+#[error("queue: {0}")]
+pub struct QueueError(pub String);
+
+/// What the notify function needs.
+#[derive(Clone)]
+pub struct NotifyDeps {
+    /// Sends and verifies.
+    pub transport: Arc<dyn NotifyTransport>,
+    /// Delays retries.
+    pub retries: Arc<dyn RetryQueue>,
+    /// Keeps what could not be delivered.
+    pub dead_letters: Arc<dyn DeadLetters>,
+    /// Delivery bookkeeping on the payment.
+    pub deliveries: Arc<dyn DeliveryStore>,
+    /// Now.
+    pub clock: Arc<dyn Clock>,
+    /// Where notifications go when the payment has no `paymentNotifyUrl`.
+    pub default_url: String,
+}
+
+/// Why a job could not be handled; the event source retries it.
+#[derive(Debug, thiserror::Error)]
+pub enum NotifyError {
+    /// Delivery state could not be read or written.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The retry or dead-letter queue failed.
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+}
+
+/// What became of one job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobOutcome {
+    /// Alipay+ acknowledged it.
+    Delivered,
+    /// Already acknowledged earlier: nothing sent.
+    AlreadyDelivered,
+    /// Failed; retry `attempt + 1` scheduled after `delay_secs`.
+    Retrying {
+        /// The delay.
+        delay_secs: u32,
+    },
+    /// Failed for the last time; in the dead-letter queue.
+    DeadLettered,
+}
+
+/// The notifyPayment body for a payment created in a final state, or `None` when there is
+/// nothing to notify (see the module comment).
+pub fn notification_for(record: &PaymentRecord) -> Option<NotifyPaymentRequest> {
+    record.fingerprint.as_ref()?;
+    let code = payment_result(record);
+    let payment_amount = Amount::from_money(record.payment_amount?);
+    let success = code.status() == ResultStatus::S;
+    // paymentResult is S or F, never U: stored payments are final.
+    match code.status() {
+        ResultStatus::S | ResultStatus::F => {}
+        ResultStatus::U => return None,
+    }
+    Some(NotifyPaymentRequest {
+        payment_result: result(code),
+        payment_request_id: Text::new(record.payment_request_id.as_str()).ok()?,
+        payment_id: if success { record.payment_id.as_deref().and_then(text) } else { None },
+        payment_time: if success { record.payment_time.as_deref().and_then(timestamp) } else { None },
+        payment_amount,
+        pay_to_amount: record.pay_to_amount.map(Amount::from_money),
+        customer_id: if success { record.customer_id.as_ref().and_then(|c| text(c.as_str())) } else { None },
+    })
+}
+
+/// The first job for a payment that appeared on the feed, or `None` if it needs no notification.
+pub fn job_for(record: &PaymentRecord, default_url: &str) -> Option<NotifyJob> {
+    let body = notification_for(record)?;
+    Some(NotifyJob {
+        payment_request_id: record.payment_request_id.clone(),
+        url: record.notify_url.clone().unwrap_or_else(|| default_url.to_string()),
+        body: String::from_utf8(to_body(&body)).ok()?,
+        attempt: 1,
+    })
+}
+
+/// Makes one attempt of `job` and arranges what comes next.
+pub async fn attempt(deps: &NotifyDeps, job: &NotifyJob) -> Result<JobOutcome, NotifyError> {
+    let id = job.payment_request_id.as_str();
+    if deps.deliveries.delivery(id).await?.delivered_at.is_some() {
+        return Ok(JobOutcome::AlreadyDelivered);
+    }
+    let sent = deps.transport.send(&job.url, job.body.as_bytes()).await;
+    let now = deps.clock.now();
+    match sent {
+        Ok(()) => {
+            deps.deliveries.record_attempt(id, job.attempt, None, now).await?;
+            tracing::info!(flow = "notifyPayment", payment_request_id = id, attempt = job.attempt, "delivered");
+            Ok(JobOutcome::Delivered)
+        }
+        Err(e) => {
+            let error: String = e.to_string().chars().take(ERROR_CHARS_MAX).collect();
+            tracing::warn!(flow = "notifyPayment", payment_request_id = id, attempt = job.attempt, error = %error, "not delivered");
+            let next = usize::try_from(job.attempt).ok().and_then(|a| a.checked_sub(1)).and_then(|i| RETRY_DELAYS_SECS.get(i).copied());
+            match next {
+                Some(delay_secs) => {
+                    let retry = NotifyJob { attempt: job.attempt + 1, ..job.clone() };
+                    deps.retries.schedule(&retry, delay_secs).await?;
+                    deps.deliveries.record_attempt(id, job.attempt, Some(&error), now).await?;
+                    Ok(JobOutcome::Retrying { delay_secs })
+                }
+                None => {
+                    deps.dead_letters.put(job).await?;
+                    deps.deliveries.record_attempt(id, job.attempt, Some(&error), now).await?;
+                    deps.deliveries.record_dead_letter(id, now).await?;
+                    tracing::error!(flow = "notifyPayment", payment_request_id = id, attempts = job.attempt, "dead-lettered");
+                    Ok(JobOutcome::DeadLettered)
+                }
+            }
+        }
+    }
+}
+
+/// Keeps a delay readable in logs and docs.
+pub fn total_schedule() -> Duration {
+    Duration::seconds(RETRY_DELAYS_SECS.iter().map(|&s| i64::from(s)).sum())
+}
