@@ -4,6 +4,7 @@
 mod call;
 mod devkeys;
 mod keys;
+mod notifier;
 mod seed;
 mod serve;
 

@@ -14,6 +14,7 @@ use mpp_core::flows::inquiry::InquiryDeps;
 use mpp_core::flows::pay::{EvaluationDeps, PayDeps};
 use mpp_core::flows::refund::RefundDeps;
 use mpp_core::flows::Policy;
+use mpp_client::SignedClient;
 use mpp_core::seed::Seed;
 use mpp_core::signature::{load_private_key, load_public_key, LocalSigner, VerifierConfig};
 use mpp_core::store::memory::MemoryStore;
@@ -66,6 +67,10 @@ pub struct ServeArgs {
     /// Path prefix of the Alipay+ routes.
     #[arg(long, default_value = "/aps/api/v1/payments")]
     pub path_prefix: String,
+    /// Where notifyPayment goes for payments without `paymentNotifyUrl` (default: only payments
+    /// that name a URL are notified).
+    #[arg(long)]
+    pub notify_url: Option<String>,
     /// Minutes after midnight (UTC+8) of the day after a payment until which it may be cancelled.
     #[arg(long, default_value_t = 30)]
     pub cancel_cutoff_minutes: i64,
@@ -92,12 +97,18 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
     let signing_key_path = args.signing_key.clone().unwrap_or_else(|| dev.mpp_dir.join("private_key.pem"));
     let alipay_key_path = args.alipay_public_key.clone().unwrap_or_else(|| dev.alipay_dir.join("public_key.pem"));
     let signer = LocalSigner::new(load_private_key(&read(&signing_key_path)?).map_err(other)?, args.signing_key_version);
+    let edge_signer: Arc<dyn mpp_core::signature::Signer> = Arc::new(signer);
     let alipay_key = load_public_key(&read(&alipay_key_path)?).map_err(other)?;
-    let verifier = VerifierConfig::new(args.client_id.clone(), args.alipay_key_version, alipay_key);
+    let verifier = VerifierConfig::new(args.client_id.clone(), args.alipay_key_version, alipay_key.clone());
 
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let mut feed = None;
     let (stores, store_name) = match &args.dynamodb_endpoint {
-        None => (Stores::of(Arc::new(MemoryStore::new())), "memory".to_string()),
+        None => {
+            let store = Arc::new(MemoryStore::new());
+            feed = Some(store.subscribe());
+            (Stores::of(store), "memory".to_string())
+        }
         Some(endpoint) => {
             let client = mpp_aws::dynamo::dynamo_client(Some(endpoint)).await;
             let store = mpp_aws::dynamo::DynamoStore::new(client, mpp_aws::dynamo::TableNames::with_prefix(&args.table_prefix));
@@ -119,8 +130,21 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
         );
     }
 
+    if let Some(feed) = feed {
+        let client = SignedClient::new("", args.client_id.clone(), edge_signer.clone(), Some(alipay_key.clone()), crate::notifier::attempt_timeout())
+            .map_err(other)?;
+        let config = crate::notifier::NotifierConfig {
+            client,
+            deliveries: stores.deliveries.clone(),
+            clock: clock.clone(),
+            default_url: args.notify_url.clone(),
+            dead_letter_file: args.state_dir.join("notify-dead-letters.jsonl"),
+        };
+        tokio::spawn(crate::notifier::run(config, feed));
+    }
+
     let policy = Arc::new(Policy::from_settings(|k| std::env::var(k).ok()).map_err(other)?);
-    let edge = Edge { verifier: Arc::new(verifier), signer: Arc::new(signer), clock: clock.clone(), client_id: args.client_id.clone() };
+    let edge = Edge { verifier: Arc::new(verifier), signer: edge_signer, clock: clock.clone(), client_id: args.client_id.clone() };
     let app = Arc::new(App {
         prefix: args.path_prefix.trim_end_matches('/').to_string(),
         pay: pay::handler::Deps {
@@ -176,13 +200,14 @@ fn print_banner(args: &ServeArgs, dev: &DevKeys, signing: &Path, alipay: &Path, 
     println!("accepted Alipay+ client id: {}", args.client_id);
     println!("our signing key: {}", signing.display());
     println!("Alipay+ public key (keyVersion {}): {}", args.alipay_key_version, alipay.display());
-    println!("listening on http://{addr}");
     println!(
         "try: cargo run -q -p mpp-cli --bin mpp -- call pay examples/pay.json --url http://{addr} --client-id {} --key {} --verify-key {}",
         args.client_id,
         dev.alipay_dir.join("private_key.pem").display(),
         dev.mpp_dir.join("public_key.pem").display()
     );
+    // Last: tests and scripts wait for this line.
+    println!("listening on http://{addr}");
 }
 
 /// Every request: read the body (bounded), build the Lambda request, call the function's own

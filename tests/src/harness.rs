@@ -51,6 +51,10 @@ pub struct TestKeys {
     pub mpp: Arc<LocalSigner>,
     /// The MPP's public key, to verify its answers.
     pub mpp_public: rsa::RsaPublicKey,
+    /// The private keys, for a process that must use the same keys.
+    pub alipay_private: rsa::RsaPrivateKey,
+    /// The MPP's private key.
+    pub mpp_private: rsa::RsaPrivateKey,
 }
 
 /// The shared test keys.
@@ -61,9 +65,11 @@ pub fn keys() -> &'static TestKeys {
         let mpp = generate_key_pair(2048).unwrap();
         TestKeys {
             alipay_public: alipay.to_public_key(),
-            alipay: Arc::new(LocalSigner::new(alipay, 1)),
+            alipay: Arc::new(LocalSigner::new(alipay.clone(), 1)),
             mpp_public: mpp.to_public_key(),
-            mpp: Arc::new(LocalSigner::new(mpp, 1)),
+            mpp: Arc::new(LocalSigner::new(mpp.clone(), 1)),
+            alipay_private: alipay,
+            mpp_private: mpp,
         }
     })
 }

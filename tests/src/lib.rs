@@ -8,4 +8,5 @@ pub mod conformance;
 pub mod harness;
 pub mod after_pay_scenarios;
 pub mod pay_scenarios;
+pub mod process;
 pub mod receiver;

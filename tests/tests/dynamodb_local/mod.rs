@@ -7,28 +7,38 @@ use std::hash::{BuildHasher, Hasher};
 /// The variable `.ci/dynamodb-local.sh run` sets.
 pub const ENDPOINT_VAR: &str = "DYNAMODB_ENDPOINT";
 
-/// A store on fresh tables with a random prefix, and the counter of its requests; `None` (the
-/// test passes vacuously, saying why) when DynamoDB Local is not there outside CI. In CI (`CI`
-/// set) a missing endpoint fails the test.
-pub async fn store() -> Option<(DynamoStore, CallCounter)> {
-    let Ok(endpoint) = std::env::var(ENDPOINT_VAR) else {
-        if std::env::var_os("CI").is_some() {
-            panic!(
-                "{ENDPOINT_VAR} is not set: in CI the DynamoDB tests must run under \
-                 `bash .ci/dynamodb-local.sh run cargo test ...`"
-            );
-        }
-        eprintln!(
-            "skipped: {ENDPOINT_VAR} is not set (run under `bash .ci/dynamodb-local.sh run ...`)"
+/// The DynamoDB Local endpoint; `None` (the test passes vacuously, saying why) when it is not
+/// there outside CI. In CI (`CI` set) a missing endpoint fails the test.
+pub fn endpoint() -> Option<String> {
+    if let Ok(endpoint) = std::env::var(ENDPOINT_VAR) {
+        return Some(endpoint);
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!(
+            "{ENDPOINT_VAR} is not set: in CI the DynamoDB tests must run under \
+             `bash .ci/dynamodb-local.sh run cargo test ...`"
         );
-        return None;
-    };
+    }
+    eprintln!("skipped: {ENDPOINT_VAR} is not set (run under `bash .ci/dynamodb-local.sh run ...`)");
+    None
+}
+
+/// A store on DynamoDB Local with fresh tables under a random prefix, and the counter of its
+/// requests (zero after the table set-up).
+pub async fn store() -> Option<(DynamoStore, CallCounter)> {
+    Some(store_at(&endpoint()?).await)
+}
+
+/// A store reached at `url` (DynamoDB Local, or a proxy in front of it), fresh tables.
+pub async fn store_at(url: &str) -> (DynamoStore, CallCounter) {
     let calls = CallCounter::new();
-    let client = calls.attach(&dynamo_client(Some(&endpoint)).await);
+    let client = calls.attach(&dynamo_client(Some(url)).await);
     let store = DynamoStore::new(client, TableNames::with_prefix(&random_prefix()));
-    store.create_tables().await.unwrap();
+    if let Err(e) = store.create_tables().await {
+        panic!("creating the tables on {url}: {e}");
+    }
     calls.reset();
-    Some((store, calls))
+    (store, calls)
 }
 
 fn random_prefix() -> String {

@@ -142,7 +142,7 @@ impl AdminStore for DynamoStore {
             );
         }
         let token = call_token("create-account");
-        match self.transact(items, &token).await? {
+        match self.transact_retrying(items, &token).await? {
             TxOutcome::Done => Ok(()),
             TxOutcome::Cancelled(reasons) => {
                 let reasons = Reasons(&reasons);
@@ -156,10 +156,11 @@ impl AdminStore for DynamoStore {
                         "opening ledger entries of {} exist without the account",
                         account.customer_id
                     )))
-                } else if reasons.throttled() {
-                    Err(StoreError::Throttled)
                 } else {
-                    Err(StoreError::Contention(1))
+                    Err(StoreError::Unavailable(format!(
+                        "transaction cancelled: {}",
+                        reasons.summary()
+                    )))
                 }
             }
         }
@@ -205,7 +206,7 @@ impl AdminStore for DynamoStore {
                 .build(),
         ];
         let token = call_token("credit");
-        match self.transact(items, &token).await? {
+        match self.transact_retrying(items, &token).await? {
             TxOutcome::Done => Ok(()),
             TxOutcome::Cancelled(reasons) => {
                 let reasons = Reasons(&reasons);
@@ -213,10 +214,11 @@ impl AdminStore for DynamoStore {
                     Ok(()) // the same top-up again: applied once
                 } else if reasons.failed(0).is_some() {
                     Err(StoreError::NotFound(format!("account {customer_id}")))
-                } else if reasons.throttled() {
-                    Err(StoreError::Throttled)
                 } else {
-                    Err(StoreError::Contention(1))
+                    Err(StoreError::Unavailable(format!(
+                        "transaction cancelled: {}",
+                        reasons.summary()
+                    )))
                 }
             }
         }

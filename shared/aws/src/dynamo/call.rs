@@ -84,8 +84,31 @@ pub(crate) enum Effect {
 pub(crate) async fn send<T, E, F, Fut>(
     effect: Effect,
     operation: &'static str,
-    mut call: F,
+    call: F,
 ) -> Result<Result<T, E>, StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    send_tracked(effect, operation, call).await.map(|s| s.result)
+}
+
+/// What [`send_tracked`] got.
+pub(crate) struct Sent<T, E> {
+    /// The output or the service's own error.
+    pub result: Result<T, E>,
+    /// An earlier attempt of this call was sent and its answer lost: a failed condition now may
+    /// be our own earlier write.
+    pub after_lost_answer: bool,
+}
+
+/// [`send`], also saying whether an earlier attempt may have been applied.
+pub(crate) async fn send_tracked<T, E, F, Fut>(
+    effect: Effect,
+    operation: &'static str,
+    mut call: F,
+) -> Result<Sent<T, E>, StoreError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
@@ -99,7 +122,7 @@ where
             tokio::time::sleep(backoff(attempt)).await;
         }
         let err = match call().await {
-            Ok(out) => return Ok(Ok(out)),
+            Ok(out) => return Ok(Sent { result: Ok(out), after_lost_answer: maybe_applied }),
             Err(err) => err,
         };
         last = DisplayErrorContext(&err).to_string();
@@ -111,7 +134,7 @@ where
                     Some(c) if THROTTLE_CODES.contains(&c) => throttled = true,
                     Some(c) if SERVER_CODES.contains(&c) => maybe_applied = true,
                     Some(IN_PROGRESS_CODE) => {}
-                    _ => return Ok(Err(e)),
+                    _ => return Ok(Sent { result: Err(e), after_lost_answer: maybe_applied }),
                 }
             }
             // Sent, but no usable answer: the write may have happened.
@@ -226,6 +249,41 @@ impl DynamoStore {
             }
             Err(e) => Err(unexpected("TransactWriteItems", e)),
         }
+    }
+}
+
+impl DynamoStore {
+    /// [`DynamoStore::transact`], run again (same token) while the only reasons are lost races
+    /// or throttling, at most [`TXN_ATTEMPTS_MAX`](super::TXN_ATTEMPTS_MAX) times; for writes
+    /// that need no fresh read between attempts (the admin ones).
+    pub(crate) async fn transact_retrying(
+        &self,
+        items: Vec<TransactWriteItem>,
+        token: &str,
+    ) -> Result<TxOutcome, StoreError> {
+        let mut throttled = false;
+        for attempt in 0..super::TXN_ATTEMPTS_MAX {
+            if attempt > 0 {
+                tokio::time::sleep(backoff(attempt)).await;
+            }
+            match self.transact(items.clone(), token).await? {
+                TxOutcome::Done => return Ok(TxOutcome::Done),
+                TxOutcome::Cancelled(reasons) => {
+                    let r = Reasons(&reasons);
+                    let race_only = (r.conflict() || r.throttled())
+                        && !reasons.iter().any(|x| x.code == CONDITION_FAILED);
+                    if !race_only {
+                        return Ok(TxOutcome::Cancelled(reasons));
+                    }
+                    throttled = r.throttled();
+                }
+            }
+        }
+        Err(if throttled {
+            StoreError::Throttled
+        } else {
+            StoreError::Contention(super::TXN_ATTEMPTS_MAX)
+        })
     }
 }
 

@@ -5,7 +5,7 @@
 //! succeeded one 3 (`GetItem` payment, `GetItem` account, `TransactWriteItems`). A lost race
 //! reads again, at most [`TXN_ATTEMPTS_MAX`] times.
 
-use super::call::{backoff, call_token, send, unexpected, Effect, Reasons, TxOutcome};
+use super::call::{backoff, call_token, send_tracked, unexpected, Effect, Reasons, TxOutcome};
 use super::item;
 use super::{DynamoStore, TXN_ATTEMPTS_MAX};
 use async_trait::async_trait;
@@ -57,16 +57,20 @@ impl DynamoStore {
             .expression_attribute_values(":failed", item::s(PaymentState::Failed.as_str()))
             .expression_attribute_values(":now", item::s(item::time_text(now)))
             .return_values_on_condition_check_failure(ALL_OLD);
-        match send(Effect::Write, "UpdateItem", || req.clone().send()).await? {
-            Ok(_) => {
-                let mut closed = existing;
-                closed.state = PaymentState::Closed;
-                closed.closed_at = Some(now);
-                Ok(Step::Done(CancelOutcome::Closed(closed)))
+        let mut closed = existing;
+        closed.state = PaymentState::Closed;
+        closed.closed_at = Some(now);
+        let sent = send_tracked(Effect::Write, "UpdateItem", || req.clone().send()).await?;
+        match sent.result {
+            Ok(_) => Ok(Step::Done(CancelOutcome::Closed(closed))),
+            Err(UpdateItemError::ConditionalCheckFailedException(e)) => {
+                let now_stored = e.item.as_ref().map(item::payment_from).transpose()?;
+                // Our own update, whose answer was lost on an earlier attempt of this call.
+                if sent.after_lost_answer && now_stored.as_ref() == Some(&closed) {
+                    return Ok(Step::Done(CancelOutcome::Closed(closed)));
+                }
+                Ok(Step::Changed(now_stored))
             }
-            Err(UpdateItemError::ConditionalCheckFailedException(e)) => Ok(Step::Changed(
-                e.item.as_ref().map(item::payment_from).transpose()?,
-            )),
             Err(e) => Err(unexpected("UpdateItem", e)),
         }
     }

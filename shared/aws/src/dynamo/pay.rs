@@ -2,7 +2,7 @@
 //! a declined one.
 
 use super::call::{
-    backoff, call_token, send, unexpected, Effect, Reasons, TxOutcome, VALIDATION_ERROR,
+    backoff, call_token, send_tracked, unexpected, Effect, Reasons, TxOutcome, VALIDATION_ERROR,
 };
 use super::item::{self, Item};
 use super::{DynamoStore, TXN_ATTEMPTS_MAX};
@@ -442,7 +442,8 @@ impl DynamoStore {
             .condition_expression("attribute_not_exists(#id)")
             .expression_attribute_names("#id", item::PAYMENT_REQUEST_ID)
             .return_values_on_condition_check_failure(ALL_OLD);
-        match send(Effect::Write, "PutItem", || req.clone().send()).await? {
+        let sent = send_tracked(Effect::Write, "PutItem", || req.clone().send()).await?;
+        match sent.result {
             Ok(_) => Ok(None),
             Err(PutItemError::ConditionalCheckFailedException(e)) => {
                 let old: Option<Item> = e.item;
@@ -450,6 +451,10 @@ impl DynamoStore {
                     Some(i) => Some(item::payment_from(&i)?),
                     None => self.get_payment(&record.payment_request_id).await?,
                 };
+                // Our own put, whose answer was lost on an earlier attempt of this call.
+                if sent.after_lost_answer && existing.as_ref() == Some(record) {
+                    return Ok(None);
+                }
                 existing.map(Some).ok_or_else(|| {
                     StoreError::Unavailable("payment vanished after a failed put".to_string())
                 })

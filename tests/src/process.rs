@@ -1,0 +1,174 @@
+//! `mpp serve` as a real process on a free loopback port, and signed clients for it.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test-only crate
+
+use mpp_client::{SignedClient, SignedResponse};
+use mpp_core::signature::{load_private_key, load_public_key, LocalSigner};
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How long `mpp serve` may take to print its address (a cold start with key generation, or
+/// DynamoDB Local creating tables).
+const START_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The workspace root.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+/// The `mpp` binary, brought up to date once per test process (`cargo build` of one binary:
+/// a no-op when `.ci/test.sh` built the workspace first, and it needs no network).
+pub fn mpp_binary() -> PathBuf {
+    static BUILT: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    BUILT.get_or_init(|| {
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "-q", "--offline", "-p", "mpp-cli", "--bin", "mpp"])
+            .current_dir(workspace())
+            .status()
+            .unwrap();
+        assert!(status.success(), "building mpp failed");
+    });
+    workspace().join("target/debug/mpp")
+}
+
+/// The DynamoDB Local endpoint, or `None` (the caller skips) outside CI; in CI its absence is a
+/// failure, so the DynamoDB half of a suite can never silently not run.
+pub fn dynamodb_endpoint() -> Option<String> {
+    match std::env::var("DYNAMODB_ENDPOINT") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var("CI").is_ok() => panic!("DYNAMODB_ENDPOINT is not set: run the tests through .ci/test.sh"),
+        _ => {
+            eprintln!("DYNAMODB_ENDPOINT is not set: skipping (bash .ci/dynamodb-local.sh run cargo test ...)");
+            None
+        }
+    }
+}
+
+/// A running `mpp serve`.
+pub struct Server {
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    /// Its development keys and files.
+    pub state_dir: tempfile::TempDir,
+    child: Child,
+    /// Everything it printed to stdout so far (the banner).
+    pub banner: Vec<String>,
+}
+
+impl Server {
+    /// Starts `mpp serve --addr 127.0.0.1:0 --state-dir <tmp> EXTRA...` and waits for its address.
+    pub fn start(extra: &[&str]) -> Server {
+        let state_dir = tempfile::tempdir().unwrap();
+        let mut child = Command::new(mpp_binary())
+            .arg("serve")
+            .args(["--addr", "127.0.0.1:0", "--state-dir"])
+            .arg(state_dir.path())
+            .args(extra)
+            .current_dir(workspace())
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let started = Instant::now();
+        let mut banner = Vec::new();
+        loop {
+            let left = START_TIMEOUT.checked_sub(started.elapsed()).unwrap_or_else(|| panic!("mpp serve did not start: {banner:?}"));
+            let line = rx.recv_timeout(left).unwrap_or_else(|_| panic!("mpp serve did not start: {banner:?}"));
+            banner.push(line.clone());
+            if let Some(url) = line.strip_prefix("listening on ") {
+                let url = url.trim().to_string();
+                // Keep draining stdout so the server never blocks on a full pipe.
+                std::thread::spawn(move || while rx.recv().is_ok() {});
+                return Server { url, state_dir, child, banner };
+            }
+        }
+    }
+
+    /// Starts with the harness keys (`harness::keys()`) instead of fresh development keys, so a
+    /// loopback receiver signing as the harness Alipay+ is trusted.
+    pub fn start_with_harness_keys(extra: &[&str]) -> Server {
+        use mpp_core::signature::{private_key_pem, public_key_pem};
+        let k = crate::harness::keys();
+        let keys = tempfile::tempdir().unwrap();
+        let files = [
+            ("alipay/private_key.pem", private_key_pem(&k.alipay_private)),
+            ("alipay/public_key.pem", public_key_pem(&k.alipay_public)),
+            ("mpp/private_key.pem", private_key_pem(&k.mpp_private)),
+            ("mpp/public_key.pem", public_key_pem(&k.mpp_public)),
+        ];
+        for (name, text) in files {
+            let path = keys.path().join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        let p = |name: &str| keys.path().join(name).display().to_string();
+        let (signing, alipay) = (p("mpp/private_key.pem"), p("alipay/public_key.pem"));
+        let mut args: Vec<&str> = vec!["--signing-key", &signing, "--alipay-public-key", &alipay];
+        args.extend_from_slice(extra);
+        let server = Server::start(&args);
+        // The client reads the keys from the state dir: put the harness ones there.
+        for name in ["alipay/private_key.pem", "mpp/public_key.pem"] {
+            std::fs::copy(keys.path().join(name), server.state_dir.path().join(name)).unwrap();
+        }
+        server
+    }
+
+    /// A client that signs as the simulated Alipay+ and verifies with the MPP's key.
+    pub fn alipay(&self) -> Alipay {
+        let dir = self.state_dir.path();
+        let key = load_private_key(&std::fs::read_to_string(dir.join("alipay/private_key.pem")).unwrap()).unwrap();
+        let mpp_public = load_public_key(&std::fs::read_to_string(dir.join("mpp/public_key.pem")).unwrap()).unwrap();
+        let client = SignedClient::new(&self.url, "TEST_ALIPAYPLUS_CLIENT", Arc::new(LocalSigner::new(key, 1)), Some(mpp_public), Duration::from_secs(10)).unwrap();
+        Alipay { client }
+    }
+
+    /// Stops the server with SIGKILL (a crash) and waits for it.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Plays Alipay+ against a server.
+pub struct Alipay {
+    /// The signed client.
+    pub client: SignedClient,
+}
+
+impl Alipay {
+    /// POSTs `body` to `/aps/api/v1/payments/<api>`, asserts the answer is a signed envelope,
+    /// returns it.
+    pub async fn call(&self, api: &str, body: &Value) -> Value {
+        let answer = self.raw(api, body).await;
+        answer.signature.as_ref().unwrap_or_else(|e| panic!("answer signature: {e}"));
+        let json = answer.json().unwrap_or_else(|| panic!("not JSON: {}", String::from_utf8_lossy(&answer.body)));
+        assert!(json["result"]["resultCode"].is_string(), "not an envelope: {json}");
+        json
+    }
+
+    /// POSTs without checking.
+    pub async fn raw(&self, api: &str, body: &Value) -> SignedResponse {
+        let bytes = serde_json::to_vec(body).unwrap();
+        self.client.call(&format!("/aps/api/v1/payments/{api}"), &bytes).await.unwrap()
+    }
+}

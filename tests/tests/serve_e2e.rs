@@ -1,0 +1,140 @@
+//! `mpp serve` as a process, played against as Alipay+ would: signed HTTP both ways, on the
+//! memory store and on DynamoDB Local. Also `mpp call` itself.
+
+use mpp_e2e::harness::{auto_debit, evaluation, refund_body, with_krw};
+use mpp_e2e::process::{dynamodb_endpoint, mpp_binary, workspace, Alipay, Server};
+use mpp_e2e::receiver::{Behaviour, Receiver};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+fn example(name: &str) -> Value {
+    serde_json::from_slice(&std::fs::read(workspace().join("examples").join(name)).unwrap()).unwrap()
+}
+
+fn code(v: &Value) -> &str {
+    v["result"]["resultCode"].as_str().unwrap()
+}
+
+/// The wallet's KRW balance, seen only through the API: an evaluation of exactly the balance
+/// passes, ten more does not.
+async fn assert_balance(a: &Alipay, krw: u64) {
+    let exact = a.call("pay", &with_krw(evaluation("BAL-PROBE"), krw)).await;
+    assert_eq!(code(&exact), "SUCCESS", "balance should be {krw}: {exact}");
+    let over = a.call("pay", &with_krw(evaluation("BAL-PROBE"), krw + 10)).await;
+    assert_eq!(code(&over), "USER_BALANCE_NOT_ENOUGH", "balance should be {krw}: {over}");
+}
+
+/// The README walk-through and the flows, through the real HTTP surface.
+async fn walkthrough(server: &Server) {
+    let a = server.alipay();
+    // Pay, repeat, beyond the balance, evaluate.
+    let first = a.call("pay", &example("pay.json")).await;
+    assert_eq!(code(&first), "SUCCESS", "{first}");
+    assert_eq!(first["customerId"], "2160000000000001");
+    let again = a.call("pay", &example("pay.json")).await;
+    assert_eq!(first, again, "a repeat gets the first answer");
+    assert_eq!(code(&a.call("pay", &example("pay-over-balance.json")).await), "USER_BALANCE_NOT_ENOUGH");
+    let eval = a.call("pay", &example("evaluation.json")).await;
+    assert_eq!(eval, json!({"result": {"resultCode": "SUCCESS", "resultStatus": "S", "resultMessage": "success"}}));
+    assert_eq!(code(&a.call("evaluation", &example("evaluation.json")).await), "SUCCESS");
+    assert_balance(&a, 29_000).await;
+
+    // pay → inquiry S → cancel → inquiry F ORDER_IS_CLOSED → balance restored.
+    let id = first_id(&example("pay.json"));
+    let inq = a.call("inquiryPayment", &inquiry(&id)).await;
+    assert_eq!(inq["paymentResult"]["resultCode"], "SUCCESS");
+    assert_eq!(inq["paymentId"], first["paymentId"]);
+    assert_eq!(code(&a.call("cancelPayment", &inquiry(&id)).await), "SUCCESS");
+    let inq = a.call("inquiryPayment", &inquiry(&id)).await;
+    assert_eq!((inq["paymentResult"]["resultStatus"].as_str(), inq["paymentResult"]["resultCode"].as_str()), (Some("F"), Some("ORDER_IS_CLOSED")));
+    assert_balance(&a, 30_000).await;
+
+    // pay → two partial refunds → a third that would exceed is refused.
+    assert_eq!(code(&a.call("pay", &with_krw(auto_debit("E2E-RF"), 10_000)).await), "SUCCESS");
+    assert_eq!(code(&a.call("refund", &refund_body("E2E-RF", "E2E-RF-1", 4_000)).await), "SUCCESS");
+    assert_eq!(code(&a.call("refund", &refund_body("E2E-RF", "E2E-RF-2", 5_000)).await), "SUCCESS");
+    assert_eq!(code(&a.call("refund", &refund_body("E2E-RF", "E2E-RF-3", 2_000)).await), "REFUND_AMOUNT_EXCEED");
+    assert_balance(&a, 29_000).await;
+
+    // Bad input and unknown routes still get signed envelopes.
+    assert_eq!(code(&a.call("pay", &json!({"paymentRequestId": 7})).await), "PARAM_ILLEGAL");
+    assert_eq!(code(&a.call("nothingHere", &json!({})).await), "NO_INTERFACE_DEF");
+    let tampered = a.client.send("/aps/api/v1/payments/pay", b"{}", vec![("Client-Id".into(), "TEST_ALIPAYPLUS_CLIENT".into())]).await.unwrap();
+    assert!(tampered.signature.is_ok());
+    assert_eq!(code(&tampered.json().unwrap()), "INVALID_SIGNATURE");
+}
+
+fn first_id(v: &Value) -> String {
+    v["paymentRequestId"].as_str().unwrap().to_string()
+}
+
+fn inquiry(id: &str) -> Value {
+    json!({"acquirerId": "1020000000000000001", "pspId": "1020000000000000001", "paymentRequestId": id})
+}
+
+#[tokio::test]
+async fn walkthrough_on_the_memory_store() {
+    let server = Server::start(&[]);
+    assert!(server.banner.iter().any(|l| l.contains("created development keys")), "{:?}", server.banner);
+    assert!(server.banner.iter().any(|l| l.contains("mpp -- call pay")), "prints a ready call: {:?}", server.banner);
+    walkthrough(&server).await;
+}
+
+#[tokio::test]
+async fn walkthrough_on_dynamodb_local() {
+    let Some(endpoint) = dynamodb_endpoint() else { return };
+    let prefix = format!("e2e-{}", std::process::id());
+    let server = Server::start(&["--dynamodb-endpoint", &endpoint, "--table-prefix", &prefix, "--seed", "examples/seed.json"]);
+    walkthrough(&server).await;
+}
+
+#[tokio::test]
+async fn serve_notifies_the_payment_notify_url() {
+    let receiver = Receiver::start(vec![Behaviour::Fail500], Behaviour::Ack).await;
+    let server = Server::start_with_harness_keys(&[]);
+    let a = server.alipay();
+    let mut body = auto_debit("E2E-NT");
+    body["paymentNotifyUrl"] = json!(receiver.url);
+    let paid = a.call("pay", &body).await;
+    assert_eq!(code(&paid), "SUCCESS");
+    // First attempt fails (500), the retry 4 s later is acknowledged.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while receiver.received().len() < 2 {
+        assert!(std::time::Instant::now() < deadline, "notification not retried: {:?}", receiver.received().len());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let got = receiver.received();
+    assert_eq!(got[0].body, got[1].body, "identical bodies");
+    assert!(got.iter().all(|g| g.signature_ok), "signed by the MPP");
+    let note: Value = serde_json::from_slice(&got[0].body).unwrap();
+    assert_eq!(note["paymentRequestId"], "E2E-NT");
+    assert_eq!(note["paymentResult"]["resultCode"], "SUCCESS");
+    assert_eq!(note["paymentId"], paid["paymentId"]);
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert_eq!(receiver.received().len(), 2, "nothing after the S");
+}
+
+#[test]
+fn mpp_call_verifies_the_answer_and_shouts_when_it_does_not() {
+    let server = Server::start(&[]);
+    let dir = server.state_dir.path();
+    let call = |verify_key: &str| {
+        std::process::Command::new(mpp_binary())
+            .args(["call", "pay", "examples/pay.json", "--url", &server.url])
+            .arg("--key")
+            .arg(dir.join("alipay/private_key.pem"))
+            .arg("--verify-key")
+            .arg(dir.join(verify_key))
+            .current_dir(workspace())
+            .output()
+            .unwrap()
+    };
+    let good = call("mpp/public_key.pem");
+    let out = String::from_utf8_lossy(&good.stdout);
+    assert!(good.status.success(), "{out}");
+    assert!(out.contains("\"resultCode\": \"SUCCESS\"") && out.contains("response signature: verified"), "{out}");
+    assert!(out.to_lowercase().contains("signature: algorithm=rsa256"), "prints headers: {out}");
+    let bad = call("alipay/public_key.pem");
+    assert_eq!(bad.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("RESPONSE SIGNATURE INVALID"));
+}
