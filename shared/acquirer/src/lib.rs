@@ -10,7 +10,9 @@
 //!
 //! Signing, verification, the wire model and the server edge come from `mpp-core`, the signed
 //! client from `mpp-client`. It must never import the AWS SDK or `lambda_http`, nor the MPP's
-//! flows or stores: the MPP is reached only over HTTP, as a real acquirer would reach it.
+//! stores or use cases: the MPP is reached only over HTTP, as a real acquirer reaches it. (From
+//! `mpp_core::flows` it takes only shared helpers: ids, wire time, and the quote check the hub
+//! runs on what it sends.)
 
 pub mod code;
 pub mod driver;

@@ -82,8 +82,8 @@ fn loopback_url(url: &str) -> bool {
 
 /// What pay does after the checks.
 enum Plan {
-    /// Answer now.
-    Answer(AcqPayResponse),
+    /// Answer now with this code.
+    Answer(ResultCode),
     /// Send the stored MPP pay (again).
     Forward,
 }
@@ -104,7 +104,7 @@ async fn pay_checked(hub: &Arc<HubState>, req: &AcqPayRequest, fault: Option<Fau
     let acq_id = req.payment_request_id.as_str();
     let plan = repeat_plan(hub, acq_id, &fingerprint(req));
     match plan {
-        Some(Plan::Answer(a)) => return a,
+        Some(Plan::Answer(code)) => return pay_answer(ResultObject::from(code)),
         Some(Plan::Forward) => return forward_pay(hub, acq_id).await,
         None => {}
     }
@@ -142,17 +142,17 @@ async fn pay_checked(hub: &Arc<HubState>, req: &AcqPayRequest, fault: Option<Fau
 fn repeat_plan(hub: &HubState, acq_id: &str, fingerprint: &[u8]) -> Option<Plan> {
     let mut records = hub.records();
     if records.closed_unseen.contains(acq_id) {
-        return Some(Plan::Answer(pay_answer(ResultObject::from(ResultCode::OrderIsClosed))));
+        return Some(Plan::Answer(ResultCode::OrderIsClosed));
     }
     let p = records.by_acq.get_mut(acq_id)?;
     if p.fingerprint != fingerprint {
-        return Some(Plan::Answer(pay_answer(ResultObject::from(ResultCode::RepeatReqInconsistent))));
+        return Some(Plan::Answer(ResultCode::RepeatReqInconsistent));
     }
     if p.closed {
-        return Some(Plan::Answer(pay_answer(ResultObject::from(ResultCode::OrderIsClosed))));
+        return Some(Plan::Answer(ResultCode::OrderIsClosed));
     }
     match p.forward {
-        Forward::InFlight => Some(Plan::Answer(pay_answer(ResultObject::from(ResultCode::PaymentInProcess)))),
+        Forward::InFlight => Some(Plan::Answer(ResultCode::PaymentInProcess)),
         Forward::Answered | Forward::NoAnswer => {
             p.forward = Forward::InFlight;
             Some(Plan::Forward)
