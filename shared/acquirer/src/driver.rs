@@ -313,7 +313,10 @@ impl Acquirer {
                 Next::Cancel => break,
                 Next::Pay => {
                     pays += 1;
-                    (self.send_pay(id, &order.request_body, pays, steps).await?, Api::Pay)
+                    (
+                        self.send_pay(id, &order.request_body, pays, steps).await?,
+                        Api::Pay,
+                    )
                 }
                 Next::Inquire => {
                     inquiries += 1;
@@ -323,11 +326,17 @@ impl Acquirer {
             let resend_left = pays < p.pay_attempts_max;
             next = match verdict {
                 Verdict::Succeeded(success) => {
-                    let t = Transition::Succeed { success, source: source_of(api) };
+                    let t = Transition::Succeed {
+                        success,
+                        source: source_of(api),
+                    };
                     return self.settle(id, t, steps).await;
                 }
                 Verdict::Failed(code) => {
-                    let t = Transition::Fail { code, source: source_of(api) };
+                    let t = Transition::Fail {
+                        code,
+                        source: source_of(api),
+                    };
                     return self.settle(id, t, steps).await;
                 }
                 Verdict::InProcess => Next::Inquire,
@@ -342,9 +351,20 @@ impl Acquirer {
             };
             let wake_at = self.timer.now() + chrono::Duration::from_std(gap).unwrap_or_default();
             let until = wake_at.min(deadline);
-            steps.step(id, &Step::Waiting { next: api_of(next), gap: to_std(until - self.timer.now()) });
+            steps.step(
+                id,
+                &Step::Waiting {
+                    next: api_of(next),
+                    gap: to_std(until - self.timer.now()),
+                },
+            );
             if let Some(settled) = self.pause(id, until, &mut changes).await? {
-                steps.step(id, &Step::SettledElsewhere { state: settled.state });
+                steps.step(
+                    id,
+                    &Step::SettledElsewhere {
+                        state: settled.state,
+                    },
+                );
                 return self.finish(id, steps).await;
             }
             if self.timer.now() >= deadline {
@@ -354,9 +374,21 @@ impl Acquirer {
         self.cancel(id, steps).await
     }
 
-    async fn send_pay(&self, id: &str, body: &[u8], attempt: u32, steps: &dyn Steps) -> Result<Verdict, AcquirerError> {
+    async fn send_pay(
+        &self,
+        id: &str,
+        body: &[u8],
+        attempt: u32,
+        steps: &dyn Steps,
+    ) -> Result<Verdict, AcquirerError> {
         self.orders.note(id, &Note::PayAttempt).await?;
-        steps.step(id, &Step::Sent { api: Api::Pay, attempt });
+        steps.step(
+            id,
+            &Step::Sent {
+                api: Api::Pay,
+                attempt,
+            },
+        );
         let reply = self.gateway.pay(body).await;
         match &reply {
             Reply::Answer(a) => steps.step(id, &answered(Api::Pay, attempt, &a.result, None)),
@@ -367,12 +399,26 @@ impl Acquirer {
         Ok(verdict)
     }
 
-    async fn send_inquiry(&self, id: &str, attempt: u32, steps: &dyn Steps) -> Result<Verdict, AcquirerError> {
+    async fn send_inquiry(
+        &self,
+        id: &str,
+        attempt: u32,
+        steps: &dyn Steps,
+    ) -> Result<Verdict, AcquirerError> {
         self.orders.note(id, &Note::Inquiry).await?;
-        steps.step(id, &Step::Sent { api: Api::Inquiry, attempt });
+        steps.step(
+            id,
+            &Step::Sent {
+                api: Api::Inquiry,
+                attempt,
+            },
+        );
         let reply = self.inquire(id).await?;
         match &reply {
-            Reply::Answer(a) => steps.step(id, &answered(Api::Inquiry, attempt, &a.result, a.payment_result.as_ref())),
+            Reply::Answer(a) => steps.step(
+                id,
+                &answered(Api::Inquiry, attempt, &a.result, a.payment_result.as_ref()),
+            ),
             Reply::NoAnswer(reason) => steps.step(id, &no_answer(Api::Inquiry, attempt, reason)),
         }
         let verdict = judge_inquiry(&reply);
@@ -433,7 +479,12 @@ impl Acquirer {
         if let Err(refused) = self.orders.transition(id, &Transition::StartCancel).await? {
             // A notification settled it at the last moment.
             tracing::info!(flow = "acquirer", payment_request_id = %id, state = %refused.from, "settled before the cancel");
-            steps.step(id, &Step::SettledElsewhere { state: refused.from });
+            steps.step(
+                id,
+                &Step::SettledElsewhere {
+                    state: refused.from,
+                },
+            );
             return self.finish(id, steps).await;
         }
         let req = AcqCancelRequest {
@@ -443,15 +494,24 @@ impl Acquirer {
         let p = self.policy;
         for attempt in 1..=p.cancel_attempts_max {
             self.orders.note(id, &Note::CancelAttempt).await?;
-            steps.step(id, &Step::Sent { api: Api::Cancel, attempt });
+            steps.step(
+                id,
+                &Step::Sent {
+                    api: Api::Cancel,
+                    attempt,
+                },
+            );
             let reply = self.gateway.cancel(&req).await;
             match &reply {
-                Reply::Answer(a) => steps.step(id, &answered(Api::Cancel, attempt, &a.result, None)),
+                Reply::Answer(a) => {
+                    steps.step(id, &answered(Api::Cancel, attempt, &a.result, None))
+                }
                 Reply::NoAnswer(reason) => steps.step(id, &no_answer(Api::Cancel, attempt, reason)),
             }
             match judge_cancel(&reply) {
                 CancelVerdict::Closed => {
-                    if let Err(refused) = self.orders.transition(id, &Transition::Cancelled).await? {
+                    if let Err(refused) = self.orders.transition(id, &Transition::Cancelled).await?
+                    {
                         tracing::error!(flow = "acquirer", payment_request_id = %id, error = %refused, "cancel succeeded on an order not cancelling");
                     }
                     return self.finish(id, steps).await;
@@ -465,7 +525,13 @@ impl Acquirer {
                     tracing::warn!(flow = "acquirer", payment_request_id = %id, attempt, reason = %reason, "cancel unconfirmed");
                     if attempt < p.cancel_attempts_max {
                         let gap = p.cancel.gap(attempt - 1);
-                        steps.step(id, &Step::Waiting { next: Api::Cancel, gap });
+                        steps.step(
+                            id,
+                            &Step::Waiting {
+                                next: Api::Cancel,
+                                gap,
+                            },
+                        );
                         self.timer.sleep(gap).await;
                     }
                 }
@@ -477,10 +543,20 @@ impl Acquirer {
 
     /// Applies a final result; if something else settled the order first, records a conflict
     /// when the two disagree.
-    async fn settle(&self, id: &str, t: Transition, steps: &dyn Steps) -> Result<Order, AcquirerError> {
+    async fn settle(
+        &self,
+        id: &str,
+        t: Transition,
+        steps: &dyn Steps,
+    ) -> Result<Order, AcquirerError> {
         if let Err(refused) = self.orders.transition(id, &t).await? {
             let current = self.load(id).await?;
-            steps.step(id, &Step::SettledElsewhere { state: current.state });
+            steps.step(
+                id,
+                &Step::SettledElsewhere {
+                    state: current.state,
+                },
+            );
             if current.state.is_final() && current.state != t.target() {
                 let detail = format!(
                     "{} said {} but the order is already {} (by {:?})",
@@ -490,7 +566,9 @@ impl Acquirer {
                     current.resolved_by
                 );
                 tracing::error!(flow = "acquirer", payment_request_id = %id, detail = %detail, "conflicting results");
-                self.orders.note(id, &Note::Conflict(detail.clone())).await?;
+                self.orders
+                    .note(id, &Note::Conflict(detail.clone()))
+                    .await?;
                 steps.step(id, &Step::Conflict { detail });
             }
         }

@@ -87,10 +87,7 @@ impl HttpGateway {
 /// Judges a signed answer: verified and well-formed, or "no answer" with the reason.
 pub fn decode<T: DeserializeOwned + Validate>(answer: SignedResponse) -> Reply<T> {
     if let Err(e) = answer.signature {
-        return Reply::NoAnswer(format!(
-            "HTTP {} answer not trusted: {e}",
-            answer.status
-        ));
+        return Reply::NoAnswer(format!("HTTP {} answer not trusted: {e}", answer.status));
     }
     match parse_request::<T>(&answer.body) {
         Ok(v) => Reply::Answer(v),

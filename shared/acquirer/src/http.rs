@@ -113,7 +113,11 @@ pub async fn read(request: Request) -> (http::request::Parts, Vec<u8>) {
 pub fn inbound<'a>(parts: &'a http::request::Parts, body: &'a [u8]) -> Inbound<'a> {
     Inbound {
         method: parts.method.as_str(),
-        path_and_query: parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/"),
+        path_and_query: parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/"),
         headers: &parts.headers,
         body,
     }
@@ -122,8 +126,7 @@ pub fn inbound<'a>(parts: &'a http::request::Parts, body: &'a [u8]) -> Inbound<'
 /// The edge's signed answer as an axum response.
 pub fn respond(out: Outbound) -> Response {
     let mut response = Response::new(Body::from(out.body));
-    *response.status_mut() =
-        http::StatusCode::from_u16(out.status).unwrap_or(http::StatusCode::OK);
+    *response.status_mut() = http::StatusCode::from_u16(out.status).unwrap_or(http::StatusCode::OK);
     for (name, value) in out.headers {
         match (
             http::HeaderName::try_from(name.as_str()),

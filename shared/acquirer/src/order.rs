@@ -241,7 +241,10 @@ impl fmt::Debug for Order {
             .field("payment_request_id", &self.payment_request_id)
             .field("reference_order_id", &self.reference_order_id)
             .field("amount", &self.amount)
-            .field("request_body", &format_args!("<{} bytes>", self.request_body.len()))
+            .field(
+                "request_body",
+                &format_args!("<{} bytes>", self.request_body.len()),
+            )
             .field("placed_at", &self.placed_at)
             .field("expires_at", &self.expires_at)
             .field("state", &self.state)

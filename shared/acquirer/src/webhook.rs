@@ -213,5 +213,7 @@ pub async fn route(State(hook): State<Arc<Webhook>>, request: Request) -> Respon
 
 /// The webhook as a router (every path goes to [`route`]).
 pub fn router(hook: Webhook) -> axum::Router {
-    axum::Router::new().fallback(route).with_state(Arc::new(hook))
+    axum::Router::new()
+        .fallback(route)
+        .with_state(Arc::new(hook))
 }

@@ -16,8 +16,8 @@ use mpp_core::result_code::{ResultCode, ResultStatus};
 use mpp_core::wire::acquirer::{AcqPayRequest, AcqPayResponse};
 use mpp_core::wire::{
     to_body, CancelPaymentRequest, CancelPaymentResponse, InquiryPaymentRequest,
-    InquiryPaymentResponse, NotifyPaymentRequest, NotifyPaymentResponse, PayResponse,
-    ResultObject, Text,
+    InquiryPaymentResponse, NotifyPaymentRequest, NotifyPaymentResponse, PayResponse, ResultObject,
+    Text,
 };
 use std::sync::Arc;
 
@@ -46,7 +46,10 @@ fn refuse(code: ResultCode, message: impl Into<String>) -> AcqPayResponse {
     pay_answer(result_with(code, Some(message.into())))
 }
 
-fn inquiry_answer(result: ResultObject, payment_result: Option<ResultObject>) -> InquiryPaymentResponse {
+fn inquiry_answer(
+    result: ResultObject,
+    payment_result: Option<ResultObject>,
+) -> InquiryPaymentResponse {
     InquiryPaymentResponse {
         result,
         payment_result,
@@ -89,7 +92,11 @@ enum Plan {
 }
 
 /// The acquirer's pay.
-pub(super) async fn pay(hub: &Arc<HubState>, req: AcqPayRequest, fault: Option<FaultKind>) -> AcqPayResponse {
+pub(super) async fn pay(
+    hub: &Arc<HubState>,
+    req: AcqPayRequest,
+    fault: Option<FaultKind>,
+) -> AcqPayResponse {
     let answer = pay_checked(hub, &req, fault).await;
     match fault {
         Some(FaultKind::AnswerU(code)) => {
@@ -100,7 +107,11 @@ pub(super) async fn pay(hub: &Arc<HubState>, req: AcqPayRequest, fault: Option<F
     }
 }
 
-async fn pay_checked(hub: &Arc<HubState>, req: &AcqPayRequest, fault: Option<FaultKind>) -> AcqPayResponse {
+async fn pay_checked(
+    hub: &Arc<HubState>,
+    req: &AcqPayRequest,
+    fault: Option<FaultKind>,
+) -> AcqPayResponse {
     let acq_id = req.payment_request_id.as_str();
     let plan = repeat_plan(hub, acq_id, &fingerprint(req));
     match plan {
@@ -121,7 +132,9 @@ async fn pay_checked(hub: &Arc<HubState>, req: &AcqPayRequest, fault: Option<Fau
             // A racing copy of the same request got there first and is being forwarded.
             return pay_answer(ResultObject::from(ResultCode::PaymentInProcess));
         }
-        records.by_mpp.insert(payment.mpp_payment_request_id.clone(), acq_id.to_string());
+        records
+            .by_mpp
+            .insert(payment.mpp_payment_request_id.clone(), acq_id.to_string());
         records.by_acq.insert(acq_id.to_string(), payment);
     }
     if let Some(FaultKind::Slow(d)) = fault {
@@ -162,18 +175,34 @@ fn repeat_plan(hub: &HubState, acq_id: &str, fingerprint: &[u8]) -> Option<Plan>
 
 /// Checks a new pay and builds the MPP's pay for it.
 fn new_payment(hub: &HubState, req: &AcqPayRequest) -> Result<HubPayment, Untranslatable> {
-    let invalid_code = |message: String| Untranslatable { code: ResultCode::InvalidCode, message };
-    let raw = req.payment_method.payment_method_id.as_ref().map(|t| t.as_str()).unwrap_or("");
+    let invalid_code = |message: String| Untranslatable {
+        code: ResultCode::InvalidCode,
+        message,
+    };
+    let raw = req
+        .payment_method
+        .payment_method_id
+        .as_ref()
+        .map(|t| t.as_str())
+        .unwrap_or("");
     let code = identify(raw).map_err(|e| invalid_code(e.to_string()))?;
-    let (prefix, _) = hub
-        .route_for(code.expose())
-        .ok_or_else(|| invalid_code(format!("no MPP is routed for codes starting {}", code.prefix())))?;
-    let notify = req.payment_notify_url.as_ref().map(|u| u.as_str().to_string());
+    let (prefix, _) = hub.route_for(code.expose()).ok_or_else(|| {
+        invalid_code(format!(
+            "no MPP is routed for codes starting {}",
+            code.prefix()
+        ))
+    })?;
+    let notify = req
+        .payment_notify_url
+        .as_ref()
+        .map(|u| u.as_str().to_string());
     if let Some(url) = &notify {
         if !loopback_url(url) {
             return Err(Untranslatable {
                 code: ResultCode::ParamIllegal,
-                message: "paymentNotifyUrl: the local hub only notifies http(s) URLs on this machine".into(),
+                message:
+                    "paymentNotifyUrl: the local hub only notifies http(s) URLs on this machine"
+                        .into(),
             });
         }
     }
@@ -181,7 +210,12 @@ fn new_payment(hub: &HubState, req: &AcqPayRequest) -> Result<HubPayment, Untran
     let requested = req.payment_expiry_time.as_ref().map(|t| t.utc());
     let expires_at = match final_expiry(now, requested, hub.config.order_life) {
         Ok(at) => to_wire_second(at),
-        Err(e) => return Err(Untranslatable { code: ResultCode::OrderIsClosed, message: e.to_string() }),
+        Err(e) => {
+            return Err(Untranslatable {
+                code: ResultCode::OrderIsClosed,
+                message: e.to_string(),
+            })
+        }
     };
     let mpp_id = new_id(now);
     let additions = Additions {
@@ -268,12 +302,19 @@ fn acquirer_pay_answer(hub: &HubState, p: &HubPayment, a: PayResponse) -> AcqPay
 }
 
 /// The acquirer's inquiryPayment.
-pub(super) async fn inquiry(hub: &HubState, req: AcqInquiryRequest, fault: Option<FaultKind>) -> InquiryPaymentResponse {
+pub(super) async fn inquiry(
+    hub: &HubState,
+    req: AcqInquiryRequest,
+    fault: Option<FaultKind>,
+) -> InquiryPaymentResponse {
     let acq_id = req.payment_request_id.as_str();
     if let Some(FaultKind::AnswerU(code)) = fault {
         tracing::warn!(flow = "hub", payment_request_id = %acq_id, result_code = code.code(), "fault: inquiry answered U");
         return if code == ResultCode::PaymentInProcess {
-            inquiry_answer(ResultObject::from(ResultCode::Success), Some(ResultObject::from(code)))
+            inquiry_answer(
+                ResultObject::from(ResultCode::Success),
+                Some(ResultObject::from(code)),
+            )
         } else {
             inquiry_answer(ResultObject::from(code), None)
         };
@@ -308,7 +349,10 @@ pub(super) async fn inquiry(hub: &HubState, req: AcqInquiryRequest, fault: Optio
     }) else {
         return inquiry_answer(ResultObject::from(ResultCode::UnknownException), None);
     };
-    let reply: Reply<InquiryPaymentResponse> = match client.call(&hub.path(INQUIRY_PATH), &to_body(&mpp_req)).await {
+    let reply: Reply<InquiryPaymentResponse> = match client
+        .call(&hub.path(INQUIRY_PATH), &to_body(&mpp_req))
+        .await
+    {
         Ok(answer) => decode(answer),
         Err(e) => Reply::NoAnswer(e.to_string()),
     };
@@ -324,7 +368,10 @@ pub(super) async fn inquiry(hub: &HubState, req: AcqInquiryRequest, fault: Optio
         // The MPP never stored the pay (say, our forward was lost): the acquirer may re-send.
         ResultStatus::F | ResultStatus::U => return inquiry_answer(a.result, None),
     }
-    let success = a.payment_result.as_ref().is_some_and(|r| r.result_status == ResultStatus::S);
+    let success = a
+        .payment_result
+        .as_ref()
+        .is_some_and(|r| r.result_status == ResultStatus::S);
     let mut answer = inquiry_answer(a.result, a.payment_result);
     answer.payment_request_id = Some(req.payment_request_id.clone());
     if success {
@@ -347,12 +394,18 @@ fn mpp_ids(hub: &HubState, p: &HubPayment) -> Result<MppIds, String> {
 }
 
 /// The acquirer's cancelPayment.
-pub(super) async fn cancel(hub: &HubState, req: AcqCancelRequest, fault: Option<FaultKind>) -> CancelPaymentResponse {
+pub(super) async fn cancel(
+    hub: &HubState,
+    req: AcqCancelRequest,
+    fault: Option<FaultKind>,
+) -> CancelPaymentResponse {
     let answer = cancel_checked(hub, &req).await;
     match fault {
         Some(FaultKind::AnswerU(code)) => {
             tracing::warn!(flow = "hub", payment_request_id = %req.payment_request_id, result_code = code.code(), "fault: cancel answered U");
-            CancelPaymentResponse { result: ResultObject::from(code) }
+            CancelPaymentResponse {
+                result: ResultObject::from(code),
+            }
         }
         Some(FaultKind::Drop | FaultKind::Delay(_) | FaultKind::Slow(_)) | None => answer,
     }
@@ -360,7 +413,9 @@ pub(super) async fn cancel(hub: &HubState, req: AcqCancelRequest, fault: Option<
 
 async fn cancel_checked(hub: &HubState, req: &AcqCancelRequest) -> CancelPaymentResponse {
     let acq_id = req.payment_request_id.as_str();
-    let answer = |code: ResultCode| CancelPaymentResponse { result: ResultObject::from(code) };
+    let answer = |code: ResultCode| CancelPaymentResponse {
+        result: ResultObject::from(code),
+    };
     let target = {
         let mut records = hub.records();
         if !records.by_acq.contains_key(acq_id) {
@@ -381,7 +436,10 @@ async fn cancel_checked(hub: &HubState, req: &AcqCancelRequest) -> CancelPayment
     }) else {
         return answer(ResultCode::UnknownException);
     };
-    let reply: Reply<CancelPaymentResponse> = match client.call(&hub.path(CANCEL_PATH), &to_body(&mpp_req)).await {
+    let reply: Reply<CancelPaymentResponse> = match client
+        .call(&hub.path(CANCEL_PATH), &to_body(&mpp_req))
+        .await
+    {
         Ok(a) => decode(a),
         Err(e) => Reply::NoAnswer(e.to_string()),
     };
@@ -402,8 +460,14 @@ async fn cancel_checked(hub: &HubState, req: &AcqCancelRequest) -> CancelPayment
 }
 
 /// The MPP's notifyPayment: acknowledged at once, forwarded to the acquirer in the background.
-pub(super) async fn notify(hub: &Arc<HubState>, req: NotifyPaymentRequest, fault: Option<FaultKind>) -> NotifyPaymentResponse {
-    let answer = |code: ResultCode| NotifyPaymentResponse { result: ResultObject::from(code) };
+pub(super) async fn notify(
+    hub: &Arc<HubState>,
+    req: NotifyPaymentRequest,
+    fault: Option<FaultKind>,
+) -> NotifyPaymentResponse {
+    let answer = |code: ResultCode| NotifyPaymentResponse {
+        result: ResultObject::from(code),
+    };
     let mpp_id = req.payment_request_id.as_str();
     let found = {
         let mut records = hub.records();
@@ -453,7 +517,11 @@ fn acquirer_notification(p: &HubPayment, mpp: &NotifyPaymentRequest) -> Option<V
         payment_time: mpp.payment_time.clone(),
         payment_amount: p.payment_amount,
         pay_to_amount: None,
-        customer_id: if success { mpp.customer_id.clone() } else { None },
+        customer_id: if success {
+            mpp.customer_id.clone()
+        } else {
+            None
+        },
     };
     Some(to_body(&n))
 }
@@ -492,7 +560,8 @@ async fn forward_notification(hub: &HubState, acq_id: &str, url: &str, body: &[u
             Reply::Answer(a) => format!("{} {}", a.result.result_status, a.result.result_code),
             Reply::NoAnswer(why) => format!("no answer: {why}"),
         };
-        let acknowledged = matches!(&reply, Reply::Answer(a) if a.result.result_status == ResultStatus::S);
+        let acknowledged =
+            matches!(&reply, Reply::Answer(a) if a.result.result_status == ResultStatus::S);
         tracing::info!(flow = "hub", payment_request_id = %acq_id, attempt = attempt + 1, outcome = %outcome, "notification forwarded");
         if acknowledged {
             if let Some(rec) = hub.records().by_acq.get_mut(acq_id) {

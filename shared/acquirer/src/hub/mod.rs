@@ -15,7 +15,7 @@ mod flows;
 pub mod quote;
 pub mod translate;
 
-use crate::http::{inbound, read, respond, Server, ServeError};
+use crate::http::{inbound, read, respond, ServeError, Server};
 use crate::messages::{AcqCancelRequest, AcqInquiryRequest, Wire};
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -308,15 +308,23 @@ pub struct Hub {
 
 impl Hub {
     /// Starts the hub on `listener` (bind it with [`crate::http::bind_loopback`]).
-    pub async fn start(config: HubConfig, keys: HubKeys, listener: TcpListener) -> Result<Hub, HubError> {
+    pub async fn start(
+        config: HubConfig,
+        keys: HubKeys,
+        listener: TcpListener,
+    ) -> Result<Hub, HubError> {
         if config.routes.is_empty() || config.routes.len() > ROUTES_MAX {
             return Err(HubError::Config(format!("give 1 to {ROUTES_MAX} routes")));
         }
-        let addr = listener
-            .local_addr()
-            .map_err(|source| ServeError::Bind { addr: SocketAddr::from(([127, 0, 0, 1], 0)), source })?;
+        let addr = listener.local_addr().map_err(|source| ServeError::Bind {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            source,
+        })?;
         let prefix = config.path_prefix.trim_end_matches('/').to_string();
-        let config = HubConfig { path_prefix: prefix, ..config };
+        let config = HubConfig {
+            path_prefix: prefix,
+            ..config
+        };
         let mut mpp = Vec::new();
         for r in &config.routes {
             let client = SignedClient::new(
@@ -329,18 +337,30 @@ impl Hub {
             mpp.push((r.prefix.clone(), client));
         }
         let acq_edge = Edge {
-            verifier: Arc::new(VerifierConfig::new(&keys.acquirer_client_id, keys.acquirer_key_version, keys.acquirer_public_key.clone())),
+            verifier: Arc::new(VerifierConfig::new(
+                &keys.acquirer_client_id,
+                keys.acquirer_key_version,
+                keys.acquirer_public_key.clone(),
+            )),
             signer: keys.signer.clone(),
             clock: Arc::new(SystemClock),
             client_id: keys.acquirer_client_id.clone(),
         };
         let mpp_edge = Edge {
-            verifier: Arc::new(VerifierConfig::new(&keys.mpp_client_id, keys.mpp_key_version, keys.mpp_public_key.clone())),
+            verifier: Arc::new(VerifierConfig::new(
+                &keys.mpp_client_id,
+                keys.mpp_key_version,
+                keys.mpp_public_key.clone(),
+            )),
             signer: keys.signer.clone(),
             clock: Arc::new(SystemClock),
             client_id: keys.mpp_client_id.clone(),
         };
-        let notify_url = format!("http://{addr}{}{}", config.path_prefix, crate::gateway::NOTIFY_PATH);
+        let notify_url = format!(
+            "http://{addr}{}{}",
+            config.path_prefix,
+            crate::gateway::NOTIFY_PATH
+        );
         let state = Arc::new(HubState {
             config,
             acq_edge,
@@ -353,7 +373,9 @@ impl Hub {
             records: Mutex::new(Records::default()),
             notify_url,
         });
-        let router = axum::Router::new().fallback(route).with_state(state.clone());
+        let router = axum::Router::new()
+            .fallback(route)
+            .with_state(state.clone());
         let server = Server::spawn(listener, router)?;
         tracing::info!(flow = "hub", addr = %server.addr(), "listening");
         Ok(Hub { state, server })
@@ -381,7 +403,11 @@ impl Hub {
 
     /// What the hub knows of the acquirer's payment `acq_payment_request_id`.
     pub fn payment(&self, acq_payment_request_id: &str) -> Option<HubPayment> {
-        self.state.records().by_acq.get(acq_payment_request_id).cloned()
+        self.state
+            .records()
+            .by_acq
+            .get(acq_payment_request_id)
+            .cloned()
     }
 
     /// Stops serving and waits for requests in flight.
@@ -397,42 +423,67 @@ async fn route(State(hub): State<Arc<HubState>>, request: Request) -> Response {
     if parts.uri.path() == FAULTS_PATH {
         return admin(&hub, &parts.method, &body);
     }
-    let op = parts.uri.path().strip_prefix(hub.config.path_prefix.as_str()).unwrap_or("").to_string();
+    let op = parts
+        .uri
+        .path()
+        .strip_prefix(hub.config.path_prefix.as_str())
+        .unwrap_or("")
+        .to_string();
     let inbound = inbound(&parts, &body);
     match op.as_str() {
         crate::gateway::PAY_PATH => {
             let fault = hub.faults.take(FaultApi::Pay);
             let h = hub.clone();
-            let out = serve(&hub.acq_edge, "pay", inbound, |req: Wire<AcqPayRequest>| async move {
-                Ok::<_, EdgeError>(Wire(flows::pay(&h, req.0, fault).await))
-            })
+            let out = serve(
+                &hub.acq_edge,
+                "pay",
+                inbound,
+                |req: Wire<AcqPayRequest>| async move {
+                    Ok::<_, EdgeError>(Wire(flows::pay(&h, req.0, fault).await))
+                },
+            )
             .await;
             deliver(&hub, out, fault).await
         }
         crate::gateway::INQUIRY_PATH => {
             let fault = hub.faults.take(FaultApi::Inquiry);
             let h = hub.clone();
-            let out = serve(&hub.acq_edge, "inquiryPayment", inbound, |req: AcqInquiryRequest| async move {
-                Ok::<_, EdgeError>(flows::inquiry(&h, req, fault).await)
-            })
+            let out = serve(
+                &hub.acq_edge,
+                "inquiryPayment",
+                inbound,
+                |req: AcqInquiryRequest| async move {
+                    Ok::<_, EdgeError>(flows::inquiry(&h, req, fault).await)
+                },
+            )
             .await;
             deliver(&hub, out, fault).await
         }
         crate::gateway::CANCEL_PATH => {
             let fault = hub.faults.take(FaultApi::Cancel);
             let h = hub.clone();
-            let out = serve(&hub.acq_edge, "cancelPayment", inbound, |req: AcqCancelRequest| async move {
-                Ok::<_, EdgeError>(flows::cancel(&h, req, fault).await)
-            })
+            let out = serve(
+                &hub.acq_edge,
+                "cancelPayment",
+                inbound,
+                |req: AcqCancelRequest| async move {
+                    Ok::<_, EdgeError>(flows::cancel(&h, req, fault).await)
+                },
+            )
             .await;
             deliver(&hub, out, fault).await
         }
         crate::gateway::NOTIFY_PATH => {
             let fault = hub.faults.take(FaultApi::Notify);
             let h = hub.clone();
-            let out = serve(&hub.mpp_edge, "notifyPayment", inbound, |req: Wire<NotifyPaymentRequest>| async move {
-                Ok::<_, EdgeError>(Wire(flows::notify(&h, req.0, fault).await))
-            })
+            let out = serve(
+                &hub.mpp_edge,
+                "notifyPayment",
+                inbound,
+                |req: Wire<NotifyPaymentRequest>| async move {
+                    Ok::<_, EdgeError>(Wire(flows::notify(&h, req.0, fault).await))
+                },
+            )
             .await;
             respond(out)
         }
@@ -441,15 +492,27 @@ async fn route(State(hub): State<Arc<HubState>>, request: Request) -> Response {
 }
 
 /// Applies a `drop` or `delay` fault to a signed answer.
-async fn deliver(hub: &HubState, out: mpp_core::edge::Outbound, fault: Option<FaultKind>) -> Response {
+async fn deliver(
+    hub: &HubState,
+    out: mpp_core::edge::Outbound,
+    fault: Option<FaultKind>,
+) -> Response {
     match fault {
         Some(FaultKind::Drop) => {
-            tracing::warn!(flow = "hub", hold_ms = hub.config.drop_hold.as_millis() as u64, "fault: answer dropped");
+            tracing::warn!(
+                flow = "hub",
+                hold_ms = hub.config.drop_hold.as_millis() as u64,
+                "fault: answer dropped"
+            );
             tokio::time::sleep(hub.config.drop_hold).await;
             plain(http::StatusCode::GATEWAY_TIMEOUT, String::new())
         }
         Some(FaultKind::Delay(d)) => {
-            tracing::warn!(flow = "hub", delay_ms = d.as_millis() as u64, "fault: answer delayed");
+            tracing::warn!(
+                flow = "hub",
+                delay_ms = d.as_millis() as u64,
+                "fault: answer delayed"
+            );
             tokio::time::sleep(d).await;
             respond(out)
         }
@@ -467,9 +530,8 @@ fn plain(status: http::StatusCode, text: String) -> Response {
 const FAULT_LINES_MAX: usize = 16;
 
 fn admin(hub: &HubState, method: &http::Method, body: &[u8]) -> Response {
-    let list = |faults: &Faults| -> String {
-        faults.list().iter().map(|f| format!("{f}\n")).collect()
-    };
+    let list =
+        |faults: &Faults| -> String { faults.list().iter().map(|f| format!("{f}\n")).collect() };
     match *method {
         http::Method::GET => plain(http::StatusCode::OK, list(&hub.faults)),
         http::Method::DELETE => {
@@ -478,9 +540,16 @@ fn admin(hub: &HubState, method: &http::Method, body: &[u8]) -> Response {
         }
         http::Method::POST => {
             let text = String::from_utf8_lossy(body);
-            let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+            let lines: Vec<&str> = text
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect();
             if lines.len() > FAULT_LINES_MAX {
-                return plain(http::StatusCode::BAD_REQUEST, format!("at most {FAULT_LINES_MAX} faults\n"));
+                return plain(
+                    http::StatusCode::BAD_REQUEST,
+                    format!("at most {FAULT_LINES_MAX} faults\n"),
+                );
             }
             let parsed: Result<Vec<Fault>, _> = lines.iter().map(|l| l.parse::<Fault>()).collect();
             match parsed {
@@ -494,6 +563,9 @@ fn admin(hub: &HubState, method: &http::Method, body: &[u8]) -> Response {
                 Err(e) => plain(http::StatusCode::BAD_REQUEST, format!("{e}\n")),
             }
         }
-        _ => plain(http::StatusCode::METHOD_NOT_ALLOWED, "GET, POST or DELETE\n".to_string()),
+        _ => plain(
+            http::StatusCode::METHOD_NOT_ALLOWED,
+            "GET, POST or DELETE\n".to_string(),
+        ),
     }
 }

@@ -107,9 +107,15 @@ pub fn convert(
     let v = u128::from(amount.value.get());
     // forward: to = v × m/s × d_to/d_from; reverse: to = v × s/m × d_to/d_from.
     let (num, den) = if forward {
-        (v.checked_mul(m).and_then(|x| x.checked_mul(d_to)), s.checked_mul(d_from))
+        (
+            v.checked_mul(m).and_then(|x| x.checked_mul(d_to)),
+            s.checked_mul(d_from),
+        )
     } else {
-        (v.checked_mul(s).and_then(|x| x.checked_mul(d_to)), m.checked_mul(d_from))
+        (
+            v.checked_mul(s).and_then(|x| x.checked_mul(d_to)),
+            m.checked_mul(d_from),
+        )
     };
     let converted = match (num, den) {
         (Some(n), Some(d)) => div_round(n, d),

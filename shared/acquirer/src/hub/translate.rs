@@ -69,10 +69,11 @@ pub struct Additions<'a> {
 /// Builds the MPP's pay, checked by the MPP's own validator and quote arithmetic before it is
 /// sent (what we send must pass the rules we hold others to).
 pub fn to_mpp_pay(acq: &AcqPayRequest, add: &Additions<'_>) -> Result<PayRequest, Untranslatable> {
-    let (pay_to_amount, payment_quote) = match convert(acq.payment_amount, add.mpp_currency, add.rates)? {
-        Some((amount, quote)) => (amount, Some(quote)),
-        None => (acq.payment_amount, None),
-    };
+    let (pay_to_amount, payment_quote) =
+        match convert(acq.payment_amount, add.mpp_currency, add.rates)? {
+            Some((amount, quote)) => (amount, Some(quote)),
+            None => (acq.payment_amount, None),
+        };
     let mut factor = acq.payment_factor.clone().unwrap_or_default();
     factor.in_store_payment_scenario = Some(InStorePaymentScenario::PaymentCode);
     factor.is_in_store_payment = Some(Flag::new(true));
@@ -94,7 +95,8 @@ pub fn to_mpp_pay(acq: &AcqPayRequest, add: &Additions<'_>) -> Result<PayRequest
             add.expires_at.with_timezone(&business_tz()),
         )),
         payment_notify_url: Some(
-            Text::new(add.notify_url).map_err(|rule| ParamIllegal::new("paymentNotifyUrl", rule))?,
+            Text::new(add.notify_url)
+                .map_err(|rule| ParamIllegal::new("paymentNotifyUrl", rule))?,
         ),
         order_lifecycle_id: None,
         payment_promo_info: None,
