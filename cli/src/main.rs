@@ -1,8 +1,10 @@
 //! `mpp`: run the MPP locally (`serve`), play Alipay+ against it (`call`), load wallets
 //! (`seed`) and make keys (`keys generate`).
 
+mod acquirer;
 mod call;
 mod devkeys;
+mod hub;
 mod keys;
 mod notifier;
 mod seed;
@@ -26,6 +28,13 @@ enum Command {
     Call(call::CallArgs),
     /// Load wallets, tokens and payment codes from a seed file into DynamoDB (or check it).
     Seed(seed::SeedArgs),
+    /// Be the acquirer for one user-presented sale (against `mpp hub` or Alipay+).
+    Acquirer {
+        #[command(subcommand)]
+        command: acquirer::AcquirerCommand,
+    },
+    /// A local Alipay+ between acquirer and MPP: routes, converts, relays, notifies, injects faults.
+    Hub(hub::HubArgs),
     /// Key management.
     Keys {
         #[command(subcommand)]
@@ -40,6 +49,8 @@ async fn main() -> ExitCode {
         Command::Serve(args) => serve::run(args).await,
         Command::Call(args) => call::run(args).await,
         Command::Seed(args) => seed::run(args).await,
+        Command::Acquirer { command } => acquirer::run(command).await,
+        Command::Hub(args) => hub::run(args).await,
         Command::Keys { command } => keys::run(command),
     };
     match outcome {

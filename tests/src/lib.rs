@@ -5,6 +5,7 @@
 //! `tests/tests/`. Test-only: nothing here ships.
 
 pub mod conformance;
+pub mod faults;
 pub mod harness;
 pub mod after_pay_scenarios;
 pub mod pay_scenarios;

@@ -20,6 +20,7 @@ pub mod expiry;
 pub mod gateway;
 pub mod http;
 pub mod hub;
+pub mod merchant;
 pub mod messages;
 pub mod order;
 pub mod schedule;
@@ -29,5 +30,6 @@ pub mod verdict;
 pub mod webhook;
 
 pub use driver::{Acquirer, AcquirerError, Api, NoSteps, Sale, Step, Steps};
+pub use merchant::Merchant;
 pub use order::{Order, OrderState, Source};
 pub use schedule::RetryPolicy;

@@ -1,18 +1,24 @@
 //! A fault-injecting HTTP proxy in front of DynamoDB Local, on 127.0.0.1. DynamoDB Local never
 //! throttles, serialises transactions (so never answers `TransactionConflict`) and never loses an
-//! answer; AWS does all three. The proxy makes them happen on a fixed schedule per operation, so
-//! the store's retry paths run under the same conformance suite:
+//! answer; AWS does all three. The proxy makes them happen to every request, deterministically:
+//! it counts how often it has seen each request (a transaction by its `ClientRequestToken`,
+//! anything else by its exact body: a retry of the same call sends the same body) and
 //!
-//! - `TransactWriteItems`: 1st of every 3 cancelled with `TransactionConflict` (not forwarded);
-//!   2nd forwarded, its answer replaced by a 500 (applied, answer lost: the store must retry with
-//!   the same `ClientRequestToken`, which DynamoDB answers without applying twice); 3rd forwarded.
-//! - `BatchGetItem`: 1st of every 4 answered with every key unprocessed; 3rd answer lost.
-//! - Every other data operation: 1st of every 4 throttled (`ThrottlingException`); 3rd forwarded
-//!   and its answer lost.
+//! - `TransactWriteItems`: the 1st time cancels it with `TransactionConflict` (not forwarded);
+//!   the 2nd time forwards it and replaces the answer by a 500 (applied, answer lost: the store
+//!   must send it again with the same token, which DynamoDB answers without applying twice);
+//!   the 3rd time forwards it.
+//! - `BatchGetItem`: 1st time every key comes back unprocessed; 2nd time the answer is lost.
+//! - Every other data operation: 1st time `ThrottlingException`; 2nd time forwarded and the answer
+//!   lost; 3rd time forwarded.
 //! - Table management is forwarded untouched.
+//!
+//! So every store call meets a fault of each kind its operation can have, and must still give
+//! the memory store's answer.
 
 use serde_json::{json, Value};
 use std::collections::HashMap;
+use std::hash::Hasher;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
@@ -51,7 +57,7 @@ pub struct Proxy {
 struct State {
     upstream: String,
     client: reqwest::Client,
-    counts: Mutex<HashMap<String, u64>>,
+    counts: Mutex<HashMap<u64, u64>>,
     injected: Arc<Injected>,
 }
 
@@ -64,29 +70,34 @@ enum Fault {
 }
 
 impl State {
-    fn fault(&self, operation: &str) -> Fault {
+    fn fault(&self, operation: &str, body: &[u8]) -> Fault {
+        // A transaction is known by its token (its items may be serialised in another order when
+        // rebuilt); anything else by its exact body.
+        let token = serde_json::from_slice::<Value>(body)
+            .ok()
+            .and_then(|v| v["ClientRequestToken"].as_str().map(str::to_string));
+        let key = {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            h.write(operation.as_bytes());
+            match &token {
+                Some(t) => h.write(t.as_bytes()),
+                None => h.write(body),
+            }
+            h.finish()
+        };
         let n = {
             let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
-            let c = counts.entry(operation.to_string()).or_default();
+            let c = counts.entry(key).or_default();
             *c += 1;
             *c
         };
-        match operation {
-            "TransactWriteItems" => match n % 3 {
-                1 => Fault::Conflict,
-                2 => Fault::LostAnswer,
-                _ => Fault::None,
-            },
-            "BatchGetItem" => match n % 4 {
-                1 => Fault::Unprocessed,
-                3 => Fault::LostAnswer,
-                _ => Fault::None,
-            },
-            "GetItem" | "PutItem" | "UpdateItem" | "Query" | "Scan" => match n % 4 {
-                1 => Fault::Throttle,
-                3 => Fault::LostAnswer,
-                _ => Fault::None,
-            },
+        match (operation, n % 3) {
+            ("TransactWriteItems", 1) => Fault::Conflict,
+            ("BatchGetItem", 1) => Fault::Unprocessed,
+            ("GetItem" | "PutItem" | "UpdateItem" | "Query" | "Scan", 1) => Fault::Throttle,
+            ("TransactWriteItems" | "BatchGetItem" | "GetItem" | "PutItem" | "UpdateItem" | "Query" | "Scan", 2) => {
+                Fault::LostAnswer
+            }
             _ => Fault::None,
         }
     }
@@ -111,7 +122,7 @@ impl State {
     }
 
     async fn handle(&self, operation: &str, headers: &[(String, String)], body: Vec<u8>) -> (u16, Vec<(String, String)>, Vec<u8>) {
-        match self.fault(operation) {
+        match self.fault(operation, &body) {
             Fault::None => self.forward(headers, body).await,
             Fault::Conflict => {
                 self.injected.conflicts.fetch_add(1, Ordering::Relaxed);

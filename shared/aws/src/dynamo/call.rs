@@ -309,8 +309,13 @@ pub(crate) fn request_token(parts: &[&str]) -> String {
 /// meets the stored state through its conditions, exactly as the memory store answers it (a
 /// shared token would make DynamoDB answer the second call with the first one's success).
 pub(crate) fn call_token(operation: &str) -> String {
-    let nonce = format!("{:016x}{:016x}", jitter(), jitter());
-    request_token(&[operation, &nonce])
+    request_token(&[operation, &call_nonce()])
+}
+
+/// A random string naming one call of an operation; attempts of the call that send the same
+/// items derive the same token from it ([`request_token`] of the nonce and what varies).
+pub(crate) fn call_nonce() -> String {
+    format!("{:016x}{:016x}", jitter(), jitter())
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 //! succeeded one 3 (`GetItem` payment, `GetItem` account, `TransactWriteItems`). A lost race
 //! reads again, at most [`TXN_ATTEMPTS_MAX`] times.
 
-use super::call::{backoff, call_token, send_tracked, unexpected, Effect, Reasons, TxOutcome};
+use super::call::{backoff, call_nonce, request_token, send_tracked, unexpected, Effect, Reasons, TxOutcome};
 use super::item;
 use super::{DynamoStore, TXN_ATTEMPTS_MAX};
 use async_trait::async_trait;
@@ -81,6 +81,7 @@ impl DynamoStore {
         &self,
         existing: PaymentRecord,
         now: DateTime<Utc>,
+        nonce: &str,
     ) -> Result<Step, StoreError> {
         let id = existing.payment_request_id.clone();
         let (Some(customer), Some(debit)) = (existing.customer_id.clone(), existing.debit) else {
@@ -174,7 +175,13 @@ impl DynamoStore {
             );
         }
 
-        let token = call_token("cancel");
+        // One token per call and reversal: a later attempt may reverse another amount.
+        let token = request_token(&[
+            "cancel",
+            nonce,
+            &existing.refunded.to_string(),
+            if restore { "restore" } else { "keep" },
+        ]);
         match self.transact(items, &token).await? {
             TxOutcome::Done => {
                 let mut cancelled = existing;
@@ -211,6 +218,7 @@ impl CancelStore for DynamoStore {
         placeholder: &PaymentRecord,
         now: DateTime<Utc>,
     ) -> Result<CancelOutcome, StoreError> {
+        let nonce = call_nonce();
         let mut known: Option<Option<PaymentRecord>> = None;
         for attempt in 0..TXN_ATTEMPTS_MAX {
             if attempt > 0 {
@@ -236,7 +244,7 @@ impl CancelStore for DynamoStore {
                         Step::Done(CancelOutcome::AlreadyClosed(p))
                     }
                     PaymentState::Failed => self.close_failed(p, now).await?,
-                    PaymentState::Succeeded => self.reverse(p, now).await?,
+                    PaymentState::Succeeded => self.reverse(p, now, &nonce).await?,
                 },
             };
             match step {

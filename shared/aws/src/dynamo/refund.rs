@@ -3,7 +3,7 @@
 //! credit the wallet, append the REFUND entry): 2 calls; a repeat 1. A lost race runs again from
 //! the read, at most [`TXN_ATTEMPTS_MAX`] times.
 
-use super::call::{backoff, call_token, Reasons, TxOutcome};
+use super::call::{backoff, call_nonce, request_token, Reasons, TxOutcome};
 use super::item;
 use super::{DynamoStore, TXN_ATTEMPTS_MAX};
 use async_trait::async_trait;
@@ -152,6 +152,7 @@ impl RefundStore for DynamoStore {
             refund_id: intent.refund_id.clone(),
             refund_time: refund_time(intent.now),
         };
+        let nonce = call_nonce();
         // `Some(payment)` when a cancelled transaction told us the payment as it is now.
         let mut known: Option<Option<PaymentRecord>> = None;
         for attempt in 0..TXN_ATTEMPTS_MAX {
@@ -187,8 +188,9 @@ impl RefundStore for DynamoStore {
                 Judged::Apply { payment, threshold } => (payment, threshold),
             };
             let items = self.refund_items(intent, &record, &payment, threshold)?;
-            // A token per attempt: a later attempt may carry other thresholds.
-            let reasons = match self.transact(items, &call_token("refund")).await? {
+            // One token per call and threshold: a later attempt may carry another threshold.
+            let token = request_token(&["refund", &nonce, &threshold.to_string()]);
+            let reasons = match self.transact(items, &token).await? {
                 TxOutcome::Done => return Ok(RefundOutcome::Refunded(record)),
                 TxOutcome::Cancelled(reasons) => reasons,
             };
