@@ -104,11 +104,39 @@ impl EdgeError {
     fn message(&self) -> String {
         let code = self.code();
         let text = match self {
-            EdgeError::Param(p) => format!("{} {p}", code.message()),
+            EdgeError::Param(p) => format!("{} `{}`: {}", code.message(), p.field, scrub(&p.rule)),
             _ => code.message().to_string(),
         };
         text.chars().take(RESULT_MESSAGE_MAX_CHARS).collect()
     }
+
+    /// The cause for the log line: never a value from the request (a parser's message may quote
+    /// one, and it may be a token or a customer id).
+    pub fn log_text(&self) -> String {
+        match self {
+            EdgeError::Param(p) => format!("`{}`: {}", p.field, scrub(&p.rule)),
+            other => scrub(&other.to_string()),
+        }
+    }
+}
+
+/// Replaces every quoted part of a message (`` `...` ``, `"..."`) with `…`: parser
+/// messages quote the offending value, and values do not go into logs.
+pub fn scrub(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut open: Option<char> = None;
+    for c in text.chars() {
+        match (open, c) {
+            (None, '`' | '"') => {
+                open = Some(c);
+                out.push('…');
+            }
+            (Some(q), c) if c == q => open = None,
+            (Some(_), _) => {}
+            (None, c) => out.push(c),
+        }
+    }
+    out
 }
 
 /// A request type that names the payment it is about (for the log line).
@@ -145,9 +173,10 @@ where
             Ok(resp) => (to_body(&resp), resp.code()),
             Err(e) => {
                 let code = e.code();
+                let cause = e.log_text();
                 match code.status() {
-                    ResultStatus::U => tracing::error!(error = %e, result_code = code.code(), "failed"),
-                    ResultStatus::F | ResultStatus::S => tracing::warn!(error = %e, result_code = code.code(), "refused"),
+                    ResultStatus::U => tracing::error!(error = %cause, result_code = code.code(), "failed"),
+                    ResultStatus::F | ResultStatus::S => tracing::warn!(error = %cause, result_code = code.code(), "refused"),
                 }
                 let envelope = Envelope {
                     result: ResultObject {
@@ -279,4 +308,19 @@ keyed_and_answered! {
     crate::wire::InquiryPaymentRequest => crate::wire::InquiryPaymentResponse,
     crate::wire::CancelPaymentRequest => crate::wire::CancelPaymentResponse,
     crate::wire::RefundRequest => crate::wire::RefundResponse,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::scrub;
+
+    #[test]
+    fn scrub_drops_quoted_values_and_keeps_the_rule() {
+        assert_eq!(
+            scrub("invalid type: integer `2160000000000001`, expected a string"),
+            "invalid type: integer …, expected a string"
+        );
+        assert_eq!(scrub(r#"unknown variant "TOKEN123", expected one of"#), "unknown variant …, expected one of");
+        assert_eq!(scrub("rounded to the currency's minor unit"), "rounded to the currency's minor unit");
+    }
 }
