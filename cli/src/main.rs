@@ -2,6 +2,7 @@
 //! (`seed`) and make keys (`keys generate`).
 
 mod acquirer;
+mod bench;
 mod call;
 mod devkeys;
 mod hub;
@@ -35,6 +36,8 @@ enum Command {
     },
     /// A local Alipay+ between acquirer and MPP: routes, converts, relays, notifies, injects faults.
     Hub(hub::HubArgs),
+    /// Load an MPP with a mix of signed requests and report throughput, latency and result codes.
+    Bench(bench::BenchArgs),
     /// Key management.
     Keys {
         #[command(subcommand)]
@@ -49,6 +52,7 @@ async fn main() -> ExitCode {
         Command::Serve(args) => serve::run(args).await,
         Command::Call(args) => call::run(args).await,
         Command::Seed(args) => seed::run(args).await,
+        Command::Bench(args) => bench::run(args).await,
         Command::Acquirer { command } => acquirer::run(command).await,
         Command::Hub(args) => hub::run(args).await,
         Command::Keys { command } => keys::run(command),

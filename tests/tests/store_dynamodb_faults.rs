@@ -5,7 +5,14 @@
 //! stored state. Run with
 //! `bash .ci/dynamodb-local.sh run cargo test --offline -p mpp-e2e --test store_dynamodb_faults`.
 
-use mpp_aws::dynamo::DynamoStore;
+use fault_proxy::Schedule;
+use mpp_aws::dynamo::{dynamo_client, DynamoStore, SEND_ATTEMPTS_MAX};
+use mpp_core::result_code::ResultCode;
+use mpp_core::store::{
+    AdminStore, CommitOutcome, MethodGuard, PayStore, PaymentReader, PutOutcome, StoreError,
+    WalletReader,
+};
+use mpp_e2e::conformance::{account, failed_record, hash, intent, t0, token, won};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -15,7 +22,7 @@ mod fault_proxy;
 
 async fn store() -> Option<Arc<DynamoStore>> {
     let upstream = dynamodb_local::endpoint()?;
-    let proxy = fault_proxy::start(&upstream).await;
+    let proxy = fault_proxy::start(&upstream, fault_proxy::Schedule::EveryKindOnce).await;
     Some(Arc::new(dynamodb_local::store_at(&proxy.url).await.0))
 }
 
@@ -24,8 +31,10 @@ mpp_e2e::conformance_tests!(store);
 /// The schedule really injects every kind of fault, and the store still answers right.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_kind_of_fault_is_injected_and_survived() {
-    let Some(upstream) = dynamodb_local::endpoint() else { return };
-    let proxy = fault_proxy::start(&upstream).await;
+    let Some(upstream) = dynamodb_local::endpoint() else {
+        return;
+    };
+    let proxy = fault_proxy::start(&upstream, fault_proxy::Schedule::EveryKindOnce).await;
     let (store, calls) = dynamodb_local::store_at(&proxy.url).await;
     let store = Arc::new(store);
     mpp_e2e::conformance::refunds_partial_several_and_refused(store.clone()).await;
@@ -39,4 +48,113 @@ async fn every_kind_of_fault_is_injected_and_survived() {
     );
     println!("injected: {conflicts} conflicts, {throttles} throttles, {lost} lost answers, {unprocessed} unprocessed batches; requests {:?}", calls.snapshot());
     assert!(conflicts > 0 && throttles > 0 && lost > 0 && unprocessed > 0);
+}
+
+/// Writes whose every answer is lost end in `OutcomeUnknown` after the bounded retries; they may
+/// well have happened, and repeating them is safe. Reads end `Unavailable`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lost_answers_past_the_bound_are_outcome_unknown_and_safe_to_repeat() {
+    let Some(upstream) = dynamodb_local::endpoint() else {
+        return;
+    };
+    let (direct, _) = dynamodb_local::store_at(&upstream).await;
+    direct
+        .create_account(
+            &account("c-lost", &[(mpp_e2e::conformance::krw(), 1_000)]),
+            t0(),
+        )
+        .await
+        .unwrap();
+    direct
+        .put_token(&token("tok-lost", "c-lost"))
+        .await
+        .unwrap();
+    let proxy = fault_proxy::start(&upstream, Schedule::LoseEveryAnswer).await;
+    let lossy = DynamoStore::new(
+        dynamo_client(Some(&proxy.url)).await,
+        direct.tables().clone(),
+    );
+
+    let record = failed_record("lost-1", ResultCode::UserBalanceNotEnough, t0());
+    assert!(matches!(
+        lossy.record_payment(&record).await,
+        Err(StoreError::OutcomeUnknown(_))
+    ));
+    let pay = intent(
+        "lost-2",
+        "c-lost",
+        won(100),
+        MethodGuard::Token(hash("tok-lost")),
+        t0(),
+    );
+    assert!(matches!(
+        lossy.commit_payment(&pay).await,
+        Err(StoreError::OutcomeUnknown(_))
+    ));
+    assert!(matches!(
+        lossy.payment("lost-1").await,
+        Err(StoreError::Unavailable(_))
+    ));
+    assert_eq!(
+        proxy.injected.lost_answers.load(Ordering::Relaxed),
+        3 * u64::from(SEND_ATTEMPTS_MAX),
+        "each call tried exactly SEND_ATTEMPTS_MAX times"
+    );
+
+    // Both writes did happen; repeating them is safe and debits once.
+    assert_eq!(
+        direct.payment("lost-1").await.unwrap(),
+        Some(record.clone())
+    );
+    assert_eq!(
+        direct.record_payment(&record).await.unwrap(),
+        PutOutcome::Exists(record)
+    );
+    assert_eq!(
+        direct.commit_payment(&pay).await.unwrap(),
+        CommitOutcome::Exists(pay.payment.clone())
+    );
+    let balance = direct
+        .account(&pay.customer_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .balances;
+    assert_eq!(
+        balance.get(&mpp_e2e::conformance::krw()).map(|v| v.get()),
+        Some(900)
+    );
+}
+
+/// Throttling that outlasts the bounded retries is `Throttled`, for reads and writes alike.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throttling_past_the_bound_is_throttled() {
+    let Some(upstream) = dynamodb_local::endpoint() else {
+        return;
+    };
+    let (direct, _) = dynamodb_local::store_at(&upstream).await;
+    let proxy = fault_proxy::start(&upstream, Schedule::ThrottleEverything).await;
+    let throttled = DynamoStore::new(
+        dynamo_client(Some(&proxy.url)).await,
+        direct.tables().clone(),
+    );
+    let a = account("c-throttled", &[(mpp_e2e::conformance::krw(), 1_000)]);
+    assert!(matches!(
+        throttled.account(&a.customer_id).await,
+        Err(StoreError::Throttled)
+    ));
+    assert!(matches!(
+        throttled.create_account(&a, t0()).await,
+        Err(StoreError::Throttled)
+    ));
+    let record = failed_record("thr-1", ResultCode::UserBalanceNotEnough, t0());
+    assert!(matches!(
+        throttled.record_payment(&record).await,
+        Err(StoreError::Throttled)
+    ));
+    assert_eq!(
+        direct.payment("thr-1").await.unwrap(),
+        None,
+        "a throttled write never happened"
+    );
 }

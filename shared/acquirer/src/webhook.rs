@@ -78,7 +78,7 @@ pub async fn on_notify(
     orders.note(id, &Note::Notified(receipt)).await?;
     if req.payment_amount.money() != order.amount {
         let detail = format!(
-            "notification for {} but the order is {}",
+            "notification amount {} is not the order's {}",
             req.payment_amount.money(),
             order.amount
         );

@@ -254,8 +254,14 @@ fn apply(doc: &mut Value, path: &[Result<String, usize>], m: &Mutation) {
     }
 }
 
+/// Cases per property: 512 in CI; `PROPTEST_CASES=1000000` for the full-size run
+/// (RELIABILITY.md).
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(512)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
+    #![proptest_config(ProptestConfig::with_cases(cases()))]
 
     #[test]
     fn random_bytes_never_panic(body in prop::collection::vec(any::<u8>(), 0..2048)) {

@@ -19,7 +19,9 @@ pub fn endpoint() -> Option<String> {
              `bash .ci/dynamodb-local.sh run cargo test ...`"
         );
     }
-    eprintln!("skipped: {ENDPOINT_VAR} is not set (run under `bash .ci/dynamodb-local.sh run ...`)");
+    eprintln!(
+        "skipped: {ENDPOINT_VAR} is not set (run under `bash .ci/dynamodb-local.sh run ...`)"
+    );
     None
 }
 

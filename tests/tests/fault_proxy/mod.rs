@@ -46,6 +46,17 @@ pub struct Injected {
     pub unprocessed: AtomicU64,
 }
 
+/// Which faults the proxy injects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Schedule {
+    /// Each request meets every fault its operation can have once, then goes through.
+    EveryKindOnce,
+    /// Every data request is applied and its answer lost.
+    LoseEveryAnswer,
+    /// Every data request is throttled.
+    ThrottleEverything,
+}
+
 /// A running proxy.
 pub struct Proxy {
     /// `http://127.0.0.1:PORT`.
@@ -55,6 +66,7 @@ pub struct Proxy {
 }
 
 struct State {
+    schedule: Schedule,
     upstream: String,
     client: reqwest::Client,
     counts: Mutex<HashMap<u64, u64>>,
@@ -91,18 +103,39 @@ impl State {
             *c += 1;
             *c
         };
+        let data = matches!(
+            operation,
+            "TransactWriteItems"
+                | "BatchGetItem"
+                | "GetItem"
+                | "PutItem"
+                | "UpdateItem"
+                | "Query"
+                | "Scan"
+        );
+        match self.schedule {
+            Schedule::LoseEveryAnswer if data => return Fault::LostAnswer,
+            Schedule::ThrottleEverything if data => return Fault::Throttle,
+            _ => {}
+        }
         match (operation, n % 3) {
             ("TransactWriteItems", 1) => Fault::Conflict,
             ("BatchGetItem", 1) => Fault::Unprocessed,
             ("GetItem" | "PutItem" | "UpdateItem" | "Query" | "Scan", 1) => Fault::Throttle,
-            ("TransactWriteItems" | "BatchGetItem" | "GetItem" | "PutItem" | "UpdateItem" | "Query" | "Scan", 2) => {
-                Fault::LostAnswer
-            }
+            (
+                "TransactWriteItems" | "BatchGetItem" | "GetItem" | "PutItem" | "UpdateItem"
+                | "Query" | "Scan",
+                2,
+            ) => Fault::LostAnswer,
             _ => Fault::None,
         }
     }
 
-    async fn forward(&self, headers: &[(String, String)], body: Vec<u8>) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    async fn forward(
+        &self,
+        headers: &[(String, String)],
+        body: Vec<u8>,
+    ) -> (u16, Vec<(String, String)>, Vec<u8>) {
         let mut req = self.client.post(&self.upstream).body(body);
         for (k, v) in headers {
             if !matches!(k.as_str(), "host" | "content-length" | "connection") {
@@ -114,24 +147,45 @@ impl State {
         let keep: Vec<(String, String)> = resp
             .headers()
             .iter()
-            .filter(|(k, _)| matches!(k.as_str(), "content-type" | "x-amz-crc32" | "x-amzn-requestid"))
+            .filter(|(k, _)| {
+                matches!(
+                    k.as_str(),
+                    "content-type" | "x-amz-crc32" | "x-amzn-requestid"
+                )
+            })
             .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
             .collect();
-        let bytes = resp.bytes().await.expect("DynamoDB Local sends a body").to_vec();
+        let bytes = resp
+            .bytes()
+            .await
+            .expect("DynamoDB Local sends a body")
+            .to_vec();
         (status, keep, bytes)
     }
 
-    async fn handle(&self, operation: &str, headers: &[(String, String)], body: Vec<u8>) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    async fn handle(
+        &self,
+        operation: &str,
+        headers: &[(String, String)],
+        body: Vec<u8>,
+    ) -> (u16, Vec<(String, String)>, Vec<u8>) {
         match self.fault(operation, &body) {
             Fault::None => self.forward(headers, body).await,
             Fault::Conflict => {
                 self.injected.conflicts.fetch_add(1, Ordering::Relaxed);
                 let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-                let count = request["TransactItems"].as_array().map(Vec::len).unwrap_or(1);
+                let count = request["TransactItems"]
+                    .as_array()
+                    .map(Vec::len)
+                    .unwrap_or(1);
                 let reasons: Vec<Value> = (0..count)
                     .map(|i| if i == 0 { json!({"Code": "TransactionConflict", "Message": "Transaction is ongoing for the item"}) } else { json!({"Code": "None"}) })
                     .collect();
-                error(400, "TransactionCanceledException", json!({"CancellationReasons": reasons}))
+                error(
+                    400,
+                    "TransactionCanceledException",
+                    json!({"CancellationReasons": reasons}),
+                )
             }
             Fault::Throttle => {
                 self.injected.throttles.fetch_add(1, Ordering::Relaxed);
@@ -146,28 +200,46 @@ impl State {
                 self.injected.unprocessed.fetch_add(1, Ordering::Relaxed);
                 let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
                 let out = json!({"Responses": {}, "UnprocessedKeys": request["RequestItems"]});
-                (200, vec![("content-type".to_string(), "application/x-amz-json-1.0".to_string())], out.to_string().into_bytes())
+                (
+                    200,
+                    vec![(
+                        "content-type".to_string(),
+                        "application/x-amz-json-1.0".to_string(),
+                    )],
+                    out.to_string().into_bytes(),
+                )
             }
         }
     }
 }
 
 fn error(status: u16, kind: &str, extra: Value) -> (u16, Vec<(String, String)>, Vec<u8>) {
-    let mut body = json!({"__type": format!("{PREFIX}{kind}"), "message": format!("injected {kind}")});
+    let mut body =
+        json!({"__type": format!("{PREFIX}{kind}"), "message": format!("injected {kind}")});
     if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
         for (k, v) in e {
             b.insert(k.clone(), v.clone());
         }
     }
-    (status, vec![("content-type".to_string(), "application/x-amz-json-1.0".to_string())], body.to_string().into_bytes())
+    (
+        status,
+        vec![(
+            "content-type".to_string(),
+            "application/x-amz-json-1.0".to_string(),
+        )],
+        body.to_string().into_bytes(),
+    )
 }
 
 /// Starts a proxy to `upstream` on this test's runtime; it stops with the runtime.
-pub async fn start(upstream: &str) -> Proxy {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("a loopback port");
+pub async fn start(upstream: &str, schedule: Schedule) -> Proxy {
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a loopback port");
     let url = format!("http://{}", listener.local_addr().expect("bound"));
     let injected = Arc::new(Injected::default());
     let state = Arc::new(State {
+        schedule,
         upstream: upstream.to_string(),
         client: reqwest::Client::new(),
         counts: Mutex::new(HashMap::new()),
@@ -202,8 +274,15 @@ async fn serve(stream: TcpStream, state: Arc<State>) -> std::io::Result<()> {
                 headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
             }
         }
-        let header = |name: &str| headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
-        let length: usize = header("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
+        let header = |name: &str| {
+            headers
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        };
+        let length: usize = header("content-length")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
         if length > BODY_BYTES_MAX {
             return Ok(());
         }

@@ -91,7 +91,9 @@ where
     Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    send_tracked(effect, operation, call).await.map(|s| s.result)
+    send_tracked(effect, operation, call)
+        .await
+        .map(|s| s.result)
 }
 
 /// What [`send_tracked`] got.
@@ -122,7 +124,12 @@ where
             tokio::time::sleep(backoff(attempt)).await;
         }
         let err = match call().await {
-            Ok(out) => return Ok(Sent { result: Ok(out), after_lost_answer: maybe_applied }),
+            Ok(out) => {
+                return Ok(Sent {
+                    result: Ok(out),
+                    after_lost_answer: maybe_applied,
+                })
+            }
             Err(err) => err,
         };
         last = DisplayErrorContext(&err).to_string();
@@ -134,7 +141,12 @@ where
                     Some(c) if THROTTLE_CODES.contains(&c) => throttled = true,
                     Some(c) if SERVER_CODES.contains(&c) => maybe_applied = true,
                     Some(IN_PROGRESS_CODE) => {}
-                    _ => return Ok(Sent { result: Err(e), after_lost_answer: maybe_applied }),
+                    _ => {
+                        return Ok(Sent {
+                            result: Err(e),
+                            after_lost_answer: maybe_applied,
+                        })
+                    }
                 }
             }
             // Sent, but no usable answer: the write may have happened.

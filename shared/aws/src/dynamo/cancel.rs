@@ -5,7 +5,9 @@
 //! succeeded one 3 (`GetItem` payment, `GetItem` account, `TransactWriteItems`). A lost race
 //! reads again, at most [`TXN_ATTEMPTS_MAX`] times.
 
-use super::call::{backoff, call_nonce, request_token, send_tracked, unexpected, Effect, Reasons, TxOutcome};
+use super::call::{
+    backoff, call_nonce, request_token, send_tracked, unexpected, Effect, Reasons, TxOutcome,
+};
 use super::item;
 use super::{DynamoStore, TXN_ATTEMPTS_MAX};
 use async_trait::async_trait;

@@ -1,0 +1,666 @@
+//! The SAM template (`infra/template.yaml`) against the workspace: every crate under
+//! `functions/` has its function resource (built from that crate's binary), its Alipay+ route or
+//! its event sources, its role and log group; nothing in the template builds a crate that does not
+//! exist; each role grants exactly what `infra/policies.md` writes down; only the function roles
+//! may use the KMS keys; only the functions that must call out can reach the internet; the tables
+//! are the store's tables; every environment variable set is one the code reads.
+//!
+//! The template is parsed with `serde_norway` (serde_yaml's maintained fork): CloudFormation's
+//! short forms (`!Ref`, `!GetAtt`, `!Sub`, `!If`) arrive as tagged values; the long forms
+//! (`Ref:`, `Fn::GetAtt:`) are read as well. An `!If` counts with both branches: a permission
+//! that exists under one setting of the parameters must be in the table.
+
+use serde_norway::{Mapping, Value};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// Where Alipay+ calls the MPP.
+const ROUTE_PREFIX: &str = "/aps/api/v1/payments/";
+
+/// Functions that must reach the internet, and why: everything else runs without a route out.
+const CALLS_OUT: &[(&str, &str)] = &[("notify", "POSTs notifyPayment to Alipay+")];
+
+/// Variables the code reads that the template deliberately does not set.
+const NOT_DEPLOYED: &[(&str, &str)] = &[
+    ("SIGNING_KEY_PEM", "the local signer is for development only"),
+    ("DYNAMODB_ENDPOINT", "DynamoDB Local only"),
+    ("KMS_ENDPOINT", "moto only"),
+];
+
+/// Variables set for a library rather than our code.
+const READ_BY_LIBRARIES: &[(&str, &str)] = &[(
+    "AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH",
+    "lambda_http: drop the stage from the path (custom domain)",
+)];
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+fn read(path: impl AsRef<Path>) -> String {
+    let path = root().join(path);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The crates.
+
+/// A crate under `functions/`.
+#[derive(Debug)]
+struct FunctionCrate {
+    /// The directory name (`pay`), also the package name.
+    dir: String,
+    /// `[package] name`.
+    package: String,
+    /// `[[bin]] name`s.
+    bins: Vec<String>,
+    /// `handler::OPERATION`: the route's last segment and the `flow` log field.
+    operation: String,
+    /// Served through API Gateway (depends on `lambda_http`) rather than by event sources.
+    http: bool,
+}
+
+impl FunctionCrate {
+    /// `PayFunction` for `pay`.
+    fn resource(&self) -> String {
+        let camel: String = self
+            .dir
+            .split(['-', '_'])
+            .map(|part| {
+                let mut c = part.chars();
+                c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+            })
+            .collect();
+        format!("{camel}Function")
+    }
+}
+
+fn function_crates() -> Vec<FunctionCrate> {
+    let mut crates: Vec<FunctionCrate> = std::fs::read_dir(root().join("functions"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("Cargo.toml").is_file())
+        .map(|p| read_crate(&p))
+        .collect();
+    crates.sort_by(|a, b| a.dir.cmp(&b.dir));
+    assert!(!crates.is_empty(), "no crates under functions/");
+    crates
+}
+
+fn read_crate(dir: &Path) -> FunctionCrate {
+    let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
+    let (mut package, mut bins, mut http) = (None, Vec::new(), false);
+    let mut section = String::new();
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            section = line.to_string();
+            continue;
+        }
+        let value = || line.split_once('=').map(|(_, v)| v.trim().trim_matches('"').to_string());
+        match section.as_str() {
+            "[package]" if line.starts_with("name ") || line.starts_with("name=") => package = value(),
+            "[[bin]]" if line.starts_with("name ") || line.starts_with("name=") => bins.extend(value()),
+            "[dependencies]" if line.starts_with("lambda_http") => http = true,
+            _ => {}
+        }
+    }
+    let dir_name = dir.file_name().unwrap().to_string_lossy().to_string();
+    let handler = std::fs::read_to_string(dir.join("src/handler.rs")).unwrap_or_default();
+    let operation = handler
+        .split("pub const OPERATION: &str = \"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("functions/{dir_name}/src/handler.rs declares no OPERATION"))
+        .to_string();
+    FunctionCrate {
+        package: package.unwrap_or_else(|| panic!("functions/{dir_name}: no package name")),
+        bins,
+        operation,
+        http,
+        dir: dir_name,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The template.
+
+fn template() -> Value {
+    serde_norway::from_str(&read("infra/template.yaml")).expect("infra/template.yaml parses")
+}
+
+fn resources(t: &Value) -> &Mapping {
+    t.get("Resources").and_then(Value::as_mapping).expect("Resources")
+}
+
+fn resource<'t>(t: &'t Value, id: &str) -> Option<&'t Value> {
+    resources(t).get(id)
+}
+
+fn of_type<'t>(t: &'t Value, kind: &str) -> Vec<(String, &'t Value)> {
+    resources(t)
+        .iter()
+        .filter(|(_, r)| r.get("Type").and_then(Value::as_str) == Some(kind))
+        .map(|(id, r)| (id.as_str().unwrap().to_string(), r))
+        .collect()
+}
+
+fn props(r: &Value) -> &Value {
+    r.get("Properties").unwrap_or(&Value::Null)
+}
+
+/// `(name, argument)` of an intrinsic function in either form: `!GetAtt X.Arn` and
+/// `{"Fn::GetAtt": [X, Arn]}` both give `("GetAtt", ...)`.
+fn intrinsic(v: &Value) -> Option<(String, &Value)> {
+    match v {
+        Value::Tagged(t) => Some((t.tag.to_string().trim_start_matches('!').to_string(), &t.value)),
+        Value::Mapping(m) if m.len() == 1 => {
+            let (k, arg) = m.iter().next()?;
+            let k = k.as_str()?;
+            (k == "Ref" || k.starts_with("Fn::")).then(|| (k.trim_start_matches("Fn::").to_string(), arg))
+        }
+        _ => None,
+    }
+}
+
+/// `X.Arn` for `!GetAtt X.Arn` or `Fn::GetAtt: [X, Arn]`.
+fn get_att(v: &Value) -> Option<String> {
+    match intrinsic(v)? {
+        (name, Value::String(s)) if name == "GetAtt" => Some(s.clone()),
+        (name, Value::Sequence(parts)) if name == "GetAtt" => {
+            Some(parts.iter().filter_map(Value::as_str).collect::<Vec<_>>().join("."))
+        }
+        _ => None,
+    }
+}
+
+fn ref_of(v: &Value) -> Option<&str> {
+    match intrinsic(v)? {
+        (name, arg) if name == "Ref" => arg.as_str(),
+        _ => None,
+    }
+}
+
+/// The values `v` can take: both branches of an `!If`, nothing for `AWS::NoValue`.
+fn branches(v: &Value) -> Vec<&Value> {
+    match intrinsic(v) {
+        Some((name, Value::Sequence(args))) if name == "If" && args.len() == 3 => {
+            args[1..].iter().flat_map(branches).collect()
+        }
+        _ if ref_of(v) == Some("AWS::NoValue") => Vec::new(),
+        _ => vec![v],
+    }
+}
+
+/// A list (or one value) with `!If`s expanded.
+fn items(v: &Value) -> Vec<&Value> {
+    branches(v)
+        .into_iter()
+        .flat_map(|v| match v {
+            Value::Sequence(s) => s.iter().flat_map(branches).collect(),
+            other => vec![other],
+        })
+        .collect()
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    items(v).into_iter().filter_map(Value::as_str).map(str::to_string).collect()
+}
+
+/// A policy `Resource` as the table writes it: `X` for `X.Arn`, `X.StreamArn`, `*`, or the
+/// `!Sub` text.
+fn resource_names(v: &Value) -> Vec<String> {
+    items(v)
+        .into_iter()
+        .map(|r| {
+            if let Some(att) = get_att(r) {
+                att.strip_suffix(".Arn").map(str::to_string).unwrap_or(att)
+            } else if let Some(id) = ref_of(r) {
+                id.to_string()
+            } else if let Some(s) = r.as_str() {
+                s.to_string()
+            } else {
+                format!("{r:?}")
+            }
+        })
+        .collect()
+}
+
+fn statements(document: &Value) -> Vec<&Value> {
+    branches(document).into_iter().flat_map(|d| items(&d["Statement"])).collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Functions, builds and routes.
+
+#[test]
+fn every_function_crate_has_its_resource_built_from_its_binary() {
+    let t = template();
+    for c in function_crates() {
+        let id = c.resource();
+        let r = resource(&t, &id).unwrap_or_else(|| panic!("functions/{}: no {id} in the template", c.dir));
+        assert_eq!(r["Type"].as_str(), Some("AWS::Serverless::Function"), "{id}");
+        assert_eq!(r["Metadata"]["BuildMethod"].as_str(), Some("rust-cargolambda"), "{id}");
+        let binary = r["Metadata"]["BuildProperties"]["Binary"].as_str();
+        assert!(
+            binary.is_some_and(|b| c.bins.iter().any(|x| x == b)),
+            "{id}: Binary {binary:?} is not a [[bin]] of {} ({:?})",
+            c.package,
+            c.bins
+        );
+        assert_eq!(props(r)["CodeUri"].as_str(), Some(format!("../functions/{}", c.dir).as_str()), "{id}");
+        assert_eq!(
+            get_att(&props(r)["Role"]),
+            Some(format!("{id}Role.Arn")),
+            "{id}: its own role"
+        );
+        let log_group = ref_of(&props(r)["LoggingConfig"]["LogGroup"]);
+        let expected = id.replace("Function", "LogGroup");
+        assert_eq!(log_group, Some(expected.as_str()), "{id}: its own log group");
+        assert!(resource(&t, &expected).is_some(), "{id}: {expected} missing");
+    }
+    let globals = &t["Globals"]["Function"];
+    assert_eq!(globals["Runtime"].as_str(), Some("provided.al2023"));
+    assert_eq!(strings(&globals["Architectures"]), ["arm64"]);
+    assert_eq!(globals["Tracing"].as_str(), Some("Active"));
+}
+
+#[test]
+fn nothing_in_the_template_builds_a_crate_that_does_not_exist() {
+    let t = template();
+    let crates = function_crates();
+    for (id, r) in of_type(&t, "AWS::Serverless::Function") {
+        let code_uri = props(r)["CodeUri"].as_str().unwrap_or_else(|| panic!("{id}: CodeUri"));
+        let dir = root().join("infra").join(code_uri);
+        assert!(dir.join("Cargo.toml").is_file(), "{id}: CodeUri {code_uri} is not a crate");
+        let c = crates
+            .iter()
+            .find(|c| root().join("functions").join(&c.dir).canonicalize().ok() == dir.canonicalize().ok())
+            .unwrap_or_else(|| panic!("{id}: {code_uri} is not a crate under functions/"));
+        assert_eq!(c.resource(), id, "{id} builds functions/{}", c.dir);
+        let binary = r["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap_or_default();
+        assert!(c.bins.iter().any(|b| b == binary), "{id}: no binary {binary:?} in {}", c.dir);
+    }
+}
+
+fn events(function: &Value) -> Vec<(String, &Value)> {
+    props(function)["Events"]
+        .as_mapping()
+        .map(|m| m.iter().map(|(k, v)| (k.as_str().unwrap().to_string(), v)).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn every_alipay_facing_function_has_its_route_deadline_and_metrics() {
+    let t = template();
+    let mut routes = BTreeSet::new();
+    for c in function_crates().iter().filter(|c| c.http) {
+        let id = c.resource();
+        let f = resource(&t, &id).unwrap();
+        let api: Vec<_> = events(f).into_iter().filter(|(_, e)| e["Type"].as_str() == Some("Api")).collect();
+        assert_eq!(api.len(), 1, "{id}: one Api event");
+        let p = props(api[0].1);
+        let path = format!("{ROUTE_PREFIX}{}", c.operation);
+        assert_eq!(p["Path"].as_str(), Some(path.as_str()), "{id}: route");
+        assert_eq!(p["Method"].as_str().map(str::to_ascii_lowercase).as_deref(), Some("post"), "{id}");
+        assert_eq!(ref_of(&p["RestApiId"]), Some("MppApi"), "{id}");
+        assert!(routes.insert(path), "{id}: route used twice");
+        let timeout_s = props(f)["Timeout"].as_u64().unwrap_or_else(|| panic!("{id}: Timeout"));
+        assert!(timeout_s <= 8, "{id}: Alipay+ waits 8 s at most");
+        assert_eq!(p["TimeoutInMillis"].as_u64(), Some(timeout_s * 1000), "{id}: API Gateway deadline");
+        // The flow's alarms name it as the `flow` log field does.
+        let flow_alarms = of_type(&t, "AWS::CloudWatch::Alarm")
+            .into_iter()
+            .filter(|(_, a)| mentions(a, "Flow", &c.operation))
+            .count();
+        assert!(flow_alarms >= 1, "{id}: no alarm on Flow={}", c.operation);
+        let log_group = id.replace("Function", "LogGroup");
+        let filters: BTreeSet<String> = of_type(&t, "AWS::Logs::MetricFilter")
+            .into_iter()
+            .filter(|(_, m)| ref_of(&props(m)["LogGroupName"]) == Some(log_group.as_str()))
+            .filter_map(|(_, m)| props(m)["FilterName"].as_str().map(str::to_string))
+            .collect();
+        for wanted in ["answers-by-status", "answers-by-code", "latency", "cold-start-init"] {
+            assert!(filters.contains(wanted), "{id}: metric filter {wanted} missing ({filters:?})");
+        }
+    }
+    let api = props(resource(&t, "MppApi").expect("MppApi"));
+    assert_eq!(strings(&api["BinaryMediaTypes"]), ["*~1*"], "raw bodies for the signatures");
+    let access_logs = get_att(&api["AccessLogSetting"]["DestinationArn"]).unwrap_or_default();
+    let access_logs = resource(&t, access_logs.trim_end_matches(".Arn"));
+    assert_eq!(access_logs.and_then(|g| g["Type"].as_str()), Some("AWS::Logs::LogGroup"), "access logs");
+}
+
+/// Whether `v` holds a `{Name: name, Value: value}` dimension.
+fn mentions(v: &Value, name: &str, value: &str) -> bool {
+    match v {
+        Value::Mapping(m) => {
+            (m.get("Name").and_then(Value::as_str) == Some(name)
+                && m.get("Value").and_then(Value::as_str) == Some(value))
+                || m.values().any(|x| mentions(x, name, value))
+        }
+        Value::Sequence(s) => s.iter().any(|x| mentions(x, name, value)),
+        Value::Tagged(t) => mentions(&t.value, name, value),
+        _ => false,
+    }
+}
+
+#[test]
+fn event_driven_functions_have_bounded_event_sources_that_report_item_failures() {
+    let t = template();
+    for c in function_crates().iter().filter(|c| !c.http) {
+        let id = c.resource();
+        let f = resource(&t, &id).unwrap();
+        let sources = events(f);
+        assert!(!sources.is_empty(), "{id}: no event source");
+        let timeout_s = props(f)["Timeout"].as_u64().unwrap_or_else(|| panic!("{id}: Timeout"));
+        for (name, e) in sources {
+            let p = props(e);
+            let reports = strings(&p["FunctionResponseTypes"]).contains(&"ReportBatchItemFailures".to_string());
+            assert!(reports, "{id}.{name}: ReportBatchItemFailures");
+            match e["Type"].as_str() {
+                Some("DynamoDB") => check_stream_source(&t, &id, &name, p),
+                Some("SQS") => {
+                    let queue = get_att(&p["Queue"]).unwrap_or_default();
+                    let queue = queue.trim_end_matches(".Arn");
+                    let q = resource(&t, queue).unwrap_or_else(|| panic!("{id}.{name}: queue {queue}"));
+                    let visibility = props(q)["VisibilityTimeout"].as_u64().unwrap_or(30);
+                    assert!(visibility >= timeout_s, "{id}.{name}: visibility timeout below the function timeout");
+                }
+                other => panic!("{id}.{name}: unexpected event type {other:?}"),
+            }
+        }
+    }
+}
+
+fn check_stream_source(t: &Value, id: &str, name: &str, p: &Value) {
+    let stream = get_att(&p["Stream"]).unwrap_or_default();
+    let table = stream.strip_suffix(".StreamArn").unwrap_or_else(|| panic!("{id}.{name}: Stream"));
+    let spec = &props(resource(t, table).unwrap())["StreamSpecification"];
+    assert_eq!(spec["StreamViewType"].as_str(), Some("NEW_AND_OLD_IMAGES"), "{table}");
+    assert_eq!(p["BisectBatchOnFunctionError"].as_bool(), Some(true), "{id}.{name}: bisect");
+    let retries = p["MaximumRetryAttempts"].as_i64();
+    assert!(retries.is_some_and(|r| (0..=100).contains(&r)), "{id}.{name}: bounded retries");
+    assert_eq!(p["StartingPosition"].as_str(), Some("TRIM_HORIZON"), "{id}.{name}: skip nothing");
+    let failure = get_att(&p["DestinationConfig"]["OnFailure"]["Destination"]).unwrap_or_default();
+    let queue = resource(t, failure.trim_end_matches(".Arn"));
+    assert_eq!(
+        queue.and_then(|q| q["Type"].as_str()),
+        Some("AWS::SQS::Queue"),
+        "{id}.{name}: OnFailure to an SQS queue"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Permissions.
+
+type Grants = BTreeSet<(String, String, String)>;
+
+/// (function, resource, action) for every Allow of every role policy, both `!If` branches.
+fn granted(t: &Value, crates: &[FunctionCrate]) -> Grants {
+    let mut out = Grants::new();
+    for c in crates {
+        let role_id = format!("{}Role", c.resource());
+        let role = resource(t, &role_id).unwrap_or_else(|| panic!("{role_id} missing"));
+        let mut documents: Vec<&Value> = items(&props(role)["Policies"])
+            .into_iter()
+            .map(|p| &p["PolicyDocument"])
+            .collect();
+        assert!(props(role)["ManagedPolicyArns"].is_null(), "{role_id}: no managed policies");
+        for (_, policy) in of_type(t, "AWS::IAM::Policy") {
+            if items(&props(policy)["Roles"]).into_iter().any(|r| ref_of(r) == Some(role_id.as_str())) {
+                documents.push(&props(policy)["PolicyDocument"]);
+            }
+        }
+        for s in documents.into_iter().flat_map(statements) {
+            assert_eq!(s["Effect"].as_str(), Some("Allow"), "{role_id}: only Allow statements");
+            for action in strings(&s["Action"]) {
+                for r in resource_names(&s["Resource"]) {
+                    out.insert((c.dir.clone(), r, action.clone()));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The table in `infra/policies.md`.
+fn written() -> Grants {
+    let text = read("infra/policies.md");
+    let table = text
+        .split("<!-- policy-table:begin -->")
+        .nth(1)
+        .and_then(|rest| rest.split("<!-- policy-table:end -->").next())
+        .expect("infra/policies.md: policy-table markers");
+    let list = |cell: &str| -> Vec<String> {
+        cell.split(',').map(|x| x.trim().trim_matches('`').to_string()).filter(|x| !x.is_empty()).collect()
+    };
+    let mut out = Grants::new();
+    for line in table.lines().filter(|l| l.starts_with('|')).skip(2) {
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        assert!(cells.len() >= 5, "infra/policies.md: bad row {line}");
+        for r in list(cells[2]) {
+            for a in list(cells[3]) {
+                out.insert((cells[1].to_string(), r.clone(), a));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn each_role_grants_exactly_what_infra_policies_md_writes_down() {
+    let t = template();
+    let crates = function_crates();
+    let granted = granted(&t, &crates);
+    let written = written();
+    let extra: Vec<_> = granted.difference(&written).collect();
+    let missing: Vec<_> = written.difference(&granted).collect();
+    assert!(extra.is_empty(), "granted in the template but not in infra/policies.md: {extra:#?}");
+    assert!(missing.is_empty(), "in infra/policies.md but not granted: {missing:#?}");
+    for c in &crates {
+        assert!(granted.iter().any(|(f, ..)| *f == c.dir), "{}: no permissions at all", c.dir);
+    }
+    for (f, r, a) in &granted {
+        assert!(!a.contains('*'), "{f}: wildcard action {a}");
+        let service = a.split(':').next().unwrap_or_default();
+        assert!(
+            r != "*" || ["xray", "ec2"].contains(&service),
+            "{f}: {a} on every resource"
+        );
+    }
+    let reads = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"];
+    for (f, _, a) in granted.iter().filter(|(f, ..)| f == "evaluation" || f == "inquiry") {
+        assert!(!a.starts_with("dynamodb:") || reads.contains(&a.as_str()), "{f} is read-only: {a}");
+    }
+}
+
+/// Actions that use a key (as opposed to administering it).
+const KEY_USE: &[&str] = &[
+    "kms:Sign",
+    "kms:Verify",
+    "kms:Decrypt",
+    "kms:Encrypt",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:CreateGrant",
+];
+
+fn glob(pattern: &str, action: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern.eq_ignore_ascii_case(action),
+        Some((head, tail)) => {
+            action.len() >= head.len() + tail.len()
+                && action[..head.len()].eq_ignore_ascii_case(head)
+                && action[action.len() - tail.len()..].eq_ignore_ascii_case(tail)
+        }
+    }
+}
+
+#[test]
+fn only_the_function_roles_may_use_the_keys_and_both_locks_agree() {
+    let t = template();
+    let crates = function_crates();
+    let granted = granted(&t, &crates);
+    let role_of: BTreeMap<String, String> =
+        crates.iter().map(|c| (format!("{}Role.Arn", c.resource()), c.dir.clone())).collect();
+    for (key, k) in of_type(&t, "AWS::KMS::Key") {
+        for s in statements(&props(k)["KeyPolicy"]) {
+            let uses: Vec<&str> = KEY_USE
+                .iter()
+                .copied()
+                .filter(|u| strings(&s["Action"]).iter().any(|a| glob(a, u)))
+                .collect();
+            if uses.is_empty() {
+                continue;
+            }
+            let condition = &s["Condition"];
+            let via_dynamodb = !condition["StringEquals"]["kms:ViaService"].is_null();
+            let principals: BTreeSet<String> = items(&condition["ArnEquals"]["aws:PrincipalArn"])
+                .into_iter()
+                .map(|p| get_att(p).and_then(|a| role_of.get(&a).cloned()).unwrap_or_else(|| format!("{p:?}")))
+                .collect();
+            let sid = s["Sid"].as_str().unwrap_or("?");
+            if via_dynamodb {
+                assert!(!uses.contains(&"kms:Sign"), "{key}/{sid}: signing through DynamoDB?");
+            } else if uses == ["kms:Encrypt"] {
+                assert!(!condition["StringEquals"]["kms:EncryptionContext:purpose"].is_null(), "{key}/{sid}");
+            } else {
+                for u in uses {
+                    let holders: BTreeSet<String> = granted
+                        .iter()
+                        .filter(|(_, r, a)| r == &key && a == u)
+                        .map(|(f, ..)| f.clone())
+                        .collect();
+                    assert_eq!(principals, holders, "{key}/{sid}: {u} in the key policy and in IAM");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn only_the_functions_that_must_call_out_can_reach_the_internet() {
+    let t = template();
+    for kind in ["AWS::EC2::InternetGateway", "AWS::EC2::NatGateway", "AWS::EC2::Route", "AWS::EC2::EgressOnlyInternetGateway"] {
+        assert!(of_type(&t, kind).is_empty(), "{kind}: the functions' VPC has no way out");
+    }
+    for c in function_crates() {
+        let f = resource(&t, &c.resource()).unwrap();
+        let in_vpc = !props(f)["VpcConfig"].is_null();
+        let may = CALLS_OUT.iter().any(|(name, _)| *name == c.dir);
+        assert_eq!(!in_vpc, may, "{}: outside the VPC exactly when it must call out", c.dir);
+        if in_vpc {
+            for v in branches(&props(f)["VpcConfig"]) {
+                for subnet in items(&v["SubnetIds"]) {
+                    let id = ref_of(subnet).unwrap_or_default();
+                    assert_eq!(resource(&t, id).and_then(|s| s["Type"].as_str()), Some("AWS::EC2::Subnet"));
+                }
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tables and environment.
+
+#[test]
+fn the_tables_are_the_stores_tables() {
+    let t = template();
+    let names = mpp_aws::dynamo::TableNames::with_prefix("${TablePrefix}");
+    let wanted: BTreeSet<String> = [
+        names.accounts,
+        names.access_tokens,
+        names.payment_codes,
+        names.payments.clone(),
+        names.refunds,
+        names.ledger,
+    ]
+    .into();
+    let mut found = BTreeSet::new();
+    for (id, table) in of_type(&t, "AWS::DynamoDB::Table") {
+        let p = props(table);
+        let name = match intrinsic(&p["TableName"]) {
+            Some((f, Value::String(s))) if f == "Sub" => s.clone(),
+            other => panic!("{id}: TableName {other:?}"),
+        };
+        assert_eq!(p["BillingMode"].as_str(), Some("PAY_PER_REQUEST"), "{id}");
+        assert_eq!(p["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"].as_bool(), Some(true), "{id}");
+        assert_eq!(p["DeletionProtectionEnabled"].as_bool(), Some(true), "{id}");
+        assert_eq!(table["DeletionPolicy"].as_str(), Some("Retain"), "{id}");
+        assert_eq!(p["SSESpecification"]["SSEType"].as_str(), Some("KMS"), "{id}");
+        assert_eq!(ref_of(&p["SSESpecification"]["KMSMasterKeyId"]), Some("DataKey"), "{id}");
+        let stream = p["StreamSpecification"]["StreamViewType"].as_str();
+        assert_eq!(stream.is_some(), name == names.payments, "{id}: only payments has a stream");
+        found.insert(name);
+    }
+    assert_eq!(found, wanted, "the tables of TableNames::with_prefix");
+}
+
+fn is_variable_name(s: &str) -> bool {
+    s.len() > 2 && s.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// Every upper-case `"NAME"` literal in `files`: what the code may read.
+fn literals(files: &[PathBuf]) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for f in files {
+        let text = std::fs::read_to_string(f).unwrap_or_default();
+        out.extend(text.split('"').skip(1).step_by(2).filter(|p| is_variable_name(p)).map(str::to_string));
+    }
+    out
+}
+
+/// The names `files` certainly read: the literal argument of `get("..`, `var("..` and
+/// `number("..` (config.rs, policy.rs and the mains read the environment through these).
+fn reads(files: &[PathBuf]) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for f in files {
+        let text = std::fs::read_to_string(f).unwrap_or_default();
+        for call in ["get(\"", "var(\"", "number(\""] {
+            for rest in text.split(call).skip(1) {
+                let name = rest.split('"').next().unwrap_or_default();
+                if is_variable_name(name) {
+                    out.insert(name.to_string());
+                }
+            }
+        }
+    }
+    out
+}
+
+fn env_of(t: &Value, function: &Value) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for vars in [&t["Globals"]["Function"]["Environment"]["Variables"], &props(function)["Environment"]["Variables"]] {
+        if let Some(m) = vars.as_mapping() {
+            out.extend(m.keys().filter_map(Value::as_str).map(str::to_string));
+        }
+    }
+    out
+}
+
+#[test]
+fn every_variable_set_is_read_and_every_variable_read_is_set() {
+    let t = template();
+    let shared = [root().join("shared/aws/src/config.rs"), root().join("shared/core/src/flows/policy.rs")];
+    for c in function_crates() {
+        let f = resource(&t, &c.resource()).unwrap();
+        let set = env_of(&t, f);
+        let mut files = shared.to_vec();
+        files.push(root().join("functions").join(&c.dir).join("src/main.rs"));
+        let known = literals(&files);
+        for name in &set {
+            let by_library = READ_BY_LIBRARIES.iter().any(|(n, _)| n == name);
+            assert!(known.contains(name) || by_library, "{}: {name} is set but nothing reads it", c.dir);
+        }
+        for name in reads(&files) {
+            let skipped = NOT_DEPLOYED.iter().any(|(n, _)| *n == name);
+            assert!(skipped || set.contains(&name), "{}: reads {name} but the template does not set it", c.dir);
+        }
+    }
+    // lambda_http drops the stage when the variable exists, whatever its value: never "false".
+    let ignore = &t["Globals"]["Function"]["Environment"]["Variables"]["AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH"];
+    let values: Vec<&Value> = branches(ignore);
+    assert!(values.iter().all(|v| v.as_str() == Some("true")), "{values:?}");
+}
