@@ -19,19 +19,21 @@ pub fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
 
-/// The `mpp` binary, brought up to date once per test process (`cargo build` of one binary:
-/// a no-op when `.ci/test.sh` built the workspace first, and it needs no network).
+/// The `mpp` binary. `.ci/test.sh` builds every binary before the tests (`cargo build
+/// --workspace --bins`); when running one test by hand, build it first the same way. It is
+/// built here only if missing: a `cargo build -p mpp-cli` from inside a test would resolve
+/// features differently from the workspace build and rebuild half the tree each time.
 pub fn mpp_binary() -> PathBuf {
-    static BUILT: std::sync::OnceLock<()> = std::sync::OnceLock::new();
-    BUILT.get_or_init(|| {
+    let path = workspace().join("target/debug/mpp");
+    if !path.exists() {
         let status = Command::new(env!("CARGO"))
-            .args(["build", "-q", "--offline", "-p", "mpp-cli", "--bin", "mpp"])
+            .args(["build", "-q", "--offline", "--workspace", "--bins"])
             .current_dir(workspace())
             .status()
             .unwrap();
         assert!(status.success(), "building mpp failed");
-    });
-    workspace().join("target/debug/mpp")
+    }
+    path
 }
 
 /// The DynamoDB Local endpoint, or `None` (the caller skips) outside CI; in CI its absence is a
