@@ -117,31 +117,54 @@ impl Printer {
 impl Steps for Printer {
     fn step(&self, _id: &str, step: &Step) {
         let text = match step {
-            Step::Identified { prefix, digits, reach } => {
+            Step::Identified {
+                prefix,
+                digits,
+                reach,
+            } => {
                 let reach = match reach {
                     CodeReach::Issued => "an issued length",
                     CodeReach::Expansion => "an expansion length",
                 };
                 format!("code {prefix}… ({digits} digits, {reach}): an Alipay+ payment code")
             }
-            Step::Created { payment_request_id, expires_at } => format!(
+            Step::Created {
+                payment_request_id,
+                expires_at,
+            } => format!(
                 "order {payment_request_id} recorded; expires {}",
                 mpp_core::flows::wire_time(*expires_at)
             ),
             Step::Sent { api, attempt } => format!("→ {} #{attempt}", api.as_str()),
-            Step::Answered { api, attempt, status, code, payment_result } => match payment_result {
-                Some((ps, pc)) => format!("← {} #{attempt}: {status} {code}, paymentResult {ps} {pc}", api.as_str()),
+            Step::Answered {
+                api,
+                attempt,
+                status,
+                code,
+                payment_result,
+            } => match payment_result {
+                Some((ps, pc)) => format!(
+                    "← {} #{attempt}: {status} {code}, paymentResult {ps} {pc}",
+                    api.as_str()
+                ),
                 None => format!("← {} #{attempt}: {status} {code}", api.as_str()),
             },
-            Step::NoAnswer { api, attempt, reason } => format!("← {} #{attempt}: no answer ({reason})", api.as_str()),
-            Step::Waiting { next, gap } => format!("   waiting {} ms before {}", gap.as_millis(), next.as_str()),
+            Step::NoAnswer {
+                api,
+                attempt,
+                reason,
+            } => format!("← {} #{attempt}: no answer ({reason})", api.as_str()),
+            Step::Waiting { next, gap } => {
+                format!("   waiting {} ms before {}", gap.as_millis(), next.as_str())
+            }
             Step::SettledElsewhere { state } => format!("settled meanwhile: {state}"),
             Step::Conflict { detail } => format!("!!! conflict: {detail}"),
             Step::Expired => "expired unresolved: cancelling".to_string(),
             Step::Finished { state, code, by } => format!(
                 "{state} ({}{})",
                 code.as_deref().unwrap_or("no code"),
-                by.map(|b| format!(", by {b:?}").to_lowercase()).unwrap_or_default()
+                by.map(|b| format!(", by {b:?}").to_lowercase())
+                    .unwrap_or_default()
             ),
         };
         self.line(&text);
@@ -151,16 +174,34 @@ impl Steps for Printer {
 async fn pay(args: PayArgs) -> Result<ExitCode, CliError> {
     crate::hub::init_logs("warn");
     let acquirer_dir = crate::hub::ensure_acquirer_keys(&args.state_dir)?;
-    let key_path = args.key.clone().unwrap_or_else(|| acquirer_dir.join("private_key.pem"));
-    let alipay_path = args.alipay_public_key.clone().unwrap_or_else(|| args.state_dir.join("alipay/public_key.pem"));
-    let signer = Arc::new(LocalSigner::new(load_private_key(&read(&key_path)?).map_err(other)?, args.key_version));
+    let key_path = args
+        .key
+        .clone()
+        .unwrap_or_else(|| acquirer_dir.join("private_key.pem"));
+    let alipay_path = args
+        .alipay_public_key
+        .clone()
+        .unwrap_or_else(|| args.state_dir.join("alipay/public_key.pem"));
+    let signer = Arc::new(LocalSigner::new(
+        load_private_key(&read(&key_path)?).map_err(other)?,
+        args.key_version,
+    ));
     let alipay_key = load_public_key(&read(&alipay_path)?).map_err(other)?;
-    let currency = Currency::from_code(&args.currency).ok_or_else(|| other(format!("{} is not an ISO 4217 currency", args.currency)))?;
-    let value = MinorUnit::parse_natural(&args.amount).map_err(|e| other(format!("--amount: {e}")))?;
+    let currency = Currency::from_code(&args.currency)
+        .ok_or_else(|| other(format!("{} is not an ISO 4217 currency", args.currency)))?;
+    let value =
+        MinorUnit::parse_natural(&args.amount).map_err(|e| other(format!("--amount: {e}")))?;
     let amount = Amount { currency, value };
 
-    let gateway = HttpGateway::new(&args.hub_url, DEFAULT_PATH_PREFIX, &args.client_id, signer.clone(), alipay_key.clone(), Duration::from_millis(args.timeout_ms))
-        .map_err(other)?;
+    let gateway = HttpGateway::new(
+        &args.hub_url,
+        DEFAULT_PATH_PREFIX,
+        &args.client_id,
+        signer.clone(),
+        alipay_key.clone(),
+        Duration::from_millis(args.timeout_ms),
+    )
+    .map_err(other)?;
     let orders = Arc::new(MemoryOrderStore::new());
     let acquirer = Acquirer {
         gateway: Arc::new(gateway),
@@ -184,22 +225,37 @@ async fn pay(args: PayArgs) -> Result<ExitCode, CliError> {
         };
         let listener = bind_loopback(args.notify_addr).await.map_err(other)?;
         let server = mpp_acquirer::webhook::start(hook, listener).map_err(other)?;
-        printer.line(&format!("notifyPayment webhook on {}{DEFAULT_PATH_PREFIX}{NOTIFY_PATH}", server.url()));
+        printer.line(&format!(
+            "notifyPayment webhook on {}{DEFAULT_PATH_PREFIX}{NOTIFY_PATH}",
+            server.url()
+        ));
         Some(server)
     };
     let now = Utc::now();
-    let order_id = args.order_id.clone().unwrap_or_else(|| format!("ORD{}", now.format("%Y%m%d%H%M%S%3f")));
+    let order_id = args
+        .order_id
+        .clone()
+        .unwrap_or_else(|| format!("ORD{}", now.format("%Y%m%d%H%M%S%3f")));
     let sale = Sale {
         code: args.code.clone(),
         amount,
-        order: Merchant { region: args.region.clone(), ..Merchant::sample() }
-            .order(&order_id, &args.description, amount, now)
-            .map_err(other)?,
+        order: Merchant {
+            region: args.region.clone(),
+            ..Merchant::sample()
+        }
+        .order(&order_id, &args.description, amount, now)
+        .map_err(other)?,
         expiry: args.expiry_secs.map(|s| now + chrono::Duration::seconds(s)),
-        notify_url: webhook.as_ref().map(|w| format!("{}{DEFAULT_PATH_PREFIX}{NOTIFY_PATH}", w.url())),
+        notify_url: webhook
+            .as_ref()
+            .map(|w| format!("{}{DEFAULT_PATH_PREFIX}{NOTIFY_PATH}", w.url())),
         settlement_currency: None,
     };
-    printer.line(&format!("sale: {} for order {order_id} at {}", amount.money(), args.hub_url));
+    printer.line(&format!(
+        "sale: {} for order {order_id} at {}",
+        amount.money(),
+        args.hub_url
+    ));
     let order = acquirer.pay(&sale, &printer).await.map_err(other)?;
 
     if webhook.is_some() {
@@ -210,7 +266,10 @@ async fn pay(args: PayArgs) -> Result<ExitCode, CliError> {
             let current = orders.get(&order.payment_request_id).await.map_err(other)?;
             let notes = current.map(|o| o.notifications).unwrap_or_default();
             for n in notes.iter().skip(seen) {
-                printer.line(&format!("← notifyPayment: {} {} (acknowledged S)", n.status, n.code));
+                printer.line(&format!(
+                    "← notifyPayment: {} {} (acknowledged S)",
+                    n.status, n.code
+                ));
             }
             seen = notes.len();
             if seen > 0 {
@@ -222,13 +281,19 @@ async fn pay(args: PayArgs) -> Result<ExitCode, CliError> {
             printer.line(&format!("no notifyPayment within {} ms", args.linger_ms));
         }
     }
-    let last = orders.get(&order.payment_request_id).await.map_err(other)?.unwrap_or(order);
+    let last = orders
+        .get(&order.payment_request_id)
+        .await
+        .map_err(other)?
+        .unwrap_or(order);
     for remark in &last.remarks {
         printer.line(&format!("remark: {remark}"));
     }
     Ok(match last.state {
         OrderState::Succeeded => ExitCode::SUCCESS,
         OrderState::Failed | OrderState::Cancelled => ExitCode::from(EXIT_DECLINED),
-        OrderState::Created | OrderState::Pending | OrderState::Cancelling => ExitCode::from(EXIT_UNRESOLVED),
+        OrderState::Created | OrderState::Pending | OrderState::Cancelling => {
+            ExitCode::from(EXIT_UNRESOLVED)
+        }
     })
 }

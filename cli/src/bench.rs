@@ -173,7 +173,10 @@ enum Verdict {
     BadSignature,
     /// A signed envelope: its code, and the `paymentId` it names for which payment (payments,
     /// repeats and successful inquiries).
-    Answered { code: String, paid: Option<(String, String)> },
+    Answered {
+        code: String,
+        paid: Option<(String, String)>,
+    },
 }
 
 /// The bench wallet `i`: its customer id and access token.
@@ -266,15 +269,26 @@ fn plan(args: &BenchArgs, run: &str) -> Vec<(Kind, String, Value, String)> {
                                   "paymentRequestId": target});
                 (kind, format!("{prefix}/inquiryPayment"), body, target)
             }
-            (Kind::Evaluation, _) => {
-                (kind, format!("{prefix}/evaluation"), pay_body(&id, &token, PAYMENT_KRW, true), id)
-            }
-            (Kind::OverBalance, _) => {
-                (kind, format!("{prefix}/pay"), pay_body(&id, &token, OVER_BALANCE_KRW, false), id)
-            }
+            (Kind::Evaluation, _) => (
+                kind,
+                format!("{prefix}/evaluation"),
+                pay_body(&id, &token, PAYMENT_KRW, true),
+                id,
+            ),
+            (Kind::OverBalance, _) => (
+                kind,
+                format!("{prefix}/pay"),
+                pay_body(&id, &token, OVER_BALANCE_KRW, false),
+                id,
+            ),
             (Kind::NewPayment | Kind::Repeat | Kind::Inquiry, _) => {
                 paid.push((i, out.len()));
-                (Kind::NewPayment, format!("{prefix}/pay"), pay_body(&id, &token, PAYMENT_KRW, false), id)
+                (
+                    Kind::NewPayment,
+                    format!("{prefix}/pay"),
+                    pay_body(&id, &token, PAYMENT_KRW, false),
+                    id,
+                )
             }
         };
         out.push(entry);
@@ -290,7 +304,9 @@ fn sign_all(
     client_id: &str,
     bar: &ProgressBar,
 ) -> Result<Vec<Prepared>, CliError> {
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
     let chunk = planned.len().div_ceil(threads).max(1);
     let chunks: Vec<Vec<(Kind, String, Value, String)>> = {
         let mut rest = planned.into_iter();
@@ -332,10 +348,19 @@ fn sign_chunk(
         let headers = vec![
             ("Client-Id".to_string(), client_id.to_string()),
             ("Request-Time".to_string(), time),
-            ("Signature".to_string(), signature_header_value(key_version, &raw)),
+            (
+                "Signature".to_string(),
+                signature_header_value(key_version, &raw),
+            ),
             ("Content-Type".to_string(), CONTENT_TYPE_JSON.to_string()),
         ];
-        out.push(Prepared { kind, path, body, headers, payment_request_id });
+        out.push(Prepared {
+            kind,
+            path,
+            body,
+            headers,
+            payment_request_id,
+        });
         bar.inc(1);
     }
     Ok(out)
@@ -353,7 +378,10 @@ fn bar(len: u64, what: &str) -> ProgressBar {
 }
 
 /// Reads one answer: was it answered, signed, an envelope; which code; which `paymentId`.
-fn judge(p: &Prepared, answer: Result<mpp_client::SignedResponse, mpp_client::CallError>) -> Verdict {
+fn judge(
+    p: &Prepared,
+    answer: Result<mpp_client::SignedResponse, mpp_client::CallError>,
+) -> Verdict {
     let Ok(answer) = answer else {
         return Verdict::NoAnswer;
     };
@@ -364,25 +392,45 @@ fn judge(p: &Prepared, answer: Result<mpp_client::SignedResponse, mpp_client::Ca
         return Verdict::NotEnvelope;
     };
     let result = &body["result"];
-    let (Some(code), Some("S" | "F" | "U")) = (result["resultCode"].as_str(), result["resultStatus"].as_str()) else {
+    let (Some(code), Some("S" | "F" | "U")) = (
+        result["resultCode"].as_str(),
+        result["resultStatus"].as_str(),
+    ) else {
         return Verdict::NotEnvelope;
     };
     let payment_id = body["paymentId"].as_str().map(str::to_string);
     let paid = match p.kind {
         Kind::NewPayment | Kind::Repeat if code == "SUCCESS" => payment_id,
-        Kind::Inquiry if code == "SUCCESS" && body["paymentResult"]["resultCode"] == "SUCCESS" => payment_id,
-        Kind::NewPayment | Kind::Repeat | Kind::Inquiry | Kind::Evaluation | Kind::OverBalance => None,
+        Kind::Inquiry if code == "SUCCESS" && body["paymentResult"]["resultCode"] == "SUCCESS" => {
+            payment_id
+        }
+        Kind::NewPayment | Kind::Repeat | Kind::Inquiry | Kind::Evaluation | Kind::OverBalance => {
+            None
+        }
     };
-    Verdict::Answered { code: code.to_string(), paid: paid.map(|id| (p.payment_request_id.clone(), id)) }
+    Verdict::Answered {
+        code: code.to_string(),
+        paid: paid.map(|id| (p.payment_request_id.clone(), id)),
+    }
 }
 
 /// The load phase: `concurrency` workers take the next request until all are sent or `deadline`.
-async fn load(client: &SignedClient, prepared: Arc<Vec<Prepared>>, concurrency: usize, deadline: Instant) -> Vec<Outcome> {
+async fn load(
+    client: &SignedClient,
+    prepared: Arc<Vec<Prepared>>,
+    concurrency: usize,
+    deadline: Instant,
+) -> Vec<Outcome> {
     let next = Arc::new(AtomicU64::new(0));
     let progress = bar(prepared.len() as u64, "send");
     let mut workers = Vec::with_capacity(concurrency);
     for _ in 0..concurrency {
-        let (client, prepared, next, progress) = (client.clone(), prepared.clone(), next.clone(), progress.clone());
+        let (client, prepared, next, progress) = (
+            client.clone(),
+            prepared.clone(),
+            next.clone(),
+            progress.clone(),
+        );
         workers.push(tokio::spawn(async move {
             let mut outcomes = Vec::new();
             // Bounded by the request count and the deadline; each send by the client timeout.
@@ -394,7 +442,11 @@ async fn load(client: &SignedClient, prepared: Arc<Vec<Prepared>>, concurrency: 
                 let started = Instant::now();
                 let answer = client.send(&p.path, &p.body, p.headers.clone()).await;
                 let latency = started.elapsed();
-                outcomes.push(Outcome { kind: p.kind, latency, verdict: judge(p, answer) });
+                outcomes.push(Outcome {
+                    kind: p.kind,
+                    latency,
+                    verdict: judge(p, answer),
+                });
                 progress.inc(1);
             }
             outcomes
@@ -470,7 +522,12 @@ fn report(outcomes: &[Outcome], elapsed: Duration) -> Problems {
     let mut all: Vec<Duration> = outcomes.iter().map(|o| o.latency).collect();
     all.sort_unstable();
     let secs = elapsed.as_secs_f64().max(f64::EPSILON);
-    println!("sent {} requests in {:.2} s: {:.1} requests/s", outcomes.len(), secs, outcomes.len() as f64 / secs);
+    println!(
+        "sent {} requests in {:.2} s: {:.1} requests/s",
+        outcomes.len(),
+        secs,
+        outcomes.len() as f64 / secs
+    );
     println!(
         "latency ms: p50 {:.2}  p95 {:.2}  p99 {:.2}  max {:.2}",
         percentile_ms(&all, 50.0),
@@ -478,7 +535,10 @@ fn report(outcomes: &[Outcome], elapsed: Duration) -> Problems {
         percentile_ms(&all, 99.0),
         percentile_ms(&all, 100.0)
     );
-    println!("\n{:<14} {:>7} {:>9} {:>9} {:>9}", "kind", "count", "p50 ms", "p99 ms", "max ms");
+    println!(
+        "\n{:<14} {:>7} {:>9} {:>9} {:>9}",
+        "kind", "count", "p50 ms", "p99 ms", "max ms"
+    );
     for (kind, latencies) in &mut by_kind {
         latencies.sort_unstable();
         println!(
@@ -490,7 +550,10 @@ fn report(outcomes: &[Outcome], elapsed: Duration) -> Problems {
             percentile_ms(latencies, 100.0)
         );
     }
-    println!("\n{:<14} {:<34} {:>7}  expected", "kind", "result code", "count");
+    println!(
+        "\n{:<14} {:<34} {:>7}  expected",
+        "kind", "result code", "count"
+    );
     for ((kind, code), n) in &codes {
         let mark = if code == kind.expected() { "yes" } else { "NO" };
         println!("{:<14} {:<34} {:>7}  {mark}", kind.name(), code, n);
@@ -511,13 +574,19 @@ fn check_bounds(args: &BenchArgs) -> Result<(), CliError> {
         return Err(other(format!("--requests must be 1 to {REQUESTS_MAX}")));
     }
     if !(1..=CONCURRENCY_MAX).contains(&args.concurrency) {
-        return Err(other(format!("--concurrency must be 1 to {CONCURRENCY_MAX}")));
+        return Err(other(format!(
+            "--concurrency must be 1 to {CONCURRENCY_MAX}"
+        )));
     }
     if !(1..=MAX_SECONDS_MAX).contains(&args.max_seconds) {
-        return Err(other(format!("--max-seconds must be 1 to {MAX_SECONDS_MAX}")));
+        return Err(other(format!(
+            "--max-seconds must be 1 to {MAX_SECONDS_MAX}"
+        )));
     }
     if !(1..=SEED_CUSTOMERS_MAX).contains(&args.seed_customers) {
-        return Err(other(format!("--seed-customers must be 1 to {SEED_CUSTOMERS_MAX}")));
+        return Err(other(format!(
+            "--seed-customers must be 1 to {SEED_CUSTOMERS_MAX}"
+        )));
     }
     Ok(())
 }
@@ -527,12 +596,26 @@ async fn preflight(client: &SignedClient, args: &BenchArgs) -> Result<(), CliErr
     let path = format!("{}/evaluation", args.path_prefix.trim_end_matches('/'));
     for wallet in [0, args.seed_customers - 1] {
         let token = bench_wallet(wallet).1;
-        let body = serde_json::to_vec(&pay_body(&format!("bench-preflight-{wallet}"), &token, PAYMENT_KRW, true)).map_err(other)?;
-        let answer = client.call(&path, &body).await.map_err(|e| other(format!("{}: {e}", args.url)))?;
+        let body = serde_json::to_vec(&pay_body(
+            &format!("bench-preflight-{wallet}"),
+            &token,
+            PAYMENT_KRW,
+            true,
+        ))
+        .map_err(other)?;
+        let answer = client
+            .call(&path, &body)
+            .await
+            .map_err(|e| other(format!("{}: {e}", args.url)))?;
         if let Err(e) = &answer.signature {
-            return Err(other(format!("the answer's signature does not verify ({e}): check --verify-key")));
+            return Err(other(format!(
+                "the answer's signature does not verify ({e}): check --verify-key"
+            )));
         }
-        let code = answer.json().and_then(|v| v["result"]["resultCode"].as_str().map(str::to_string)).unwrap_or_default();
+        let code = answer
+            .json()
+            .and_then(|v| v["result"]["resultCode"].as_str().map(str::to_string))
+            .unwrap_or_default();
         if code != "SUCCESS" {
             return Err(other(format!(
                 "bench wallet {wallet} cannot pay (evaluation answered {code:?}): write the bench seed with \
@@ -550,12 +633,26 @@ pub async fn run(args: BenchArgs) -> Result<ExitCode, CliError> {
     if let Some(path) = &args.write_seed {
         let text = serde_json::to_string_pretty(&bench_seed(args.seed_customers)).map_err(other)?;
         std::fs::write(path, text).map_err(CliError::io(path))?;
-        println!("wrote {} bench wallets (10^12 KRW each, no limits) to {}", args.seed_customers, path.display());
+        println!(
+            "wrote {} bench wallets (10^12 KRW each, no limits) to {}",
+            args.seed_customers,
+            path.display()
+        );
         return Ok(ExitCode::SUCCESS);
     }
-    let signer = Arc::new(LocalSigner::new(load_private_key(&read(&args.key)?).map_err(other)?, args.key_version));
+    let signer = Arc::new(LocalSigner::new(
+        load_private_key(&read(&args.key)?).map_err(other)?,
+        args.key_version,
+    ));
     let peer = load_public_key(&read(&args.verify_key)?).map_err(other)?;
-    let client = SignedClient::new(&args.url, &args.client_id, signer.clone(), Some(peer), DEFAULT_TIMEOUT).map_err(other)?;
+    let client = SignedClient::new(
+        &args.url,
+        &args.client_id,
+        signer.clone(),
+        Some(peer),
+        DEFAULT_TIMEOUT,
+    )
+    .map_err(other)?;
     preflight(&client, &args).await?;
 
     let run_id = chrono::Utc::now().format("%Y%m%d%H%M%S%3f").to_string();
@@ -575,15 +672,31 @@ pub async fn run(args: BenchArgs) -> Result<ExitCode, CliError> {
     .map_err(other)??;
     progress.finish_and_clear();
     let signing = signing_started.elapsed();
-    println!("signed {} requests in {:.2} s before the load (not measured)", prepared.len(), signing.as_secs_f64());
+    println!(
+        "signed {} requests in {:.2} s before the load (not measured)",
+        prepared.len(),
+        signing.as_secs_f64()
+    );
 
     // The oldest signature must still be inside the MPP's skew window when the last is sent.
-    let budget = Duration::from_secs(args.max_seconds).min(Duration::from_secs(MAX_SECONDS_MAX).saturating_sub(signing));
+    let budget = Duration::from_secs(args.max_seconds)
+        .min(Duration::from_secs(MAX_SECONDS_MAX).saturating_sub(signing));
     let started = Instant::now();
-    let outcomes = load(&client, Arc::new(prepared), args.concurrency, started + budget).await;
+    let outcomes = load(
+        &client,
+        Arc::new(prepared),
+        args.concurrency,
+        started + budget,
+    )
+    .await;
     let elapsed = started.elapsed();
     if (outcomes.len() as u64) < args.requests {
-        println!("stopped at the time bound ({:.0} s): {} of {} requests sent", budget.as_secs_f64(), outcomes.len(), args.requests);
+        println!(
+            "stopped at the time bound ({:.0} s): {} of {} requests sent",
+            budget.as_secs_f64(),
+            outcomes.len(),
+            args.requests
+        );
     }
     let problems = report(&outcomes, elapsed);
     if problems.any() {

@@ -3,11 +3,11 @@
 use crate::devkeys::DevKeys;
 use crate::{other, CliError};
 use clap::Args;
+use mpp_acquirer::code::CODE_PREFIXES;
 use mpp_acquirer::http::bind_loopback;
 use mpp_acquirer::hub::faults::Fault;
 use mpp_acquirer::hub::quote::Rate;
 use mpp_acquirer::hub::{Hub, HubConfig, HubKeys, Route, FAULTS_PATH};
-use mpp_acquirer::code::CODE_PREFIXES;
 use mpp_core::money::Currency;
 use mpp_core::signature::{load_private_key, load_public_key, LocalSigner};
 use std::net::SocketAddr;
@@ -89,7 +89,10 @@ pub fn ensure_acquirer_keys(state_dir: &Path) -> Result<PathBuf, CliError> {
     let dir = state_dir.join("acquirer");
     if !dir.join("private_key.pem").exists() {
         crate::keys::generate(&dir)?;
-        println!("created the acquirer's development keys in {}", dir.display());
+        println!(
+            "created the acquirer's development keys in {}",
+            dir.display()
+        );
     }
     Ok(dir)
 }
@@ -98,10 +101,22 @@ pub async fn run(args: HubArgs) -> Result<ExitCode, CliError> {
     init_logs("info");
     let dev = DevKeys::ensure(&args.state_dir)?;
     let acquirer_dir = ensure_acquirer_keys(&args.state_dir)?;
-    let key_path = args.key.clone().unwrap_or_else(|| dev.alipay_dir.join("private_key.pem"));
-    let mpp_path = args.mpp_public_key.clone().unwrap_or_else(|| dev.mpp_dir.join("public_key.pem"));
-    let acq_path = args.acquirer_public_key.clone().unwrap_or_else(|| acquirer_dir.join("public_key.pem"));
-    let signer = LocalSigner::new(load_private_key(&read(&key_path)?).map_err(other)?, args.key_version);
+    let key_path = args
+        .key
+        .clone()
+        .unwrap_or_else(|| dev.alipay_dir.join("private_key.pem"));
+    let mpp_path = args
+        .mpp_public_key
+        .clone()
+        .unwrap_or_else(|| dev.mpp_dir.join("public_key.pem"));
+    let acq_path = args
+        .acquirer_public_key
+        .clone()
+        .unwrap_or_else(|| acquirer_dir.join("public_key.pem"));
+    let signer = LocalSigner::new(
+        load_private_key(&read(&key_path)?).map_err(other)?,
+        args.key_version,
+    );
     let keys = HubKeys {
         signer: Arc::new(signer),
         mpp_public_key: load_public_key(&read(&mpp_path)?).map_err(other)?,
@@ -114,7 +129,10 @@ pub async fn run(args: HubArgs) -> Result<ExitCode, CliError> {
     let routes = if args.routes.is_empty() {
         CODE_PREFIXES
             .iter()
-            .map(|p| Route { prefix: (*p).to_string(), url: "http://127.0.0.1:8080".to_string() })
+            .map(|p| Route {
+                prefix: (*p).to_string(),
+                url: "http://127.0.0.1:8080".to_string(),
+            })
             .collect()
     } else {
         args.routes.clone()
@@ -132,18 +150,33 @@ pub async fn run(args: HubArgs) -> Result<ExitCode, CliError> {
         config.psp_id = id.clone();
     }
     let listener = bind_loopback(args.addr).await.map_err(other)?;
-    let hub = Hub::start(config.clone(), keys, listener).await.map_err(other)?;
+    let hub = Hub::start(config.clone(), keys, listener)
+        .await
+        .map_err(other)?;
     for f in &args.faults {
         hub.faults().set(*f);
     }
     println!("Alipay+ key: {}", key_path.display());
-    println!("MPP public key: {} (client id {})", mpp_path.display(), args.mpp_client_id);
-    println!("acquirer public key: {} (client id {})", acq_path.display(), args.acquirer_client_id);
+    println!(
+        "MPP public key: {} (client id {})",
+        mpp_path.display(),
+        args.mpp_client_id
+    );
+    println!(
+        "acquirer public key: {} (client id {})",
+        acq_path.display(),
+        args.acquirer_client_id
+    );
     for r in &config.routes {
         println!("route: codes {}… → {}", r.prefix, r.url);
     }
     for r in &config.rates {
-        println!("quote: 1 {} = {} {}", r.pair.base(), r.price, r.pair.quote());
+        println!(
+            "quote: 1 {} = {} {}",
+            r.pair.base(),
+            r.price,
+            r.pair.quote()
+        );
     }
     for f in hub.faults().list() {
         println!("fault: {f}");

@@ -98,3 +98,38 @@ pub async fn run(config: NotifierConfig, mut feed: UnboundedReceiver<PaymentReco
 pub fn attempt_timeout() -> Duration {
     Duration::from_secs(ATTEMPT_TIMEOUT_SECS)
 }
+
+/// How often `mpp serve` on DynamoDB Local reads the payments stream.
+const STREAM_POLL_INTERVAL: Duration = Duration::from_millis(500);
+
+/// Follows the payments table's stream on DynamoDB Local and turns every INSERT into the same
+/// feed the memory store gives: new payments, decoded exactly as the notify Lambda decodes them.
+pub async fn follow_local_stream(endpoint: &str, table: &str) -> Result<UnboundedReceiver<PaymentRecord>, String> {
+    use mpp_aws::dynamo::local_stream::{LocalStream, StartAt};
+    let mut stream = LocalStream::open(endpoint, table, StartAt::Latest).await.map_err(|e| e.to_string())?;
+    let (tx, rx) = unbounded_channel();
+    tokio::spawn(async move {
+        loop {
+            match stream.poll().await {
+                Ok(records) => {
+                    for record in records {
+                        if record["eventName"].as_str() != Some("INSERT") {
+                            continue;
+                        }
+                        match mpp_aws::dynamo::payment_from_image(&record["dynamodb"]["NewImage"]) {
+                            Ok(payment) => {
+                                if tx.send(payment).is_err() {
+                                    return; // the notifier stopped: shutting down
+                                }
+                            }
+                            Err(e) => tracing::error!(error = %e, "stream image unreadable"),
+                        }
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "reading the payments stream failed; retrying"),
+            }
+            tokio::time::sleep(STREAM_POLL_INTERVAL).await;
+        }
+    });
+    Ok(rx)
+}

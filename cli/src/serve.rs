@@ -102,18 +102,23 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
     let verifier = VerifierConfig::new(args.client_id.clone(), args.alipay_key_version, alipay_key.clone());
 
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let mut feed = None;
-    let (stores, store_name) = match &args.dynamodb_endpoint {
+    let (stores, store_name, feed) = match &args.dynamodb_endpoint {
         None => {
             let store = Arc::new(MemoryStore::new());
-            feed = Some(store.subscribe());
-            (Stores::of(store), "memory".to_string())
+            let feed = store.subscribe();
+            (Stores::of(store), "memory".to_string(), Some(feed))
         }
         Some(endpoint) => {
             let client = mpp_aws::dynamo::dynamo_client(Some(endpoint)).await;
             let store = mpp_aws::dynamo::DynamoStore::new(client, mpp_aws::dynamo::TableNames::with_prefix(&args.table_prefix));
             store.create_tables().await.map_err(other)?;
-            (Stores::of(Arc::new(store)), format!("dynamodb {endpoint} (tables {}-*)", args.table_prefix))
+            // DynamoDB Local: follow the stream here. On AWS the notify Lambda does it.
+            let local = ["://127.0.0.1", "://localhost", "://[::1]"].iter().any(|h| endpoint.contains(h));
+            let feed = match local {
+                true => Some(crate::notifier::follow_local_stream(endpoint, &store.tables().payments).await.map_err(other)?),
+                false => None,
+            };
+            (Stores::of(Arc::new(store)), format!("dynamodb {endpoint} (tables {}-*)", args.table_prefix), feed)
         }
     };
     let seed_bytes = match &args.seed {

@@ -23,7 +23,9 @@ use mpp_client::SignedClient;
 use mpp_core::clock::SystemClock;
 use mpp_core::edge::Edge;
 use mpp_core::money::{Currency, MinorUnit};
-use mpp_core::signature::{generate_key_pair, load_private_key, load_public_key, LocalSigner, Signer, VerifierConfig};
+use mpp_core::signature::{
+    generate_key_pair, load_private_key, load_public_key, LocalSigner, Signer, VerifierConfig,
+};
 use mpp_core::wire::Amount;
 use mpp_e2e::process::{Alipay, Server};
 use serde_json::{json, Value};
@@ -49,7 +51,10 @@ fn code(n: u32) -> String {
 }
 
 fn amount(currency: &str, value: u64) -> Amount {
-    Amount { currency: Currency::from_code(currency).unwrap(), value: MinorUnit(value) }
+    Amount {
+        currency: Currency::from_code(currency).unwrap(),
+        value: MinorUnit(value),
+    }
 }
 
 /// The acquirer's key pair, made once per test binary.
@@ -95,11 +100,21 @@ impl Net {
         let mpp = Server::start(&["--seed", &seed]);
         let dir = mpp.state_dir.path().to_path_buf();
         let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
-        let alipay_signer: Arc<dyn Signer> = Arc::new(LocalSigner::new(load_private_key(&read("alipay/private_key.pem")).unwrap(), 1));
+        let alipay_signer: Arc<dyn Signer> = Arc::new(LocalSigner::new(
+            load_private_key(&read("alipay/private_key.pem")).unwrap(),
+            1,
+        ));
         let alipay_public = load_public_key(&read("alipay/public_key.pem")).unwrap();
-        let acquirer_signer: Arc<dyn Signer> = Arc::new(LocalSigner::new(acquirer_key().clone(), 1));
+        let acquirer_signer: Arc<dyn Signer> =
+            Arc::new(LocalSigner::new(acquirer_key().clone(), 1));
 
-        let mut config = HubConfig::new(vec![Route { prefix: "28".into(), url: mpp.url.clone() }], Currency::from_code("KRW").unwrap());
+        let mut config = HubConfig::new(
+            vec![Route {
+                prefix: "28".into(),
+                url: mpp.url.clone(),
+            }],
+            Currency::from_code("KRW").unwrap(),
+        );
         config.rates = vec!["JPY/KRW=10".parse().unwrap()];
         config.drop_hold = CALL_TIMEOUT * 2;
         config.mpp_timeout = Duration::from_secs(2);
@@ -115,16 +130,29 @@ impl Net {
             acquirer_client_id: ACQP_CLIENT.into(),
         };
         let loopback: SocketAddr = "127.0.0.1:0".parse().unwrap();
-        let hub = Hub::start(config, keys, bind_loopback(loopback).await.unwrap()).await.unwrap();
+        let hub = Hub::start(config, keys, bind_loopback(loopback).await.unwrap())
+            .await
+            .unwrap();
 
-        let gateway = HttpGateway::new(&hub.url(), DEFAULT_PATH_PREFIX, ACQP_CLIENT, acquirer_signer.clone(), alipay_public.clone(), CALL_TIMEOUT).unwrap();
+        let gateway = HttpGateway::new(
+            &hub.url(),
+            DEFAULT_PATH_PREFIX,
+            ACQP_CLIENT,
+            acquirer_signer.clone(),
+            alipay_public.clone(),
+            CALL_TIMEOUT,
+        )
+        .unwrap();
         let orders = Arc::new(MemoryOrderStore::new());
         let acquirer = Acquirer {
             gateway: Arc::new(gateway),
             orders: orders.clone(),
             timer: Arc::new(SystemTimer),
             // Gaps ÷ 20; the order life stays Alipay+'s minute: orders ask for seconds instead.
-            policy: RetryPolicy { order_life: ORDER_LIFE, ..RetryPolicy::default().scaled_down(20) },
+            policy: RetryPolicy {
+                order_life: ORDER_LIFE,
+                ..RetryPolicy::default().scaled_down(20)
+            },
         };
         let hook = Webhook {
             edge: Edge {
@@ -136,9 +164,19 @@ impl Net {
             acquirer: acquirer.clone(),
             path: format!("{DEFAULT_PATH_PREFIX}{NOTIFY_PATH}"),
         };
-        let webhook = mpp_acquirer::webhook::start(hook, bind_loopback(loopback).await.unwrap()).unwrap();
+        let webhook =
+            mpp_acquirer::webhook::start(hook, bind_loopback(loopback).await.unwrap()).unwrap();
         let alipay = mpp.alipay();
-        Net { mpp, hub, webhook, acquirer, orders, alipay, next_code: Default::default(), _seed: seed_dir }
+        Net {
+            mpp,
+            hub,
+            webhook,
+            acquirer,
+            orders,
+            alipay,
+            next_code: Default::default(),
+            _seed: seed_dir,
+        }
     }
 
     fn faults(&self, specs: &[&str]) {
@@ -154,13 +192,17 @@ impl Net {
 
     /// A sale with the next unused code, asking for a `paymentExpiryTime` `expiry` from now.
     fn sale(&self, amount: Amount, expiry: Duration) -> Sale {
-        let n = self.next_code.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let n = self
+            .next_code
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         assert!(n < CODES, "out of seeded codes");
         let now = Utc::now();
         Sale {
             code: code(n),
             amount,
-            order: Merchant::sample().order(&format!("ORDER-{n}"), "Mi Band 3 Wrist Strap", amount, now).unwrap(),
+            order: Merchant::sample()
+                .order(&format!("ORDER-{n}"), "Mi Band 3 Wrist Strap", amount, now)
+                .unwrap(),
             expiry: Some(now + chrono::Duration::from_std(expiry).unwrap()),
             notify_url: Some(self.notify_url()),
             settlement_currency: None,
@@ -168,12 +210,19 @@ impl Net {
     }
 
     async fn pay(&self, amount: Amount, expiry: Duration) -> Order {
-        self.acquirer.pay(&self.sale(amount, expiry), &NoSteps).await.unwrap()
+        self.acquirer
+            .pay(&self.sale(amount, expiry), &NoSteps)
+            .await
+            .unwrap()
     }
 
     /// The MPP's own record, asked as Alipay+ asks it.
     async fn mpp_inquiry(&self, order: &Order) -> Value {
-        let mpp_id = self.hub.payment(&order.payment_request_id).unwrap().mpp_payment_request_id;
+        let mpp_id = self
+            .hub
+            .payment(&order.payment_request_id)
+            .unwrap()
+            .mpp_payment_request_id;
         self.alipay
             .call("inquiryPayment", &json!({"acquirerId": "1022188000000000001", "pspId": "1022172000000000001", "paymentRequestId": mpp_id}))
             .await
@@ -182,10 +231,20 @@ impl Net {
     /// What is left in the wallet is exactly `krw`: one more fails, exactly that succeeds.
     async fn assert_balance(&self, krw: u64) {
         self.faults(&[]);
-        let over = self.pay(amount("KRW", krw + 1), Duration::from_secs(10)).await;
-        assert_eq!((over.state, over.result_code.as_deref()), (OrderState::Failed, Some("USER_BALANCE_NOT_ENOUGH")), "balance should be {krw}: {over:?}");
+        let over = self
+            .pay(amount("KRW", krw + 1), Duration::from_secs(10))
+            .await;
+        assert_eq!(
+            (over.state, over.result_code.as_deref()),
+            (OrderState::Failed, Some("USER_BALANCE_NOT_ENOUGH")),
+            "balance should be {krw}: {over:?}"
+        );
         let exact = self.pay(amount("KRW", krw), Duration::from_secs(10)).await;
-        assert_eq!(exact.state, OrderState::Succeeded, "balance should be {krw}: {exact:?}");
+        assert_eq!(
+            exact.state,
+            OrderState::Succeeded,
+            "balance should be {krw}: {exact:?}"
+        );
     }
 
     /// Waits (bounded) until the hub's record satisfies `ok`.
@@ -196,7 +255,10 @@ impl Net {
             }
             tokio::time::sleep(POLL_GAP).await;
         }
-        panic!("hub record {id} never got there: {:?}", self.hub.payment(id));
+        panic!(
+            "hub record {id} never got there: {:?}",
+            self.hub.payment(id)
+        );
     }
 
     /// Waits (bounded) until the order satisfies `ok`.
@@ -208,12 +270,18 @@ impl Net {
             }
             tokio::time::sleep(POLL_GAP).await;
         }
-        panic!("order {id} never got there: {:?}", self.orders.get(id).await.unwrap());
+        panic!(
+            "order {id} never got there: {:?}",
+            self.orders.get(id).await.unwrap()
+        );
     }
 }
 
 fn result(v: &Value, field: &str) -> (String, String) {
-    (v[field]["resultStatus"].as_str().unwrap_or("").to_string(), v[field]["resultCode"].as_str().unwrap_or("").to_string())
+    (
+        v[field]["resultStatus"].as_str().unwrap_or("").to_string(),
+        v[field]["resultCode"].as_str().unwrap_or("").to_string(),
+    )
 }
 
 fn pair(status: &str, code: &str) -> (String, String) {
@@ -228,28 +296,48 @@ async fn the_seed_sample_succeeds_on_both_sides() {
     let order = net.pay(amount("JPY", 100), Duration::from_secs(10)).await;
     assert_eq!(order.state, OrderState::Succeeded, "{order:?}");
     assert_eq!(order.result_code.as_deref(), Some("SUCCESS"));
-    assert!(matches!(order.resolved_by, Some(Source::Pay | Source::Notify)), "{order:?}");
-    assert_eq!((order.pay_attempts, order.inquiries, order.cancel_attempts), (1, 0, 0));
+    assert!(
+        matches!(order.resolved_by, Some(Source::Pay | Source::Notify)),
+        "{order:?}"
+    );
+    assert_eq!(
+        (order.pay_attempts, order.inquiries, order.cancel_attempts),
+        (1, 0, 0)
+    );
     let success = order.success.clone().unwrap();
     assert_eq!(success.customer_id.as_deref(), Some(CUSTOMER));
 
     let hub = net.hub.payment(&order.payment_request_id).unwrap();
     assert_eq!(hub.pay_to_amount, amount("KRW", 1000));
-    assert_eq!(success.payment_id.as_deref(), Some(hub.mpp_payment_request_id.as_str()));
+    assert_eq!(
+        success.payment_id.as_deref(),
+        Some(hub.mpp_payment_request_id.as_str())
+    );
 
     let mpp = net.mpp_inquiry(&order).await;
     assert_eq!(result(&mpp, "result"), pair("S", "SUCCESS"), "{mpp}");
     assert_eq!(result(&mpp, "paymentResult"), pair("S", "SUCCESS"), "{mpp}");
-    assert_eq!(mpp["payToAmount"], json!({"currency": "KRW", "value": "1000"}));
-    assert_eq!(mpp["paymentAmount"], json!({"currency": "JPY", "value": "100"}));
+    assert_eq!(
+        mpp["payToAmount"],
+        json!({"currency": "KRW", "value": "1000"})
+    );
+    assert_eq!(
+        mpp["paymentAmount"],
+        json!({"currency": "JPY", "value": "100"})
+    );
     assert_eq!(mpp["customerId"], CUSTOMER);
 
     // MPP → hub → acquirer: the notification arrives, is acknowledged, agrees.
-    let notified = net.order_when(&order.payment_request_id, |o| !o.notifications.is_empty()).await;
+    let notified = net
+        .order_when(&order.payment_request_id, |o| !o.notifications.is_empty())
+        .await;
     assert_eq!(notified.notifications[0].code, "SUCCESS");
     assert_eq!(notified.state, OrderState::Succeeded);
     assert!(notified.remarks.is_empty(), "{:?}", notified.remarks);
-    net.hub_when(&order.payment_request_id, |p| p.notifications_forwarded == 1).await;
+    net.hub_when(&order.payment_request_id, |p| {
+        p.notifications_forwarded == 1
+    })
+    .await;
 
     net.assert_balance(BALANCE - 1000).await;
 }
@@ -258,16 +346,34 @@ async fn the_seed_sample_succeeds_on_both_sides() {
 #[tokio::test(flavor = "multi_thread")]
 async fn insufficient_balance_fails_on_both_sides_and_takes_nothing() {
     let net = Net::start().await;
-    let order = net.pay(amount("KRW", BALANCE + 1), Duration::from_secs(10)).await;
+    let order = net
+        .pay(amount("KRW", BALANCE + 1), Duration::from_secs(10))
+        .await;
     assert_eq!(order.state, OrderState::Failed, "{order:?}");
-    assert_eq!(order.result_code.as_deref(), Some("USER_BALANCE_NOT_ENOUGH"));
-    assert_eq!((order.pay_attempts, order.inquiries, order.cancel_attempts), (1, 0, 0));
+    assert_eq!(
+        order.result_code.as_deref(),
+        Some("USER_BALANCE_NOT_ENOUGH")
+    );
+    assert_eq!(
+        (order.pay_attempts, order.inquiries, order.cancel_attempts),
+        (1, 0, 0)
+    );
     let hub = net.hub.payment(&order.payment_request_id).unwrap();
-    assert_eq!(hub.pay_to_amount, amount("KRW", BALANCE + 1), "same currency: no conversion");
+    assert_eq!(
+        hub.pay_to_amount,
+        amount("KRW", BALANCE + 1),
+        "same currency: no conversion"
+    );
     let mpp = net.mpp_inquiry(&order).await;
-    assert_eq!(result(&mpp, "paymentResult"), pair("F", "USER_BALANCE_NOT_ENOUGH"), "{mpp}");
+    assert_eq!(
+        result(&mpp, "paymentResult"),
+        pair("F", "USER_BALANCE_NOT_ENOUGH"),
+        "{mpp}"
+    );
     // The MPP notifies declines too; the notification agrees with the order.
-    let notified = net.order_when(&order.payment_request_id, |o| !o.notifications.is_empty()).await;
+    let notified = net
+        .order_when(&order.payment_request_id, |o| !o.notifications.is_empty())
+        .await;
     assert_eq!(notified.notifications[0].code, "USER_BALANCE_NOT_ENOUGH");
     assert!(notified.remarks.is_empty(), "{:?}", notified.remarks);
     net.assert_balance(BALANCE).await;
@@ -287,7 +393,10 @@ async fn a_lost_pay_answer_is_recovered_by_inquiry() {
     assert!(order.notifications.is_empty());
 
     let hub = net.hub.payment(&order.payment_request_id).unwrap();
-    assert_eq!(hub.pay_forwards, PAY_ATTEMPTS_MAX, "every re-send reached the MPP");
+    assert_eq!(
+        hub.pay_forwards, PAY_ATTEMPTS_MAX,
+        "every re-send reached the MPP"
+    );
     assert_eq!(hub.forward, Forward::Answered);
     assert_eq!(hub.notifications_forwarded, 0);
     let mpp = net.mpp_inquiry(&order).await;
@@ -323,7 +432,12 @@ async fn a_slow_mpp_answers_u_then_s() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_payment_never_resolved_is_cancelled_and_the_money_returns() {
     let net = Net::start().await;
-    net.faults(&["pay=u:UNKNOWN_EXCEPTION", "inquiry=u:PAYMENT_IN_PROCESS", "cancel=u:UNKNOWN_EXCEPTION*2", "notify=drop"]);
+    net.faults(&[
+        "pay=u:UNKNOWN_EXCEPTION",
+        "inquiry=u:PAYMENT_IN_PROCESS",
+        "cancel=u:UNKNOWN_EXCEPTION*2",
+        "notify=drop",
+    ]);
     let started = Instant::now();
     let order = net.pay(amount("KRW", 2000), Duration::from_secs(3)).await;
     assert_eq!(order.state, OrderState::Cancelled, "{order:?}");
@@ -337,13 +451,26 @@ async fn a_payment_never_resolved_is_cancelled_and_the_money_returns() {
 
     let hub = net.hub.payment(&order.payment_request_id).unwrap();
     assert!(hub.closed);
-    assert_eq!(hub.mpp_result.as_ref().map(|r| r.result_code.as_str()), Some("SUCCESS"), "the MPP had taken the money");
+    assert_eq!(
+        hub.mpp_result.as_ref().map(|r| r.result_code.as_str()),
+        Some("SUCCESS"),
+        "the MPP had taken the money"
+    );
 
     let mpp = net.mpp_inquiry(&order).await;
     assert_eq!(result(&mpp, "result"), pair("S", "SUCCESS"), "{mpp}");
-    assert_eq!(result(&mpp, "paymentResult"), pair("F", "ORDER_IS_CLOSED"), "{mpp}");
+    assert_eq!(
+        result(&mpp, "paymentResult"),
+        pair("F", "ORDER_IS_CLOSED"),
+        "{mpp}"
+    );
     net.faults(&[]);
-    match net.acquirer.inquire(&order.payment_request_id).await.unwrap() {
+    match net
+        .acquirer
+        .inquire(&order.payment_request_id)
+        .await
+        .unwrap()
+    {
         Reply::Answer(a) => assert_eq!(a.payment_result.unwrap().result_code, "ORDER_IS_CLOSED"),
         Reply::NoAnswer(why) => panic!("no answer: {why}"),
     }
@@ -370,15 +497,28 @@ async fn the_notification_settles_a_pending_order_and_the_webhook_checks_what_it
     assert_eq!(order.cancel_attempts, 0);
     assert!(started.elapsed() < Duration::from_secs(5));
     // The hub counts a notification as forwarded once the acquirer's acknowledgement is back.
-    let hub = net.hub_when(&order.payment_request_id, |p| p.notifications_forwarded == 1).await;
+    let hub = net
+        .hub_when(&order.payment_request_id, |p| {
+            p.notifications_forwarded == 1
+        })
+        .await;
     assert_eq!(hub.notifications_received, 1);
 
     let dir = net.mpp.state_dir.path();
-    let key = |name: &str| load_private_key(&std::fs::read_to_string(dir.join(name)).unwrap()).unwrap();
-    let public = |name: &str| load_public_key(&std::fs::read_to_string(dir.join(name)).unwrap()).unwrap();
+    let key =
+        |name: &str| load_private_key(&std::fs::read_to_string(dir.join(name)).unwrap()).unwrap();
+    let public =
+        |name: &str| load_public_key(&std::fs::read_to_string(dir.join(name)).unwrap()).unwrap();
 
     // The MPP sends it again (as after a lost acknowledgement): relayed, acknowledged, agrees.
-    let as_mpp = SignedClient::new(net.hub.url(), MPP_CLIENT, Arc::new(LocalSigner::new(key("mpp/private_key.pem"), 1)), Some(public("alipay/public_key.pem")), Duration::from_secs(2)).unwrap();
+    let as_mpp = SignedClient::new(
+        net.hub.url(),
+        MPP_CLIENT,
+        Arc::new(LocalSigner::new(key("mpp/private_key.pem"), 1)),
+        Some(public("alipay/public_key.pem")),
+        Duration::from_secs(2),
+    )
+    .unwrap();
     let again = json!({
         "paymentResult": {"resultCode": "SUCCESS", "resultStatus": "S", "resultMessage": "success"},
         "paymentRequestId": hub.mpp_payment_request_id,
@@ -386,17 +526,38 @@ async fn the_notification_settles_a_pending_order_and_the_webhook_checks_what_it
         "payToAmount": {"currency": "KRW", "value": "1000"},
         "customerId": CUSTOMER,
     });
-    let answer = as_mpp.call(&format!("{DEFAULT_PATH_PREFIX}{NOTIFY_PATH}"), &serde_json::to_vec(&again).unwrap()).await.unwrap();
+    let answer = as_mpp
+        .call(
+            &format!("{DEFAULT_PATH_PREFIX}{NOTIFY_PATH}"),
+            &serde_json::to_vec(&again).unwrap(),
+        )
+        .await
+        .unwrap();
     answer.signature.as_ref().unwrap();
-    assert_eq!(result(&answer.json().unwrap(), "result"), pair("S", "SUCCESS"));
-    let twice = net.order_when(&order.payment_request_id, |o| o.notifications.len() == 2).await;
-    net.hub_when(&order.payment_request_id, |p| p.notifications_forwarded == 2).await;
+    assert_eq!(
+        result(&answer.json().unwrap(), "result"),
+        pair("S", "SUCCESS")
+    );
+    let twice = net
+        .order_when(&order.payment_request_id, |o| o.notifications.len() == 2)
+        .await;
+    net.hub_when(&order.payment_request_id, |p| {
+        p.notifications_forwarded == 2
+    })
+    .await;
     assert_eq!(twice.state, OrderState::Succeeded);
     assert!(twice.remarks.is_empty(), "{:?}", twice.remarks);
 
     // Straight at the webhook, signed as Alipay+.
     let webhook_path = format!("{DEFAULT_PATH_PREFIX}{NOTIFY_PATH}");
-    let as_alipay = SignedClient::new(net.webhook.url(), ACQP_CLIENT, Arc::new(LocalSigner::new(key("alipay/private_key.pem"), 1)), Some(acquirer_key().to_public_key()), Duration::from_secs(2)).unwrap();
+    let as_alipay = SignedClient::new(
+        net.webhook.url(),
+        ACQP_CLIENT,
+        Arc::new(LocalSigner::new(key("alipay/private_key.pem"), 1)),
+        Some(acquirer_key().to_public_key()),
+        Duration::from_secs(2),
+    )
+    .unwrap();
     let notify = |id: &str, status: &str, code: &str, value: &str| {
         serde_json::to_vec(&json!({
             "paymentResult": {"resultCode": code, "resultStatus": status},
@@ -409,24 +570,78 @@ async fn the_notification_settles_a_pending_order_and_the_webhook_checks_what_it
         r.signature.as_ref().expect("the acknowledgement is signed");
         result(&r.json().unwrap(), "result")
     };
-    let stranger = as_alipay.call(&webhook_path, &notify("acq-unknown", "S", "SUCCESS", "100")).await.unwrap();
+    let stranger = as_alipay
+        .call(&webhook_path, &notify("acq-unknown", "S", "SUCCESS", "100"))
+        .await
+        .unwrap();
     assert_eq!(ack(stranger), pair("F", "ORDER_NOT_EXIST"));
-    let wrong_amount = as_alipay.call(&webhook_path, &notify(&order.payment_request_id, "S", "SUCCESS", "101")).await.unwrap();
+    let wrong_amount = as_alipay
+        .call(
+            &webhook_path,
+            &notify(&order.payment_request_id, "S", "SUCCESS", "101"),
+        )
+        .await
+        .unwrap();
     assert_eq!(ack(wrong_amount), pair("F", "PARAM_ILLEGAL"));
     // A forgery: signed by the acquirer's own key, not Alipay+'s.
-    let forger = SignedClient::new(net.webhook.url(), ACQP_CLIENT, Arc::new(LocalSigner::new(acquirer_key().clone(), 1)), Some(acquirer_key().to_public_key()), Duration::from_secs(2)).unwrap();
-    let forged = forger.call(&webhook_path, &notify(&order.payment_request_id, "F", "PROCESS_FAIL", "100")).await.unwrap();
+    let forger = SignedClient::new(
+        net.webhook.url(),
+        ACQP_CLIENT,
+        Arc::new(LocalSigner::new(acquirer_key().clone(), 1)),
+        Some(acquirer_key().to_public_key()),
+        Duration::from_secs(2),
+    )
+    .unwrap();
+    let forged = forger
+        .call(
+            &webhook_path,
+            &notify(&order.payment_request_id, "F", "PROCESS_FAIL", "100"),
+        )
+        .await
+        .unwrap();
     assert_eq!(ack(forged), pair("F", "INVALID_SIGNATURE"));
     // A genuine contradiction: acknowledged, kept as a conflict, and inquiry's word recorded.
     net.faults(&[]);
-    let contradiction = as_alipay.call(&webhook_path, &notify(&order.payment_request_id, "F", "PROCESS_FAIL", "100")).await.unwrap();
+    let contradiction = as_alipay
+        .call(
+            &webhook_path,
+            &notify(&order.payment_request_id, "F", "PROCESS_FAIL", "100"),
+        )
+        .await
+        .unwrap();
     assert_eq!(ack(contradiction), pair("S", "SUCCESS"));
-    let reconciled = net.order_when(&order.payment_request_id, |o| o.remarks.iter().any(|r| r.starts_with("inquiry:"))).await;
-    assert_eq!(reconciled.state, OrderState::Succeeded, "the first final result stays");
-    assert!(reconciled.remarks.iter().any(|r| r.contains("amount")), "{:?}", reconciled.remarks);
-    assert!(reconciled.remarks.iter().any(|r| r.contains("PROCESS_FAIL")), "{:?}", reconciled.remarks);
-    let inquiry_line = reconciled.remarks.iter().find(|r| r.starts_with("inquiry:")).unwrap();
-    assert!(inquiry_line.contains("paymentResult S SUCCESS"), "{inquiry_line}");
+    let reconciled = net
+        .order_when(&order.payment_request_id, |o| {
+            o.remarks.iter().any(|r| r.starts_with("inquiry:"))
+        })
+        .await;
+    assert_eq!(
+        reconciled.state,
+        OrderState::Succeeded,
+        "the first final result stays"
+    );
+    assert!(
+        reconciled.remarks.iter().any(|r| r.contains("amount")),
+        "{:?}",
+        reconciled.remarks
+    );
+    assert!(
+        reconciled
+            .remarks
+            .iter()
+            .any(|r| r.contains("PROCESS_FAIL")),
+        "{:?}",
+        reconciled.remarks
+    );
+    let inquiry_line = reconciled
+        .remarks
+        .iter()
+        .find(|r| r.starts_with("inquiry:"))
+        .unwrap();
+    assert!(
+        inquiry_line.contains("paymentResult S SUCCESS"),
+        "{inquiry_line}"
+    );
 
     net.assert_balance(BALANCE - 1000).await;
 }

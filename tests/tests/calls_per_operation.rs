@@ -90,7 +90,11 @@ impl Meter {
         );
         println!("| --- | --- | ---: | --- | ---: | --- |");
         for r in &self.rows {
-            let by: Vec<String> = r.by_operation.iter().map(|(k, v)| format!("{k} {v}")).collect();
+            let by: Vec<String> = r
+                .by_operation
+                .iter()
+                .map(|(k, v)| format!("{k} {v}"))
+                .collect();
             println!(
                 "| {} | {} | {} | {} | {} | {} |",
                 r.operation,
@@ -110,58 +114,106 @@ async fn calls_per_operation_meet_the_design_targets() {
         return;
     };
     let mut m = Mpp::on(Ports::of(Arc::new(store)), Policy::default()).await;
-    let signer = Arc::new(CountingSigner { inner: keys().mpp.clone(), calls: AtomicU64::new(0) });
+    let signer = Arc::new(CountingSigner {
+        inner: keys().mpp.clone(),
+        calls: AtomicU64::new(0),
+    });
     let dyn_signer: Arc<dyn Signer> = signer.clone();
     m.pay.edge.signer = dyn_signer.clone();
     m.evaluation.edge.signer = dyn_signer.clone();
     m.inquiry.edge.signer = dyn_signer.clone();
     m.cancel.edge.signer = dyn_signer.clone();
     m.refund.edge.signer = dyn_signer;
-    let mut meter = Meter { store: calls, signer, rows: Vec::new() };
+    let mut meter = Meter {
+        store: calls,
+        signer,
+        rows: Vec::new(),
+    };
 
     let new = "new payment (token)";
     let repeat = "repeat";
-    let a = meter.measure(new, "≤ 2 store, ≤ 1 signer", m.pay(&auto_debit("CPO-1"))).await;
-    assert_eq!(a.code(), "SUCCESS");
-    let a = meter.measure(repeat, "≤ 1 store", m.pay(&auto_debit("CPO-1"))).await;
-    assert_eq!(a.code(), "SUCCESS");
     let a = meter
-        .measure("new payment (payment code)", "", m.pay(&user_presented("CPO-C", CODE, 1_000)))
+        .measure(new, "≤ 2 store, ≤ 1 signer", m.pay(&auto_debit("CPO-1")))
         .await;
     assert_eq!(a.code(), "SUCCESS");
-    let a = meter.measure("new payment (NFC)", "", m.pay(&nfc("CPO-N"))).await;
+    let a = meter
+        .measure(repeat, "≤ 1 store", m.pay(&auto_debit("CPO-1")))
+        .await;
+    assert_eq!(a.code(), "SUCCESS");
+    let a = meter
+        .measure(
+            "new payment (payment code)",
+            "",
+            m.pay(&user_presented("CPO-C", CODE, 1_000)),
+        )
+        .await;
+    assert_eq!(a.code(), "SUCCESS");
+    let a = meter
+        .measure("new payment (NFC)", "", m.pay(&nfc("CPO-N")))
+        .await;
     assert_eq!(a.code(), "SUCCESS");
     let over = with_krw(auto_debit("CPO-OVER"), 40_000);
-    let a = meter.measure("declined payment (over balance)", "", m.pay(&over)).await;
+    let a = meter
+        .measure("declined payment (over balance)", "", m.pay(&over))
+        .await;
     assert_eq!(a.code(), "USER_BALANCE_NOT_ENOUGH");
     let a = meter.measure("repeat of a decline", "", m.pay(&over)).await;
     assert_eq!(a.code(), "USER_BALANCE_NOT_ENOUGH");
-    let a = meter.measure("evaluation", "", m.evaluate(&evaluation("CPO-E"))).await;
+    let a = meter
+        .measure("evaluation", "", m.evaluate(&evaluation("CPO-E")))
+        .await;
     assert_eq!(a.code(), "SUCCESS");
     let a = meter.measure("inquiry", "", m.inquire("CPO-1")).await;
     assert_eq!(a.code(), "SUCCESS");
-    let a = meter.measure("inquiry (unknown id)", "", m.inquire("CPO-NONE")).await;
+    let a = meter
+        .measure("inquiry (unknown id)", "", m.inquire("CPO-NONE"))
+        .await;
     assert_eq!(a.code(), "ORDER_NOT_EXIST");
     let paid = m.pay(&auto_debit("CPO-2")).await;
     assert_eq!(paid.code(), "SUCCESS");
     let refund = refund_body("CPO-2", "CPO-2-R", 500);
     let a = meter.measure("refund", "", m.refund(&refund)).await;
     assert_eq!(a.code(), "SUCCESS");
-    let a = meter.measure("refund (repeat)", "", m.refund(&refund)).await;
+    let a = meter
+        .measure("refund (repeat)", "", m.refund(&refund))
+        .await;
     assert_eq!(a.code(), "SUCCESS");
-    let a = meter.measure("cancel (of a success)", "", m.cancel("CPO-1")).await;
+    let a = meter
+        .measure("cancel (of a success)", "", m.cancel("CPO-1"))
+        .await;
     assert_eq!(a.code(), "SUCCESS");
-    let a = meter.measure("cancel (repeat)", "", m.cancel("CPO-1")).await;
+    let a = meter
+        .measure("cancel (repeat)", "", m.cancel("CPO-1"))
+        .await;
     assert_eq!(a.code(), "SUCCESS");
     meter.print();
 
     let r = meter.row(new);
-    assert!(r.store_calls <= 2, "a new payment took {} store calls: {:?}", r.store_calls, r.by_operation);
-    assert!(r.signer_calls <= 1, "a new payment took {} signer calls", r.signer_calls);
+    assert!(
+        r.store_calls <= 2,
+        "a new payment took {} store calls: {:?}",
+        r.store_calls,
+        r.by_operation
+    );
+    assert!(
+        r.signer_calls <= 1,
+        "a new payment took {} signer calls",
+        r.signer_calls
+    );
     let r = meter.row(repeat);
-    assert!(r.store_calls <= 1, "a repeat took {} store calls: {:?}", r.store_calls, r.by_operation);
+    assert!(
+        r.store_calls <= 1,
+        "a repeat took {} store calls: {:?}",
+        r.store_calls,
+        r.by_operation
+    );
     for r in &meter.rows {
-        assert!(r.signer_calls <= 1, "{} signed {} times", r.operation, r.signer_calls);
+        assert!(
+            r.signer_calls <= 1,
+            "{} signed {} times",
+            r.operation,
+            r.signer_calls
+        );
     }
     m.assert_ledger_balances().await;
 }

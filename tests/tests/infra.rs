@@ -10,6 +10,8 @@
 //! (`Ref:`, `Fn::GetAtt:`) are read as well. An `!If` counts with both branches: a permission
 //! that exists under one setting of the parameters must be in the table.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test-only file
+
 use serde_norway::{Mapping, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -22,7 +24,10 @@ const CALLS_OUT: &[(&str, &str)] = &[("notify", "POSTs notifyPayment to Alipay+"
 
 /// Variables the code reads that the template deliberately does not set.
 const NOT_DEPLOYED: &[(&str, &str)] = &[
-    ("SIGNING_KEY_PEM", "the local signer is for development only"),
+    (
+        "SIGNING_KEY_PEM",
+        "the local signer is for development only",
+    ),
     ("DYNAMODB_ENDPOINT", "DynamoDB Local only"),
     ("KMS_ENDPOINT", "moto only"),
 ];
@@ -34,7 +39,10 @@ const READ_BY_LIBRARIES: &[(&str, &str)] = &[(
 )];
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 fn read(path: impl AsRef<Path>) -> String {
@@ -68,7 +76,9 @@ impl FunctionCrate {
             .split(['-', '_'])
             .map(|part| {
                 let mut c = part.chars();
-                c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+                c.next()
+                    .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                    .unwrap_or_default()
             })
             .collect();
         format!("{camel}Function")
@@ -96,10 +106,17 @@ fn read_crate(dir: &Path) -> FunctionCrate {
             section = line.to_string();
             continue;
         }
-        let value = || line.split_once('=').map(|(_, v)| v.trim().trim_matches('"').to_string());
+        let value = || {
+            line.split_once('=')
+                .map(|(_, v)| v.trim().trim_matches('"').to_string())
+        };
         match section.as_str() {
-            "[package]" if line.starts_with("name ") || line.starts_with("name=") => package = value(),
-            "[[bin]]" if line.starts_with("name ") || line.starts_with("name=") => bins.extend(value()),
+            "[package]" if line.starts_with("name ") || line.starts_with("name=") => {
+                package = value()
+            }
+            "[[bin]]" if line.starts_with("name ") || line.starts_with("name=") => {
+                bins.extend(value())
+            }
             "[dependencies]" if line.starts_with("lambda_http") => http = true,
             _ => {}
         }
@@ -129,7 +146,9 @@ fn template() -> Value {
 }
 
 fn resources(t: &Value) -> &Mapping {
-    t.get("Resources").and_then(Value::as_mapping).expect("Resources")
+    t.get("Resources")
+        .and_then(Value::as_mapping)
+        .expect("Resources")
 }
 
 fn resource<'t>(t: &'t Value, id: &str) -> Option<&'t Value> {
@@ -152,11 +171,15 @@ fn props(r: &Value) -> &Value {
 /// `{"Fn::GetAtt": [X, Arn]}` both give `("GetAtt", ...)`.
 fn intrinsic(v: &Value) -> Option<(String, &Value)> {
     match v {
-        Value::Tagged(t) => Some((t.tag.to_string().trim_start_matches('!').to_string(), &t.value)),
+        Value::Tagged(t) => Some((
+            t.tag.to_string().trim_start_matches('!').to_string(),
+            &t.value,
+        )),
         Value::Mapping(m) if m.len() == 1 => {
             let (k, arg) = m.iter().next()?;
             let k = k.as_str()?;
-            (k == "Ref" || k.starts_with("Fn::")).then(|| (k.trim_start_matches("Fn::").to_string(), arg))
+            (k == "Ref" || k.starts_with("Fn::"))
+                .then(|| (k.trim_start_matches("Fn::").to_string(), arg))
         }
         _ => None,
     }
@@ -166,9 +189,13 @@ fn intrinsic(v: &Value) -> Option<(String, &Value)> {
 fn get_att(v: &Value) -> Option<String> {
     match intrinsic(v)? {
         (name, Value::String(s)) if name == "GetAtt" => Some(s.clone()),
-        (name, Value::Sequence(parts)) if name == "GetAtt" => {
-            Some(parts.iter().filter_map(Value::as_str).collect::<Vec<_>>().join("."))
-        }
+        (name, Value::Sequence(parts)) if name == "GetAtt" => Some(
+            parts
+                .iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join("."),
+        ),
         _ => None,
     }
 }
@@ -203,7 +230,11 @@ fn items(v: &Value) -> Vec<&Value> {
 }
 
 fn strings(v: &Value) -> Vec<String> {
-    items(v).into_iter().filter_map(Value::as_str).map(str::to_string).collect()
+    items(v)
+        .into_iter()
+        .filter_map(Value::as_str)
+        .map(str::to_string)
+        .collect()
 }
 
 /// A policy `Resource` as the table writes it: `X` for `X.Arn`, `X.StreamArn`, `*`, or the
@@ -226,7 +257,10 @@ fn resource_names(v: &Value) -> Vec<String> {
 }
 
 fn statements(document: &Value) -> Vec<&Value> {
-    branches(document).into_iter().flat_map(|d| items(&d["Statement"])).collect()
+    branches(document)
+        .into_iter()
+        .flat_map(|d| items(&d["Statement"]))
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -237,9 +271,18 @@ fn every_function_crate_has_its_resource_built_from_its_binary() {
     let t = template();
     for c in function_crates() {
         let id = c.resource();
-        let r = resource(&t, &id).unwrap_or_else(|| panic!("functions/{}: no {id} in the template", c.dir));
-        assert_eq!(r["Type"].as_str(), Some("AWS::Serverless::Function"), "{id}");
-        assert_eq!(r["Metadata"]["BuildMethod"].as_str(), Some("rust-cargolambda"), "{id}");
+        let r = resource(&t, &id)
+            .unwrap_or_else(|| panic!("functions/{}: no {id} in the template", c.dir));
+        assert_eq!(
+            r["Type"].as_str(),
+            Some("AWS::Serverless::Function"),
+            "{id}"
+        );
+        assert_eq!(
+            r["Metadata"]["BuildMethod"].as_str(),
+            Some("rust-cargolambda"),
+            "{id}"
+        );
         let binary = r["Metadata"]["BuildProperties"]["Binary"].as_str();
         assert!(
             binary.is_some_and(|b| c.bins.iter().any(|x| x == b)),
@@ -247,7 +290,11 @@ fn every_function_crate_has_its_resource_built_from_its_binary() {
             c.package,
             c.bins
         );
-        assert_eq!(props(r)["CodeUri"].as_str(), Some(format!("../functions/{}", c.dir).as_str()), "{id}");
+        assert_eq!(
+            props(r)["CodeUri"].as_str(),
+            Some(format!("../functions/{}", c.dir).as_str()),
+            "{id}"
+        );
         assert_eq!(
             get_att(&props(r)["Role"]),
             Some(format!("{id}Role.Arn")),
@@ -255,8 +302,15 @@ fn every_function_crate_has_its_resource_built_from_its_binary() {
         );
         let log_group = ref_of(&props(r)["LoggingConfig"]["LogGroup"]);
         let expected = id.replace("Function", "LogGroup");
-        assert_eq!(log_group, Some(expected.as_str()), "{id}: its own log group");
-        assert!(resource(&t, &expected).is_some(), "{id}: {expected} missing");
+        assert_eq!(
+            log_group,
+            Some(expected.as_str()),
+            "{id}: its own log group"
+        );
+        assert!(
+            resource(&t, &expected).is_some(),
+            "{id}: {expected} missing"
+        );
     }
     let globals = &t["Globals"]["Function"];
     assert_eq!(globals["Runtime"].as_str(), Some("provided.al2023"));
@@ -269,23 +323,40 @@ fn nothing_in_the_template_builds_a_crate_that_does_not_exist() {
     let t = template();
     let crates = function_crates();
     for (id, r) in of_type(&t, "AWS::Serverless::Function") {
-        let code_uri = props(r)["CodeUri"].as_str().unwrap_or_else(|| panic!("{id}: CodeUri"));
+        let code_uri = props(r)["CodeUri"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{id}: CodeUri"));
         let dir = root().join("infra").join(code_uri);
-        assert!(dir.join("Cargo.toml").is_file(), "{id}: CodeUri {code_uri} is not a crate");
+        assert!(
+            dir.join("Cargo.toml").is_file(),
+            "{id}: CodeUri {code_uri} is not a crate"
+        );
         let c = crates
             .iter()
-            .find(|c| root().join("functions").join(&c.dir).canonicalize().ok() == dir.canonicalize().ok())
+            .find(|c| {
+                root().join("functions").join(&c.dir).canonicalize().ok() == dir.canonicalize().ok()
+            })
             .unwrap_or_else(|| panic!("{id}: {code_uri} is not a crate under functions/"));
         assert_eq!(c.resource(), id, "{id} builds functions/{}", c.dir);
-        let binary = r["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap_or_default();
-        assert!(c.bins.iter().any(|b| b == binary), "{id}: no binary {binary:?} in {}", c.dir);
+        let binary = r["Metadata"]["BuildProperties"]["Binary"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(
+            c.bins.iter().any(|b| b == binary),
+            "{id}: no binary {binary:?} in {}",
+            c.dir
+        );
     }
 }
 
 fn events(function: &Value) -> Vec<(String, &Value)> {
     props(function)["Events"]
         .as_mapping()
-        .map(|m| m.iter().map(|(k, v)| (k.as_str().unwrap().to_string(), v)).collect())
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.as_str().unwrap().to_string(), v))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -296,17 +367,30 @@ fn every_alipay_facing_function_has_its_route_deadline_and_metrics() {
     for c in function_crates().iter().filter(|c| c.http) {
         let id = c.resource();
         let f = resource(&t, &id).unwrap();
-        let api: Vec<_> = events(f).into_iter().filter(|(_, e)| e["Type"].as_str() == Some("Api")).collect();
+        let api: Vec<_> = events(f)
+            .into_iter()
+            .filter(|(_, e)| e["Type"].as_str() == Some("Api"))
+            .collect();
         assert_eq!(api.len(), 1, "{id}: one Api event");
         let p = props(api[0].1);
         let path = format!("{ROUTE_PREFIX}{}", c.operation);
         assert_eq!(p["Path"].as_str(), Some(path.as_str()), "{id}: route");
-        assert_eq!(p["Method"].as_str().map(str::to_ascii_lowercase).as_deref(), Some("post"), "{id}");
+        assert_eq!(
+            p["Method"].as_str().map(str::to_ascii_lowercase).as_deref(),
+            Some("post"),
+            "{id}"
+        );
         assert_eq!(ref_of(&p["RestApiId"]), Some("MppApi"), "{id}");
         assert!(routes.insert(path), "{id}: route used twice");
-        let timeout_s = props(f)["Timeout"].as_u64().unwrap_or_else(|| panic!("{id}: Timeout"));
+        let timeout_s = props(f)["Timeout"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{id}: Timeout"));
         assert!(timeout_s <= 8, "{id}: Alipay+ waits 8 s at most");
-        assert_eq!(p["TimeoutInMillis"].as_u64(), Some(timeout_s * 1000), "{id}: API Gateway deadline");
+        assert_eq!(
+            p["TimeoutInMillis"].as_u64(),
+            Some(timeout_s * 1000),
+            "{id}: API Gateway deadline"
+        );
         // The flow's alarms name it as the `flow` log field does.
         let flow_alarms = of_type(&t, "AWS::CloudWatch::Alarm")
             .into_iter()
@@ -319,15 +403,31 @@ fn every_alipay_facing_function_has_its_route_deadline_and_metrics() {
             .filter(|(_, m)| ref_of(&props(m)["LogGroupName"]) == Some(log_group.as_str()))
             .filter_map(|(_, m)| props(m)["FilterName"].as_str().map(str::to_string))
             .collect();
-        for wanted in ["answers-by-status", "answers-by-code", "latency", "cold-start-init"] {
-            assert!(filters.contains(wanted), "{id}: metric filter {wanted} missing ({filters:?})");
+        for wanted in [
+            "answers-by-status",
+            "answers-by-code",
+            "latency",
+            "cold-start-init",
+        ] {
+            assert!(
+                filters.contains(wanted),
+                "{id}: metric filter {wanted} missing ({filters:?})"
+            );
         }
     }
     let api = props(resource(&t, "MppApi").expect("MppApi"));
-    assert_eq!(strings(&api["BinaryMediaTypes"]), ["*~1*"], "raw bodies for the signatures");
+    assert_eq!(
+        strings(&api["BinaryMediaTypes"]),
+        ["*~1*"],
+        "raw bodies for the signatures"
+    );
     let access_logs = get_att(&api["AccessLogSetting"]["DestinationArn"]).unwrap_or_default();
     let access_logs = resource(&t, access_logs.trim_end_matches(".Arn"));
-    assert_eq!(access_logs.and_then(|g| g["Type"].as_str()), Some("AWS::Logs::LogGroup"), "access logs");
+    assert_eq!(
+        access_logs.and_then(|g| g["Type"].as_str()),
+        Some("AWS::Logs::LogGroup"),
+        "access logs"
+    );
 }
 
 /// Whether `v` holds a `{Name: name, Value: value}` dimension.
@@ -352,19 +452,26 @@ fn event_driven_functions_have_bounded_event_sources_that_report_item_failures()
         let f = resource(&t, &id).unwrap();
         let sources = events(f);
         assert!(!sources.is_empty(), "{id}: no event source");
-        let timeout_s = props(f)["Timeout"].as_u64().unwrap_or_else(|| panic!("{id}: Timeout"));
+        let timeout_s = props(f)["Timeout"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{id}: Timeout"));
         for (name, e) in sources {
             let p = props(e);
-            let reports = strings(&p["FunctionResponseTypes"]).contains(&"ReportBatchItemFailures".to_string());
+            let reports = strings(&p["FunctionResponseTypes"])
+                .contains(&"ReportBatchItemFailures".to_string());
             assert!(reports, "{id}.{name}: ReportBatchItemFailures");
             match e["Type"].as_str() {
                 Some("DynamoDB") => check_stream_source(&t, &id, &name, p),
                 Some("SQS") => {
                     let queue = get_att(&p["Queue"]).unwrap_or_default();
                     let queue = queue.trim_end_matches(".Arn");
-                    let q = resource(&t, queue).unwrap_or_else(|| panic!("{id}.{name}: queue {queue}"));
+                    let q =
+                        resource(&t, queue).unwrap_or_else(|| panic!("{id}.{name}: queue {queue}"));
                     let visibility = props(q)["VisibilityTimeout"].as_u64().unwrap_or(30);
-                    assert!(visibility >= timeout_s, "{id}.{name}: visibility timeout below the function timeout");
+                    assert!(
+                        visibility >= timeout_s,
+                        "{id}.{name}: visibility timeout below the function timeout"
+                    );
                 }
                 other => panic!("{id}.{name}: unexpected event type {other:?}"),
             }
@@ -374,13 +481,30 @@ fn event_driven_functions_have_bounded_event_sources_that_report_item_failures()
 
 fn check_stream_source(t: &Value, id: &str, name: &str, p: &Value) {
     let stream = get_att(&p["Stream"]).unwrap_or_default();
-    let table = stream.strip_suffix(".StreamArn").unwrap_or_else(|| panic!("{id}.{name}: Stream"));
+    let table = stream
+        .strip_suffix(".StreamArn")
+        .unwrap_or_else(|| panic!("{id}.{name}: Stream"));
     let spec = &props(resource(t, table).unwrap())["StreamSpecification"];
-    assert_eq!(spec["StreamViewType"].as_str(), Some("NEW_AND_OLD_IMAGES"), "{table}");
-    assert_eq!(p["BisectBatchOnFunctionError"].as_bool(), Some(true), "{id}.{name}: bisect");
+    assert_eq!(
+        spec["StreamViewType"].as_str(),
+        Some("NEW_AND_OLD_IMAGES"),
+        "{table}"
+    );
+    assert_eq!(
+        p["BisectBatchOnFunctionError"].as_bool(),
+        Some(true),
+        "{id}.{name}: bisect"
+    );
     let retries = p["MaximumRetryAttempts"].as_i64();
-    assert!(retries.is_some_and(|r| (0..=100).contains(&r)), "{id}.{name}: bounded retries");
-    assert_eq!(p["StartingPosition"].as_str(), Some("TRIM_HORIZON"), "{id}.{name}: skip nothing");
+    assert!(
+        retries.is_some_and(|r| (0..=100).contains(&r)),
+        "{id}.{name}: bounded retries"
+    );
+    assert_eq!(
+        p["StartingPosition"].as_str(),
+        Some("TRIM_HORIZON"),
+        "{id}.{name}: skip nothing"
+    );
     let failure = get_att(&p["DestinationConfig"]["OnFailure"]["Destination"]).unwrap_or_default();
     let queue = resource(t, failure.trim_end_matches(".Arn"));
     assert_eq!(
@@ -405,14 +529,24 @@ fn granted(t: &Value, crates: &[FunctionCrate]) -> Grants {
             .into_iter()
             .map(|p| &p["PolicyDocument"])
             .collect();
-        assert!(props(role)["ManagedPolicyArns"].is_null(), "{role_id}: no managed policies");
+        assert!(
+            props(role)["ManagedPolicyArns"].is_null(),
+            "{role_id}: no managed policies"
+        );
         for (_, policy) in of_type(t, "AWS::IAM::Policy") {
-            if items(&props(policy)["Roles"]).into_iter().any(|r| ref_of(r) == Some(role_id.as_str())) {
+            if items(&props(policy)["Roles"])
+                .into_iter()
+                .any(|r| ref_of(r) == Some(role_id.as_str()))
+            {
                 documents.push(&props(policy)["PolicyDocument"]);
             }
         }
         for s in documents.into_iter().flat_map(statements) {
-            assert_eq!(s["Effect"].as_str(), Some("Allow"), "{role_id}: only Allow statements");
+            assert_eq!(
+                s["Effect"].as_str(),
+                Some("Allow"),
+                "{role_id}: only Allow statements"
+            );
             for action in strings(&s["Action"]) {
                 for r in resource_names(&s["Resource"]) {
                     out.insert((c.dir.clone(), r, action.clone()));
@@ -432,7 +566,10 @@ fn written() -> Grants {
         .and_then(|rest| rest.split("<!-- policy-table:end -->").next())
         .expect("infra/policies.md: policy-table markers");
     let list = |cell: &str| -> Vec<String> {
-        cell.split(',').map(|x| x.trim().trim_matches('`').to_string()).filter(|x| !x.is_empty()).collect()
+        cell.split(',')
+            .map(|x| x.trim().trim_matches('`').to_string())
+            .filter(|x| !x.is_empty())
+            .collect()
     };
     let mut out = Grants::new();
     for line in table.lines().filter(|l| l.starts_with('|')).skip(2) {
@@ -455,10 +592,20 @@ fn each_role_grants_exactly_what_infra_policies_md_writes_down() {
     let written = written();
     let extra: Vec<_> = granted.difference(&written).collect();
     let missing: Vec<_> = written.difference(&granted).collect();
-    assert!(extra.is_empty(), "granted in the template but not in infra/policies.md: {extra:#?}");
-    assert!(missing.is_empty(), "in infra/policies.md but not granted: {missing:#?}");
+    assert!(
+        extra.is_empty(),
+        "granted in the template but not in infra/policies.md: {extra:#?}"
+    );
+    assert!(
+        missing.is_empty(),
+        "in infra/policies.md but not granted: {missing:#?}"
+    );
     for c in &crates {
-        assert!(granted.iter().any(|(f, ..)| *f == c.dir), "{}: no permissions at all", c.dir);
+        assert!(
+            granted.iter().any(|(f, ..)| *f == c.dir),
+            "{}: no permissions at all",
+            c.dir
+        );
     }
     for (f, r, a) in &granted {
         assert!(!a.contains('*'), "{f}: wildcard action {a}");
@@ -468,9 +615,19 @@ fn each_role_grants_exactly_what_infra_policies_md_writes_down() {
             "{f}: {a} on every resource"
         );
     }
-    let reads = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"];
-    for (f, _, a) in granted.iter().filter(|(f, ..)| f == "evaluation" || f == "inquiry") {
-        assert!(!a.starts_with("dynamodb:") || reads.contains(&a.as_str()), "{f} is read-only: {a}");
+    let reads = [
+        "dynamodb:GetItem",
+        "dynamodb:BatchGetItem",
+        "dynamodb:Query",
+    ];
+    for (f, _, a) in granted
+        .iter()
+        .filter(|(f, ..)| f == "evaluation" || f == "inquiry")
+    {
+        assert!(
+            !a.starts_with("dynamodb:") || reads.contains(&a.as_str()),
+            "{f} is read-only: {a}"
+        );
     }
 }
 
@@ -503,8 +660,10 @@ fn only_the_function_roles_may_use_the_keys_and_both_locks_agree() {
     let t = template();
     let crates = function_crates();
     let granted = granted(&t, &crates);
-    let role_of: BTreeMap<String, String> =
-        crates.iter().map(|c| (format!("{}Role.Arn", c.resource()), c.dir.clone())).collect();
+    let role_of: BTreeMap<String, String> = crates
+        .iter()
+        .map(|c| (format!("{}Role.Arn", c.resource()), c.dir.clone()))
+        .collect();
     for (key, k) in of_type(&t, "AWS::KMS::Key") {
         for s in statements(&props(k)["KeyPolicy"]) {
             let uses: Vec<&str> = KEY_USE
@@ -519,13 +678,23 @@ fn only_the_function_roles_may_use_the_keys_and_both_locks_agree() {
             let via_dynamodb = !condition["StringEquals"]["kms:ViaService"].is_null();
             let principals: BTreeSet<String> = items(&condition["ArnEquals"]["aws:PrincipalArn"])
                 .into_iter()
-                .map(|p| get_att(p).and_then(|a| role_of.get(&a).cloned()).unwrap_or_else(|| format!("{p:?}")))
+                .map(|p| {
+                    get_att(p)
+                        .and_then(|a| role_of.get(&a).cloned())
+                        .unwrap_or_else(|| format!("{p:?}"))
+                })
                 .collect();
             let sid = s["Sid"].as_str().unwrap_or("?");
             if via_dynamodb {
-                assert!(!uses.contains(&"kms:Sign"), "{key}/{sid}: signing through DynamoDB?");
+                assert!(
+                    !uses.contains(&"kms:Sign"),
+                    "{key}/{sid}: signing through DynamoDB?"
+                );
             } else if uses == ["kms:Encrypt"] {
-                assert!(!condition["StringEquals"]["kms:EncryptionContext:purpose"].is_null(), "{key}/{sid}");
+                assert!(
+                    !condition["StringEquals"]["kms:EncryptionContext:purpose"].is_null(),
+                    "{key}/{sid}"
+                );
             } else {
                 for u in uses {
                     let holders: BTreeSet<String> = granted
@@ -533,7 +702,10 @@ fn only_the_function_roles_may_use_the_keys_and_both_locks_agree() {
                         .filter(|(_, r, a)| r == &key && a == u)
                         .map(|(f, ..)| f.clone())
                         .collect();
-                    assert_eq!(principals, holders, "{key}/{sid}: {u} in the key policy and in IAM");
+                    assert_eq!(
+                        principals, holders,
+                        "{key}/{sid}: {u} in the key policy and in IAM"
+                    );
                 }
             }
         }
@@ -543,19 +715,34 @@ fn only_the_function_roles_may_use_the_keys_and_both_locks_agree() {
 #[test]
 fn only_the_functions_that_must_call_out_can_reach_the_internet() {
     let t = template();
-    for kind in ["AWS::EC2::InternetGateway", "AWS::EC2::NatGateway", "AWS::EC2::Route", "AWS::EC2::EgressOnlyInternetGateway"] {
-        assert!(of_type(&t, kind).is_empty(), "{kind}: the functions' VPC has no way out");
+    for kind in [
+        "AWS::EC2::InternetGateway",
+        "AWS::EC2::NatGateway",
+        "AWS::EC2::Route",
+        "AWS::EC2::EgressOnlyInternetGateway",
+    ] {
+        assert!(
+            of_type(&t, kind).is_empty(),
+            "{kind}: the functions' VPC has no way out"
+        );
     }
     for c in function_crates() {
         let f = resource(&t, &c.resource()).unwrap();
         let in_vpc = !props(f)["VpcConfig"].is_null();
         let may = CALLS_OUT.iter().any(|(name, _)| *name == c.dir);
-        assert_eq!(!in_vpc, may, "{}: outside the VPC exactly when it must call out", c.dir);
+        assert_eq!(
+            !in_vpc, may,
+            "{}: outside the VPC exactly when it must call out",
+            c.dir
+        );
         if in_vpc {
             for v in branches(&props(f)["VpcConfig"]) {
                 for subnet in items(&v["SubnetIds"]) {
                     let id = ref_of(subnet).unwrap_or_default();
-                    assert_eq!(resource(&t, id).and_then(|s| s["Type"].as_str()), Some("AWS::EC2::Subnet"));
+                    assert_eq!(
+                        resource(&t, id).and_then(|s| s["Type"].as_str()),
+                        Some("AWS::EC2::Subnet")
+                    );
                 }
             }
         }
@@ -586,20 +773,38 @@ fn the_tables_are_the_stores_tables() {
             other => panic!("{id}: TableName {other:?}"),
         };
         assert_eq!(p["BillingMode"].as_str(), Some("PAY_PER_REQUEST"), "{id}");
-        assert_eq!(p["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"].as_bool(), Some(true), "{id}");
+        assert_eq!(
+            p["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"].as_bool(),
+            Some(true),
+            "{id}"
+        );
         assert_eq!(p["DeletionProtectionEnabled"].as_bool(), Some(true), "{id}");
         assert_eq!(table["DeletionPolicy"].as_str(), Some("Retain"), "{id}");
-        assert_eq!(p["SSESpecification"]["SSEType"].as_str(), Some("KMS"), "{id}");
-        assert_eq!(ref_of(&p["SSESpecification"]["KMSMasterKeyId"]), Some("DataKey"), "{id}");
+        assert_eq!(
+            p["SSESpecification"]["SSEType"].as_str(),
+            Some("KMS"),
+            "{id}"
+        );
+        assert_eq!(
+            ref_of(&p["SSESpecification"]["KMSMasterKeyId"]),
+            Some("DataKey"),
+            "{id}"
+        );
         let stream = p["StreamSpecification"]["StreamViewType"].as_str();
-        assert_eq!(stream.is_some(), name == names.payments, "{id}: only payments has a stream");
+        assert_eq!(
+            stream.is_some(),
+            name == names.payments,
+            "{id}: only payments has a stream"
+        );
         found.insert(name);
     }
     assert_eq!(found, wanted, "the tables of TableNames::with_prefix");
 }
 
 fn is_variable_name(s: &str) -> bool {
-    s.len() > 2 && s.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+    s.len() > 2
+        && s.chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
 }
 
 /// Every upper-case `"NAME"` literal in `files`: what the code may read.
@@ -607,7 +812,13 @@ fn literals(files: &[PathBuf]) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for f in files {
         let text = std::fs::read_to_string(f).unwrap_or_default();
-        out.extend(text.split('"').skip(1).step_by(2).filter(|p| is_variable_name(p)).map(str::to_string));
+        out.extend(
+            text.split('"')
+                .skip(1)
+                .step_by(2)
+                .filter(|p| is_variable_name(p))
+                .map(str::to_string),
+        );
     }
     out
 }
@@ -632,7 +843,10 @@ fn reads(files: &[PathBuf]) -> BTreeSet<String> {
 
 fn env_of(t: &Value, function: &Value) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
-    for vars in [&t["Globals"]["Function"]["Environment"]["Variables"], &props(function)["Environment"]["Variables"]] {
+    for vars in [
+        &t["Globals"]["Function"]["Environment"]["Variables"],
+        &props(function)["Environment"]["Variables"],
+    ] {
         if let Some(m) = vars.as_mapping() {
             out.extend(m.keys().filter_map(Value::as_str).map(str::to_string));
         }
@@ -643,7 +857,10 @@ fn env_of(t: &Value, function: &Value) -> BTreeSet<String> {
 #[test]
 fn every_variable_set_is_read_and_every_variable_read_is_set() {
     let t = template();
-    let shared = [root().join("shared/aws/src/config.rs"), root().join("shared/core/src/flows/policy.rs")];
+    let shared = [
+        root().join("shared/aws/src/config.rs"),
+        root().join("shared/core/src/flows/policy.rs"),
+    ];
     for c in function_crates() {
         let f = resource(&t, &c.resource()).unwrap();
         let set = env_of(&t, f);
@@ -652,15 +869,27 @@ fn every_variable_set_is_read_and_every_variable_read_is_set() {
         let known = literals(&files);
         for name in &set {
             let by_library = READ_BY_LIBRARIES.iter().any(|(n, _)| n == name);
-            assert!(known.contains(name) || by_library, "{}: {name} is set but nothing reads it", c.dir);
+            assert!(
+                known.contains(name) || by_library,
+                "{}: {name} is set but nothing reads it",
+                c.dir
+            );
         }
         for name in reads(&files) {
             let skipped = NOT_DEPLOYED.iter().any(|(n, _)| *n == name);
-            assert!(skipped || set.contains(&name), "{}: reads {name} but the template does not set it", c.dir);
+            assert!(
+                skipped || set.contains(&name),
+                "{}: reads {name} but the template does not set it",
+                c.dir
+            );
         }
     }
     // lambda_http drops the stage when the variable exists, whatever its value: never "false".
-    let ignore = &t["Globals"]["Function"]["Environment"]["Variables"]["AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH"];
+    let ignore = &t["Globals"]["Function"]["Environment"]["Variables"]
+        ["AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH"];
     let values: Vec<&Value> = branches(ignore);
-    assert!(values.iter().all(|v| v.as_str() == Some("true")), "{values:?}");
+    assert!(
+        values.iter().all(|v| v.as_str() == Some("true")),
+        "{values:?}"
+    );
 }

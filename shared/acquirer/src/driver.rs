@@ -30,8 +30,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 
-/// What the merchant's terminal hands the acquirer.
-#[derive(Clone, Debug)]
+/// What the merchant's terminal hands the acquirer. `Debug` never shows the code.
+#[derive(Clone)]
 pub struct Sale {
     /// The scanned value, as scanned.
     pub code: String,
@@ -45,6 +45,22 @@ pub struct Sale {
     pub notify_url: Option<String>,
     /// How the acquirer wants to be settled.
     pub settlement_currency: Option<Currency>,
+}
+
+impl std::fmt::Debug for Sale {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sale")
+            .field(
+                "code",
+                &format_args!("<{} characters>", self.code.chars().count()),
+            )
+            .field("amount", &self.amount)
+            .field("order", &self.order.reference_order_id)
+            .field("expiry", &self.expiry)
+            .field("notify_url", &self.notify_url)
+            .field("settlement_currency", &self.settlement_currency)
+            .finish()
+    }
 }
 
 /// An API the driver calls.

@@ -71,7 +71,10 @@ impl Merchant {
                 merchant_display_name: None,
                 merchant_register_date: None,
                 store: Some(AcqStore {
-                    reference_store_id: text("order.merchant.store.referenceStoreId", &self.store_id)?,
+                    reference_store_id: text(
+                        "order.merchant.store.referenceStoreId",
+                        &self.store_id,
+                    )?,
                     store_name: text("order.merchant.store.storeName", &self.store_name)?,
                     store_mcc: text("order.merchant.store.storeMcc", &self.mcc)?,
                     store_display_name: None,

@@ -219,6 +219,9 @@ pub fn router(hook: Webhook) -> axum::Router {
 }
 
 /// Starts the webhook on `listener` (bind it with [`crate::http::bind_loopback`]).
-pub fn start(hook: Webhook, listener: tokio::net::TcpListener) -> Result<crate::http::Server, crate::http::ServeError> {
+pub fn start(
+    hook: Webhook,
+    listener: tokio::net::TcpListener,
+) -> Result<crate::http::Server, crate::http::ServeError> {
     crate::http::Server::spawn(listener, router(hook))
 }

@@ -97,7 +97,10 @@ fn fixture(rt: &tokio::runtime::Runtime, keys: &Keys) -> Fixture {
     let Ok(seed) = Seed::parse(SEED.as_bytes()) else {
         panic!("bench seed does not parse");
     };
-    if rt.block_on(seed.apply(ports.admin.as_ref(), start())).is_err() {
+    if rt
+        .block_on(seed.apply(ports.admin.as_ref(), start()))
+        .is_err()
+    {
         panic!("bench seed does not apply");
     }
     Fixture {

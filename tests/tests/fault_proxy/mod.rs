@@ -142,7 +142,11 @@ impl State {
                 req = req.header(k, v);
             }
         }
-        let resp = req.send().await.expect("DynamoDB Local answers the proxy");
+        // The upstream failing is the proxy's own failure: answer like an unreachable server.
+        let resp = match req.send().await {
+            Ok(resp) => resp,
+            Err(e) => return error(503, "ServiceUnavailable", json!({"message": e.to_string()})),
+        };
         let status = resp.status().as_u16();
         let keep: Vec<(String, String)> = resp
             .headers()
@@ -155,11 +159,10 @@ impl State {
             })
             .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
             .collect();
-        let bytes = resp
-            .bytes()
-            .await
-            .expect("DynamoDB Local sends a body")
-            .to_vec();
+        let bytes = match resp.bytes().await {
+            Ok(b) => b.to_vec(),
+            Err(e) => return error(503, "ServiceUnavailable", json!({"message": e.to_string()})),
+        };
         (status, keep, bytes)
     }
 
@@ -233,10 +236,14 @@ fn error(status: u16, kind: &str, extra: Value) -> (u16, Vec<(String, String)>, 
 
 /// Starts a proxy to `upstream` on this test's runtime; it stops with the runtime.
 pub async fn start(upstream: &str, schedule: Schedule) -> Proxy {
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("a loopback port");
-    let url = format!("http://{}", listener.local_addr().expect("bound"));
+    let listener = match TcpListener::bind("127.0.0.1:0").await {
+        Ok(l) => l,
+        Err(e) => panic!("binding a loopback port for the proxy: {e}"),
+    };
+    let url = match listener.local_addr() {
+        Ok(addr) => format!("http://{addr}"),
+        Err(e) => panic!("the proxy's address: {e}"),
+    };
     let injected = Arc::new(Injected::default());
     let state = Arc::new(State {
         schedule,

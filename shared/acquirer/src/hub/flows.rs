@@ -419,6 +419,9 @@ async fn cancel_checked(hub: &HubState, req: &AcqCancelRequest) -> CancelPayment
     let target = {
         let mut records = hub.records();
         if !records.by_acq.contains_key(acq_id) {
+            if records.closed_unseen.len() >= PAYMENTS_MAX {
+                return answer(ResultCode::RequestTrafficExceedLimit);
+            }
             // Never seen: close the id so a late pay takes nothing (§10).
             records.closed_unseen.insert(acq_id.to_string());
             return answer(ResultCode::Success);

@@ -63,8 +63,8 @@ pub const MPP_TIMEOUT: Duration = Duration::from_secs(8);
 /// A 5 s client timeout for notifications (§1).
 pub const NOTIFY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Most payments the hub keeps: it is a simulator; past this, pay answers
-/// `REQUEST_TRAFFIC_EXCEED_LIMIT` (U) rather than growing without bound.
+/// Most payments (and most ids cancelled unseen) the hub keeps: it is a simulator; past this,
+/// pay and cancel answer `REQUEST_TRAFFIC_EXCEED_LIMIT` (U) rather than grow without bound.
 pub const PAYMENTS_MAX: usize = 100_000;
 
 /// Most routes (prefixes) one hub takes.

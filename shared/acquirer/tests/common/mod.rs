@@ -1,5 +1,10 @@
 //! Test fixtures: the seed page's order, a scripted gateway on a virtual clock.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::type_complexity)] // test-only helpers
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::type_complexity
+)] // test-only helpers
 
 use async_trait::async_trait;
 use chrono::{DateTime, TimeZone, Utc};
@@ -72,7 +77,8 @@ pub fn pay(code: ResultCode) -> Reply<AcqPayResponse> {
         result: result(code),
         acquirer_id: None,
         psp_id: None,
-        payment_id: (code == ResultCode::Success).then(|| Text::new("2019060811401080010018882020035").unwrap()),
+        payment_id: (code == ResultCode::Success)
+            .then(|| Text::new("2019060811401080010018882020035").unwrap()),
         payment_amount: None,
         payment_time: None,
         customer_id: None,
@@ -80,7 +86,10 @@ pub fn pay(code: ResultCode) -> Reply<AcqPayResponse> {
     })
 }
 
-pub fn inquiry(result_code: ResultCode, payment: Option<ResultCode>) -> Reply<InquiryPaymentResponse> {
+pub fn inquiry(
+    result_code: ResultCode,
+    payment: Option<ResultCode>,
+) -> Reply<InquiryPaymentResponse> {
     Reply::Answer(InquiryPaymentResponse {
         result: result(result_code),
         payment_result: payment.map(result),
@@ -94,7 +103,9 @@ pub fn inquiry(result_code: ResultCode, payment: Option<ResultCode>) -> Reply<In
 }
 
 pub fn cancel(code: ResultCode) -> Reply<CancelPaymentResponse> {
-    Reply::Answer(CancelPaymentResponse { result: result(code) })
+    Reply::Answer(CancelPaymentResponse {
+        result: result(code),
+    })
 }
 
 pub fn silence<T>() -> Reply<T> {
@@ -153,7 +164,12 @@ impl Scripted {
 
     async fn record(&self, api: &'static str, id: &str, body: Vec<u8>) {
         let state = self.orders.get(id).await.unwrap().map(|o| o.state);
-        self.calls.lock().unwrap().push(Call { api, at: self.timer.now(), body, state });
+        self.calls.lock().unwrap().push(Call {
+            api,
+            at: self.timer.now(),
+            body,
+            state,
+        });
         self.timer.advance(self.latency);
         let n = self.calls(api).len() as u32;
         let due = {
@@ -167,7 +183,13 @@ impl Scripted {
     }
 
     pub fn calls(&self, api: &str) -> Vec<Call> {
-        self.calls.lock().unwrap().iter().filter(|c| c.api == api).cloned().collect()
+        self.calls
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|c| c.api == api)
+            .cloned()
+            .collect()
     }
 }
 
@@ -177,18 +199,41 @@ use mpp_acquirer::timer::Timer as _;
 impl Gateway for Scripted {
     async fn pay(&self, body: &[u8]) -> Reply<AcqPayResponse> {
         let req: AcqPayRequest = parse_request(body).unwrap();
-        self.record("pay", req.payment_request_id.as_str(), body.to_vec()).await;
-        self.pays.lock().unwrap().pop_front().unwrap_or_else(|| self.pay_fallback.clone())
+        self.record("pay", req.payment_request_id.as_str(), body.to_vec())
+            .await;
+        self.pays
+            .lock()
+            .unwrap()
+            .pop_front()
+            .unwrap_or_else(|| self.pay_fallback.clone())
     }
 
     async fn inquire(&self, req: &AcqInquiryRequest) -> Reply<InquiryPaymentResponse> {
-        self.record("inquiry", req.payment_request_id.as_str(), mpp_core::wire::to_body(req)).await;
-        self.inquiries.lock().unwrap().pop_front().unwrap_or_else(|| self.inquiry_fallback.clone())
+        self.record(
+            "inquiry",
+            req.payment_request_id.as_str(),
+            mpp_core::wire::to_body(req),
+        )
+        .await;
+        self.inquiries
+            .lock()
+            .unwrap()
+            .pop_front()
+            .unwrap_or_else(|| self.inquiry_fallback.clone())
     }
 
     async fn cancel(&self, req: &AcqCancelRequest) -> Reply<CancelPaymentResponse> {
-        self.record("cancel", req.payment_request_id.as_str(), mpp_core::wire::to_body(req)).await;
-        self.cancels.lock().unwrap().pop_front().unwrap_or_else(|| self.cancel_fallback.clone())
+        self.record(
+            "cancel",
+            req.payment_request_id.as_str(),
+            mpp_core::wire::to_body(req),
+        )
+        .await;
+        self.cancels
+            .lock()
+            .unwrap()
+            .pop_front()
+            .unwrap_or_else(|| self.cancel_fallback.clone())
     }
 }
 
@@ -212,7 +257,12 @@ pub fn rig(policy: RetryPolicy, script: impl FnOnce(&mut Scripted)) -> Rig {
         timer: timer.clone(),
         policy,
     };
-    Rig { timer, orders, gateway, acquirer }
+    Rig {
+        timer,
+        orders,
+        gateway,
+        acquirer,
+    }
 }
 
 /// Collects steps.
@@ -226,5 +276,8 @@ impl mpp_acquirer::Steps for Recorder {
 }
 
 pub fn krw(value: u64) -> Amount {
-    Amount { currency: mpp_core::money::Currency::from_code("KRW").unwrap(), value: mpp_core::money::MinorUnit(value) }
+    Amount {
+        currency: mpp_core::money::Currency::from_code("KRW").unwrap(),
+        value: mpp_core::money::MinorUnit(value),
+    }
 }

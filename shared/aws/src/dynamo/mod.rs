@@ -16,6 +16,7 @@ mod calls;
 mod cancel;
 mod delivery;
 mod item;
+pub mod local_stream;
 mod pay;
 mod refund;
 mod stream;
