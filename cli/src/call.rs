@@ -55,15 +55,33 @@ fn read(path: &PathBuf) -> Result<String, CliError> {
 
 pub async fn run(args: CallArgs) -> Result<ExitCode, CliError> {
     let route = api_path(&args.api).ok_or_else(|| {
-        other(format!("unknown API {:?}: use pay, evaluation, inquiryPayment, cancelPayment or refund", args.api))
+        other(format!(
+            "unknown API {:?}: use pay, evaluation, inquiryPayment, cancelPayment or refund",
+            args.api
+        ))
     })?;
     let path = format!("{}{}", args.path_prefix.trim_end_matches('/'), route);
     let body = std::fs::read(&args.body).map_err(CliError::io(&args.body))?;
-    let signer = LocalSigner::new(load_private_key(&read(&args.key)?).map_err(other)?, args.key_version);
+    let signer = LocalSigner::new(
+        load_private_key(&read(&args.key)?).map_err(other)?,
+        args.key_version,
+    );
     let peer = load_public_key(&read(&args.verify_key)?).map_err(other)?;
-    let client = SignedClient::new(&args.url, &args.client_id, Arc::new(signer), Some(peer), DEFAULT_TIMEOUT).map_err(other)?;
+    let client = SignedClient::new(
+        &args.url,
+        &args.client_id,
+        Arc::new(signer),
+        Some(peer),
+        DEFAULT_TIMEOUT,
+    )
+    .map_err(other)?;
     let answer = client.call(&path, &body).await.map_err(other)?;
-    println!("POST {}{} -> HTTP {}", args.url.trim_end_matches('/'), path, answer.status);
+    println!(
+        "POST {}{} -> HTTP {}",
+        args.url.trim_end_matches('/'),
+        path,
+        answer.status
+    );
     for (name, value) in &answer.headers {
         println!("{}: {}", name, value.to_str().unwrap_or("<binary>"));
     }

@@ -15,7 +15,11 @@ pub struct DevKeys {
 impl DevKeys {
     /// Creates the pairs under `state_dir` unless they are there already.
     pub fn ensure(state_dir: &Path) -> Result<DevKeys, CliError> {
-        let keys = DevKeys { mpp_dir: state_dir.join("mpp"), alipay_dir: state_dir.join("alipay"), created: false };
+        let keys = DevKeys {
+            mpp_dir: state_dir.join("mpp"),
+            alipay_dir: state_dir.join("alipay"),
+            created: false,
+        };
         let mut created = false;
         for dir in [&keys.mpp_dir, &keys.alipay_dir] {
             if !dir.join("private_key.pem").exists() {

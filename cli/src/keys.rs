@@ -2,7 +2,9 @@
 
 use crate::{other, CliError};
 use clap::Subcommand;
-use mpp_core::signature::{generate_key_pair, private_key_pem, public_key_base64_der, public_key_pem};
+use mpp_core::signature::{
+    generate_key_pair, private_key_pem, public_key_base64_der, public_key_pem,
+};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -34,7 +36,10 @@ pub fn run(command: KeysCommand) -> Result<ExitCode, CliError> {
 pub fn generate(dir: &Path) -> Result<Vec<PathBuf>, CliError> {
     let private = dir.join("private_key.pem");
     if private.exists() {
-        return Err(CliError::Other(format!("{} exists: not overwriting a key", private.display())));
+        return Err(CliError::Other(format!(
+            "{} exists: not overwriting a key",
+            private.display()
+        )));
     }
     std::fs::create_dir_all(dir).map_err(CliError::io(dir))?;
     let key = generate_key_pair(2048).map_err(other)?;
@@ -42,7 +47,10 @@ pub fn generate(dir: &Path) -> Result<Vec<PathBuf>, CliError> {
     let files = [
         (private, private_key_pem(&key)),
         (dir.join("public_key.pem"), public_key_pem(&public)),
-        (dir.join("public_key.b64"), format!("{}\n", public_key_base64_der(&public))),
+        (
+            dir.join("public_key.b64"),
+            format!("{}\n", public_key_base64_der(&public)),
+        ),
     ];
     let mut written = Vec::new();
     for (path, text) in files {
@@ -56,7 +64,8 @@ pub fn generate(dir: &Path) -> Result<Vec<PathBuf>, CliError> {
 #[cfg(unix)]
 fn restrict(path: &Path) -> Result<(), CliError> {
     use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(CliError::io(path))
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+        .map_err(CliError::io(path))
 }
 
 #[cfg(not(unix))]

@@ -15,7 +15,11 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "mpp", version, about = "A wallet (MPP) backend for Alipay+, on one machine")]
+#[command(
+    name = "mpp",
+    version,
+    about = "A wallet (MPP) backend for Alipay+, on one machine"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -3,7 +3,10 @@
 //! Lines file as the dead-letter queue.
 
 use mpp_client::SignedClient;
-use mpp_core::flows::notify::{attempt, job_for, DeadLetters, NotifyDeps, NotifyJob, QueueError, RetryQueue, ATTEMPT_TIMEOUT_SECS};
+use mpp_core::flows::notify::{
+    attempt, job_for, DeadLetters, NotifyDeps, NotifyJob, QueueError, RetryQueue,
+    ATTEMPT_TIMEOUT_SECS,
+};
 use mpp_core::store::PaymentRecord;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -104,9 +107,14 @@ const STREAM_POLL_INTERVAL: Duration = Duration::from_millis(500);
 
 /// Follows the payments table's stream on DynamoDB Local and turns every INSERT into the same
 /// feed the memory store gives: new payments, decoded exactly as the notify Lambda decodes them.
-pub async fn follow_local_stream(endpoint: &str, table: &str) -> Result<UnboundedReceiver<PaymentRecord>, String> {
+pub async fn follow_local_stream(
+    endpoint: &str,
+    table: &str,
+) -> Result<UnboundedReceiver<PaymentRecord>, String> {
     use mpp_aws::dynamo::local_stream::{LocalStream, StartAt};
-    let mut stream = LocalStream::open(endpoint, table, StartAt::Latest).await.map_err(|e| e.to_string())?;
+    let mut stream = LocalStream::open(endpoint, table, StartAt::Latest)
+        .await
+        .map_err(|e| e.to_string())?;
     let (tx, rx) = unbounded_channel();
     tokio::spawn(async move {
         loop {
@@ -126,7 +134,9 @@ pub async fn follow_local_stream(endpoint: &str, table: &str) -> Result<Unbounde
                         }
                     }
                 }
-                Err(e) => tracing::warn!(error = %e, "reading the payments stream failed; retrying"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "reading the payments stream failed; retrying")
+                }
             }
             tokio::time::sleep(STREAM_POLL_INTERVAL).await;
         }

@@ -1,12 +1,12 @@
 //! `mpp serve`: every Alipay+ API on one machine, through the Lambda functions' own handlers.
 
 use crate::devkeys::DevKeys;
-use mpp_core::store::Ports as Stores;
 use crate::{other, CliError};
 use axum::body::{to_bytes, Body as AxumBody};
 use axum::extract::{Request as AxumRequest, State};
 use axum::response::Response as AxumResponse;
 use clap::Args;
+use mpp_client::SignedClient;
 use mpp_core::clock::{Clock, SystemClock};
 use mpp_core::edge::{no_interface, Edge};
 use mpp_core::flows::cancel::CancelDeps;
@@ -14,10 +14,10 @@ use mpp_core::flows::inquiry::InquiryDeps;
 use mpp_core::flows::pay::{EvaluationDeps, PayDeps};
 use mpp_core::flows::refund::RefundDeps;
 use mpp_core::flows::Policy;
-use mpp_client::SignedClient;
 use mpp_core::seed::Seed;
 use mpp_core::signature::{load_private_key, load_public_key, LocalSigner, VerifierConfig};
 use mpp_core::store::memory::MemoryStore;
+use mpp_core::store::Ports as Stores;
 use mpp_core::wire::MAX_BODY_BYTES;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -94,12 +94,25 @@ fn read(path: &Path) -> Result<String, CliError> {
 pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
     init_logs();
     let dev = DevKeys::ensure(&args.state_dir)?;
-    let signing_key_path = args.signing_key.clone().unwrap_or_else(|| dev.mpp_dir.join("private_key.pem"));
-    let alipay_key_path = args.alipay_public_key.clone().unwrap_or_else(|| dev.alipay_dir.join("public_key.pem"));
-    let signer = LocalSigner::new(load_private_key(&read(&signing_key_path)?).map_err(other)?, args.signing_key_version);
+    let signing_key_path = args
+        .signing_key
+        .clone()
+        .unwrap_or_else(|| dev.mpp_dir.join("private_key.pem"));
+    let alipay_key_path = args
+        .alipay_public_key
+        .clone()
+        .unwrap_or_else(|| dev.alipay_dir.join("public_key.pem"));
+    let signer = LocalSigner::new(
+        load_private_key(&read(&signing_key_path)?).map_err(other)?,
+        args.signing_key_version,
+    );
     let edge_signer: Arc<dyn mpp_core::signature::Signer> = Arc::new(signer);
     let alipay_key = load_public_key(&read(&alipay_key_path)?).map_err(other)?;
-    let verifier = VerifierConfig::new(args.client_id.clone(), args.alipay_key_version, alipay_key.clone());
+    let verifier = VerifierConfig::new(
+        args.client_id.clone(),
+        args.alipay_key_version,
+        alipay_key.clone(),
+    );
 
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let (stores, store_name, feed) = match &args.dynamodb_endpoint {
@@ -110,15 +123,28 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
         }
         Some(endpoint) => {
             let client = mpp_aws::dynamo::dynamo_client(Some(endpoint)).await;
-            let store = mpp_aws::dynamo::DynamoStore::new(client, mpp_aws::dynamo::TableNames::with_prefix(&args.table_prefix));
+            let store = mpp_aws::dynamo::DynamoStore::new(
+                client,
+                mpp_aws::dynamo::TableNames::with_prefix(&args.table_prefix),
+            );
             store.create_tables().await.map_err(other)?;
             // DynamoDB Local: follow the stream here. On AWS the notify Lambda does it.
-            let local = ["://127.0.0.1", "://localhost", "://[::1]"].iter().any(|h| endpoint.contains(h));
+            let local = ["://127.0.0.1", "://localhost", "://[::1]"]
+                .iter()
+                .any(|h| endpoint.contains(h));
             let feed = match local {
-                true => Some(crate::notifier::follow_local_stream(endpoint, &store.tables().payments).await.map_err(other)?),
+                true => Some(
+                    crate::notifier::follow_local_stream(endpoint, &store.tables().payments)
+                        .await
+                        .map_err(other)?,
+                ),
                 false => None,
             };
-            (Stores::of(Arc::new(store)), format!("dynamodb {endpoint} (tables {}-*)", args.table_prefix), feed)
+            (
+                Stores::of(Arc::new(store)),
+                format!("dynamodb {endpoint} (tables {}-*)", args.table_prefix),
+                feed,
+            )
         }
     };
     let seed_bytes = match &args.seed {
@@ -128,7 +154,10 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
     };
     if let Some(bytes) = seed_bytes {
         let seed = Seed::parse(&bytes).map_err(other)?;
-        let report = seed.apply(stores.admin.as_ref(), clock.now()).await.map_err(other)?;
+        let report = seed
+            .apply(stores.admin.as_ref(), clock.now())
+            .await
+            .map_err(other)?;
         println!(
             "seeded: {} accounts created, {} already there, {} tokens, {} payment codes",
             report.accounts_created, report.accounts_existing, report.tokens, report.payment_codes
@@ -136,8 +165,14 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
     }
 
     if let Some(feed) = feed {
-        let client = SignedClient::new("", args.client_id.clone(), edge_signer.clone(), Some(alipay_key.clone()), crate::notifier::attempt_timeout())
-            .map_err(other)?;
+        let client = SignedClient::new(
+            "",
+            args.client_id.clone(),
+            edge_signer.clone(),
+            Some(alipay_key.clone()),
+            crate::notifier::attempt_timeout(),
+        )
+        .map_err(other)?;
         let config = crate::notifier::NotifierConfig {
             client,
             deliveries: stores.deliveries.clone(),
@@ -149,18 +184,37 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
     }
 
     let policy = Arc::new(Policy::from_settings(|k| std::env::var(k).ok()).map_err(other)?);
-    let edge = Edge { verifier: Arc::new(verifier), signer: edge_signer, clock: clock.clone(), client_id: args.client_id.clone() };
+    let edge = Edge {
+        verifier: Arc::new(verifier),
+        signer: edge_signer,
+        clock: clock.clone(),
+        client_id: args.client_id.clone(),
+    };
     let app = Arc::new(App {
         prefix: args.path_prefix.trim_end_matches('/').to_string(),
         pay: pay::handler::Deps {
             edge: edge.clone(),
-            pay: PayDeps { store: stores.pay.clone(), wallet: stores.wallet.clone(), clock: clock.clone(), policy: policy.clone() },
+            pay: PayDeps {
+                store: stores.pay.clone(),
+                wallet: stores.wallet.clone(),
+                clock: clock.clone(),
+                policy: policy.clone(),
+            },
         },
         evaluation: evaluation::handler::Deps {
             edge: edge.clone(),
-            evaluation: EvaluationDeps { wallet: stores.wallet.clone(), clock: clock.clone(), policy: policy.clone() },
+            evaluation: EvaluationDeps {
+                wallet: stores.wallet.clone(),
+                clock: clock.clone(),
+                policy: policy.clone(),
+            },
         },
-        inquiry: inquiry::handler::Deps { edge: edge.clone(), inquiry: InquiryDeps { payments: stores.payments.clone() } },
+        inquiry: inquiry::handler::Deps {
+            edge: edge.clone(),
+            inquiry: InquiryDeps {
+                payments: stores.payments.clone(),
+            },
+        },
         cancel: cancel::handler::Deps {
             edge: edge.clone(),
             cancel: CancelDeps {
@@ -172,14 +226,27 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
         },
         refund: refund::handler::Deps {
             edge: edge.clone(),
-            refund: RefundDeps { store: stores.refund.clone(), payments: stores.payments.clone(), clock: clock.clone() },
+            refund: RefundDeps {
+                store: stores.refund.clone(),
+                payments: stores.payments.clone(),
+                clock: clock.clone(),
+            },
         },
         edge,
     });
 
-    let listener = tokio::net::TcpListener::bind(args.addr).await.map_err(|e| other(format!("{}: {e}", args.addr)))?;
+    let listener = tokio::net::TcpListener::bind(args.addr)
+        .await
+        .map_err(|e| other(format!("{}: {e}", args.addr)))?;
     let addr = listener.local_addr().map_err(other)?;
-    print_banner(&args, &dev, &signing_key_path, &alipay_key_path, addr, &store_name);
+    print_banner(
+        &args,
+        &dev,
+        &signing_key_path,
+        &alipay_key_path,
+        addr,
+        &store_name,
+    );
     let router = axum::Router::new().fallback(route).with_state(app);
     axum::serve(listener, router)
         .with_graceful_shutdown(async {
@@ -194,17 +261,33 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
 fn init_logs() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().json().with_env_filter(filter).with_current_span(true).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_current_span(true)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
-fn print_banner(args: &ServeArgs, dev: &DevKeys, signing: &Path, alipay: &Path, addr: SocketAddr, store: &str) {
+fn print_banner(
+    args: &ServeArgs,
+    dev: &DevKeys,
+    signing: &Path,
+    alipay: &Path,
+    addr: SocketAddr,
+    store: &str,
+) {
     if dev.created {
         println!("created development keys in {}", args.state_dir.display());
     }
     println!("store: {store}");
     println!("accepted Alipay+ client id: {}", args.client_id);
     println!("our signing key: {}", signing.display());
-    println!("Alipay+ public key (keyVersion {}): {}", args.alipay_key_version, alipay.display());
+    println!(
+        "Alipay+ public key (keyVersion {}): {}",
+        args.alipay_key_version,
+        alipay.display()
+    );
     println!(
         "try: cargo run -q -p mpp-cli --bin mpp -- call pay examples/pay.json --url http://{addr} --client-id {} --key {} --verify-key {}",
         args.client_id,
@@ -243,5 +326,8 @@ async fn route(State(app): State<Arc<App>>, request: AxumRequest) -> AxumRespons
         Err(never) => match never {},
     };
     let (parts, body) = response.into_parts();
-    AxumResponse::from_parts(parts, AxumBody::from(mpp_aws::lambda::body_bytes(&body).to_vec()))
+    AxumResponse::from_parts(
+        parts,
+        AxumBody::from(mpp_aws::lambda::body_bytes(&body).to_vec()),
+    )
 }

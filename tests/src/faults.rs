@@ -54,17 +54,28 @@ enum Roll {
 impl<S> Faulty<S> {
     /// Wraps `inner`; `seed` makes the faults reproducible.
     pub fn new(inner: Arc<S>, rates: FaultRates, seed: u64) -> Faulty<S> {
-        Faulty { inner, rates, rng: Mutex::new(StdRng::seed_from_u64(seed)), counts: FaultCounts::default() }
+        Faulty {
+            inner,
+            rates,
+            rng: Mutex::new(StdRng::seed_from_u64(seed)),
+            counts: FaultCounts::default(),
+        }
     }
 
     fn roll(&self, write: bool) -> Roll {
         self.counts.calls.fetch_add(1, Ordering::Relaxed);
         let r = self.rng.lock().unwrap().gen_range(0..1000u32);
-        let FaultRates { throttle_per_mille: t, error_per_mille: e, lost_answer_per_mille: l } = self.rates;
+        let FaultRates {
+            throttle_per_mille: t,
+            error_per_mille: e,
+            lost_answer_per_mille: l,
+        } = self.rates;
         let roll = if r < t {
             Roll::Before(StoreError::Throttled)
         } else if r < t + e {
-            Roll::Before(StoreError::Unavailable("injected: connection timed out".into()))
+            Roll::Before(StoreError::Unavailable(
+                "injected: connection timed out".into(),
+            ))
         } else if write && r < t + e + l {
             Roll::After
         } else {
@@ -97,7 +108,9 @@ impl<S> Faulty<S> {
             Roll::Pass => f.await,
             Roll::After => {
                 f.await?;
-                Err(StoreError::OutcomeUnknown("injected: answer lost after the write".into()))
+                Err(StoreError::OutcomeUnknown(
+                    "injected: answer lost after the write".into(),
+                ))
             }
         }
     }
@@ -135,8 +148,14 @@ impl<S: PayStore + 'static> PayStore for Faulty<S> {
 
 #[async_trait]
 impl<S: CancelStore + 'static> CancelStore for Faulty<S> {
-    async fn cancel_payment(&self, id: &str, placeholder: &PaymentRecord, now: DateTime<Utc>) -> Result<CancelOutcome, StoreError> {
-        self.write(self.inner.cancel_payment(id, placeholder, now)).await
+    async fn cancel_payment(
+        &self,
+        id: &str,
+        placeholder: &PaymentRecord,
+        now: DateTime<Utc>,
+    ) -> Result<CancelOutcome, StoreError> {
+        self.write(self.inner.cancel_payment(id, placeholder, now))
+            .await
     }
 }
 
@@ -150,13 +169,29 @@ impl<S: RefundStore + 'static> RefundStore for Faulty<S> {
 /// Admin calls are the test's own bookkeeping: never faulted.
 #[async_trait]
 impl<S: AdminStore + 'static> AdminStore for Faulty<S> {
-    async fn create_account(&self, account: &Account, now: DateTime<Utc>) -> Result<(), StoreError> {
+    async fn create_account(
+        &self,
+        account: &Account,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         self.inner.create_account(account, now).await
     }
-    async fn credit(&self, customer_id: &CustomerId, money: Money, entry_id: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+    async fn credit(
+        &self,
+        customer_id: &CustomerId,
+        money: Money,
+        entry_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         self.inner.credit(customer_id, money, entry_id, now).await
     }
-    async fn update_account_settings(&self, c: &CustomerId, s: AccountStatus, k: KycStatus, l: &BTreeMap<Currency, Limits>) -> Result<(), StoreError> {
+    async fn update_account_settings(
+        &self,
+        c: &CustomerId,
+        s: AccountStatus,
+        k: KycStatus,
+        l: &BTreeMap<Currency, Limits>,
+    ) -> Result<(), StoreError> {
         self.inner.update_account_settings(c, s, k, l).await
     }
     async fn put_token(&self, token: &AccessToken) -> Result<(), StoreError> {
@@ -181,8 +216,15 @@ impl<S: DeliveryStore + 'static> DeliveryStore for Faulty<S> {
     async fn delivery(&self, id: &str) -> Result<Delivery, StoreError> {
         self.read(self.inner.delivery(id)).await
     }
-    async fn record_attempt(&self, id: &str, attempt: u32, error: Option<&str>, at: DateTime<Utc>) -> Result<(), StoreError> {
-        self.write(self.inner.record_attempt(id, attempt, error, at)).await
+    async fn record_attempt(
+        &self,
+        id: &str,
+        attempt: u32,
+        error: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.write(self.inner.record_attempt(id, attempt, error, at))
+            .await
     }
     async fn record_dead_letter(&self, id: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
         self.write(self.inner.record_dead_letter(id, at)).await

@@ -150,11 +150,17 @@ impl Mpp {
             },
             evaluation: evaluation::handler::Deps {
                 edge: edge.clone(),
-                evaluation: EvaluationDeps { wallet: ports.wallet.clone(), clock: dyn_clock.clone(), policy },
+                evaluation: EvaluationDeps {
+                    wallet: ports.wallet.clone(),
+                    clock: dyn_clock.clone(),
+                    policy,
+                },
             },
             inquiry: inquiry::handler::Deps {
                 edge: edge.clone(),
-                inquiry: InquiryDeps { payments: ports.payments.clone() },
+                inquiry: InquiryDeps {
+                    payments: ports.payments.clone(),
+                },
             },
             cancel: cancel::handler::Deps {
                 edge: edge.clone(),
@@ -167,7 +173,11 @@ impl Mpp {
             },
             refund: refund::handler::Deps {
                 edge,
-                refund: RefundDeps { store: ports.refund.clone(), payments: ports.payments.clone(), clock: dyn_clock },
+                refund: RefundDeps {
+                    store: ports.refund.clone(),
+                    payments: ports.payments.clone(),
+                    clock: dyn_clock,
+                },
             },
             ports,
             clock,
@@ -177,9 +187,17 @@ impl Mpp {
     /// An API Gateway REST event for `path` carrying `body`, signed by Alipay+ now.
     pub async fn event(&self, path: &str, body: &[u8]) -> lambda_http::Request {
         let time = wire_time(self.clock.now());
-        let headers = sign_headers(keys().alipay.as_ref(), CLIENT_ID, "POST", path, "Request-Time", &time, body)
-            .await
-            .unwrap();
+        let headers = sign_headers(
+            keys().alipay.as_ref(),
+            CLIENT_ID,
+            "POST",
+            path,
+            "Request-Time",
+            &time,
+            body,
+        )
+        .await
+        .unwrap();
         raw_event(path, body, &headers)
     }
 
@@ -187,34 +205,63 @@ impl Mpp {
     pub async fn pay(&self, body: &Value) -> Answer {
         let bytes = serde_json::to_vec(body).unwrap();
         let request = self.event(PAY_PATH, &bytes).await;
-        answer(PAY_PATH, pay::handler::handle(&self.pay, request).await.unwrap())
+        answer(
+            PAY_PATH,
+            pay::handler::handle(&self.pay, request).await.unwrap(),
+        )
     }
 
     /// Calls the evaluation handler with `body` and checks the answer's signature.
     pub async fn evaluate(&self, body: &Value) -> Answer {
         let bytes = serde_json::to_vec(body).unwrap();
         let request = self.event(EVALUATION_PATH, &bytes).await;
-        answer(EVALUATION_PATH, evaluation::handler::handle(&self.evaluation, request).await.unwrap())
+        answer(
+            EVALUATION_PATH,
+            evaluation::handler::handle(&self.evaluation, request)
+                .await
+                .unwrap(),
+        )
     }
 
     /// Calls the inquiry handler for `payment_request_id`.
     pub async fn inquire(&self, payment_request_id: &str) -> Answer {
         let body = json!({"acquirerId": "1020000000000000001", "pspId": "1020000000000000001", "paymentRequestId": payment_request_id});
-        let request = self.event(INQUIRY_PATH, &serde_json::to_vec(&body).unwrap()).await;
-        answer(INQUIRY_PATH, inquiry::handler::handle(&self.inquiry, request).await.unwrap())
+        let request = self
+            .event(INQUIRY_PATH, &serde_json::to_vec(&body).unwrap())
+            .await;
+        answer(
+            INQUIRY_PATH,
+            inquiry::handler::handle(&self.inquiry, request)
+                .await
+                .unwrap(),
+        )
     }
 
     /// Calls the cancel handler for `payment_request_id`.
     pub async fn cancel(&self, payment_request_id: &str) -> Answer {
         let body = json!({"acquirerId": "1020000000000000001", "pspId": "1020000000000000001", "paymentRequestId": payment_request_id});
-        let request = self.event(CANCEL_PATH, &serde_json::to_vec(&body).unwrap()).await;
-        answer(CANCEL_PATH, cancel::handler::handle(&self.cancel, request).await.unwrap())
+        let request = self
+            .event(CANCEL_PATH, &serde_json::to_vec(&body).unwrap())
+            .await;
+        answer(
+            CANCEL_PATH,
+            cancel::handler::handle(&self.cancel, request)
+                .await
+                .unwrap(),
+        )
     }
 
     /// Calls the refund handler with `body`.
     pub async fn refund(&self, body: &Value) -> Answer {
-        let request = self.event(REFUND_PATH, &serde_json::to_vec(body).unwrap()).await;
-        answer(REFUND_PATH, refund::handler::handle(&self.refund, request).await.unwrap())
+        let request = self
+            .event(REFUND_PATH, &serde_json::to_vec(body).unwrap())
+            .await;
+        answer(
+            REFUND_PATH,
+            refund::handler::handle(&self.refund, request)
+                .await
+                .unwrap(),
+        )
     }
 
     /// The balance of the demo wallet in `currency`.
@@ -243,7 +290,8 @@ impl Mpp {
 
 /// An API Gateway REST event with exactly these headers (tests tamper with them).
 pub fn raw_event(path: &str, body: &[u8], headers: &[(String, String)]) -> lambda_http::Request {
-    let mut event: Value = serde_json::from_str(include_str!("../data/apigw-rest-pay.json")).unwrap();
+    let mut event: Value =
+        serde_json::from_str(include_str!("../data/apigw-rest-pay.json")).unwrap();
     let stripped = path.strip_prefix("/prod").unwrap_or(path);
     event["path"] = json!(stripped);
     event["resource"] = json!(stripped);
@@ -268,11 +316,26 @@ pub fn raw_event(path: &str, body: &[u8], headers: &[(String, String)]) -> lambd
 pub fn answer(path: &str, response: lambda_http::Response<lambda_http::Body>) -> Answer {
     let status = response.status().as_u16();
     let bytes = mpp_aws::lambda::body_bytes(response.body()).to_vec();
-    verify_response(&keys().mpp_public, "POST", path, response.headers(), &bytes)
-        .unwrap_or_else(|e| panic!("answer signature does not verify: {e}: {}", String::from_utf8_lossy(&bytes)));
+    verify_response(&keys().mpp_public, "POST", path, response.headers(), &bytes).unwrap_or_else(
+        |e| {
+            panic!(
+                "answer signature does not verify: {e}: {}",
+                String::from_utf8_lossy(&bytes)
+            )
+        },
+    );
     let body: Value = serde_json::from_slice(&bytes).unwrap();
-    assert!(body["result"]["resultCode"].is_string(), "not an envelope: {body}");
-    assert!(matches!(body["result"]["resultStatus"].as_str(), Some("S" | "F" | "U")), "bad status: {body}");
+    assert!(
+        body["result"]["resultCode"].is_string(),
+        "not an envelope: {body}"
+    );
+    assert!(
+        matches!(
+            body["result"]["resultStatus"].as_str(),
+            Some("S" | "F" | "U")
+        ),
+        "bad status: {body}"
+    );
     Answer { status, body }
 }
 
@@ -308,13 +371,17 @@ pub fn user_presented(payment_request_id: &str, code: &str, krw: u64) -> Value {
     v["payToAmount"] = json!({"currency": "KRW", "value": krw.to_string()});
     v.as_object_mut().unwrap().remove("paymentQuote");
     v["paymentMethod"] = json!({"paymentMethodType": "CONNECT_WALLET", "paymentMethodId": code});
-    v["paymentFactor"] = json!({"isInStorePayment": "true", "inStorePaymentScenario": "PaymentCode"});
+    v["paymentFactor"] =
+        json!({"isInStorePayment": "true", "inStorePaymentScenario": "PaymentCode"});
     v
 }
 
 /// The spec's NFC request (pay-api-mpp.md), with this id and no expiry.
 pub fn nfc(payment_request_id: &str) -> Value {
-    let mut v: Value = serde_json::from_str(include_str!("../../shared/core/tests/fixtures/pay_nfc_request.json")).unwrap();
+    let mut v: Value = serde_json::from_str(include_str!(
+        "../../shared/core/tests/fixtures/pay_nfc_request.json"
+    ))
+    .unwrap();
     v["paymentRequestId"] = json!(payment_request_id);
     v.as_object_mut().unwrap().remove("paymentExpiryTime");
     v

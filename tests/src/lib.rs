@@ -4,10 +4,10 @@
 //! (`harness`) and, beside it, the store conformance suite. The tests themselves live in
 //! `tests/tests/`. Test-only: nothing here ships.
 
+pub mod after_pay_scenarios;
 pub mod conformance;
 pub mod faults;
 pub mod harness;
-pub mod after_pay_scenarios;
 pub mod pay_scenarios;
 pub mod process;
 pub mod receiver;

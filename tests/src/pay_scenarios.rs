@@ -51,7 +51,10 @@ async fn mpp(f: &Factory) -> Mpp {
 }
 
 fn krw(v: u64) -> Money {
-    Money { currency: Currency::from_code("KRW").unwrap(), value: MinorUnit(v) }
+    Money {
+        currency: Currency::from_code("KRW").unwrap(),
+        value: MinorUnit(v),
+    }
 }
 
 async fn expect(m: &Mpp, body: &Value, code: &str) -> Answer {
@@ -65,16 +68,32 @@ async fn set_limits(m: &Mpp, single: u64, daily: u64, count: u32) {
     let mut limits = BTreeMap::new();
     limits.insert(
         Currency::from_code("KRW").unwrap(),
-        Limits { single_max: MinorUnit(single), daily_amount_max: MinorUnit(daily), daily_count_max: count },
+        Limits {
+            single_max: MinorUnit(single),
+            daily_amount_max: MinorUnit(daily),
+            daily_count_max: count,
+        },
     );
     m.ports
         .admin
-        .update_account_settings(&CustomerId::new(CUSTOMER), AccountStatus::Normal, KycStatus::Passed, &limits)
+        .update_account_settings(
+            &CustomerId::new(CUSTOMER),
+            AccountStatus::Normal,
+            KycStatus::Passed,
+            &limits,
+        )
         .await
         .unwrap();
 }
 
-async fn put_token(m: &Mpp, token: &str, customer: &str, scope: &str, expires_in: Duration, revoked: bool) {
+async fn put_token(
+    m: &Mpp,
+    token: &str,
+    customer: &str,
+    scope: &str,
+    expires_in: Duration,
+    revoked: bool,
+) {
     m.ports
         .admin
         .put_token(&AccessToken {
@@ -98,7 +117,9 @@ pub async fn auto_debit_succeeds_and_debits_once(f: Factory) {
     let a = expect(&m, &auto_debit("AD-1"), "SUCCESS").await;
     assert_eq!(a.status_letter(), "S");
     assert_eq!(a.body["customerId"], CUSTOMER);
-    assert!(a.body["paymentId"].as_str().is_some_and(|p| !p.is_empty() && p.len() <= 64));
+    assert!(a.body["paymentId"]
+        .as_str()
+        .is_some_and(|p| !p.is_empty() && p.len() <= 64));
     assert_eq!(a.body["paymentTime"], "2026-11-21T10:00:00+08:00");
     assert_eq!(m.balance(CUSTOMER, "KRW").await, 29_000);
     m.assert_ledger_balances().await;
@@ -117,7 +138,12 @@ pub async fn repeat_gets_the_first_answer_without_a_second_debit(f: Factory) {
 pub async fn repeat_with_other_key_parameters_is_inconsistent(f: Factory) {
     let m = mpp(&f).await;
     expect(&m, &auto_debit("AD-3"), "SUCCESS").await;
-    let a = expect(&m, &with_krw(auto_debit("AD-3"), 2000), "REPEAT_REQ_INCONSISTENT").await;
+    let a = expect(
+        &m,
+        &with_krw(auto_debit("AD-3"), 2000),
+        "REPEAT_REQ_INCONSISTENT",
+    )
+    .await;
     assert_eq!(a.status_letter(), "F");
     let mut other_method = auto_debit("AD-3");
     other_method["paymentMethod"]["paymentMethodId"] = json!(FROZEN_TOKEN);
@@ -133,7 +159,16 @@ pub async fn repeat_of_a_decline_gets_the_decline(f: Factory) {
     let m = mpp(&f).await;
     let big = with_krw(auto_debit("AD-4"), 40_000);
     expect(&m, &big, "USER_BALANCE_NOT_ENOUGH").await;
-    m.ports.admin.credit(&CustomerId::new(CUSTOMER), krw(20_000), "TOPUP-1", start_time()).await.unwrap();
+    m.ports
+        .admin
+        .credit(
+            &CustomerId::new(CUSTOMER),
+            krw(20_000),
+            "TOPUP-1",
+            start_time(),
+        )
+        .await
+        .unwrap();
     expect(&m, &big, "USER_BALANCE_NOT_ENOUGH").await;
     assert_eq!(m.balance(CUSTOMER, "KRW").await, 50_000);
     m.assert_ledger_balances().await;
@@ -144,12 +179,18 @@ pub async fn concurrent_repeats_debit_once(f: Factory) {
     let mut tasks = Vec::new();
     for _ in 0..20 {
         let m = m.clone();
-        tasks.push(tokio::spawn(async move { m.pay(&auto_debit("AD-RACE")).await }));
+        tasks.push(tokio::spawn(
+            async move { m.pay(&auto_debit("AD-RACE")).await },
+        ));
     }
     let mut ids = std::collections::BTreeSet::new();
     for t in tasks {
         let a = t.await.unwrap();
-        assert!(matches!(a.code(), "SUCCESS" | "PAYMENT_IN_PROCESS"), "{}", a.body);
+        assert!(
+            matches!(a.code(), "SUCCESS" | "PAYMENT_IN_PROCESS"),
+            "{}",
+            a.body
+        );
         if a.code() == "SUCCESS" {
             ids.insert(a.body["paymentId"].as_str().unwrap().to_string());
         }
@@ -175,7 +216,12 @@ pub async fn past_expiry_is_order_is_closed(f: Factory) {
 
 pub async fn single_limit(f: Factory) {
     let m = mpp(&f).await;
-    expect(&m, &with_krw(auto_debit("SL-1"), 50_010), "PAYMENT_AMOUNT_EXCEED_LIMIT").await;
+    expect(
+        &m,
+        &with_krw(auto_debit("SL-1"), 50_010),
+        "PAYMENT_AMOUNT_EXCEED_LIMIT",
+    )
+    .await;
     assert_eq!(m.balance(CUSTOMER, "KRW").await, 30_000);
 }
 
@@ -184,7 +230,12 @@ pub async fn daily_amount_limit(f: Factory) {
     set_limits(&m, 10_000, 2_500, 10).await;
     expect(&m, &with_krw(auto_debit("DA-1"), 1_000), "SUCCESS").await;
     expect(&m, &with_krw(auto_debit("DA-2"), 1_000), "SUCCESS").await;
-    expect(&m, &with_krw(auto_debit("DA-3"), 1_000), "USER_AMOUNT_EXCEED_LIMIT").await;
+    expect(
+        &m,
+        &with_krw(auto_debit("DA-3"), 1_000),
+        "USER_AMOUNT_EXCEED_LIMIT",
+    )
+    .await;
     expect(&m, &with_krw(auto_debit("DA-4"), 500), "SUCCESS").await;
     assert_eq!(m.balance(CUSTOMER, "KRW").await, 27_500);
     m.assert_ledger_balances().await;
@@ -204,73 +255,161 @@ pub async fn daily_count_limit_resets_next_business_day(f: Factory) {
 
 pub async fn unknown_token(f: Factory) {
     let m = mpp(&f).await;
-    expect(&m, &with_token(auto_debit("TK-1"), "2810000000000000000000000000NOPE"), "INVALID_TOKEN").await;
+    expect(
+        &m,
+        &with_token(auto_debit("TK-1"), "2810000000000000000000000000NOPE"),
+        "INVALID_TOKEN",
+    )
+    .await;
 }
 
 pub async fn token_of_wrong_scope(f: Factory) {
     let m = mpp(&f).await;
-    put_token(&m, "SCOPE-TOKEN", CUSTOMER, "USER_LOGIN_ID", Duration::days(1), false).await;
-    expect(&m, &with_token(auto_debit("TK-2"), "SCOPE-TOKEN"), "INVALID_TOKEN").await;
+    put_token(
+        &m,
+        "SCOPE-TOKEN",
+        CUSTOMER,
+        "USER_LOGIN_ID",
+        Duration::days(1),
+        false,
+    )
+    .await;
+    expect(
+        &m,
+        &with_token(auto_debit("TK-2"), "SCOPE-TOKEN"),
+        "INVALID_TOKEN",
+    )
+    .await;
 }
 
 pub async fn revoked_token(f: Factory) {
     let m = mpp(&f).await;
-    put_token(&m, "REVOKED-TOKEN", CUSTOMER, "AGREEMENT_PAY", Duration::days(1), true).await;
-    expect(&m, &with_token(auto_debit("TK-3"), "REVOKED-TOKEN"), "INVALID_TOKEN").await;
+    put_token(
+        &m,
+        "REVOKED-TOKEN",
+        CUSTOMER,
+        "AGREEMENT_PAY",
+        Duration::days(1),
+        true,
+    )
+    .await;
+    expect(
+        &m,
+        &with_token(auto_debit("TK-3"), "REVOKED-TOKEN"),
+        "INVALID_TOKEN",
+    )
+    .await;
 }
 
 pub async fn expired_token(f: Factory) {
     let m = mpp(&f).await;
-    put_token(&m, "OLD-TOKEN", CUSTOMER, "AGREEMENT_PAY", Duration::seconds(-1), false).await;
-    expect(&m, &with_token(auto_debit("TK-4"), "OLD-TOKEN"), "EXPIRED_ACCESS_TOKEN").await;
+    put_token(
+        &m,
+        "OLD-TOKEN",
+        CUSTOMER,
+        "AGREEMENT_PAY",
+        Duration::seconds(-1),
+        false,
+    )
+    .await;
+    expect(
+        &m,
+        &with_token(auto_debit("TK-4"), "OLD-TOKEN"),
+        "EXPIRED_ACCESS_TOKEN",
+    )
+    .await;
     assert_eq!(m.balance(CUSTOMER, "KRW").await, 30_000);
 }
 
 pub async fn balance_not_enough(f: Factory) {
     let m = mpp(&f).await;
-    let body: Value = serde_json::from_str(include_str!("../../examples/pay-over-balance.json")).unwrap();
+    let body: Value =
+        serde_json::from_str(include_str!("../../examples/pay-over-balance.json")).unwrap();
     expect(&m, &body, "USER_BALANCE_NOT_ENOUGH").await;
     assert_eq!(m.balance(CUSTOMER, "KRW").await, 30_000);
 }
 
 pub async fn user_not_exist(f: Factory) {
     let m = mpp(&f).await;
-    put_token(&m, "GHOST-TOKEN", "2160000000000999", "AGREEMENT_PAY", Duration::days(1), false).await;
-    expect(&m, &with_token(auto_debit("US-1"), "GHOST-TOKEN"), "USER_NOT_EXIST").await;
+    put_token(
+        &m,
+        "GHOST-TOKEN",
+        "2160000000000999",
+        "AGREEMENT_PAY",
+        Duration::days(1),
+        false,
+    )
+    .await;
+    expect(
+        &m,
+        &with_token(auto_debit("US-1"), "GHOST-TOKEN"),
+        "USER_NOT_EXIST",
+    )
+    .await;
 }
 
 pub async fn user_status_abnormal(f: Factory) {
     let m = mpp(&f).await;
-    expect(&m, &with_token(auto_debit("US-2"), FROZEN_TOKEN), "USER_STATUS_ABNORMAL").await;
+    expect(
+        &m,
+        &with_token(auto_debit("US-2"), FROZEN_TOKEN),
+        "USER_STATUS_ABNORMAL",
+    )
+    .await;
 }
 
 pub async fn kyc_not_qualified(f: Factory) {
     let m = mpp(&f).await;
     m.ports
         .admin
-        .update_account_settings(&CustomerId::new(CUSTOMER), AccountStatus::Normal, KycStatus::Pending, &BTreeMap::new())
+        .update_account_settings(
+            &CustomerId::new(CUSTOMER),
+            AccountStatus::Normal,
+            KycStatus::Pending,
+            &BTreeMap::new(),
+        )
         .await
         .unwrap();
     expect(&m, &auto_debit("US-3"), "USER_KYC_NOT_QUALIFIED").await;
 }
 
 pub async fn risk_reject_by_mcc_and_by_amount(f: Factory) {
-    let m = f(Policy { blocked_mccs: ["5411".to_string()].into(), ..Policy::default() }).await;
+    let m = f(Policy {
+        blocked_mccs: ["5411".to_string()].into(),
+        ..Policy::default()
+    })
+    .await;
     expect(&m, &auto_debit("RK-1"), "RISK_REJECT").await;
-    let m = f(Policy { risk_max_amount: [(Currency::from_code("KRW").unwrap(), MinorUnit(5_000))].into(), ..Policy::default() }).await;
+    let m = f(Policy {
+        risk_max_amount: [(Currency::from_code("KRW").unwrap(), MinorUnit(5_000))].into(),
+        ..Policy::default()
+    })
+    .await;
     expect(&m, &with_krw(auto_debit("RK-2"), 4_000), "SUCCESS").await;
     expect(&m, &with_krw(auto_debit("RK-3"), 6_000), "RISK_REJECT").await;
 }
 
 pub async fn merchant_not_registered(f: Factory) {
-    let m = f(Policy { blocked_merchants: ["M00000000001".to_string()].into(), ..Policy::default() }).await;
+    let m = f(Policy {
+        blocked_merchants: ["M00000000001".to_string()].into(),
+        ..Policy::default()
+    })
+    .await;
     expect(&m, &auto_debit("MR-1"), "MERCHANT_NOT_REGISTERED").await;
-    let m = f(Policy { registered_merchants: Some(["M00000000002".to_string()].into()), ..Policy::default() }).await;
+    let m = f(Policy {
+        registered_merchants: Some(["M00000000002".to_string()].into()),
+        ..Policy::default()
+    })
+    .await;
     expect(&m, &auto_debit("MR-2"), "MERCHANT_NOT_REGISTERED").await;
 }
 
 pub async fn regulation_restriction(f: Factory) {
-    let m = f(Policy { blocked_regions: ["JP".to_string()].into(), ..Policy::default() }).await;
+    let m = f(Policy {
+        blocked_regions: ["JP".to_string()].into(),
+        ..Policy::default()
+    })
+    .await;
     expect(&m, &auto_debit("RG-1"), "REGULATION_RESTRICTION").await;
 }
 
@@ -279,14 +418,23 @@ pub async fn currency_not_supported(f: Factory) {
     // The wallet holds KRW and USD, not EUR.
     let mut v = auto_debit("CU-1");
     v["payToAmount"] = json!({"currency": "EUR", "value": "61"});
-    v["paymentQuote"] = json!({"quoteId": "q-eur", "quoteCurrencyPair": "JPY/EUR", "quotePrice": "0.0061"});
+    v["paymentQuote"] =
+        json!({"quoteId": "q-eur", "quoteCurrencyPair": "JPY/EUR", "quotePrice": "0.0061"});
     expect(&m, &v, "CURRENCY_NOT_SUPPORT").await;
-    let m = f(Policy { currencies: Some([Currency::from_code("USD").unwrap()].into()), ..Policy::default() }).await;
+    let m = f(Policy {
+        currencies: Some([Currency::from_code("USD").unwrap()].into()),
+        ..Policy::default()
+    })
+    .await;
     expect(&m, &auto_debit("CU-2"), "CURRENCY_NOT_SUPPORT").await;
 }
 
 pub async fn access_denied_for_another_psp(f: Factory) {
-    let m = f(Policy { psp_id: Some("1022000000000000009".into()), ..Policy::default() }).await;
+    let m = f(Policy {
+        psp_id: Some("1022000000000000009".into()),
+        ..Policy::default()
+    })
+    .await;
     expect(&m, &auto_debit("AC-1"), "ACCESS_DENIED").await;
 }
 
@@ -308,7 +456,11 @@ pub async fn unavailable_payment_method(f: Factory) {
         usage: BTreeMap::new(),
         nfc_enabled: false,
     };
-    m.ports.admin.create_account(&account, start_time()).await.unwrap();
+    m.ports
+        .admin
+        .create_account(&account, start_time())
+        .await
+        .unwrap();
     let mut v = nfc("UM-2");
     v["paymentMethod"]["customerId"] = json!("2160000000000003");
     expect(&m, &v, "UNAVAILABLE_PAYMENT_METHOD").await;
@@ -317,7 +469,10 @@ pub async fn unavailable_payment_method(f: Factory) {
 pub async fn nfc_without_custom_data_fails_verification(f: Factory) {
     let m = mpp(&f).await;
     let mut v = nfc("NV-1");
-    v["paymentMethod"].as_object_mut().unwrap().remove("customData");
+    v["paymentMethod"]
+        .as_object_mut()
+        .unwrap()
+        .remove("customData");
     expect(&m, &v, "USER_PAYMENT_VERIFICATION_FAILED").await;
 }
 
@@ -327,7 +482,12 @@ pub async fn user_presented_code_pays_once(f: Factory) {
     assert_eq!(a.body["customerId"], CUSTOMER);
     // A payment code is single-use.
     expect(&m, &user_presented("UP-2", CODE, 1_500), "INVALID_CODE").await;
-    expect(&m, &user_presented("UP-3", "281006029999999999", 1_500), "INVALID_CODE").await;
+    expect(
+        &m,
+        &user_presented("UP-3", "281006029999999999", 1_500),
+        "INVALID_CODE",
+    )
+    .await;
     assert_eq!(m.balance(CUSTOMER, "KRW").await, 28_500);
 }
 
@@ -344,7 +504,12 @@ pub async fn expired_code(f: Factory) {
         .await
         .unwrap();
     m.clock.advance(Duration::seconds(61));
-    expect(&m, &user_presented("UP-4", "281006021111111111", 1_000), "EXPIRED_CODE").await;
+    expect(
+        &m,
+        &user_presented("UP-4", "281006021111111111", 1_000),
+        "EXPIRED_CODE",
+    )
+    .await;
 }
 
 pub async fn nfc_sample_pays_by_customer_id(f: Factory) {
@@ -357,7 +522,10 @@ pub async fn nfc_sample_pays_by_customer_id(f: Factory) {
 pub async fn supplemental_payment(f: Factory) {
     let m = mpp(&f).await;
     expect(&m, &nfc("SP-0"), "SUCCESS").await;
-    let mut v: Value = serde_json::from_str(include_str!("../../shared/core/tests/fixtures/pay_supplemental_request.json")).unwrap();
+    let mut v: Value = serde_json::from_str(include_str!(
+        "../../shared/core/tests/fixtures/pay_supplemental_request.json"
+    ))
+    .unwrap();
     v["paymentRequestId"] = json!("SP-1");
     v.as_object_mut().unwrap().remove("paymentExpiryTime");
     let a = expect(&m, &v, "SUCCESS").await;
@@ -371,7 +539,8 @@ pub async fn multi_currency_debits_pay_to_currency(f: Factory) {
     v["paymentAmount"] = json!({"currency": "JPY", "value": "1000"});
     v["order"]["orderAmount"] = json!({"currency": "JPY", "value": "1000"});
     v["payToAmount"] = json!({"currency": "USD", "value": "670"});
-    v["paymentQuote"] = json!({"quoteId": "q-usd", "quoteCurrencyPair": "JPY/USD", "quotePrice": "0.0067"});
+    v["paymentQuote"] =
+        json!({"quoteId": "q-usd", "quoteCurrencyPair": "JPY/USD", "quotePrice": "0.0067"});
     expect(&m, &v, "SUCCESS").await;
     assert_eq!(m.balance(CUSTOMER, "USD").await, 4_330);
     assert_eq!(m.balance(CUSTOMER, "KRW").await, 30_000);
@@ -408,7 +577,10 @@ pub async fn inconsistent_quote_is_param_illegal(f: Factory) {
     let mut v = auto_debit("QT-1");
     v["payToAmount"]["value"] = json!("1500");
     let a = expect(&m, &v, "PARAM_ILLEGAL").await;
-    assert!(a.body["result"]["resultMessage"].as_str().unwrap().contains("payToAmount"));
+    assert!(a.body["result"]["resultMessage"]
+        .as_str()
+        .unwrap()
+        .contains("payToAmount"));
     assert_eq!(m.balance(CUSTOMER, "KRW").await, 30_000);
 }
 
@@ -416,11 +588,24 @@ pub async fn evaluation_checks_and_moves_no_money(f: Factory) {
     let m = mpp(&f).await;
     let a = m.evaluate(&evaluation("EV-1")).await;
     assert_eq!(a.code(), "SUCCESS", "{}", a.body);
-    assert_eq!(a.body, json!({"result": {"resultCode": "SUCCESS", "resultStatus": "S", "resultMessage": "success"}}));
+    assert_eq!(
+        a.body,
+        json!({"result": {"resultCode": "SUCCESS", "resultStatus": "S", "resultMessage": "success"}})
+    );
     let over = with_krw(evaluation("EV-2"), 40_000);
     assert_eq!(m.evaluate(&over).await.code(), "USER_BALANCE_NOT_ENOUGH");
-    assert_eq!(m.evaluate(&with_token(evaluation("EV-3"), FROZEN_TOKEN)).await.code(), "USER_STATUS_ABNORMAL");
-    assert_eq!(m.evaluate(&with_token(evaluation("EV-4"), "NOPE")).await.code(), "INVALID_TOKEN");
+    assert_eq!(
+        m.evaluate(&with_token(evaluation("EV-3"), FROZEN_TOKEN))
+            .await
+            .code(),
+        "USER_STATUS_ABNORMAL"
+    );
+    assert_eq!(
+        m.evaluate(&with_token(evaluation("EV-4"), "NOPE"))
+            .await
+            .code(),
+        "INVALID_TOKEN"
+    );
     assert_eq!(m.balance(CUSTOMER, "KRW").await, 30_000);
     // Nothing an evaluation did collides with a real payment of the same id.
     expect(&m, &auto_debit("EV-1"), "SUCCESS").await;
@@ -429,7 +614,10 @@ pub async fn evaluation_checks_and_moves_no_money(f: Factory) {
 
 pub async fn evaluation_on_the_pay_route_is_the_same_evaluation(f: Factory) {
     let m = mpp(&f).await;
-    for (id, body) in [("EVP-1", evaluation("EVP-1")), ("EVP-2", with_krw(evaluation("EVP-2"), 40_000))] {
+    for (id, body) in [
+        ("EVP-1", evaluation("EVP-1")),
+        ("EVP-2", with_krw(evaluation("EVP-2"), 40_000)),
+    ] {
         let on_pay = m.pay(&body).await;
         let on_eval = m.evaluate(&body).await;
         assert_eq!(on_pay.body, on_eval.body, "{id}");
@@ -448,11 +636,21 @@ pub async fn evaluation_route_refuses_a_real_payment(f: Factory) {
 pub async fn spec_samples_give_the_spec_responses(f: Factory) {
     let m = mpp(&f).await;
     let fixtures = [
-        (include_str!("../../shared/core/tests/fixtures/pay_auto_debit_request.json"), include_str!("../../shared/core/tests/fixtures/pay_auto_debit_response.json")),
-        (include_str!("../../shared/core/tests/fixtures/pay_nfc_request.json"), include_str!("../../shared/core/tests/fixtures/pay_nfc_response.json")),
+        (
+            include_str!("../../shared/core/tests/fixtures/pay_auto_debit_request.json"),
+            include_str!("../../shared/core/tests/fixtures/pay_auto_debit_response.json"),
+        ),
+        (
+            include_str!("../../shared/core/tests/fixtures/pay_nfc_request.json"),
+            include_str!("../../shared/core/tests/fixtures/pay_nfc_response.json"),
+        ),
     ];
     // The NFC sample expires 2020-01-01T12:01:01+08:30: replay it a minute before.
-    m.clock.set(chrono::DateTime::parse_from_rfc3339("2020-01-01T12:00:01+08:30").unwrap().into());
+    m.clock.set(
+        chrono::DateTime::parse_from_rfc3339("2020-01-01T12:00:01+08:30")
+            .unwrap()
+            .into(),
+    );
     for (i, (req, resp)) in fixtures.iter().enumerate() {
         let mut req: Value = serde_json::from_str(req).unwrap();
         req["paymentRequestId"] = json!(format!("SPEC-{i}"));
@@ -461,12 +659,24 @@ pub async fn spec_samples_give_the_spec_responses(f: Factory) {
         assert_eq!(a.body["result"], expected["result"], "{}", a.body);
         assert_eq!(a.body["customerId"], expected["customerId"]);
         for field in ["paymentId", "paymentTime"] {
-            assert!(a.body[field].is_string() && expected[field].is_string(), "{field}");
+            assert!(
+                a.body[field].is_string() && expected[field].is_string(),
+                "{field}"
+            );
         }
-        assert_eq!(a.body.as_object().unwrap().len(), expected.as_object().unwrap().len());
+        assert_eq!(
+            a.body.as_object().unwrap().len(),
+            expected.as_object().unwrap().len()
+        );
     }
-    let eval: Value = serde_json::from_str(include_str!("../../shared/core/tests/fixtures/pay_evaluation_request.json")).unwrap();
-    let expected: Value = serde_json::from_str(include_str!("../../shared/core/tests/fixtures/pay_evaluation_response.json")).unwrap();
+    let eval: Value = serde_json::from_str(include_str!(
+        "../../shared/core/tests/fixtures/pay_evaluation_request.json"
+    ))
+    .unwrap();
+    let expected: Value = serde_json::from_str(include_str!(
+        "../../shared/core/tests/fixtures/pay_evaluation_response.json"
+    ))
+    .unwrap();
     assert_eq!(m.pay(&eval).await.body, expected);
 }
 
@@ -475,27 +685,87 @@ pub async fn bad_signatures_get_envelopes(f: Factory) {
     let m = mpp(&f).await;
     let body = serde_json::to_vec(&auto_debit("SIG-1")).unwrap();
     let time = mpp_core::flows::wire_time(start_time());
-    let good = sign_headers(keys().alipay.as_ref(), CLIENT_ID, "POST", PAY_PATH, "Request-Time", &time, &body).await.unwrap();
+    let good = sign_headers(
+        keys().alipay.as_ref(),
+        CLIENT_ID,
+        "POST",
+        PAY_PATH,
+        "Request-Time",
+        &time,
+        &body,
+    )
+    .await
+    .unwrap();
     let set = |name: &str, value: &str| -> Vec<(String, String)> {
-        good.iter().map(|(k, v)| if k == name { (k.clone(), value.to_string()) } else { (k.clone(), v.clone()) }).collect()
+        good.iter()
+            .map(|(k, v)| {
+                if k == name {
+                    (k.clone(), value.to_string())
+                } else {
+                    (k.clone(), v.clone())
+                }
+            })
+            .collect()
     };
-    let sig = good.iter().find(|(k, _)| k == "Signature").unwrap().1.clone();
-    let cases: Vec<(&str, Vec<(String, String)>, Vec<u8>)> = vec![
-        ("INVALID_SIGNATURE", good.clone(), serde_json::to_vec(&with_krw(auto_debit("SIG-1"), 2000)).unwrap()),
-        ("INVALID_CLIENT", set("Client-Id", "SOMEONE_ELSE"), body.clone()),
-        ("KEY_NOT_FOUND", set("Signature", &sig.replace("keyVersion=1", "keyVersion=9")), body.clone()),
-        ("INVALID_SIGNATURE", set("Signature", &sig.replace("RSA256", "RSA512")), body.clone()),
-        ("INVALID_SIGNATURE", set("Request-Time", "2026-11-21T09:00:00+08:00"), body.clone()),
+    let sig = good
+        .iter()
+        .find(|(k, _)| k == "Signature")
+        .unwrap()
+        .1
+        .clone();
+    type Case<'a> = (&'a str, Vec<(String, String)>, Vec<u8>);
+    let cases: Vec<Case> = vec![
+        (
+            "INVALID_SIGNATURE",
+            good.clone(),
+            serde_json::to_vec(&with_krw(auto_debit("SIG-1"), 2000)).unwrap(),
+        ),
+        (
+            "INVALID_CLIENT",
+            set("Client-Id", "SOMEONE_ELSE"),
+            body.clone(),
+        ),
+        (
+            "KEY_NOT_FOUND",
+            set("Signature", &sig.replace("keyVersion=1", "keyVersion=9")),
+            body.clone(),
+        ),
+        (
+            "INVALID_SIGNATURE",
+            set("Signature", &sig.replace("RSA256", "RSA512")),
+            body.clone(),
+        ),
+        (
+            "INVALID_SIGNATURE",
+            set("Request-Time", "2026-11-21T09:00:00+08:00"),
+            body.clone(),
+        ),
     ];
     for (code, headers, body) in cases {
         let request = raw_event(PAY_PATH, &body, &headers);
-        let a = answer(PAY_PATH, pay::handler::handle(&m.pay, request).await.unwrap());
+        let a = answer(
+            PAY_PATH,
+            pay::handler::handle(&m.pay, request).await.unwrap(),
+        );
         assert_eq!(a.code(), code, "{}", a.body);
     }
-    let missing: Vec<(String, String)> = good.iter().filter(|(k, _)| k != "Signature").cloned().collect();
-    let a = answer(PAY_PATH, pay::handler::handle(&m.pay, raw_event(PAY_PATH, &body, &missing)).await.unwrap());
+    let missing: Vec<(String, String)> = good
+        .iter()
+        .filter(|(k, _)| k != "Signature")
+        .cloned()
+        .collect();
+    let a = answer(
+        PAY_PATH,
+        pay::handler::handle(&m.pay, raw_event(PAY_PATH, &body, &missing))
+            .await
+            .unwrap(),
+    );
     assert_eq!(a.status_letter(), "F");
-    assert!(matches!(a.code(), "INVALID_SIGNATURE" | "PARAM_ILLEGAL"), "{}", a.body);
+    assert!(
+        matches!(a.code(), "INVALID_SIGNATURE" | "PARAM_ILLEGAL"),
+        "{}",
+        a.body
+    );
     assert_eq!(m.balance(CUSTOMER, "KRW").await, 30_000);
 }
 
@@ -505,16 +775,29 @@ pub async fn bad_input_gets_envelopes(f: Factory) {
         (b"{not json".to_vec(), "PARAM_ILLEGAL"),
         (b"[]".to_vec(), "PARAM_ILLEGAL"),
         (vec![0xff, 0xfe, 0x00], "PARAM_ILLEGAL"),
-        (serde_json::to_vec(&json!({"paymentRequestId": 5})).unwrap(), "PARAM_ILLEGAL"),
+        (
+            serde_json::to_vec(&json!({"paymentRequestId": 5})).unwrap(),
+            "PARAM_ILLEGAL",
+        ),
     ] {
         let request = m.event(PAY_PATH, &body).await;
-        let a = answer(PAY_PATH, pay::handler::handle(&m.pay, request).await.unwrap());
+        let a = answer(
+            PAY_PATH,
+            pay::handler::handle(&m.pay, request).await.unwrap(),
+        );
         assert_eq!(a.code(), code, "{}", a.body);
     }
     let mut v = auto_debit("BI-1");
     v["paymentAmount"]["value"] = json!("01");
     let a = expect(&m, &v, "PARAM_ILLEGAL").await;
-    assert!(a.body["result"]["resultMessage"].as_str().unwrap().contains("paymentAmount.value"), "{}", a.body);
+    assert!(
+        a.body["result"]["resultMessage"]
+            .as_str()
+            .unwrap()
+            .contains("paymentAmount.value"),
+        "{}",
+        a.body
+    );
     let mut get = m.event(PAY_PATH, b"{}").await;
     *get.method_mut() = http::Method::GET;
     let a = answer(PAY_PATH, pay::handler::handle(&m.pay, get).await.unwrap());

@@ -16,7 +16,10 @@ const START_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// The workspace root.
 pub fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 /// The `mpp` binary. `.ci/test.sh` builds every binary before the tests (`cargo build
@@ -41,7 +44,9 @@ pub fn mpp_binary() -> PathBuf {
 pub fn dynamodb_endpoint() -> Option<String> {
     match std::env::var("DYNAMODB_ENDPOINT") {
         Ok(url) if !url.is_empty() => Some(url),
-        _ if std::env::var("CI").is_ok() => panic!("DYNAMODB_ENDPOINT is not set: run the tests through .ci/test.sh"),
+        _ if std::env::var("CI").is_ok() => {
+            panic!("DYNAMODB_ENDPOINT is not set: run the tests through .ci/test.sh")
+        }
         _ => {
             eprintln!("DYNAMODB_ENDPOINT is not set: skipping (bash .ci/dynamodb-local.sh run cargo test ...)");
             None
@@ -62,6 +67,8 @@ pub struct Server {
 
 impl Server {
     /// Starts `mpp serve --addr 127.0.0.1:0 --state-dir <tmp> EXTRA...` and waits for its address.
+    // The child is waited on by `kill` (and `Drop`); a start that panics ends the test process.
+    #[allow(clippy::zombie_processes)]
     pub fn start(extra: &[&str]) -> Server {
         let state_dir = tempfile::tempdir().unwrap();
         let mut child = Command::new(mpp_binary())
@@ -88,14 +95,23 @@ impl Server {
         let started = Instant::now();
         let mut banner = Vec::new();
         loop {
-            let left = START_TIMEOUT.checked_sub(started.elapsed()).unwrap_or_else(|| panic!("mpp serve did not start: {banner:?}"));
-            let line = rx.recv_timeout(left).unwrap_or_else(|_| panic!("mpp serve did not start: {banner:?}"));
+            let left = START_TIMEOUT
+                .checked_sub(started.elapsed())
+                .unwrap_or_else(|| panic!("mpp serve did not start: {banner:?}"));
+            let line = rx
+                .recv_timeout(left)
+                .unwrap_or_else(|_| panic!("mpp serve did not start: {banner:?}"));
             banner.push(line.clone());
             if let Some(url) = line.strip_prefix("listening on ") {
                 let url = url.trim().to_string();
                 // Keep draining stdout so the server never blocks on a full pipe.
                 std::thread::spawn(move || while rx.recv().is_ok() {});
-                return Server { url, state_dir, child, banner };
+                return Server {
+                    url,
+                    state_dir,
+                    child,
+                    banner,
+                };
             }
         }
     }
@@ -132,9 +148,20 @@ impl Server {
     /// A client that signs as the simulated Alipay+ and verifies with the MPP's key.
     pub fn alipay(&self) -> Alipay {
         let dir = self.state_dir.path();
-        let key = load_private_key(&std::fs::read_to_string(dir.join("alipay/private_key.pem")).unwrap()).unwrap();
-        let mpp_public = load_public_key(&std::fs::read_to_string(dir.join("mpp/public_key.pem")).unwrap()).unwrap();
-        let client = SignedClient::new(&self.url, "TEST_ALIPAYPLUS_CLIENT", Arc::new(LocalSigner::new(key, 1)), Some(mpp_public), Duration::from_secs(10)).unwrap();
+        let key =
+            load_private_key(&std::fs::read_to_string(dir.join("alipay/private_key.pem")).unwrap())
+                .unwrap();
+        let mpp_public =
+            load_public_key(&std::fs::read_to_string(dir.join("mpp/public_key.pem")).unwrap())
+                .unwrap();
+        let client = SignedClient::new(
+            &self.url,
+            "TEST_ALIPAYPLUS_CLIENT",
+            Arc::new(LocalSigner::new(key, 1)),
+            Some(mpp_public),
+            Duration::from_secs(10),
+        )
+        .unwrap();
         Alipay { client }
     }
 
@@ -162,15 +189,26 @@ impl Alipay {
     /// returns it.
     pub async fn call(&self, api: &str, body: &Value) -> Value {
         let answer = self.raw(api, body).await;
-        answer.signature.as_ref().unwrap_or_else(|e| panic!("answer signature: {e}"));
-        let json = answer.json().unwrap_or_else(|| panic!("not JSON: {}", String::from_utf8_lossy(&answer.body)));
-        assert!(json["result"]["resultCode"].is_string(), "not an envelope: {json}");
+        answer
+            .signature
+            .as_ref()
+            .unwrap_or_else(|e| panic!("answer signature: {e}"));
+        let json = answer
+            .json()
+            .unwrap_or_else(|| panic!("not JSON: {}", String::from_utf8_lossy(&answer.body)));
+        assert!(
+            json["result"]["resultCode"].is_string(),
+            "not an envelope: {json}"
+        );
         json
     }
 
     /// POSTs without checking.
     pub async fn raw(&self, api: &str, body: &Value) -> SignedResponse {
         let bytes = serde_json::to_vec(body).unwrap();
-        self.client.call(&format!("/aps/api/v1/payments/{api}"), &bytes).await.unwrap()
+        self.client
+            .call(&format!("/aps/api/v1/payments/{api}"), &bytes)
+            .await
+            .unwrap()
     }
 }

@@ -8,7 +8,9 @@ use axum::body::{to_bytes, Body};
 use axum::extract::{Request, State};
 use axum::response::Response;
 use mpp_core::flows::wire_time;
-use mpp_core::signature::{generate_key_pair, sign_headers, verify_with_time_header, KeySet, LocalSigner, VerifyPolicy};
+use mpp_core::signature::{
+    generate_key_pair, sign_headers, verify_with_time_header, KeySet, LocalSigner, VerifyPolicy,
+};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -63,14 +65,23 @@ fn wrong_key() -> &'static LocalSigner {
 impl Receiver {
     /// Starts on a free loopback port: `steps` in order, then `then` for every later request.
     pub async fn start(steps: Vec<Behaviour>, then: Behaviour) -> Receiver {
-        let script = Arc::new(Mutex::new(Script { steps: steps.into(), then: Some(then), received: Vec::new() }));
+        let script = Arc::new(Mutex::new(Script {
+            steps: steps.into(),
+            then: Some(then),
+            received: Vec::new(),
+        }));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let router = axum::Router::new().fallback(serve).with_state(script.clone());
+        let router = axum::Router::new()
+            .fallback(serve)
+            .with_state(script.clone());
         tokio::spawn(async move {
             let _ = axum::serve(listener, router).await;
         });
-        Receiver { url: format!("http://{addr}/aps/api/v1/payments/notifyPayment"), script }
+        Receiver {
+            url: format!("http://{addr}/aps/api/v1/payments/notifyPayment"),
+            script,
+        }
     }
 
     /// Every request so far.
@@ -89,11 +100,19 @@ async fn serve(State(script): State<Arc<Mutex<Script>>>, request: Request) -> Re
         keys: KeySet::Single(&keys().mpp_public),
         window: None,
     };
-    let signature_ok = verify_with_time_header(&policy, "POST", &path, &parts.headers, &body).is_ok();
+    let signature_ok =
+        verify_with_time_header(&policy, "POST", &path, &parts.headers, &body).is_ok();
     let behaviour = {
         let mut s = script.lock().unwrap();
-        s.received.push(Received { path: path.clone(), body: body.clone(), signature_ok });
-        s.steps.pop_front().or_else(|| s.then.clone()).unwrap_or(Behaviour::Ack)
+        s.received.push(Received {
+            path: path.clone(),
+            body: body.clone(),
+            signature_ok,
+        });
+        s.steps
+            .pop_front()
+            .or_else(|| s.then.clone())
+            .unwrap_or(Behaviour::Ack)
     };
     let (code, status, signer): (&str, &str, &LocalSigner) = match &behaviour {
         Behaviour::Ack => ("SUCCESS", "S", keys().alipay.as_ref()),
@@ -105,14 +124,27 @@ async fn serve(State(script): State<Arc<Mutex<Script>>>, request: Request) -> Re
             ("SUCCESS", "S", keys().alipay.as_ref())
         }
         Behaviour::Fail500 => {
-            return Response::builder().status(500).body(Body::from("boom")).unwrap();
+            return Response::builder()
+                .status(500)
+                .body(Body::from("boom"))
+                .unwrap();
         }
     };
-    let answer = format!(r#"{{"result":{{"resultCode":"{code}","resultStatus":"{status}","resultMessage":"test"}}}}"#);
+    let answer = format!(
+        r#"{{"result":{{"resultCode":"{code}","resultStatus":"{status}","resultMessage":"test"}}}}"#
+    );
     let time = wire_time(chrono::Utc::now());
-    let headers = sign_headers(signer, "TEST_ALIPAYPLUS_CLIENT", "POST", &path, "Response-Time", &time, answer.as_bytes())
-        .await
-        .unwrap();
+    let headers = sign_headers(
+        signer,
+        "TEST_ALIPAYPLUS_CLIENT",
+        "POST",
+        &path,
+        "Response-Time",
+        &time,
+        answer.as_bytes(),
+    )
+    .await
+    .unwrap();
     let mut builder = Response::builder().status(200);
     for (k, v) in headers {
         builder = builder.header(k, v);

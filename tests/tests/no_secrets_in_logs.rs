@@ -1,6 +1,8 @@
 //! Runs every flow with the logs captured (the JSON format the Lambdas use) and finds no access
 //! token, payment code, private key material or full customer id in any line.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test file
+
 use mpp_core::signature::private_key_pem;
 use mpp_e2e::harness::*;
 use serde_json::json;
@@ -31,7 +33,10 @@ fn no_secret_reaches_a_log_line() {
         .with_span_list(true)
         .with_writer(move || writer.clone())
         .finish();
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     tracing::subscriber::with_default(subscriber, || {
         runtime.block_on(async {
             let m = Mpp::memory().await;
@@ -52,20 +57,43 @@ fn no_secret_reaches_a_log_line() {
             m.refund(&refund_body("LOG-1", "LOG-R", 500)).await;
             m.cancel("LOG-1").await;
             let body = serde_json::to_vec(&auto_debit("LOG-9")).unwrap();
-            let tampered = raw_event(PAY_PATH, &body, &[("Client-Id".into(), CLIENT_ID.into()), ("Signature".into(), "algorithm=RSA256,keyVersion=1,signature=AAAA".into())]);
+            let tampered = raw_event(
+                PAY_PATH,
+                &body,
+                &[
+                    ("Client-Id".into(), CLIENT_ID.into()),
+                    (
+                        "Signature".into(),
+                        "algorithm=RSA256,keyVersion=1,signature=AAAA".into(),
+                    ),
+                ],
+            );
             let _ = pay::handler::handle(&m.pay, tampered).await;
         });
     });
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(logs.lines().count() >= 10, "the flows logged: {logs}");
-    assert!(logs.contains("\"result_code\""), "log lines carry the result code");
+    assert!(
+        logs.contains("\"result_code\""),
+        "log lines carry the result code"
+    );
     let k = keys();
     let pem = private_key_pem(&k.mpp_private);
     let key_fragment: String = pem.lines().nth(2).unwrap().chars().take(40).collect();
-    let secrets = [TOKEN, CODE, CUSTOMER, "2160000000000001", key_fragment.as_str(), "PRIVATE KEY"];
+    let secrets = [
+        TOKEN,
+        CODE,
+        CUSTOMER,
+        "2160000000000001",
+        key_fragment.as_str(),
+        "PRIVATE KEY",
+    ];
     for line in logs.lines() {
         for secret in secrets {
-            assert!(!line.contains(secret), "a log line carries a secret ({secret}): {line}");
+            assert!(
+                !line.contains(secret),
+                "a log line carries a secret ({secret}): {line}"
+            );
         }
     }
 }

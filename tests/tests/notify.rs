@@ -2,11 +2,13 @@
 //! the bound and the dead-letter queue, never twice after an S; agreement with inquiry; the
 //! notify handler's SQS path.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test file
+
 use lambda_runtime::{Context, LambdaEvent};
 use mpp_client::SignedClient;
 use mpp_core::flows::notify::{
-    attempt, job_for, notification_for, DeadLetters, JobOutcome, NotifyDeps, NotifyJob, QueueError, RetryQueue,
-    ATTEMPTS_MAX, RETRY_DELAYS_SECS,
+    attempt, job_for, notification_for, DeadLetters, JobOutcome, NotifyDeps, NotifyJob, QueueError,
+    RetryQueue, ATTEMPTS_MAX, RETRY_DELAYS_SECS,
 };
 use mpp_core::store::memory::MemoryStore;
 use mpp_core::store::Ports;
@@ -64,7 +66,12 @@ async fn rig(default_url: &str) -> Rig {
         clock: mpp.clock.clone(),
         default_url: default_url.to_string(),
     };
-    Rig { mpp, retries, dead, deps }
+    Rig {
+        mpp,
+        retries,
+        dead,
+        deps,
+    }
 }
 
 impl Rig {
@@ -97,17 +104,32 @@ async fn delivered_first_time_and_never_again() {
     assert!(got[0].signature_ok, "our signature must verify");
     assert_eq!(got[0].path, "/aps/api/v1/payments/notifyPayment");
     let body: Value = serde_json::from_slice(&got[0].body).unwrap();
-    assert_eq!(body["paymentResult"], json!({"resultCode": "SUCCESS", "resultStatus": "S", "resultMessage": "success"}));
+    assert_eq!(
+        body["paymentResult"],
+        json!({"resultCode": "SUCCESS", "resultStatus": "S", "resultMessage": "success"})
+    );
     for field in ["paymentId", "paymentTime", "customerId"] {
         assert_eq!(body[field], paid.body[field], "{field}");
     }
-    assert_eq!(body["paymentAmount"], json!({"currency": "JPY", "value": "100"}));
-    assert_eq!(body["payToAmount"], json!({"currency": "KRW", "value": "1000"}));
+    assert_eq!(
+        body["paymentAmount"],
+        json!({"currency": "JPY", "value": "100"})
+    );
+    assert_eq!(
+        body["payToAmount"],
+        json!({"currency": "KRW", "value": "1000"})
+    );
     // A replayed job (stream redelivery, duplicate SQS message) sends nothing.
-    assert_eq!(attempt(&r.deps, &job).await.unwrap(), JobOutcome::AlreadyDelivered);
+    assert_eq!(
+        attempt(&r.deps, &job).await.unwrap(),
+        JobOutcome::AlreadyDelivered
+    );
     assert_eq!(receiver.received().len(), 1);
     let d = r.deps.deliveries.delivery("NT-1").await.unwrap();
-    assert_eq!((d.attempts, d.delivered_at.is_some(), d.last_error), (1, true, None));
+    assert_eq!(
+        (d.attempts, d.delivered_at.is_some(), d.last_error),
+        (1, true, None)
+    );
 }
 
 #[tokio::test]
@@ -123,13 +145,19 @@ async fn retries_on_the_schedule_with_identical_bodies_until_s() {
     let r = rig(&receiver.url).await;
     r.mpp.pay(&auto_debit("NT-2")).await;
     let outcomes = r.pump(r.job("NT-2").await).await;
-    let delays: Vec<JobOutcome> = RETRY_DELAYS_SECS[..5].iter().map(|&d| JobOutcome::Retrying { delay_secs: d }).collect();
+    let delays: Vec<JobOutcome> = RETRY_DELAYS_SECS[..5]
+        .iter()
+        .map(|&d| JobOutcome::Retrying { delay_secs: d })
+        .collect();
     assert_eq!(outcomes[..5], delays[..]);
     assert_eq!(outcomes[5], JobOutcome::Delivered);
     assert_eq!(outcomes.len(), 6, "stops at the first S");
     let got = receiver.received();
     assert_eq!(got.len(), 6);
-    assert!(got.iter().all(|g| g.body == got[0].body && g.signature_ok), "identical, signed bodies");
+    assert!(
+        got.iter().all(|g| g.body == got[0].body && g.signature_ok),
+        "identical, signed bodies"
+    );
     let d = r.deps.deliveries.delivery("NT-2").await.unwrap();
     assert_eq!(d.attempts, 6);
     assert!(d.delivered_at.is_some() && d.dead_lettered_at.is_none());
@@ -148,7 +176,10 @@ async fn gives_up_at_the_bound_into_the_dead_letter_queue() {
     let dead = r.dead.0.lock().unwrap().clone();
     assert_eq!(dead.len(), 1);
     assert_eq!(dead[0].0.attempt, ATTEMPTS_MAX);
-    assert_eq!(dead[0].0.body.as_bytes(), receiver.received()[0].body.as_slice());
+    assert_eq!(
+        dead[0].0.body.as_bytes(),
+        receiver.received()[0].body.as_slice()
+    );
     let d = r.deps.deliveries.delivery("NT-3").await.unwrap();
     assert_eq!(d.attempts, ATTEMPTS_MAX);
     assert!(d.dead_lettered_at.is_some() && d.delivered_at.is_none());
@@ -165,15 +196,27 @@ async fn notifications_agree_with_inquiry() {
         let note = serde_json::to_value(notification_for(&record).unwrap()).unwrap();
         let inq = r.mpp.inquire(id).await;
         assert_eq!(note["paymentResult"], inq.body["paymentResult"], "{id}");
-        for field in ["paymentId", "paymentTime", "customerId", "paymentAmount", "payToAmount"] {
+        for field in [
+            "paymentId",
+            "paymentTime",
+            "customerId",
+            "paymentAmount",
+            "payToAmount",
+        ] {
             if inq.body.get(field).is_some() {
                 assert_eq!(note[field], inq.body[field], "{id} {field}");
             }
         }
         assert_ne!(note["paymentResult"]["resultStatus"], "U");
     }
-    let declined = serde_json::to_value(notification_for(&r.mpp.ports.payments.payment("NT-5").await.unwrap().unwrap()).unwrap()).unwrap();
-    assert_eq!(declined["paymentResult"]["resultCode"], "USER_BALANCE_NOT_ENOUGH");
+    let declined = serde_json::to_value(
+        notification_for(&r.mpp.ports.payments.payment("NT-5").await.unwrap().unwrap()).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        declined["paymentResult"]["resultCode"],
+        "USER_BALANCE_NOT_ENOUGH"
+    );
     assert!(declined.get("paymentId").is_none());
 }
 
@@ -189,10 +232,19 @@ async fn only_new_final_payments_reach_the_feed_and_a_cancel_placeholder_is_not_
     assert_eq!(first.payment_request_id, "NT-6");
     let second = feed.recv().await.unwrap();
     assert_eq!(second.payment_request_id, "NT-7");
-    assert!(feed.try_recv().is_err(), "the cancel of NT-6 is not a new payment");
-    assert!(job_for(&second, "http://x/y").is_none(), "a placeholder carries nothing to notify");
+    assert!(
+        feed.try_recv().is_err(),
+        "the cancel of NT-6 is not a new payment"
+    );
+    assert!(
+        job_for(&second, "http://x/y").is_none(),
+        "a placeholder carries nothing to notify"
+    );
     // After the cancel, inquiry says F ORDER_IS_CLOSED; the S already sent stays as sent.
-    assert_eq!(m.inquire("NT-6").await.body["paymentResult"]["resultCode"], "ORDER_IS_CLOSED");
+    assert_eq!(
+        m.inquire("NT-6").await.body["paymentResult"]["resultCode"],
+        "ORDER_IS_CLOSED"
+    );
 }
 
 #[tokio::test]
@@ -202,14 +254,31 @@ async fn the_handler_reports_sqs_messages_it_could_not_handle() {
     r.mpp.pay(&auto_debit("NT-8")).await;
     let good = r.job("NT-8").await;
     // A job for a payment the store does not have: its delivery cannot be recorded.
-    let orphan = NotifyJob { payment_request_id: "NT-NONE".into(), ..good.clone() };
-    let deps = notify::handler::Deps { notify: r.deps.clone() };
+    let orphan = NotifyJob {
+        payment_request_id: "NT-NONE".into(),
+        ..good.clone()
+    };
+    let deps = notify::handler::Deps {
+        notify: r.deps.clone(),
+    };
     let event = json!({"Records": [
         {"eventSource": "aws:sqs", "messageId": "m-good", "body": serde_json::to_string(&good).unwrap()},
         {"eventSource": "aws:sqs", "messageId": "m-orphan", "body": serde_json::to_string(&orphan).unwrap()},
         {"eventSource": "aws:sqs", "messageId": "m-junk", "body": "not a job"},
     ]});
-    let out = notify::handler::handle(&deps, LambdaEvent::new(event, Context::default())).await.unwrap();
-    assert_eq!(out, json!({"batchItemFailures": [{"itemIdentifier": "m-orphan"}]}));
-    assert!(r.deps.deliveries.delivery("NT-8").await.unwrap().delivered_at.is_some());
+    let out = notify::handler::handle(&deps, LambdaEvent::new(event, Context::default()))
+        .await
+        .unwrap();
+    assert_eq!(
+        out,
+        json!({"batchItemFailures": [{"itemIdentifier": "m-orphan"}]})
+    );
+    assert!(r
+        .deps
+        .deliveries
+        .delivery("NT-8")
+        .await
+        .unwrap()
+        .delivered_at
+        .is_some());
 }

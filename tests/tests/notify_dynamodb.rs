@@ -2,6 +2,8 @@
 //! from the payments table's stream exactly as the service writes them, so the handler's event
 //! parsing is proved against the real format. Also `mpp serve` on DynamoDB Local notifying.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test file
+
 use lambda_runtime::{Context, LambdaEvent};
 use mpp_aws::dynamo::local_stream::{LocalStream, StartAt};
 use mpp_aws::dynamo::{dynamo_client, DynamoStore, TableNames};
@@ -48,12 +50,19 @@ async fn records(stream: &mut LocalStream, want: usize) -> Vec<Value> {
 
 #[tokio::test]
 async fn stream_records_from_dynamodb_local_drive_the_notify_handler() {
-    let Some(endpoint) = dynamodb_endpoint() else { return };
+    let Some(endpoint) = dynamodb_endpoint() else {
+        return;
+    };
     let tables = TableNames::with_prefix(&format!("nt-{}", std::process::id()));
-    let store = Arc::new(DynamoStore::new(dynamo_client(Some(&endpoint)).await, tables.clone()));
+    let store = Arc::new(DynamoStore::new(
+        dynamo_client(Some(&endpoint)).await,
+        tables.clone(),
+    ));
     store.create_tables().await.unwrap();
     let m = Mpp::on(Ports::of(store.clone()), Default::default()).await;
-    let mut stream = LocalStream::open(&endpoint, &tables.payments, StartAt::TrimHorizon).await.unwrap();
+    let mut stream = LocalStream::open(&endpoint, &tables.payments, StartAt::TrimHorizon)
+        .await
+        .unwrap();
 
     let receiver = Receiver::start(vec![], Behaviour::Ack).await;
     let paid = m.pay(&auto_debit("NTD-1")).await;
@@ -61,9 +70,21 @@ async fn stream_records_from_dynamodb_local_drive_the_notify_handler() {
     let declined = m.pay(&with_krw(auto_debit("NTD-2"), 40_000)).await;
     assert_eq!(declined.code(), "USER_BALANCE_NOT_ENOUGH");
     let batch = records(&mut stream, 2).await;
-    assert!(batch.iter().all(|r| r["eventName"] == "INSERT" && r["dynamodb"]["NewImage"].is_object()), "{batch:?}");
+    assert!(
+        batch
+            .iter()
+            .all(|r| r["eventName"] == "INSERT" && r["dynamodb"]["NewImage"].is_object()),
+        "{batch:?}"
+    );
 
-    let transport = SignedClient::new("", CLIENT_ID, keys().mpp.clone(), Some(keys().alipay_public.clone()), Duration::from_secs(5)).unwrap();
+    let transport = SignedClient::new(
+        "",
+        CLIENT_ID,
+        keys().mpp.clone(),
+        Some(keys().alipay_public.clone()),
+        Duration::from_secs(5),
+    )
+    .unwrap();
     let deps = notify::handler::Deps {
         notify: NotifyDeps {
             transport: Arc::new(transport),
@@ -74,33 +95,72 @@ async fn stream_records_from_dynamodb_local_drive_the_notify_handler() {
             default_url: receiver.url.clone(),
         },
     };
-    let out = notify::handler::handle(&deps, LambdaEvent::new(json!({ "Records": batch }), Context::default())).await.unwrap();
+    let out = notify::handler::handle(
+        &deps,
+        LambdaEvent::new(json!({ "Records": batch }), Context::default()),
+    )
+    .await
+    .unwrap();
     assert_eq!(out, json!({ "batchItemFailures": [] }));
     let got = receiver.received();
     assert_eq!(got.len(), 2);
-    let bodies: Vec<Value> = got.iter().map(|g| serde_json::from_slice(&g.body).unwrap()).collect();
-    let success = bodies.iter().find(|b| b["paymentRequestId"] == "NTD-1").unwrap();
+    let bodies: Vec<Value> = got
+        .iter()
+        .map(|g| serde_json::from_slice(&g.body).unwrap())
+        .collect();
+    let success = bodies
+        .iter()
+        .find(|b| b["paymentRequestId"] == "NTD-1")
+        .unwrap();
     assert_eq!(success["paymentResult"]["resultCode"], "SUCCESS");
     assert_eq!(success["paymentId"], paid.body["paymentId"]);
-    let failure = bodies.iter().find(|b| b["paymentRequestId"] == "NTD-2").unwrap();
-    assert_eq!(failure["paymentResult"]["resultCode"], "USER_BALANCE_NOT_ENOUGH");
-    assert!(store.delivery("NTD-1").await.unwrap().delivered_at.is_some());
+    let failure = bodies
+        .iter()
+        .find(|b| b["paymentRequestId"] == "NTD-2")
+        .unwrap();
+    assert_eq!(
+        failure["paymentResult"]["resultCode"],
+        "USER_BALANCE_NOT_ENOUGH"
+    );
+    assert!(store
+        .delivery("NTD-1")
+        .await
+        .unwrap()
+        .delivered_at
+        .is_some());
 
     // The delivery bookkeeping and a cancel are MODIFY records: nothing more is sent.
     m.cancel("NTD-1").await;
     let later = records(&mut stream, 1).await;
-    assert!(later.iter().all(|r| r["eventName"] == "MODIFY"), "{later:?}");
-    let out = notify::handler::handle(&deps, LambdaEvent::new(json!({ "Records": later }), Context::default())).await.unwrap();
+    assert!(
+        later.iter().all(|r| r["eventName"] == "MODIFY"),
+        "{later:?}"
+    );
+    let out = notify::handler::handle(
+        &deps,
+        LambdaEvent::new(json!({ "Records": later }), Context::default()),
+    )
+    .await
+    .unwrap();
     assert_eq!(out, json!({ "batchItemFailures": [] }));
     assert_eq!(receiver.received().len(), 2);
 }
 
 #[tokio::test]
 async fn serve_on_dynamodb_local_notifies_from_the_stream() {
-    let Some(endpoint) = dynamodb_endpoint() else { return };
+    let Some(endpoint) = dynamodb_endpoint() else {
+        return;
+    };
     let receiver = Receiver::start(vec![], Behaviour::Ack).await;
     let prefix = format!("nts-{}", std::process::id());
-    let server = Server::start_with_harness_keys(&["--dynamodb-endpoint", &endpoint, "--table-prefix", &prefix, "--seed", "examples/seed.json"]);
+    let server = Server::start_with_harness_keys(&[
+        "--dynamodb-endpoint",
+        &endpoint,
+        "--table-prefix",
+        &prefix,
+        "--seed",
+        "examples/seed.json",
+    ]);
     let a = server.alipay();
     let mut body = auto_debit("NTS-1");
     body["paymentNotifyUrl"] = json!(receiver.url);

@@ -7,6 +7,8 @@
 //!
 //! Size and seed: `RELIABILITY_OPS` (default 10 000), `RELIABILITY_SEED` (default 20261122).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test file
+
 use mpp_core::ids::{CustomerId, Secret};
 use mpp_core::money::{Currency, MinorUnit};
 use mpp_core::store::memory::MemoryStore;
@@ -28,7 +30,10 @@ const RESENDS_MAX: u32 = 25;
 const OPENING_KRW: u64 = 200_000;
 
 fn env_u64(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 #[derive(Clone, Debug)]
@@ -93,9 +98,24 @@ async fn caller(m: Arc<Mpp>, k: u64, ops: u64, seed: u64) -> (Tally, HashMap<Str
                 let amount = rng.gen_range(100..2_000u64) * 10;
                 let body = pay_body(&id, amount);
                 let a = until_final(&mut tally, || m.pay(&body)).await;
-                assert!(a.status_letter() == "S" || a.status_letter() == "F", "{}", a.body);
-                let first = (a.code().to_string(), a.body["paymentId"].as_str().map(str::to_string));
-                paid.insert(id.clone(), Paid { amount, first, cancelled: false, refunded: 0 });
+                assert!(
+                    a.status_letter() == "S" || a.status_letter() == "F",
+                    "{}",
+                    a.body
+                );
+                let first = (
+                    a.code().to_string(),
+                    a.body["paymentId"].as_str().map(str::to_string),
+                );
+                paid.insert(
+                    id.clone(),
+                    Paid {
+                        amount,
+                        first,
+                        cancelled: false,
+                        refunded: 0,
+                    },
+                );
                 ids.push(id);
             }
             "repeat" => {
@@ -106,23 +126,42 @@ async fn caller(m: Arc<Mpp>, k: u64, ops: u64, seed: u64) -> (Tally, HashMap<Str
                 if p.cancelled {
                     assert_eq!(a.code(), "ORDER_IS_CLOSED", "{id}: {}", a.body);
                 } else {
-                    assert_eq!((a.code(), a.body["paymentId"].as_str()), (p.first.0.as_str(), p.first.1.as_deref()), "{id}: repeat differs from the first answer");
+                    assert_eq!(
+                        (a.code(), a.body["paymentId"].as_str()),
+                        (p.first.0.as_str(), p.first.1.as_deref()),
+                        "{id}: repeat differs from the first answer"
+                    );
                 }
             }
             "evaluation" => {
-                let mut v = with_krw(evaluation(&format!("E{k}-{n}")), rng.gen_range(1..30u64) * 1_000);
+                let mut v = with_krw(
+                    evaluation(&format!("E{k}-{n}")),
+                    rng.gen_range(1..30u64) * 1_000,
+                );
                 v["paymentMethod"]["paymentMethodId"] = json!(token.clone());
                 let a = until_final(&mut tally, || m.evaluate(&v)).await;
-                assert!(matches!(a.code(), "SUCCESS" | "USER_BALANCE_NOT_ENOUGH"), "{}", a.body);
+                assert!(
+                    matches!(a.code(), "SUCCESS" | "USER_BALANCE_NOT_ENOUGH"),
+                    "{}",
+                    a.body
+                );
             }
             "inquiry" => {
                 let known = !ids.is_empty() && rng.gen_bool(0.8);
-                let id = if known { ids[rng.gen_range(0..ids.len())].clone() } else { format!("NEVER-{k}-{n}") };
+                let id = if known {
+                    ids[rng.gen_range(0..ids.len())].clone()
+                } else {
+                    format!("NEVER-{k}-{n}")
+                };
                 let a = until_final(&mut tally, || m.inquire(&id)).await;
                 match paid.get(&id) {
                     None => assert_eq!(a.code(), "ORDER_NOT_EXIST"),
                     Some(p) => {
-                        let expected = if p.cancelled { "ORDER_IS_CLOSED" } else { p.first.0.as_str() };
+                        let expected = if p.cancelled {
+                            "ORDER_IS_CLOSED"
+                        } else {
+                            p.first.0.as_str()
+                        };
                         assert_eq!(a.body["paymentResult"]["resultCode"], expected, "{id}");
                     }
                 }
@@ -168,7 +207,11 @@ async fn random_operations_under_faults_keep_every_invariant() {
     let ops_total = env_u64("RELIABILITY_OPS", 10_000);
     let seed = env_u64("RELIABILITY_SEED", 20_261_122);
     let inner = Arc::new(MemoryStore::new());
-    let rates = FaultRates { throttle_per_mille: 20, error_per_mille: 20, lost_answer_per_mille: 30 };
+    let rates = FaultRates {
+        throttle_per_mille: 20,
+        error_per_mille: 20,
+        lost_answer_per_mille: 30,
+    };
     let faulty = Arc::new(Faulty::new(inner.clone(), rates, seed));
     let mut m = Mpp::on(Ports::of(faulty.clone()), Default::default()).await;
     // The handlers keep the faulty ports; the test's own reads and checks go straight to the store.
@@ -185,7 +228,11 @@ async fn random_operations_under_faults_keep_every_invariant() {
             usage: BTreeMap::new(),
             nfc_enabled: false,
         };
-        m.ports.admin.create_account(&account, start_time()).await.unwrap();
+        m.ports
+            .admin
+            .create_account(&account, start_time())
+            .await
+            .unwrap();
         let token = AccessToken {
             token_hash: Secret::new(format!("RANDOM-TOKEN-{k}")).hash(),
             customer_id: customer,
@@ -199,7 +246,12 @@ async fn random_operations_under_faults_keep_every_invariant() {
     let started = std::time::Instant::now();
     let mut tasks = Vec::new();
     for k in 0..CALLERS {
-        tasks.push(tokio::spawn(caller(m.clone(), k, ops_total / CALLERS, seed)));
+        tasks.push(tokio::spawn(caller(
+            m.clone(),
+            k,
+            ops_total / CALLERS,
+            seed,
+        )));
     }
     let mut totals = Tally::default();
     for (k, t) in tasks.into_iter().enumerate() {
@@ -211,17 +263,38 @@ async fn random_operations_under_faults_keep_every_invariant() {
         }
         // The wallet holds exactly what the answers say it should.
         let expected: u64 = OPENING_KRW
-            - paid.values().filter(|p| p.first.0 == "SUCCESS" && !p.cancelled).map(|p| p.amount - p.refunded).sum::<u64>();
+            - paid
+                .values()
+                .filter(|p| p.first.0 == "SUCCESS" && !p.cancelled)
+                .map(|p| p.amount - p.refunded)
+                .sum::<u64>();
         let customer = format!("21699000000000{k:02}");
-        assert_eq!(m.balance(&customer, "KRW").await, expected, "wallet {customer}");
+        assert_eq!(
+            m.balance(&customer, "KRW").await,
+            expected,
+            "wallet {customer}"
+        );
         // No payment was debited twice: one DEBIT entry per succeeded payment.
-        let ledger = m.ports.admin.ledger(&CustomerId::new(customer.clone())).await.unwrap();
+        let ledger = m
+            .ports
+            .admin
+            .ledger(&CustomerId::new(customer.clone()))
+            .await
+            .unwrap();
         let mut debits: HashMap<String, u32> = HashMap::new();
-        for e in ledger.iter().filter(|e| e.kind == mpp_core::store::EntryKind::Debit) {
-            *debits.entry(e.payment_request_id.clone().unwrap()).or_default() += 1;
+        for e in ledger
+            .iter()
+            .filter(|e| e.kind == mpp_core::store::EntryKind::Debit)
+        {
+            *debits
+                .entry(e.payment_request_id.clone().unwrap())
+                .or_default() += 1;
         }
         assert!(debits.values().all(|&n| n == 1));
-        assert_eq!(debits.len(), paid.values().filter(|p| p.first.0 == "SUCCESS").count());
+        assert_eq!(
+            debits.len(),
+            paid.values().filter(|p| p.first.0 == "SUCCESS").count()
+        );
     }
     m.assert_ledger_balances().await;
     let c = &faulty.counts;
@@ -234,5 +307,8 @@ async fn random_operations_under_faults_keep_every_invariant() {
     });
     println!("random run: {report}");
     assert!(totals.ops >= ops_total - CALLERS);
-    assert!(c.after.load(Ordering::Relaxed) > 0 && c.before.load(Ordering::Relaxed) > 0, "faults were injected");
+    assert!(
+        c.after.load(Ordering::Relaxed) > 0 && c.before.load(Ordering::Relaxed) > 0,
+        "faults were injected"
+    );
 }

@@ -1,6 +1,8 @@
 //! `mpp serve` as a process, played against as Alipay+ would: signed HTTP both ways, on the
 //! memory store and on DynamoDB Local. Also `mpp call` itself.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test file
+
 use mpp_e2e::harness::{auto_debit, evaluation, refund_body, with_krw};
 use mpp_e2e::process::{dynamodb_endpoint, mpp_binary, workspace, Alipay, Server};
 use mpp_e2e::receiver::{Behaviour, Receiver};
@@ -8,7 +10,8 @@ use serde_json::{json, Value};
 use std::time::Duration;
 
 fn example(name: &str) -> Value {
-    serde_json::from_slice(&std::fs::read(workspace().join("examples").join(name)).unwrap()).unwrap()
+    serde_json::from_slice(&std::fs::read(workspace().join("examples").join(name)).unwrap())
+        .unwrap()
 }
 
 fn code(v: &Value) -> &str {
@@ -20,8 +23,14 @@ fn code(v: &Value) -> &str {
 async fn assert_balance(a: &Alipay, krw: u64) {
     let exact = a.call("pay", &with_krw(evaluation("BAL-PROBE"), krw)).await;
     assert_eq!(code(&exact), "SUCCESS", "balance should be {krw}: {exact}");
-    let over = a.call("pay", &with_krw(evaluation("BAL-PROBE"), krw + 10)).await;
-    assert_eq!(code(&over), "USER_BALANCE_NOT_ENOUGH", "balance should be {krw}: {over}");
+    let over = a
+        .call("pay", &with_krw(evaluation("BAL-PROBE"), krw + 10))
+        .await;
+    assert_eq!(
+        code(&over),
+        "USER_BALANCE_NOT_ENOUGH",
+        "balance should be {krw}: {over}"
+    );
 }
 
 /// The README walk-through and the flows, through the real HTTP surface.
@@ -33,10 +42,19 @@ async fn walkthrough(server: &Server) {
     assert_eq!(first["customerId"], "2160000000000001");
     let again = a.call("pay", &example("pay.json")).await;
     assert_eq!(first, again, "a repeat gets the first answer");
-    assert_eq!(code(&a.call("pay", &example("pay-over-balance.json")).await), "USER_BALANCE_NOT_ENOUGH");
+    assert_eq!(
+        code(&a.call("pay", &example("pay-over-balance.json")).await),
+        "USER_BALANCE_NOT_ENOUGH"
+    );
     let eval = a.call("pay", &example("evaluation.json")).await;
-    assert_eq!(eval, json!({"result": {"resultCode": "SUCCESS", "resultStatus": "S", "resultMessage": "success"}}));
-    assert_eq!(code(&a.call("evaluation", &example("evaluation.json")).await), "SUCCESS");
+    assert_eq!(
+        eval,
+        json!({"result": {"resultCode": "SUCCESS", "resultStatus": "S", "resultMessage": "success"}})
+    );
+    assert_eq!(
+        code(&a.call("evaluation", &example("evaluation.json")).await),
+        "SUCCESS"
+    );
     assert_balance(&a, 29_000).await;
 
     // pay → inquiry S → cancel → inquiry F ORDER_IS_CLOSED → balance restored.
@@ -44,22 +62,66 @@ async fn walkthrough(server: &Server) {
     let inq = a.call("inquiryPayment", &inquiry(&id)).await;
     assert_eq!(inq["paymentResult"]["resultCode"], "SUCCESS");
     assert_eq!(inq["paymentId"], first["paymentId"]);
-    assert_eq!(code(&a.call("cancelPayment", &inquiry(&id)).await), "SUCCESS");
+    assert_eq!(
+        code(&a.call("cancelPayment", &inquiry(&id)).await),
+        "SUCCESS"
+    );
     let inq = a.call("inquiryPayment", &inquiry(&id)).await;
-    assert_eq!((inq["paymentResult"]["resultStatus"].as_str(), inq["paymentResult"]["resultCode"].as_str()), (Some("F"), Some("ORDER_IS_CLOSED")));
+    assert_eq!(
+        (
+            inq["paymentResult"]["resultStatus"].as_str(),
+            inq["paymentResult"]["resultCode"].as_str()
+        ),
+        (Some("F"), Some("ORDER_IS_CLOSED"))
+    );
     assert_balance(&a, 30_000).await;
 
     // pay → two partial refunds → a third that would exceed is refused.
-    assert_eq!(code(&a.call("pay", &with_krw(auto_debit("E2E-RF"), 10_000)).await), "SUCCESS");
-    assert_eq!(code(&a.call("refund", &refund_body("E2E-RF", "E2E-RF-1", 4_000)).await), "SUCCESS");
-    assert_eq!(code(&a.call("refund", &refund_body("E2E-RF", "E2E-RF-2", 5_000)).await), "SUCCESS");
-    assert_eq!(code(&a.call("refund", &refund_body("E2E-RF", "E2E-RF-3", 2_000)).await), "REFUND_AMOUNT_EXCEED");
+    assert_eq!(
+        code(&a.call("pay", &with_krw(auto_debit("E2E-RF"), 10_000)).await),
+        "SUCCESS"
+    );
+    assert_eq!(
+        code(
+            &a.call("refund", &refund_body("E2E-RF", "E2E-RF-1", 4_000))
+                .await
+        ),
+        "SUCCESS"
+    );
+    assert_eq!(
+        code(
+            &a.call("refund", &refund_body("E2E-RF", "E2E-RF-2", 5_000))
+                .await
+        ),
+        "SUCCESS"
+    );
+    assert_eq!(
+        code(
+            &a.call("refund", &refund_body("E2E-RF", "E2E-RF-3", 2_000))
+                .await
+        ),
+        "REFUND_AMOUNT_EXCEED"
+    );
     assert_balance(&a, 29_000).await;
 
     // Bad input and unknown routes still get signed envelopes.
-    assert_eq!(code(&a.call("pay", &json!({"paymentRequestId": 7})).await), "PARAM_ILLEGAL");
-    assert_eq!(code(&a.call("nothingHere", &json!({})).await), "NO_INTERFACE_DEF");
-    let tampered = a.client.send("/aps/api/v1/payments/pay", b"{}", vec![("Client-Id".into(), "TEST_ALIPAYPLUS_CLIENT".into())]).await.unwrap();
+    assert_eq!(
+        code(&a.call("pay", &json!({"paymentRequestId": 7})).await),
+        "PARAM_ILLEGAL"
+    );
+    assert_eq!(
+        code(&a.call("nothingHere", &json!({})).await),
+        "NO_INTERFACE_DEF"
+    );
+    let tampered = a
+        .client
+        .send(
+            "/aps/api/v1/payments/pay",
+            b"{}",
+            vec![("Client-Id".into(), "TEST_ALIPAYPLUS_CLIENT".into())],
+        )
+        .await
+        .unwrap();
     assert!(tampered.signature.is_ok());
     assert_eq!(code(&tampered.json().unwrap()), "INVALID_SIGNATURE");
 }
@@ -75,16 +137,36 @@ fn inquiry(id: &str) -> Value {
 #[tokio::test]
 async fn walkthrough_on_the_memory_store() {
     let server = Server::start(&[]);
-    assert!(server.banner.iter().any(|l| l.contains("created development keys")), "{:?}", server.banner);
-    assert!(server.banner.iter().any(|l| l.contains("mpp -- call pay")), "prints a ready call: {:?}", server.banner);
+    assert!(
+        server
+            .banner
+            .iter()
+            .any(|l| l.contains("created development keys")),
+        "{:?}",
+        server.banner
+    );
+    assert!(
+        server.banner.iter().any(|l| l.contains("mpp -- call pay")),
+        "prints a ready call: {:?}",
+        server.banner
+    );
     walkthrough(&server).await;
 }
 
 #[tokio::test]
 async fn walkthrough_on_dynamodb_local() {
-    let Some(endpoint) = dynamodb_endpoint() else { return };
+    let Some(endpoint) = dynamodb_endpoint() else {
+        return;
+    };
     let prefix = format!("e2e-{}", std::process::id());
-    let server = Server::start(&["--dynamodb-endpoint", &endpoint, "--table-prefix", &prefix, "--seed", "examples/seed.json"]);
+    let server = Server::start(&[
+        "--dynamodb-endpoint",
+        &endpoint,
+        "--table-prefix",
+        &prefix,
+        "--seed",
+        "examples/seed.json",
+    ]);
     walkthrough(&server).await;
 }
 
@@ -100,7 +182,11 @@ async fn serve_notifies_the_payment_notify_url() {
     // First attempt fails (500), the retry 4 s later is acknowledged.
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while receiver.received().len() < 2 {
-        assert!(std::time::Instant::now() < deadline, "notification not retried: {:?}", receiver.received().len());
+        assert!(
+            std::time::Instant::now() < deadline,
+            "notification not retried: {:?}",
+            receiver.received().len()
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let got = receiver.received();
@@ -132,8 +218,14 @@ fn mpp_call_verifies_the_answer_and_shouts_when_it_does_not() {
     let good = call("mpp/public_key.pem");
     let out = String::from_utf8_lossy(&good.stdout);
     assert!(good.status.success(), "{out}");
-    assert!(out.contains("\"resultCode\": \"SUCCESS\"") && out.contains("response signature: verified"), "{out}");
-    assert!(out.to_lowercase().contains("signature: algorithm=rsa256"), "prints headers: {out}");
+    assert!(
+        out.contains("\"resultCode\": \"SUCCESS\"") && out.contains("response signature: verified"),
+        "{out}"
+    );
+    assert!(
+        out.to_lowercase().contains("signature: algorithm=rsa256"),
+        "prints headers: {out}"
+    );
     let bad = call("alipay/public_key.pem");
     assert_eq!(bad.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("RESPONSE SIGNATURE INVALID"));

@@ -20,8 +20,11 @@ pub struct Deps {
 
 /// Handles one `POST /aps/api/v1/payments/cancelPayment`. Never fails: every outcome is a signed envelope.
 pub async fn handle(deps: &Deps, request: Request) -> Result<Response<Body>, Infallible> {
-    mpp_aws::lambda::answer(&deps.edge, OPERATION, &request, |req: CancelPaymentRequest| async move {
-        Ok(cancel(&deps.cancel, &req).await?)
-    })
+    mpp_aws::lambda::answer(
+        &deps.edge,
+        OPERATION,
+        &request,
+        |req: CancelPaymentRequest| async move { Ok(cancel(&deps.cancel, &req).await?) },
+    )
     .await
 }

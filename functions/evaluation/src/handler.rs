@@ -20,14 +20,19 @@ pub struct Deps {
 
 /// Handles one evaluation call. Never fails: every outcome is a signed envelope.
 pub async fn handle(deps: &Deps, request: Request) -> Result<Response<Body>, Infallible> {
-    mpp_aws::lambda::answer(&deps.edge, OPERATION, &request, |req: PayRequest| async move {
-        if !req.is_evaluation() {
-            return Err(EdgeError::Param(ParamIllegal::new(
-                "paymentFactor.isPaymentEvaluation",
-                "must be \"true\" with isAgreementPayment \"true\" on the evaluation route",
-            )));
-        }
-        Ok(evaluate(&deps.evaluation, &req).await?.response)
-    })
+    mpp_aws::lambda::answer(
+        &deps.edge,
+        OPERATION,
+        &request,
+        |req: PayRequest| async move {
+            if !req.is_evaluation() {
+                return Err(EdgeError::Param(ParamIllegal::new(
+                    "paymentFactor.isPaymentEvaluation",
+                    "must be \"true\" with isAgreementPayment \"true\" on the evaluation route",
+                )));
+            }
+            Ok(evaluate(&deps.evaluation, &req).await?.response)
+        },
+    )
     .await
 }

@@ -3,8 +3,8 @@
 
 use evaluation::handler::{handle, Deps};
 use lambda_http::{run, service_fn, Error};
-use mpp_core::flows::pay::EvaluationDeps;
 use mpp_aws::config::Runtime;
+use mpp_core::flows::pay::EvaluationDeps;
 use std::time::Instant;
 
 #[tokio::main]
@@ -12,7 +12,18 @@ async fn main() -> Result<(), Error> {
     mpp_aws::lambda::init_tracing();
     let started = Instant::now();
     let rt = Runtime::from_env().await?;
-    let deps = Deps { edge: rt.edge.clone(), evaluation: EvaluationDeps { wallet: rt.store.clone(), clock: rt.clock.clone(), policy: rt.policy.clone() } };
-    tracing::info!(flow = evaluation::handler::OPERATION, init_ms = started.elapsed().as_millis() as u64, "ready");
+    let deps = Deps {
+        edge: rt.edge.clone(),
+        evaluation: EvaluationDeps {
+            wallet: rt.store.clone(),
+            clock: rt.clock.clone(),
+            policy: rt.policy.clone(),
+        },
+    };
+    tracing::info!(
+        flow = evaluation::handler::OPERATION,
+        init_ms = started.elapsed().as_millis() as u64,
+        "ready"
+    );
     run(service_fn(|request| handle(&deps, request))).await
 }

@@ -20,8 +20,11 @@ pub struct Deps {
 
 /// Handles one `POST /aps/api/v1/payments/inquiryPayment`. Never fails: every outcome is a signed envelope.
 pub async fn handle(deps: &Deps, request: Request) -> Result<Response<Body>, Infallible> {
-    mpp_aws::lambda::answer(&deps.edge, OPERATION, &request, |req: InquiryPaymentRequest| async move {
-        Ok(inquire(&deps.inquiry, &req).await?)
-    })
+    mpp_aws::lambda::answer(
+        &deps.edge,
+        OPERATION,
+        &request,
+        |req: InquiryPaymentRequest| async move { Ok(inquire(&deps.inquiry, &req).await?) },
+    )
     .await
 }

@@ -3,8 +3,8 @@
 
 use inquiry::handler::{handle, Deps};
 use lambda_http::{run, service_fn, Error};
-use mpp_core::flows::inquiry::InquiryDeps;
 use mpp_aws::config::Runtime;
+use mpp_core::flows::inquiry::InquiryDeps;
 use std::time::Instant;
 
 #[tokio::main]
@@ -12,7 +12,16 @@ async fn main() -> Result<(), Error> {
     mpp_aws::lambda::init_tracing();
     let started = Instant::now();
     let rt = Runtime::from_env().await?;
-    let deps = Deps { edge: rt.edge.clone(), inquiry: InquiryDeps { payments: rt.store.clone() } };
-    tracing::info!(flow = inquiry::handler::OPERATION, init_ms = started.elapsed().as_millis() as u64, "ready");
+    let deps = Deps {
+        edge: rt.edge.clone(),
+        inquiry: InquiryDeps {
+            payments: rt.store.clone(),
+        },
+    };
+    tracing::info!(
+        flow = inquiry::handler::OPERATION,
+        init_ms = started.elapsed().as_millis() as u64,
+        "ready"
+    );
     run(service_fn(|request| handle(&deps, request))).await
 }

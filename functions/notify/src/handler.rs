@@ -19,15 +19,27 @@ pub struct Deps {
 /// number, SQS messages by message id. A record that can never be processed (not a payment
 /// image, not a job) is logged and dropped rather than retried forever.
 pub async fn handle(deps: &Deps, event: LambdaEvent<Value>) -> Result<Value, Infallible> {
-    let records = event.payload.get("Records").and_then(Value::as_array).cloned().unwrap_or_default();
+    let records = event
+        .payload
+        .get("Records")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     let mut failures = Vec::new();
     for record in &records {
-        let source = record.get("eventSource").and_then(Value::as_str).unwrap_or("");
+        let source = record
+            .get("eventSource")
+            .and_then(Value::as_str)
+            .unwrap_or("");
         let outcome = match source {
             "aws:dynamodb" => stream_record(deps, record).await,
             "aws:sqs" => sqs_message(deps, record).await,
             other => {
-                tracing::error!(flow = OPERATION, source = other, "unknown event source: dropped");
+                tracing::error!(
+                    flow = OPERATION,
+                    source = other,
+                    "unknown event source: dropped"
+                );
                 Ok(())
             }
         };
@@ -40,7 +52,10 @@ pub async fn handle(deps: &Deps, event: LambdaEvent<Value>) -> Result<Value, Inf
 
 /// A stream record: only INSERTs of final payments are notified (see `flows::notify`).
 async fn stream_record(deps: &Deps, record: &Value) -> Result<(), String> {
-    let sequence = record["dynamodb"]["SequenceNumber"].as_str().unwrap_or("").to_string();
+    let sequence = record["dynamodb"]["SequenceNumber"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
     if record.get("eventName").and_then(Value::as_str) != Some("INSERT") {
         return Ok(());
     }
@@ -59,8 +74,16 @@ async fn stream_record(deps: &Deps, record: &Value) -> Result<(), String> {
 
 /// An SQS message carrying a retry job.
 async fn sqs_message(deps: &Deps, record: &Value) -> Result<(), String> {
-    let id = record.get("messageId").and_then(Value::as_str).unwrap_or("").to_string();
-    let job: NotifyJob = match record.get("body").and_then(Value::as_str).map(serde_json::from_str) {
+    let id = record
+        .get("messageId")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let job: NotifyJob = match record
+        .get("body")
+        .and_then(Value::as_str)
+        .map(serde_json::from_str)
+    {
         Some(Ok(job)) => job,
         _ => {
             tracing::error!(flow = OPERATION, message_id = %id, "retry message is not a notify job: dropped");

@@ -20,8 +20,11 @@ pub struct Deps {
 
 /// Handles one `POST /aps/api/v1/payments/pay`. Never fails: every outcome is a signed envelope.
 pub async fn handle(deps: &Deps, request: Request) -> Result<Response<Body>, Infallible> {
-    mpp_aws::lambda::answer(&deps.edge, OPERATION, &request, |req: PayRequest| async move {
-        Ok(pay(&deps.pay, &req).await?.response)
-    })
+    mpp_aws::lambda::answer(
+        &deps.edge,
+        OPERATION,
+        &request,
+        |req: PayRequest| async move { Ok(pay(&deps.pay, &req).await?.response) },
+    )
     .await
 }

@@ -1,10 +1,10 @@
 //! Cold start: configuration, one AWS configuration for the DynamoDB and KMS clients, the
 //! handler's dependencies; then the Lambda runtime loop.
 
-use pay::handler::{handle, Deps};
 use lambda_http::{run, service_fn, Error};
-use mpp_core::flows::pay::PayDeps;
 use mpp_aws::config::Runtime;
+use mpp_core::flows::pay::PayDeps;
+use pay::handler::{handle, Deps};
 use std::time::Instant;
 
 #[tokio::main]
@@ -12,7 +12,19 @@ async fn main() -> Result<(), Error> {
     mpp_aws::lambda::init_tracing();
     let started = Instant::now();
     let rt = Runtime::from_env().await?;
-    let deps = Deps { edge: rt.edge.clone(), pay: PayDeps { store: rt.store.clone(), wallet: rt.store.clone(), clock: rt.clock.clone(), policy: rt.policy.clone() } };
-    tracing::info!(flow = pay::handler::OPERATION, init_ms = started.elapsed().as_millis() as u64, "ready");
+    let deps = Deps {
+        edge: rt.edge.clone(),
+        pay: PayDeps {
+            store: rt.store.clone(),
+            wallet: rt.store.clone(),
+            clock: rt.clock.clone(),
+            policy: rt.policy.clone(),
+        },
+    };
+    tracing::info!(
+        flow = pay::handler::OPERATION,
+        init_ms = started.elapsed().as_millis() as u64,
+        "ready"
+    );
     run(service_fn(|request| handle(&deps, request))).await
 }

@@ -49,7 +49,10 @@ pub enum ConfigError {
 }
 
 fn invalid(name: &'static str, reason: impl Into<String>) -> ConfigError {
-    ConfigError::Invalid { name, reason: reason.into() }
+    ConfigError::Invalid {
+        name,
+        reason: reason.into(),
+    }
 }
 
 /// Which signer answers are signed with.
@@ -103,22 +106,39 @@ impl Config {
 
     /// Reads settings from `get` (tests pass a map).
     pub fn from_settings(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-        let get = |k: &str| get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let get = |k: &str| {
+            get(k)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
         let client_ids: Vec<String> = get("ALIPAY_CLIENT_IDS")
             .ok_or(ConfigError::Missing("ALIPAY_CLIENT_IDS"))?
             .split(',')
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty())
             .collect();
-        let first = client_ids.first().cloned().ok_or(ConfigError::Missing("ALIPAY_CLIENT_IDS"))?;
-        let keys_text = get("ALIPAY_PUBLIC_KEYS").ok_or(ConfigError::Missing("ALIPAY_PUBLIC_KEYS"))?;
+        let first = client_ids
+            .first()
+            .cloned()
+            .ok_or(ConfigError::Missing("ALIPAY_CLIENT_IDS"))?;
+        let keys_text =
+            get("ALIPAY_PUBLIC_KEYS").ok_or(ConfigError::Missing("ALIPAY_PUBLIC_KEYS"))?;
         let mut verifier: Option<VerifierConfig> = None;
-        for entry in keys_text.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        for entry in keys_text
+            .split(',')
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+        {
             let (version, key) = entry
                 .split_once(':')
                 .ok_or_else(|| invalid("ALIPAY_PUBLIC_KEYS", "each entry is VERSION:BASE64DER"))?;
-            let version: u32 = version.trim().parse().map_err(|_| invalid("ALIPAY_PUBLIC_KEYS", "a key version is not a number"))?;
-            let key = load_public_key(key.trim()).map_err(|e| invalid("ALIPAY_PUBLIC_KEYS", format!("key version {version}: {e}")))?;
+            let version: u32 = version
+                .trim()
+                .parse()
+                .map_err(|_| invalid("ALIPAY_PUBLIC_KEYS", "a key version is not a number"))?;
+            let key = load_public_key(key.trim()).map_err(|e| {
+                invalid("ALIPAY_PUBLIC_KEYS", format!("key version {version}: {e}"))
+            })?;
             verifier = Some(match verifier {
                 None => VerifierConfig::new(first.clone(), version, key),
                 Some(v) => v.with_key(version, key),
@@ -130,21 +150,39 @@ impl Config {
         }
         let skew = match get("MAX_CLOCK_SKEW_SECONDS") {
             None => DEFAULT_MAX_SKEW,
-            Some(s) => chrono::Duration::seconds(s.parse().map_err(|_| invalid("MAX_CLOCK_SKEW_SECONDS", "not a number"))?),
+            Some(s) => chrono::Duration::seconds(
+                s.parse()
+                    .map_err(|_| invalid("MAX_CLOCK_SKEW_SECONDS", "not a number"))?,
+            ),
         };
         let verifier = verifier.with_max_skew(skew);
         let signer = match get("SIGNER").as_deref().unwrap_or("kms") {
-            "kms" => SignerChoice::Kms { key_id: get("KMS_SIGNING_KEY_ID").ok_or(ConfigError::Missing("KMS_SIGNING_KEY_ID"))? },
+            "kms" => SignerChoice::Kms {
+                key_id: get("KMS_SIGNING_KEY_ID")
+                    .ok_or(ConfigError::Missing("KMS_SIGNING_KEY_ID"))?,
+            },
             "kms-envelope" => SignerChoice::KmsEnvelope {
                 ciphertext: base64::engine::general_purpose::STANDARD
-                    .decode(get("ENCRYPTED_SIGNING_KEY").ok_or(ConfigError::Missing("ENCRYPTED_SIGNING_KEY"))?)
+                    .decode(
+                        get("ENCRYPTED_SIGNING_KEY")
+                            .ok_or(ConfigError::Missing("ENCRYPTED_SIGNING_KEY"))?,
+                    )
                     .map_err(|_| invalid("ENCRYPTED_SIGNING_KEY", "not Base64"))?,
             },
-            "local" => SignerChoice::Local { pem: get("SIGNING_KEY_PEM").ok_or(ConfigError::Missing("SIGNING_KEY_PEM"))? },
-            other => return Err(invalid("SIGNER", format!("{other:?} is not kms, kms-envelope or local"))),
+            "local" => SignerChoice::Local {
+                pem: get("SIGNING_KEY_PEM").ok_or(ConfigError::Missing("SIGNING_KEY_PEM"))?,
+            },
+            other => {
+                return Err(invalid(
+                    "SIGNER",
+                    format!("{other:?} is not kms, kms-envelope or local"),
+                ))
+            }
         };
         let number = |name: &'static str, default: i64| -> Result<i64, ConfigError> {
-            get(name).map(|v| v.parse().map_err(|_| invalid(name, "not a number"))).unwrap_or(Ok(default))
+            get(name)
+                .map(|v| v.parse().map_err(|_| invalid(name, "not a number")))
+                .unwrap_or(Ok(default))
         };
         Ok(Config {
             table_prefix: get("TABLE_PREFIX").unwrap_or_else(|| "mpp".into()),
@@ -153,7 +191,8 @@ impl Config {
             client_id: get("MPP_CLIENT_ID").unwrap_or(first),
             verifier,
             signer,
-            signing_key_version: u32::try_from(number("SIGNING_KEY_VERSION", 1)?).map_err(|_| invalid("SIGNING_KEY_VERSION", "out of range"))?,
+            signing_key_version: u32::try_from(number("SIGNING_KEY_VERSION", 1)?)
+                .map_err(|_| invalid("SIGNING_KEY_VERSION", "out of range"))?,
             policy: Policy::from_settings(|k| get(k))?,
             cancel_cutoff: chrono::Duration::minutes(number("CANCEL_CUTOFF_MINUTES", 30)?),
         })
@@ -192,20 +231,33 @@ impl Runtime {
             }
         };
         let signer: Arc<dyn Signer> = match &config.signer {
-            SignerChoice::Kms { key_id } => Arc::new(KmsSigner::new(kms().await, key_id.clone(), config.signing_key_version)),
+            SignerChoice::Kms { key_id } => Arc::new(KmsSigner::new(
+                kms().await,
+                key_id.clone(),
+                config.signing_key_version,
+            )),
             SignerChoice::KmsEnvelope { ciphertext } => Arc::new(
                 KmsEnvelopeSigner::load(&kms().await, ciphertext, config.signing_key_version)
                     .await
                     .map_err(|e| invalid("ENCRYPTED_SIGNING_KEY", e.to_string()))?,
             ),
             SignerChoice::Local { pem } => Arc::new(
-                LocalSigner::from_pem(pem, config.signing_key_version).map_err(|e| invalid("SIGNING_KEY_PEM", e.to_string()))?,
+                LocalSigner::from_pem(pem, config.signing_key_version)
+                    .map_err(|e| invalid("SIGNING_KEY_PEM", e.to_string()))?,
             ),
         };
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let edge = Edge { verifier: Arc::new(config.verifier.clone()), signer, clock: clock.clone(), client_id: config.client_id.clone() };
+        let edge = Edge {
+            verifier: Arc::new(config.verifier.clone()),
+            signer,
+            clock: clock.clone(),
+            client_id: config.client_id.clone(),
+        };
         Ok(Runtime {
-            store: Arc::new(DynamoStore::new(dynamo, TableNames::with_prefix(&config.table_prefix))),
+            store: Arc::new(DynamoStore::new(
+                dynamo,
+                TableNames::with_prefix(&config.table_prefix),
+            )),
             policy: Arc::new(config.policy.clone()),
             edge,
             clock,
@@ -239,7 +291,12 @@ mod tests {
         assert_eq!(c.verifier.client_ids.len(), 2);
         assert_eq!(c.verifier.keys.len(), 2);
         assert_eq!(c.client_id, "A");
-        assert_eq!(c.signer, SignerChoice::Kms { key_id: "alias/mpp-signing".into() });
+        assert_eq!(
+            c.signer,
+            SignerChoice::Kms {
+                key_id: "alias/mpp-signing".into()
+            }
+        );
         assert!(c.policy.blocked_mccs.contains("7995"));
         assert_eq!(c.cancel_cutoff, chrono::Duration::minutes(30));
     }
@@ -249,14 +306,38 @@ mod tests {
         let k = key_b64();
         let cases: Vec<(Vec<(&str, String)>, &str)> = vec![
             (vec![], "ALIPAY_CLIENT_IDS"),
-            (vec![("ALIPAY_CLIENT_IDS", "A".into())], "ALIPAY_PUBLIC_KEYS"),
-            (vec![("ALIPAY_CLIENT_IDS", "A".into()), ("ALIPAY_PUBLIC_KEYS", "x:abc".into())], "ALIPAY_PUBLIC_KEYS"),
-            (vec![("ALIPAY_CLIENT_IDS", "A".into()), ("ALIPAY_PUBLIC_KEYS", format!("1:{k}"))], "KMS_SIGNING_KEY_ID"),
-            (vec![("ALIPAY_CLIENT_IDS", "A".into()), ("ALIPAY_PUBLIC_KEYS", format!("1:{k}")), ("SIGNER", "hsm".into())], "SIGNER"),
+            (
+                vec![("ALIPAY_CLIENT_IDS", "A".into())],
+                "ALIPAY_PUBLIC_KEYS",
+            ),
+            (
+                vec![
+                    ("ALIPAY_CLIENT_IDS", "A".into()),
+                    ("ALIPAY_PUBLIC_KEYS", "x:abc".into()),
+                ],
+                "ALIPAY_PUBLIC_KEYS",
+            ),
+            (
+                vec![
+                    ("ALIPAY_CLIENT_IDS", "A".into()),
+                    ("ALIPAY_PUBLIC_KEYS", format!("1:{k}")),
+                ],
+                "KMS_SIGNING_KEY_ID",
+            ),
+            (
+                vec![
+                    ("ALIPAY_CLIENT_IDS", "A".into()),
+                    ("ALIPAY_PUBLIC_KEYS", format!("1:{k}")),
+                    ("SIGNER", "hsm".into()),
+                ],
+                "SIGNER",
+            ),
         ];
         for (vars, name) in cases {
             let vars: HashMap<&str, String> = vars.into_iter().collect();
-            let err = Config::from_settings(|n| vars.get(n).cloned()).unwrap_err().to_string();
+            let err = Config::from_settings(|n| vars.get(n).cloned())
+                .unwrap_err()
+                .to_string();
             assert!(err.starts_with(name), "{err}");
         }
     }

@@ -18,7 +18,11 @@ pub fn body_bytes(body: &Body) -> &[u8] {
 
 /// The path (and query) the caller signed, as API Gateway reports it.
 pub fn signed_path(request: &Request) -> &str {
-    request.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/")
+    request
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/")
 }
 
 /// The request seen as an Alipay+ inbound message.
@@ -84,5 +88,7 @@ where
     F: FnOnce(Req) -> Fut,
     Fut: std::future::Future<Output = Result<Resp, mpp_core::edge::EdgeError>>,
 {
-    Ok(respond(mpp_core::edge::serve(edge, operation, inbound(request), flow).await))
+    Ok(respond(
+        mpp_core::edge::serve(edge, operation, inbound(request), flow).await,
+    ))
 }

@@ -8,8 +8,8 @@
 //! It never imports the AWS SDK or `lambda_http`.
 
 use chrono::Utc;
-use mpp_core::flows::wire_time;
 use mpp_core::flows::notify::{DeliveryError, NotifyTransport};
+use mpp_core::flows::wire_time;
 use mpp_core::signature::{sign_headers, verify_response, SignatureError, Signer, SignerError};
 use std::sync::Arc;
 use std::time::Duration;
@@ -95,42 +95,85 @@ impl SignedClient {
     /// Signs `body` for `path` and POSTs it; verifies the answer's signature.
     pub async fn call(&self, path: &str, body: &[u8]) -> Result<SignedResponse, CallError> {
         let time = wire_time(Utc::now());
-        let headers = sign_headers(self.signer.as_ref(), &self.client_id, "POST", path, "Request-Time", &time, body).await?;
+        let headers = sign_headers(
+            self.signer.as_ref(),
+            &self.client_id,
+            "POST",
+            path,
+            "Request-Time",
+            &time,
+            body,
+        )
+        .await?;
         self.send(path, body, headers).await
     }
 
     /// Signs `body` for the path of the absolute `url` and POSTs it there (notifyPayment goes to
     /// the pay request's `paymentNotifyUrl`, not to our base URL).
     pub async fn call_url(&self, url: &str, body: &[u8]) -> Result<SignedResponse, CallError> {
-        let parsed = reqwest::Url::parse(url).map_err(|e| CallError::Transport(format!("bad URL: {e}")))?;
+        let parsed =
+            reqwest::Url::parse(url).map_err(|e| CallError::Transport(format!("bad URL: {e}")))?;
         let path = match parsed.query() {
             Some(q) => format!("{}?{q}", parsed.path()),
             None => parsed.path().to_string(),
         };
         let time = wire_time(Utc::now());
-        let headers = sign_headers(self.signer.as_ref(), &self.client_id, "POST", &path, "Request-Time", &time, body).await?;
+        let headers = sign_headers(
+            self.signer.as_ref(),
+            &self.client_id,
+            "POST",
+            &path,
+            "Request-Time",
+            &time,
+            body,
+        )
+        .await?;
         self.send_to(parsed.as_str(), &path, body, headers).await
     }
 
     /// POSTs `body` with exactly these headers (tests use it to send tampered requests).
-    pub async fn send(&self, path: &str, body: &[u8], headers: Vec<(String, String)>) -> Result<SignedResponse, CallError> {
-        self.send_to(&format!("{}{}", self.base_url, path), path, body, headers).await
+    pub async fn send(
+        &self,
+        path: &str,
+        body: &[u8],
+        headers: Vec<(String, String)>,
+    ) -> Result<SignedResponse, CallError> {
+        self.send_to(&format!("{}{}", self.base_url, path), path, body, headers)
+            .await
     }
 
-    async fn send_to(&self, url: &str, path: &str, body: &[u8], headers: Vec<(String, String)>) -> Result<SignedResponse, CallError> {
+    async fn send_to(
+        &self,
+        url: &str,
+        path: &str,
+        body: &[u8],
+        headers: Vec<(String, String)>,
+    ) -> Result<SignedResponse, CallError> {
         let mut req = self.http.post(url).body(body.to_vec());
         for (k, v) in headers {
             req = req.header(k, v);
         }
-        let resp = req.send().await.map_err(|e| CallError::Transport(describe(&e)))?;
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| CallError::Transport(describe(&e)))?;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
-        let body = resp.bytes().await.map_err(|e| CallError::Transport(describe(&e)))?.to_vec();
+        let body = resp
+            .bytes()
+            .await
+            .map_err(|e| CallError::Transport(describe(&e)))?
+            .to_vec();
         let signature = match &self.peer_key {
             Some(key) => verify_response(key, "POST", path, &headers, &body),
             None => Err(SignatureError::NoKeys),
         };
-        Ok(SignedResponse { status, headers, body, signature })
+        Ok(SignedResponse {
+            status,
+            headers,
+            body,
+            signature,
+        })
     }
 }
 
@@ -146,15 +189,26 @@ fn describe(e: &reqwest::Error) -> String {
 #[async_trait::async_trait]
 impl NotifyTransport for SignedClient {
     async fn send(&self, url: &str, body: &[u8]) -> Result<(), DeliveryError> {
-        let answer = self.call_url(url, body).await.map_err(|e| DeliveryError::Transport(e.to_string()))?;
+        let answer = self
+            .call_url(url, body)
+            .await
+            .map_err(|e| DeliveryError::Transport(e.to_string()))?;
         if let Err(e) = &answer.signature {
             return Err(DeliveryError::BadSignature(e.to_string()));
         }
-        let json = answer.json().ok_or(DeliveryError::NotAnEnvelope(answer.status))?;
+        let json = answer
+            .json()
+            .ok_or(DeliveryError::NotAnEnvelope(answer.status))?;
         let result = &json["result"];
-        match (result["resultStatus"].as_str(), result["resultCode"].as_str()) {
+        match (
+            result["resultStatus"].as_str(),
+            result["resultCode"].as_str(),
+        ) {
             (Some("S"), Some(_)) => Ok(()),
-            (Some(status), Some(code)) => Err(DeliveryError::NotAcknowledged { status: status.into(), code: code.into() }),
+            (Some(status), Some(code)) => Err(DeliveryError::NotAcknowledged {
+                status: status.into(),
+                code: code.into(),
+            }),
             _ => Err(DeliveryError::NotAnEnvelope(answer.status)),
         }
     }

@@ -10,7 +10,9 @@ use crate::flows::wire_time;
 use crate::result_code::{ResultCode, ResultStatus};
 use crate::signature::{sign_headers, verify_request, SignatureError, Signer, VerifierConfig};
 use crate::store::StoreError;
-use crate::wire::{parse_request, to_body, ParamIllegal, ResultObject, Validate, BODY_FIELD, MAX_BODY_BYTES};
+use crate::wire::{
+    parse_request, to_body, ParamIllegal, ResultObject, Validate, BODY_FIELD, MAX_BODY_BYTES,
+};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::future::Future;
@@ -158,7 +160,12 @@ struct Envelope {
 }
 
 /// Serves one Alipay+ call: checks, runs `flow` on the validated request, signs the answer.
-pub async fn serve<Req, Resp, F, Fut>(edge: &Edge, operation: &'static str, inbound: Inbound<'_>, flow: F) -> Outbound
+pub async fn serve<Req, Resp, F, Fut>(
+    edge: &Edge,
+    operation: &'static str,
+    inbound: Inbound<'_>,
+    flow: F,
+) -> Outbound
 where
     Req: DeserializeOwned + Validate + Keyed,
     Resp: Serialize + Answered,
@@ -166,17 +173,28 @@ where
     Fut: Future<Output = Result<Resp, EdgeError>>,
 {
     let started = Instant::now();
-    let span = tracing::info_span!("alipay", flow = operation, payment_request_id = tracing::field::Empty, client_id = tracing::field::Empty);
+    let span = tracing::info_span!(
+        "alipay",
+        flow = operation,
+        payment_request_id = tracing::field::Empty,
+        client_id = tracing::field::Empty
+    );
     async move {
-        let client_id = header(inbound.headers, "client-id").unwrap_or(&edge.client_id).to_string();
+        let client_id = header(inbound.headers, "client-id")
+            .unwrap_or(&edge.client_id)
+            .to_string();
         let (body, code) = match handle::<Req, Resp, F, Fut>(edge, inbound, flow).await {
             Ok(resp) => (to_body(&resp), resp.code()),
             Err(e) => {
                 let code = e.code();
                 let cause = e.log_text();
                 match code.status() {
-                    ResultStatus::U => tracing::error!(error = %cause, result_code = code.code(), "failed"),
-                    ResultStatus::F | ResultStatus::S => tracing::warn!(error = %cause, result_code = code.code(), "refused"),
+                    ResultStatus::U => {
+                        tracing::error!(error = %cause, result_code = code.code(), "failed")
+                    }
+                    ResultStatus::F | ResultStatus::S => {
+                        tracing::warn!(error = %cause, result_code = code.code(), "refused")
+                    }
                 }
                 let envelope = Envelope {
                     result: ResultObject {
@@ -201,7 +219,11 @@ where
     .await
 }
 
-async fn handle<Req, Resp, F, Fut>(edge: &Edge, inbound: Inbound<'_>, flow: F) -> Result<Resp, EdgeError>
+async fn handle<Req, Resp, F, Fut>(
+    edge: &Edge,
+    inbound: Inbound<'_>,
+    flow: F,
+) -> Result<Resp, EdgeError>
 where
     Req: DeserializeOwned + Validate + Keyed,
     F: FnOnce(Req) -> Fut,
@@ -211,16 +233,30 @@ where
         return Err(EdgeError::Method(inbound.method.chars().take(16).collect()));
     }
     if let Some(ct) = header(inbound.headers, "content-type") {
-        if !ct.trim_start().to_ascii_lowercase().starts_with("application/json") {
+        if !ct
+            .trim_start()
+            .to_ascii_lowercase()
+            .starts_with("application/json")
+        {
             return Err(EdgeError::MediaType(ct.chars().take(64).collect()));
         }
     }
     // Too large to be a request: refused before any hashing or parsing (cheap for a hostile
     // 10 MB body; `mpp serve` hands over a stand-in of this size for bodies it does not read).
     if inbound.body.len() > MAX_BODY_BYTES {
-        return Err(EdgeError::Param(ParamIllegal::new(BODY_FIELD, format!("must be at most {MAX_BODY_BYTES} bytes"))));
+        return Err(EdgeError::Param(ParamIllegal::new(
+            BODY_FIELD,
+            format!("must be at most {MAX_BODY_BYTES} bytes"),
+        )));
     }
-    let verified = verify_request(&edge.verifier, "POST", inbound.path_and_query, inbound.headers, inbound.body, edge.clock.now())?;
+    let verified = verify_request(
+        &edge.verifier,
+        "POST",
+        inbound.path_and_query,
+        inbound.headers,
+        inbound.body,
+        edge.clock.now(),
+    )?;
     tracing::Span::current().record("client_id", verified.client_id.as_str());
     let req: Req = parse_request(inbound.body)?;
     tracing::Span::current().record("payment_request_id", req.payment_request_id());
@@ -231,18 +267,44 @@ fn header<'h>(headers: &'h http::HeaderMap, name: &str) -> Option<&'h str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-async fn sign(edge: &Edge, client_id: &str, path: &str, body: Vec<u8>, code: ResultCode) -> Outbound {
+async fn sign(
+    edge: &Edge,
+    client_id: &str,
+    path: &str,
+    body: Vec<u8>,
+    code: ResultCode,
+) -> Outbound {
     let time = wire_time(edge.clock.now());
-    match sign_headers(edge.signer.as_ref(), client_id, "POST", path, "Response-Time", &time, &body).await {
-        Ok(headers) => Outbound { status: code.http_status(), headers, body, code },
+    match sign_headers(
+        edge.signer.as_ref(),
+        client_id,
+        "POST",
+        path,
+        "Response-Time",
+        &time,
+        &body,
+    )
+    .await
+    {
+        Ok(headers) => Outbound {
+            status: code.http_status(),
+            headers,
+            body,
+            code,
+        },
         Err(e) => {
             tracing::error!(error = %e, "response signing failed");
             let code = ResultCode::UnknownException;
-            let body = to_body(&Envelope { result: ResultObject::from(code) });
+            let body = to_body(&Envelope {
+                result: ResultObject::from(code),
+            });
             Outbound {
                 status: code.http_status(),
                 headers: vec![
-                    ("Content-Type".into(), "application/json; charset=UTF-8".into()),
+                    (
+                        "Content-Type".into(),
+                        "application/json; charset=UTF-8".into(),
+                    ),
                     ("Client-Id".into(), client_id.to_string()),
                     ("Response-Time".into(), time),
                 ],
@@ -256,8 +318,12 @@ async fn sign(edge: &Edge, client_id: &str, path: &str, body: Vec<u8>, code: Res
 /// The answer for a path no API lives at (`mpp serve`'s fallback route), signed.
 pub async fn no_interface(edge: &Edge, inbound: Inbound<'_>) -> Outbound {
     let code = ResultCode::NoInterfaceDef;
-    let client_id = header(inbound.headers, "client-id").unwrap_or(&edge.client_id).to_string();
-    let body = to_body(&Envelope { result: ResultObject::from(code) });
+    let client_id = header(inbound.headers, "client-id")
+        .unwrap_or(&edge.client_id)
+        .to_string();
+    let body = to_body(&Envelope {
+        result: ResultObject::from(code),
+    });
     sign(edge, &client_id, inbound.path_and_query, body, code).await
 }
 
@@ -325,7 +391,13 @@ mod tests {
             scrub("invalid type: integer `2160000000000001`, expected a string"),
             "invalid type: integer …, expected a string"
         );
-        assert_eq!(scrub(r#"unknown variant "TOKEN123", expected one of"#), "unknown variant …, expected one of");
-        assert_eq!(scrub("rounded to the currency's minor unit"), "rounded to the currency's minor unit");
+        assert_eq!(
+            scrub(r#"unknown variant "TOKEN123", expected one of"#),
+            "unknown variant …, expected one of"
+        );
+        assert_eq!(
+            scrub("rounded to the currency's minor unit"),
+            "rounded to the currency's minor unit"
+        );
     }
 }

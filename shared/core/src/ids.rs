@@ -22,7 +22,15 @@ impl CustomerId {
 
     /// A log-safe form: `…0001`.
     pub fn masked(&self) -> String {
-        let tail: String = self.0.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
+        let tail: String = self
+            .0
+            .chars()
+            .rev()
+            .take(4)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
         format!("…{tail}")
     }
 }
@@ -89,6 +97,9 @@ mod tests {
         let s = Secret::new("2810000000000000000000000000JWDQ");
         assert!(!format!("{s:?}").contains("JWDQ"));
         assert_eq!(s.hash().as_str().len(), 64);
-        assert_eq!(s.hash(), Secret::new("2810000000000000000000000000JWDQ").hash());
+        assert_eq!(
+            s.hash(),
+            Secret::new("2810000000000000000000000000JWDQ").hash()
+        );
     }
 }

@@ -9,12 +9,12 @@
 //! runtime in the function crates. What crosses in is plain bytes, headers and ports.
 
 pub mod clock;
+pub mod edge;
+pub mod flows;
 pub mod ids;
 pub mod money;
 pub mod result_code;
+pub mod seed;
 pub mod signature;
 pub mod store;
 pub mod wire;
-pub mod edge;
-pub mod flows;
-pub mod seed;

@@ -122,16 +122,25 @@ mod tests {
     #[test]
     fn natural_numbers_parse_and_everything_else_is_refused() {
         assert_eq!(MinorUnit::parse_natural("1"), Ok(MinorUnit(1)));
-        assert_eq!(MinorUnit::parse_natural("18446744073709551615"), Ok(MinorUnit(u64::MAX)));
+        assert_eq!(
+            MinorUnit::parse_natural("18446744073709551615"),
+            Ok(MinorUnit(u64::MAX))
+        );
         assert_eq!(MinorUnit::parse_natural(""), Err(AmountError::Empty));
         assert_eq!(MinorUnit::parse_natural("0"), Err(AmountError::NotNatural));
-        assert_eq!(MinorUnit::parse_natural("0100"), Err(AmountError::NotNatural));
+        assert_eq!(
+            MinorUnit::parse_natural("0100"),
+            Err(AmountError::NotNatural)
+        );
         assert_eq!(MinorUnit::parse_natural("-1"), Err(AmountError::NotDigits));
         assert_eq!(MinorUnit::parse_natural("+1"), Err(AmountError::NotDigits));
         assert_eq!(MinorUnit::parse_natural("1.0"), Err(AmountError::NotDigits));
         assert_eq!(MinorUnit::parse_natural(" 1"), Err(AmountError::NotDigits));
         assert_eq!(MinorUnit::parse_natural("١"), Err(AmountError::NotDigits));
-        assert_eq!(MinorUnit::parse_natural("18446744073709551616"), Err(AmountError::TooLarge));
+        assert_eq!(
+            MinorUnit::parse_natural("18446744073709551616"),
+            Err(AmountError::TooLarge)
+        );
     }
 
     #[test]

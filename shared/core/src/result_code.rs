@@ -246,7 +246,12 @@ mod tests {
         for chunk in section.split('`').collect::<Vec<_>>().windows(2) {
             let (code, after) = (chunk[0], chunk[1]);
             if code.chars().all(|c| c.is_ascii_uppercase() || c == '_') && code.len() > 3 {
-                let status = after.trim_start().trim_start_matches('(').chars().next().unwrap();
+                let status = after
+                    .trim_start()
+                    .trim_start_matches('(')
+                    .chars()
+                    .next()
+                    .unwrap();
                 let ours = ResultCode::from_code(code).unwrap_or_else(|| panic!("{code} missing"));
                 assert_eq!(ours.status().as_str(), status.to_string(), "{code}");
                 seen += 1;

@@ -128,7 +128,10 @@ pub enum SeedError {
 }
 
 fn entry(at: impl Into<String>, rule: impl Into<String>) -> SeedError {
-    SeedError::Entry { at: at.into(), rule: rule.into() }
+    SeedError::Entry {
+        at: at.into(),
+        rule: rule.into(),
+    }
 }
 
 fn amount(at: &str, v: &str) -> Result<MinorUnit, SeedError> {
@@ -140,7 +143,8 @@ fn amount(at: &str, v: &str) -> Result<MinorUnit, SeedError> {
 }
 
 fn currency(at: &str, code: &str) -> Result<Currency, SeedError> {
-    Currency::from_code(code).ok_or_else(|| entry(at, format!("\"{code}\" is not an ISO 4217 currency code")))
+    Currency::from_code(code)
+        .ok_or_else(|| entry(at, format!("\"{code}\" is not an ISO 4217 currency code")))
 }
 
 fn time(at: &str, v: &str) -> Result<DateTime<Utc>, SeedError> {
@@ -159,10 +163,16 @@ fn customer(at: &str, v: &str) -> Result<CustomerId, SeedError> {
 impl Seed {
     /// Parses and checks a seed file.
     pub fn parse(json: &[u8]) -> Result<Seed, SeedError> {
-        let file: SeedFile = serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(json))
-            .map_err(|e| SeedError::Shape(format!("{}: {}", e.path(), e.inner())))?;
-        if file.accounts.len() > SEED_ENTRIES_MAX || file.tokens.len() > SEED_ENTRIES_MAX || file.payment_codes.len() > SEED_ENTRIES_MAX {
-            return Err(SeedError::Shape(format!("at most {SEED_ENTRIES_MAX} entries of each kind")));
+        let file: SeedFile =
+            serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(json))
+                .map_err(|e| SeedError::Shape(format!("{}: {}", e.path(), e.inner())))?;
+        if file.accounts.len() > SEED_ENTRIES_MAX
+            || file.tokens.len() > SEED_ENTRIES_MAX
+            || file.payment_codes.len() > SEED_ENTRIES_MAX
+        {
+            return Err(SeedError::Shape(format!(
+                "at most {SEED_ENTRIES_MAX} entries of each kind"
+            )));
         }
         let mut seed = Seed::default();
         for (i, a) in file.accounts.iter().enumerate() {
@@ -176,27 +186,43 @@ impl Seed {
             for (code, l) in &a.limits {
                 let c = currency(&format!("{at}.limits"), code)?;
                 let base = format!("{at}.limits.{code}");
-                let opt = |name: &str, v: &Option<String>| -> Result<Option<MinorUnit>, SeedError> {
-                    v.as_deref().map(|v| amount(&format!("{base}.{name}"), v)).transpose()
-                };
+                let opt =
+                    |name: &str, v: &Option<String>| -> Result<Option<MinorUnit>, SeedError> {
+                        v.as_deref()
+                            .map(|v| amount(&format!("{base}.{name}"), v))
+                            .transpose()
+                    };
                 let count = opt("dailyCountMax", &l.daily_count_max)?
-                    .map(|c| u32::try_from(c.get()).map_err(|_| entry(format!("{base}.dailyCountMax"), "must fit 32 bits")))
+                    .map(|c| {
+                        u32::try_from(c.get())
+                            .map_err(|_| entry(format!("{base}.dailyCountMax"), "must fit 32 bits"))
+                    })
                     .transpose()?;
                 limits.insert(
                     c,
                     Limits {
-                        single_max: opt("singleMax", &l.single_max)?.unwrap_or(Limits::UNLIMITED.single_max),
-                        daily_amount_max: opt("dailyAmountMax", &l.daily_amount_max)?.unwrap_or(Limits::UNLIMITED.daily_amount_max),
+                        single_max: opt("singleMax", &l.single_max)?
+                            .unwrap_or(Limits::UNLIMITED.single_max),
+                        daily_amount_max: opt("dailyAmountMax", &l.daily_amount_max)?
+                            .unwrap_or(Limits::UNLIMITED.daily_amount_max),
                         daily_count_max: count.unwrap_or(Limits::UNLIMITED.daily_count_max),
                     },
                 );
             }
             seed.accounts.push(Account {
                 customer_id: customer(&format!("{at}.customerId"), &a.customer_id)?,
-                status: AccountStatus::parse(&a.status)
-                    .ok_or_else(|| entry(format!("{at}.status"), format!("\"{}\" is not NORMAL, FROZEN or CLOSED", a.status)))?,
-                kyc: KycStatus::parse(&a.kyc)
-                    .ok_or_else(|| entry(format!("{at}.kyc"), format!("\"{}\" is not PASSED, FAILED or PENDING", a.kyc)))?,
+                status: AccountStatus::parse(&a.status).ok_or_else(|| {
+                    entry(
+                        format!("{at}.status"),
+                        format!("\"{}\" is not NORMAL, FROZEN or CLOSED", a.status),
+                    )
+                })?,
+                kyc: KycStatus::parse(&a.kyc).ok_or_else(|| {
+                    entry(
+                        format!("{at}.kyc"),
+                        format!("\"{}\" is not PASSED, FAILED or PENDING", a.kyc),
+                    )
+                })?,
                 balances,
                 limits,
                 usage: BTreeMap::new(),
@@ -206,12 +232,20 @@ impl Seed {
         for (i, t) in file.tokens.iter().enumerate() {
             let at = format!("tokens[{i}]");
             if t.access_token.is_empty() || t.access_token.chars().count() > 128 {
-                return Err(entry(format!("{at}.accessToken"), "must be 1 to 128 characters"));
+                return Err(entry(
+                    format!("{at}.accessToken"),
+                    "must be 1 to 128 characters",
+                ));
             }
             seed.tokens.push(AccessToken {
                 token_hash: Secret::new(t.access_token.as_str()).hash(),
                 customer_id: customer(&format!("{at}.customerId"), &t.customer_id)?,
-                scopes: t.scope.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
+                scopes: t
+                    .scope
+                    .split(',')
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .collect(),
                 expires_at: time(&format!("{at}.expiresAt"), &t.expires_at)?,
                 revoked: t.revoked,
             });
@@ -233,21 +267,42 @@ impl Seed {
 
     /// Writes the seed through the admin port. Accounts that already exist are left as they are
     /// (a restarted `mpp serve` on DynamoDB keeps its balances); tokens and codes are upserted.
-    pub async fn apply(&self, store: &dyn AdminStore, now: DateTime<Utc>) -> Result<SeedReport, SeedError> {
+    pub async fn apply(
+        &self,
+        store: &dyn AdminStore,
+        now: DateTime<Utc>,
+    ) -> Result<SeedReport, SeedError> {
         let mut report = SeedReport::default();
         for (i, a) in self.accounts.iter().enumerate() {
             match store.create_account(a, now).await {
                 Ok(()) => report.accounts_created += 1,
                 Err(StoreError::AlreadyExists(_)) => report.accounts_existing += 1,
-                Err(source) => return Err(SeedError::Store { at: format!("accounts[{i}]"), source }),
+                Err(source) => {
+                    return Err(SeedError::Store {
+                        at: format!("accounts[{i}]"),
+                        source,
+                    })
+                }
             }
         }
         for (i, t) in self.tokens.iter().enumerate() {
-            store.put_token(t).await.map_err(|source| SeedError::Store { at: format!("tokens[{i}]"), source })?;
+            store
+                .put_token(t)
+                .await
+                .map_err(|source| SeedError::Store {
+                    at: format!("tokens[{i}]"),
+                    source,
+                })?;
             report.tokens += 1;
         }
         for (i, c) in self.payment_codes.iter().enumerate() {
-            store.put_payment_code(c).await.map_err(|source| SeedError::Store { at: format!("paymentCodes[{i}]"), source })?;
+            store
+                .put_payment_code(c)
+                .await
+                .map_err(|source| SeedError::Store {
+                    at: format!("paymentCodes[{i}]"),
+                    source,
+                })?;
             report.payment_codes += 1;
         }
         Ok(report)
@@ -278,20 +333,47 @@ mod tests {
         assert_eq!(seed.tokens.len(), 2);
         assert_eq!(seed.payment_codes.len(), 1);
         let krw = Currency::from_code("KRW").unwrap();
-        assert_eq!(seed.accounts[0].limits_for(krw).single_max, MinorUnit(50_000));
+        assert_eq!(
+            seed.accounts[0].limits_for(krw).single_max,
+            MinorUnit(50_000)
+        );
     }
 
     #[test]
     fn errors_name_the_entry() {
         let cases: &[(&str, &str)] = &[
-            (r#"{"accounts":[{"customerId":"1","balances":{"KRW":"01"}}]}"#, "accounts[0].balances.KRW"),
-            (r#"{"accounts":[{"customerId":"1","balances":{"KRX":"1"}}]}"#, "accounts[0].balances"),
-            (r#"{"accounts":[{"customerId":"1","status":"ODD"}]}"#, "accounts[0].status"),
-            (r#"{"accounts":[{"customerId":"1","kyc":"MAYBE"}]}"#, "accounts[0].kyc"),
-            (r#"{"accounts":[{"customerId":"1","limits":{"KRW":{"singleMax":"-1"}}}]}"#, "accounts[0].limits.KRW.singleMax"),
-            (r#"{"tokens":[{"accessToken":"t","customerId":"1","expiresAt":"tomorrow"}]}"#, "tokens[0].expiresAt"),
-            (r#"{"paymentCodes":[{"code":"12","customerId":"1","expiresAt":"2030-01-01T00:00:00Z"}]}"#, "paymentCodes[0].code"),
-            (r#"{"accounts":[{"customerId":"1","colour":"red"}]}"#, "accounts[0]"),
+            (
+                r#"{"accounts":[{"customerId":"1","balances":{"KRW":"01"}}]}"#,
+                "accounts[0].balances.KRW",
+            ),
+            (
+                r#"{"accounts":[{"customerId":"1","balances":{"KRX":"1"}}]}"#,
+                "accounts[0].balances",
+            ),
+            (
+                r#"{"accounts":[{"customerId":"1","status":"ODD"}]}"#,
+                "accounts[0].status",
+            ),
+            (
+                r#"{"accounts":[{"customerId":"1","kyc":"MAYBE"}]}"#,
+                "accounts[0].kyc",
+            ),
+            (
+                r#"{"accounts":[{"customerId":"1","limits":{"KRW":{"singleMax":"-1"}}}]}"#,
+                "accounts[0].limits.KRW.singleMax",
+            ),
+            (
+                r#"{"tokens":[{"accessToken":"t","customerId":"1","expiresAt":"tomorrow"}]}"#,
+                "tokens[0].expiresAt",
+            ),
+            (
+                r#"{"paymentCodes":[{"code":"12","customerId":"1","expiresAt":"2030-01-01T00:00:00Z"}]}"#,
+                "paymentCodes[0].code",
+            ),
+            (
+                r#"{"accounts":[{"customerId":"1","colour":"red"}]}"#,
+                "accounts[0]",
+            ),
         ];
         for (json, at) in cases {
             let err = Seed::parse(json.as_bytes()).unwrap_err().to_string();

@@ -2,20 +2,33 @@
 //! headers, times and bodies always give `Ok` or a `SignatureError` with a code, never a panic.
 //! Cases per property: 512, or `PROPTEST_CASES` (1 000 000 for the full-size run).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test file
+
 use chrono::{TimeZone, Utc};
 use http::{HeaderMap, HeaderName, HeaderValue};
 use mpp_core::result_code::ResultCode;
-use mpp_core::signature::{generate_key_pair, parse_signature_header, verify_request, VerifierConfig};
+use mpp_core::signature::{
+    generate_key_pair, parse_signature_header, verify_request, VerifierConfig,
+};
 use proptest::prelude::*;
 use std::sync::OnceLock;
 
 fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(512)
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(512)
 }
 
 fn config() -> &'static VerifierConfig {
     static C: OnceLock<VerifierConfig> = OnceLock::new();
-    C.get_or_init(|| VerifierConfig::new("CLIENT", 1, generate_key_pair(2048).unwrap().to_public_key()))
+    C.get_or_init(|| {
+        VerifierConfig::new(
+            "CLIENT",
+            1,
+            generate_key_pair(2048).unwrap().to_public_key(),
+        )
+    })
 }
 
 fn header_text() -> impl Strategy<Value = String> {

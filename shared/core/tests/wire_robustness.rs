@@ -257,7 +257,10 @@ fn apply(doc: &mut Value, path: &[Result<String, usize>], m: &Mutation) {
 /// Cases per property: 512 in CI; `PROPTEST_CASES=1000000` for the full-size run
 /// (RELIABILITY.md).
 fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(512)
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(512)
 }
 
 proptest! {

@@ -63,7 +63,11 @@ impl DeliveryStore for DynamoStore {
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let (expression, outcome_name, outcome) = match error {
-            None => ("SET #a = :a, #d = :v REMOVE #e", DELIVERED_AT, s(time_text(at))),
+            None => (
+                "SET #a = :a, #d = :v REMOVE #e",
+                DELIVERED_AT,
+                s(time_text(at)),
+            ),
             Some(e) => ("SET #a = :a, #e = :v", LAST_ERROR, s(e)),
         };
         let out = send(Effect::Write, "UpdateItem", || {
@@ -78,7 +82,10 @@ impl DeliveryStore for DynamoStore {
                 .expression_attribute_names("#a", ATTEMPTS)
                 .expression_attribute_values(":a", n(u64::from(attempt)))
                 .expression_attribute_values(":v", outcome.clone());
-            req = req.expression_attribute_names(if error.is_none() { "#d" } else { "#e" }, outcome_name);
+            req = req.expression_attribute_names(
+                if error.is_none() { "#d" } else { "#e" },
+                outcome_name,
+            );
             if error.is_none() {
                 req = req.expression_attribute_names("#e", LAST_ERROR);
             }
@@ -87,14 +94,18 @@ impl DeliveryStore for DynamoStore {
         .await?;
         match out {
             Ok(_) => Ok(()),
-            Err(e) if e.is_conditional_check_failed_exception() => {
-                Err(StoreError::NotFound(format!("payment {payment_request_id}")))
-            }
+            Err(e) if e.is_conditional_check_failed_exception() => Err(StoreError::NotFound(
+                format!("payment {payment_request_id}"),
+            )),
             Err(e) => Err(unexpected("UpdateItem", e)),
         }
     }
 
-    async fn record_dead_letter(&self, payment_request_id: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+    async fn record_dead_letter(
+        &self,
+        payment_request_id: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         let out = send(Effect::Write, "UpdateItem", || {
             self.client
                 .update_item()
@@ -110,9 +121,9 @@ impl DeliveryStore for DynamoStore {
         .await?;
         match out {
             Ok(_) => Ok(()),
-            Err(e) if e.is_conditional_check_failed_exception() => {
-                Err(StoreError::NotFound(format!("payment {payment_request_id}")))
-            }
+            Err(e) if e.is_conditional_check_failed_exception() => Err(StoreError::NotFound(
+                format!("payment {payment_request_id}"),
+            )),
             Err(e) => Err(unexpected("UpdateItem", e)),
         }
     }

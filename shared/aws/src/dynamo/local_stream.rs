@@ -53,8 +53,15 @@ struct Shard {
 
 impl LocalStream {
     /// Opens the stream of `table` at `endpoint`.
-    pub async fn open(endpoint: &str, table: &str, start: StartAt) -> Result<LocalStream, StreamError> {
-        let http = reqwest::Client::builder().timeout(CALL_TIMEOUT).build().map_err(|e| StreamError(e.to_string()))?;
+    pub async fn open(
+        endpoint: &str,
+        table: &str,
+        start: StartAt,
+    ) -> Result<LocalStream, StreamError> {
+        let http = reqwest::Client::builder()
+            .timeout(CALL_TIMEOUT)
+            .build()
+            .map_err(|e| StreamError(e.to_string()))?;
         let mut reader = LocalStream {
             http,
             endpoint: endpoint.trim_end_matches('/').to_string(),
@@ -62,7 +69,12 @@ impl LocalStream {
             start,
             shards: BTreeMap::new(),
         };
-        let table = reader.call("DynamoDB_20120810.DescribeTable", json!({ "TableName": table })).await?;
+        let table = reader
+            .call(
+                "DynamoDB_20120810.DescribeTable",
+                json!({ "TableName": table }),
+            )
+            .await?;
         reader.stream_arn = table["Table"]["LatestStreamArn"]
             .as_str()
             .ok_or_else(|| StreamError("the table has no stream".into()))?
@@ -74,7 +86,12 @@ impl LocalStream {
         Self::call_with(&self.http, &self.endpoint, target, body).await
     }
 
-    async fn call_with(http: &reqwest::Client, endpoint: &str, target: &str, body: Value) -> Result<Value, StreamError> {
+    async fn call_with(
+        http: &reqwest::Client,
+        endpoint: &str,
+        target: &str,
+        body: Value,
+    ) -> Result<Value, StreamError> {
         let resp = http
             .post(endpoint)
             .header("Content-Type", "application/x-amz-json-1.0")
@@ -87,7 +104,10 @@ impl LocalStream {
             .await
             .map_err(|e| StreamError(format!("{target}: {e}")))?;
         let status = resp.status();
-        let value: Value = resp.json().await.map_err(|e| StreamError(format!("{target}: {e}")))?;
+        let value: Value = resp
+            .json()
+            .await
+            .map_err(|e| StreamError(format!("{target}: {e}")))?;
         if !status.is_success() {
             return Err(StreamError(format!("{target}: HTTP {status}: {value}")));
         }
@@ -95,22 +115,44 @@ impl LocalStream {
     }
 
     async fn discover(&mut self) -> Result<(), StreamError> {
-        let desc = self.call("DynamoDBStreams_20120810.DescribeStream", json!({ "StreamArn": self.stream_arn })).await?;
-        let shards = desc["StreamDescription"]["Shards"].as_array().cloned().unwrap_or_default();
+        let desc = self
+            .call(
+                "DynamoDBStreams_20120810.DescribeStream",
+                json!({ "StreamArn": self.stream_arn }),
+            )
+            .await?;
+        let shards = desc["StreamDescription"]["Shards"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         for shard in shards.iter().take(SHARDS_MAX) {
             if let Some(id) = shard["ShardId"].as_str() {
                 self.shards.entry(id.to_string()).or_default();
             }
         }
-        for (id, shard) in self.shards.iter_mut().filter(|(_, s)| s.iterator.is_none() && !s.done) {
+        for (id, shard) in self
+            .shards
+            .iter_mut()
+            .filter(|(_, s)| s.iterator.is_none() && !s.done)
+        {
             // Resume after the last record read; a shard never read starts at its oldest record
             // (`LATEST` on an empty shard fails on DynamoDB Local). Re-reading is harmless:
             // nothing is notified twice after an S.
             let request = match (&shard.last_sequence, self.start) {
-                (Some(seq), _) => json!({ "StreamArn": self.stream_arn, "ShardId": id, "ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": seq }),
-                (None, StartAt::Latest | StartAt::TrimHorizon) => json!({ "StreamArn": self.stream_arn, "ShardId": id, "ShardIteratorType": "TRIM_HORIZON" }),
+                (Some(seq), _) => {
+                    json!({ "StreamArn": self.stream_arn, "ShardId": id, "ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": seq })
+                }
+                (None, StartAt::Latest | StartAt::TrimHorizon) => {
+                    json!({ "StreamArn": self.stream_arn, "ShardId": id, "ShardIteratorType": "TRIM_HORIZON" })
+                }
             };
-            let it = Self::call_with(&self.http, &self.endpoint, "DynamoDBStreams_20120810.GetShardIterator", request).await?;
+            let it = Self::call_with(
+                &self.http,
+                &self.endpoint,
+                "DynamoDBStreams_20120810.GetShardIterator",
+                request,
+            )
+            .await?;
             shard.iterator = it["ShardIterator"].as_str().map(str::to_string);
         }
         Ok(())
@@ -122,9 +164,18 @@ impl LocalStream {
         self.discover().await?;
         let mut out = Vec::new();
         for shard in self.shards.values_mut() {
-            let Some(iterator) = shard.iterator.clone() else { continue };
+            let Some(iterator) = shard.iterator.clone() else {
+                continue;
+            };
             let request = json!({ "ShardIterator": iterator, "Limit": RECORDS_PER_CALL_MAX });
-            let page = match Self::call_with(&self.http, &self.endpoint, "DynamoDBStreams_20120810.GetRecords", request).await {
+            let page = match Self::call_with(
+                &self.http,
+                &self.endpoint,
+                "DynamoDBStreams_20120810.GetRecords",
+                request,
+            )
+            .await
+            {
                 Ok(page) => page,
                 Err(e) => {
                     // An expired or trimmed iterator: fetch a new one after the last record.
@@ -133,7 +184,10 @@ impl LocalStream {
                 }
             };
             for mut record in page["Records"].as_array().cloned().unwrap_or_default() {
-                shard.last_sequence = record["dynamodb"]["SequenceNumber"].as_str().map(str::to_string).or(shard.last_sequence.take());
+                shard.last_sequence = record["dynamodb"]["SequenceNumber"]
+                    .as_str()
+                    .map(str::to_string)
+                    .or(shard.last_sequence.take());
                 record["eventSourceARN"] = json!(self.stream_arn);
                 out.push(record);
             }

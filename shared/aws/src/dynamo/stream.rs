@@ -10,6 +10,7 @@ use mpp_core::store::{PaymentRecord, StoreError};
 pub fn payment_from_image(image: &serde_json::Value) -> Result<PaymentRecord, StoreError> {
     let item: serde_dynamo::Item = serde_json::from_value(image.clone())
         .map_err(|e| StoreError::Corrupt(format!("stream image is not DynamoDB JSON: {e}")))?;
-    let item: std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue> = item.into();
+    let item: std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue> =
+        item.into();
     payment_from(&item)
 }

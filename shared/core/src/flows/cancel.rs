@@ -13,7 +13,9 @@ use super::result;
 use crate::clock::{business_tz, Clock};
 use crate::money::MinorUnit;
 use crate::result_code::ResultCode;
-use crate::store::{CancelOutcome, CancelStore, PaymentReader, PaymentRecord, PaymentState, StoreError};
+use crate::store::{
+    CancelOutcome, CancelStore, PaymentReader, PaymentRecord, PaymentState, StoreError,
+};
 use crate::wire::{CancelPaymentRequest, CancelPaymentResponse};
 use chrono::{DateTime, Duration, NaiveTime, Utc};
 use std::sync::Arc;
@@ -38,7 +40,10 @@ pub struct CancelDeps {
 pub fn cancel_deadline(at: DateTime<Utc>, cutoff: Duration) -> DateTime<Utc> {
     let local = at.with_timezone(&business_tz());
     let next_midnight = (local.date_naive() + Duration::days(1)).and_time(NaiveTime::MIN);
-    let next_midnight = next_midnight.and_local_timezone(business_tz()).single().map(|t| t.with_timezone(&Utc));
+    let next_midnight = next_midnight
+        .and_local_timezone(business_tz())
+        .single()
+        .map(|t| t.with_timezone(&Utc));
     next_midnight.unwrap_or(at) + cutoff
 }
 
@@ -63,18 +68,32 @@ fn placeholder(id: &str, now: DateTime<Utc>) -> PaymentRecord {
 }
 
 /// Answers a cancel.
-pub async fn cancel(deps: &CancelDeps, req: &CancelPaymentRequest) -> Result<CancelPaymentResponse, StoreError> {
+pub async fn cancel(
+    deps: &CancelDeps,
+    req: &CancelPaymentRequest,
+) -> Result<CancelPaymentResponse, StoreError> {
     let now = deps.clock.now();
     let id = req.payment_request_id.as_str();
     if let Some(existing) = deps.payments.payment(id).await? {
-        let open = matches!(existing.state, PaymentState::Succeeded | PaymentState::Failed);
+        let open = matches!(
+            existing.state,
+            PaymentState::Succeeded | PaymentState::Failed
+        );
         if open && now > cancel_deadline(existing.created_at, deps.cutoff) {
-            return Ok(CancelPaymentResponse { result: result(ResultCode::CancelWindowExceed) });
+            return Ok(CancelPaymentResponse {
+                result: result(ResultCode::CancelWindowExceed),
+            });
         }
     }
-    match deps.store.cancel_payment(id, &placeholder(id, now), now).await? {
+    match deps
+        .store
+        .cancel_payment(id, &placeholder(id, now), now)
+        .await?
+    {
         CancelOutcome::Reversed(_) | CancelOutcome::Closed(_) | CancelOutcome::AlreadyClosed(_) => {
-            Ok(CancelPaymentResponse { result: result(ResultCode::Success) })
+            Ok(CancelPaymentResponse {
+                result: result(ResultCode::Success),
+            })
         }
     }
 }
@@ -88,9 +107,15 @@ mod tests {
     fn the_window_ends_half_past_midnight_utc_plus_8_the_next_day() {
         // 2026-11-21 23:59 UTC+8 = 15:59 UTC → deadline 2026-11-22 00:30 UTC+8 = 16:30 UTC.
         let at = Utc.with_ymd_and_hms(2026, 11, 21, 15, 59, 0).unwrap();
-        assert_eq!(cancel_deadline(at, DEFAULT_CANCEL_CUTOFF), Utc.with_ymd_and_hms(2026, 11, 21, 16, 30, 0).unwrap());
+        assert_eq!(
+            cancel_deadline(at, DEFAULT_CANCEL_CUTOFF),
+            Utc.with_ymd_and_hms(2026, 11, 21, 16, 30, 0).unwrap()
+        );
         // 2026-11-22 00:10 UTC+8 → deadline 2026-11-23 00:30 UTC+8.
         let at = Utc.with_ymd_and_hms(2026, 11, 21, 16, 10, 0).unwrap();
-        assert_eq!(cancel_deadline(at, DEFAULT_CANCEL_CUTOFF), Utc.with_ymd_and_hms(2026, 11, 22, 16, 30, 0).unwrap());
+        assert_eq!(
+            cancel_deadline(at, DEFAULT_CANCEL_CUTOFF),
+            Utc.with_ymd_and_hms(2026, 11, 22, 16, 30, 0).unwrap()
+        );
     }
 }

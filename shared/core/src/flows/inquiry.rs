@@ -41,8 +41,15 @@ fn empty(code: ResultCode) -> InquiryPaymentResponse {
 }
 
 /// Answers an inquiry.
-pub async fn inquire(deps: &InquiryDeps, req: &InquiryPaymentRequest) -> Result<InquiryPaymentResponse, StoreError> {
-    let Some(record) = deps.payments.payment(req.payment_request_id.as_str()).await? else {
+pub async fn inquire(
+    deps: &InquiryDeps,
+    req: &InquiryPaymentRequest,
+) -> Result<InquiryPaymentResponse, StoreError> {
+    let Some(record) = deps
+        .payments
+        .payment(req.payment_request_id.as_str())
+        .await?
+    else {
         return Ok(empty(ResultCode::OrderNotExist));
     };
     let outcome = payment_result(&record);

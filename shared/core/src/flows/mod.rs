@@ -34,13 +34,16 @@ pub fn new_id(now: DateTime<Utc>) -> String {
 
 /// An instant as the wire datetime we answer with (UTC+8, seconds).
 pub fn wire_time(at: DateTime<Utc>) -> String {
-    at.with_timezone(&business_tz()).to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+    at.with_timezone(&business_tz())
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
 }
 
 /// A stored wire time back as a `Timestamp` (`None` if it was not one, which only a corrupt
 /// record can cause).
 pub fn timestamp(text: &str) -> Option<Timestamp> {
-    chrono::DateTime::parse_from_rfc3339(text).ok().map(Timestamp::from_datetime)
+    chrono::DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(Timestamp::from_datetime)
 }
 
 /// A string we produced as a `Text` field (`None` if it breaks the field's rules).

@@ -159,11 +159,23 @@ pub fn notification_for(record: &PaymentRecord) -> Option<NotifyPaymentRequest> 
     Some(NotifyPaymentRequest {
         payment_result: result(code),
         payment_request_id: Text::new(record.payment_request_id.as_str()).ok()?,
-        payment_id: if success { record.payment_id.as_deref().and_then(text) } else { None },
-        payment_time: if success { record.payment_time.as_deref().and_then(timestamp) } else { None },
+        payment_id: if success {
+            record.payment_id.as_deref().and_then(text)
+        } else {
+            None
+        },
+        payment_time: if success {
+            record.payment_time.as_deref().and_then(timestamp)
+        } else {
+            None
+        },
         payment_amount,
         pay_to_amount: record.pay_to_amount.map(Amount::from_money),
-        customer_id: if success { record.customer_id.as_ref().and_then(|c| text(c.as_str())) } else { None },
+        customer_id: if success {
+            record.customer_id.as_ref().and_then(|c| text(c.as_str()))
+        } else {
+            None
+        },
     })
 }
 
@@ -172,7 +184,10 @@ pub fn job_for(record: &PaymentRecord, default_url: &str) -> Option<NotifyJob> {
     let body = notification_for(record)?;
     Some(NotifyJob {
         payment_request_id: record.payment_request_id.clone(),
-        url: record.notify_url.clone().unwrap_or_else(|| default_url.to_string()),
+        url: record
+            .notify_url
+            .clone()
+            .unwrap_or_else(|| default_url.to_string()),
         body: String::from_utf8(to_body(&body)).ok()?,
         attempt: 1,
     })
@@ -188,26 +203,48 @@ pub async fn attempt(deps: &NotifyDeps, job: &NotifyJob) -> Result<JobOutcome, N
     let now = deps.clock.now();
     match sent {
         Ok(()) => {
-            deps.deliveries.record_attempt(id, job.attempt, None, now).await?;
-            tracing::info!(flow = "notifyPayment", payment_request_id = id, attempt = job.attempt, "delivered");
+            deps.deliveries
+                .record_attempt(id, job.attempt, None, now)
+                .await?;
+            tracing::info!(
+                flow = "notifyPayment",
+                payment_request_id = id,
+                attempt = job.attempt,
+                "delivered"
+            );
             Ok(JobOutcome::Delivered)
         }
         Err(e) => {
             let error: String = e.to_string().chars().take(ERROR_CHARS_MAX).collect();
             tracing::warn!(flow = "notifyPayment", payment_request_id = id, attempt = job.attempt, error = %error, "not delivered");
-            let next = usize::try_from(job.attempt).ok().and_then(|a| a.checked_sub(1)).and_then(|i| RETRY_DELAYS_SECS.get(i).copied());
+            let next = usize::try_from(job.attempt)
+                .ok()
+                .and_then(|a| a.checked_sub(1))
+                .and_then(|i| RETRY_DELAYS_SECS.get(i).copied());
             match next {
                 Some(delay_secs) => {
-                    let retry = NotifyJob { attempt: job.attempt + 1, ..job.clone() };
+                    let retry = NotifyJob {
+                        attempt: job.attempt + 1,
+                        ..job.clone()
+                    };
                     deps.retries.schedule(&retry, delay_secs).await?;
-                    deps.deliveries.record_attempt(id, job.attempt, Some(&error), now).await?;
+                    deps.deliveries
+                        .record_attempt(id, job.attempt, Some(&error), now)
+                        .await?;
                     Ok(JobOutcome::Retrying { delay_secs })
                 }
                 None => {
                     deps.dead_letters.put(job).await?;
-                    deps.deliveries.record_attempt(id, job.attempt, Some(&error), now).await?;
+                    deps.deliveries
+                        .record_attempt(id, job.attempt, Some(&error), now)
+                        .await?;
                     deps.deliveries.record_dead_letter(id, now).await?;
-                    tracing::error!(flow = "notifyPayment", payment_request_id = id, attempts = job.attempt, "dead-lettered");
+                    tracing::error!(
+                        flow = "notifyPayment",
+                        payment_request_id = id,
+                        attempts = job.attempt,
+                        "dead-lettered"
+                    );
                     Ok(JobOutcome::DeadLettered)
                 }
             }

@@ -90,7 +90,10 @@ pub struct PayAnswer {
 }
 
 fn answer(code: ResultCode) -> PayAnswer {
-    PayAnswer { response: PayResponse::result_only(result(code)), code }
+    PayAnswer {
+        response: PayResponse::result_only(result(code)),
+        code,
+    }
 }
 
 /// The wallet debit the request asks for: the surcharge amount when there is one (the user pays
@@ -104,7 +107,10 @@ pub fn debit_of(req: &PayRequest) -> Money {
 
 /// Checks the amounts against their quotes (module `quote`).
 pub fn check_amounts(req: &PayRequest) -> Result<(), ParamIllegal> {
-    let illegal = |field: &str, rule: &str| ParamIllegal { field: field.into(), rule: rule.into() };
+    let illegal = |field: &str, rule: &str| ParamIllegal {
+        field: field.into(),
+        rule: rule.into(),
+    };
     match &req.payment_quote {
         Some(q) => match quote::converts(&req.payment_amount, &req.pay_to_amount, q) {
             None => return Err(illegal("paymentQuote.quoteCurrencyPair", "must pair paymentAmount's and payToAmount's currencies")),
@@ -119,7 +125,10 @@ pub fn check_amounts(req: &PayRequest) -> Result<(), ParamIllegal> {
     }
     if let Some(s) = &req.surcharge_info {
         if s.surcharge_amount.currency != req.pay_to_amount.currency {
-            return Err(illegal("surchargeInfo.surchargeAmount.currency", "must be payToAmount's currency"));
+            return Err(illegal(
+                "surchargeInfo.surchargeAmount.currency",
+                "must be payToAmount's currency",
+            ));
         }
         match quote::converts(&req.payment_amount, &s.surcharge_amount, &s.surcharge_quote) {
             None => return Err(illegal("surchargeInfo.surchargeQuote.quoteCurrencyPair", "must pair paymentAmount's and surchargeAmount's currencies")),
@@ -140,15 +149,25 @@ pub fn method_of(req: &PayRequest) -> Result<(MethodRef, MethodGuard), ResultCod
     let m = &req.payment_method;
     if let Some(id) = &m.payment_method_id {
         let secret = Secret::new(id.as_str());
-        let scenario_code = req.payment_factor.in_store_payment_scenario == Some(InStorePaymentScenario::PaymentCode);
+        let scenario_code = req.payment_factor.in_store_payment_scenario
+            == Some(InStorePaymentScenario::PaymentCode);
         let agreement = is_true(req.payment_factor.is_agreement_payment);
         if scenario_code || (!agreement && looks_like_payment_code(id.as_str())) {
-            return Ok((MethodRef::PaymentCode(secret.hash()), MethodGuard::Code(secret.hash())));
+            return Ok((
+                MethodRef::PaymentCode(secret.hash()),
+                MethodGuard::Code(secret.hash()),
+            ));
         }
-        return Ok((MethodRef::AccessToken(secret.hash()), MethodGuard::Token(secret.hash())));
+        return Ok((
+            MethodRef::AccessToken(secret.hash()),
+            MethodGuard::Token(secret.hash()),
+        ));
     }
     if let Some(c) = &m.customer_id {
-        return Ok((MethodRef::Customer(CustomerId::new(c.as_str())), MethodGuard::Nfc));
+        return Ok((
+            MethodRef::Customer(CustomerId::new(c.as_str())),
+            MethodGuard::Nfc,
+        ));
     }
     Err(ResultCode::UnavailablePaymentMethod)
 }
@@ -164,8 +183,10 @@ pub fn looks_like_payment_code(s: &str) -> bool {
 /// verification. Supplemental payments and transit debt recovery happen after the tap and carry
 /// none (the spec's supplemental sample has none).
 fn nfc_verification(req: &PayRequest) -> Result<(), ResultCode> {
-    let nfc = req.payment_factor.in_store_payment_scenario == Some(InStorePaymentScenario::NfcPayment);
-    let later = is_true(req.payment_factor.is_supplemental_payment) || is_true(req.payment_factor.is_transit_debt_recovery);
+    let nfc =
+        req.payment_factor.in_store_payment_scenario == Some(InStorePaymentScenario::NfcPayment);
+    let later = is_true(req.payment_factor.is_supplemental_payment)
+        || is_true(req.payment_factor.is_transit_debt_recovery);
     if nfc && !later && req.payment_method.custom_data.is_none() {
         return Err(ResultCode::UserPaymentVerificationFailed);
     }
@@ -173,7 +194,10 @@ fn nfc_verification(req: &PayRequest) -> Result<(), ResultCode> {
 }
 
 fn expiry_of(req: &PayRequest, now: DateTime<Utc>) -> DateTime<Utc> {
-    req.payment_expiry_time.as_ref().map(|t| t.utc()).unwrap_or(now + DEFAULT_EXPIRY)
+    req.payment_expiry_time
+        .as_ref()
+        .map(|t| t.utc())
+        .unwrap_or(now + DEFAULT_EXPIRY)
 }
 
 fn base_record(req: &PayRequest, now: DateTime<Utc>) -> PaymentRecord {
@@ -190,7 +214,10 @@ fn base_record(req: &PayRequest, now: DateTime<Utc>) -> PaymentRecord {
         payment_time: None,
         created_at: now,
         expires_at: Some(expiry_of(req, now)),
-        notify_url: req.payment_notify_url.as_ref().map(|u| u.as_str().to_string()),
+        notify_url: req
+            .payment_notify_url
+            .as_ref()
+            .map(|u| u.as_str().to_string()),
         refunded: crate::money::MinorUnit::ZERO,
         closed_at: None,
     }
@@ -223,7 +250,13 @@ pub fn answer_for_record(record: &PaymentRecord, fingerprint: &str) -> PayAnswer
 
 /// Stores a decline so its repeat gets the same answer; a racing writer that got there first
 /// decides the answer instead.
-async fn decline(deps: &PayDeps, req: &PayRequest, now: DateTime<Utc>, code: ResultCode, customer: Option<CustomerId>) -> Result<PayAnswer, PayError> {
+async fn decline(
+    deps: &PayDeps,
+    req: &PayRequest,
+    now: DateTime<Utc>,
+    code: ResultCode,
+    customer: Option<CustomerId>,
+) -> Result<PayAnswer, PayError> {
     let mut record = base_record(req, now);
     record.result_code = code;
     record.customer_id = customer;
@@ -247,14 +280,20 @@ pub async fn pay(deps: &PayDeps, req: &PayRequest) -> Result<PayAnswer, PayError
             // No method to look up, but the one read still answers a repeat: a customer
             // reference needs no lookup, so this reads the payment alone.
             let probe = MethodRef::Customer(CustomerId::new(""));
-            let ctx = deps.store.load_for_pay(req.payment_request_id.as_str(), &probe).await?;
+            let ctx = deps
+                .store
+                .load_for_pay(req.payment_request_id.as_str(), &probe)
+                .await?;
             if let Some(existing) = ctx.existing {
                 return Ok(answer_for_record(&existing, &fingerprint));
             }
             return decline(deps, req, now, code, None).await;
         }
     };
-    let ctx = deps.store.load_for_pay(req.payment_request_id.as_str(), &method).await?;
+    let ctx = deps
+        .store
+        .load_for_pay(req.payment_request_id.as_str(), &method)
+        .await?;
     if let Some(existing) = ctx.existing {
         return Ok(answer_for_record(&existing, &fingerprint));
     }
@@ -278,7 +317,13 @@ pub async fn pay(deps: &PayDeps, req: &PayRequest) -> Result<PayAnswer, PayError
     record.payment_id = Some(new_id(now));
     record.customer_id = Some(customer.clone());
     record.payment_time = Some(wire_time(now));
-    let intent = DebitIntent { payment: record.clone(), customer_id: customer.clone(), debit, guard, now };
+    let intent = DebitIntent {
+        payment: record.clone(),
+        customer_id: customer.clone(),
+        debit,
+        guard,
+        now,
+    };
     match deps.store.commit_payment(&intent).await? {
         CommitOutcome::Committed => Ok(answer_for_record(&record, &fingerprint)),
         CommitOutcome::Exists(other) => Ok(answer_for_record(&other, &fingerprint)),
@@ -308,7 +353,12 @@ pub async fn evaluate(deps: &EvaluationDeps, req: &PayRequest) -> Result<PayAnsw
         return Ok(answer(code));
     }
     let account = deps.wallet.account(&customer).await?;
-    match check_account(account.as_ref(), &guard, debit, crate::clock::business_day(now)) {
+    match check_account(
+        account.as_ref(),
+        &guard,
+        debit,
+        crate::clock::business_day(now),
+    ) {
         Ok(()) => Ok(answer(ResultCode::Success)),
         Err(d) => Ok(answer(d.code())),
     }

@@ -30,7 +30,12 @@ pub struct Policy {
 impl Policy {
     /// The first rule the request breaks, in this order: PSP, merchant, regulation, currency,
     /// risk.
-    pub fn check(&self, req: &PayRequest, debit_currency: Currency, debit: MinorUnit) -> Result<(), ResultCode> {
+    pub fn check(
+        &self,
+        req: &PayRequest,
+        debit_currency: Currency,
+        debit: MinorUnit,
+    ) -> Result<(), ResultCode> {
         if let Some(psp) = &self.psp_id {
             if req.psp_id.as_str() != psp {
                 return Err(ResultCode::AccessDenied);
@@ -39,14 +44,24 @@ impl Policy {
         let merchant = &req.order.merchant;
         let merchant_id = merchant.reference_merchant_id.as_str();
         if self.blocked_merchants.contains(merchant_id)
-            || self.registered_merchants.as_ref().is_some_and(|r| !r.contains(merchant_id))
+            || self
+                .registered_merchants
+                .as_ref()
+                .is_some_and(|r| !r.contains(merchant_id))
         {
             return Err(ResultCode::MerchantNotRegistered);
         }
-        if self.blocked_regions.contains(merchant.merchant_address.region.as_str()) {
+        if self
+            .blocked_regions
+            .contains(merchant.merchant_address.region.as_str())
+        {
             return Err(ResultCode::RegulationRestriction);
         }
-        if self.currencies.as_ref().is_some_and(|c| !c.contains(&debit_currency)) {
+        if self
+            .currencies
+            .as_ref()
+            .is_some_and(|c| !c.contains(&debit_currency))
+        {
             return Err(ResultCode::CurrencyNotSupport);
         }
         let store_mcc = merchant.store.as_ref().map(|s| s.store_mcc.as_str());
@@ -55,7 +70,11 @@ impl Policy {
         {
             return Err(ResultCode::RiskReject);
         }
-        if self.risk_max_amount.get(&debit_currency).is_some_and(|max| debit > *max) {
+        if self
+            .risk_max_amount
+            .get(&debit_currency)
+            .is_some_and(|max| debit > *max)
+        {
             return Err(ResultCode::RiskReject);
         }
         Ok(())
@@ -83,7 +102,10 @@ fn list(value: Option<String>) -> BTreeSet<String> {
 }
 
 fn currency(name: &'static str, code: &str) -> Result<Currency, PolicyError> {
-    Currency::from_code(code).ok_or_else(|| PolicyError { name, reason: format!("{code} is not an ISO 4217 code") })
+    Currency::from_code(code).ok_or_else(|| PolicyError {
+        name,
+        reason: format!("{code} is not an ISO 4217 code"),
+    })
 }
 
 impl Policy {
@@ -144,7 +166,8 @@ mod tests {
         assert_eq!(p.risk_max_amount.len(), 1);
         assert_eq!(p.currencies.as_ref().map(|c| c.len()), Some(2));
         assert!(p.registered_merchants.is_none());
-        let bad = Policy::from_settings(|k| (k == "RISK_MAX_AMOUNTS").then(|| "KRW:01".to_string()));
+        let bad =
+            Policy::from_settings(|k| (k == "RISK_MAX_AMOUNTS").then(|| "KRW:01".to_string()));
         assert_eq!(bad.unwrap_err().name, "RISK_MAX_AMOUNTS");
         let bad = Policy::from_settings(|k| (k == "CURRENCIES").then(|| "KRW,XXQ".to_string()));
         assert_eq!(bad.unwrap_err().name, "CURRENCIES");

@@ -14,7 +14,10 @@ use crate::wire::{Amount, Quote};
 /// Whether `to` is `from` converted by `quote` (within one minor unit). `None` when the quote's
 /// pair does not join the two currencies.
 pub fn converts(from: &Amount, to: &Amount, quote: &Quote) -> Option<bool> {
-    let (base, quoted) = (quote.quote_currency_pair.base(), quote.quote_currency_pair.quote());
+    let (base, quoted) = (
+        quote.quote_currency_pair.base(),
+        quote.quote_currency_pair.quote(),
+    );
     let forward = if base == from.currency && quoted == to.currency {
         true
     } else if base == to.currency && quoted == from.currency {
@@ -24,7 +27,15 @@ pub fn converts(from: &Amount, to: &Amount, quote: &Quote) -> Option<bool> {
     };
     let mantissa = quote.quote_price.mantissa();
     let scale = quote.quote_price.scale();
-    Some(within_one_minor(from.value, from.currency, to.value, to.currency, mantissa, scale, forward))
+    Some(within_one_minor(
+        from.value,
+        from.currency,
+        to.value,
+        to.currency,
+        mantissa,
+        scale,
+        forward,
+    ))
 }
 
 /// Compares `to × denominator` with `from × numerator` exactly, in u128 with a big-number
@@ -45,12 +56,18 @@ fn within_one_minor(
     // by working in a wide decimal: use checked maths and refuse (false) on overflow, which only
     // absurd inputs reach.
     let (mut num, mut den): (u128, u128) = if forward {
-        (u128::from(from.get()).saturating_mul(mantissa), 10u128.saturating_pow(scale))
+        (
+            u128::from(from.get()).saturating_mul(mantissa),
+            10u128.saturating_pow(scale),
+        )
     } else {
         if mantissa == 0 {
             return false;
         }
-        (u128::from(from.get()).saturating_mul(10u128.saturating_pow(scale)), mantissa)
+        (
+            u128::from(from.get()).saturating_mul(10u128.saturating_pow(scale)),
+            mantissa,
+        )
     };
     if d_to >= d_from {
         num = num.saturating_mul(10u128.saturating_pow(d_to - d_from));
@@ -79,19 +96,83 @@ mod tests {
     #[test]
     fn jpy_to_krw_at_ten() {
         // The spec sample: 100 JPY at JPY/KRW 10.0000 is 1000 KRW.
-        assert!(within_one_minor(MinorUnit(100), c("JPY"), MinorUnit(1000), c("KRW"), 100_000, 4, true));
-        assert!(within_one_minor(MinorUnit(100), c("JPY"), MinorUnit(1001), c("KRW"), 100_000, 4, true));
-        assert!(!within_one_minor(MinorUnit(100), c("JPY"), MinorUnit(1002), c("KRW"), 100_000, 4, true));
+        assert!(within_one_minor(
+            MinorUnit(100),
+            c("JPY"),
+            MinorUnit(1000),
+            c("KRW"),
+            100_000,
+            4,
+            true
+        ));
+        assert!(within_one_minor(
+            MinorUnit(100),
+            c("JPY"),
+            MinorUnit(1001),
+            c("KRW"),
+            100_000,
+            4,
+            true
+        ));
+        assert!(!within_one_minor(
+            MinorUnit(100),
+            c("JPY"),
+            MinorUnit(1002),
+            c("KRW"),
+            100_000,
+            4,
+            true
+        ));
     }
 
     #[test]
     fn minor_digits_and_reversed_pairs() {
         // 1.00 USD (100 minor) at USD/KRW 1350.5 is 1350.5 KRW: 1350 or 1351 accepted.
-        assert!(within_one_minor(MinorUnit(100), c("USD"), MinorUnit(1350), c("KRW"), 13_505, 1, true));
-        assert!(within_one_minor(MinorUnit(100), c("USD"), MinorUnit(1351), c("KRW"), 13_505, 1, true));
-        assert!(!within_one_minor(MinorUnit(100), c("USD"), MinorUnit(135_050), c("KRW"), 13_505, 1, true));
+        assert!(within_one_minor(
+            MinorUnit(100),
+            c("USD"),
+            MinorUnit(1350),
+            c("KRW"),
+            13_505,
+            1,
+            true
+        ));
+        assert!(within_one_minor(
+            MinorUnit(100),
+            c("USD"),
+            MinorUnit(1351),
+            c("KRW"),
+            13_505,
+            1,
+            true
+        ));
+        assert!(!within_one_minor(
+            MinorUnit(100),
+            c("USD"),
+            MinorUnit(135_050),
+            c("KRW"),
+            13_505,
+            1,
+            true
+        ));
         // 1350 KRW with the pair written USD/KRW the other way: 1350 / 1350 = 1.00 USD = 100.
-        assert!(within_one_minor(MinorUnit(1350), c("KRW"), MinorUnit(100), c("USD"), 1350, 0, false));
-        assert!(!within_one_minor(MinorUnit(1350), c("KRW"), MinorUnit(102), c("USD"), 1350, 0, false));
+        assert!(within_one_minor(
+            MinorUnit(1350),
+            c("KRW"),
+            MinorUnit(100),
+            c("USD"),
+            1350,
+            0,
+            false
+        ));
+        assert!(!within_one_minor(
+            MinorUnit(1350),
+            c("KRW"),
+            MinorUnit(102),
+            c("USD"),
+            1350,
+            0,
+            false
+        ));
     }
 }

@@ -11,7 +11,8 @@ use super::{new_id, quote, result, text, timestamp};
 use crate::clock::Clock;
 use crate::result_code::ResultCode;
 use crate::store::{
-    PaymentReader, RefundIntent, RefundOutcome, RefundRecord, RefundRefusal, RefundStore, StoreError,
+    PaymentReader, RefundIntent, RefundOutcome, RefundRecord, RefundRefusal, RefundStore,
+    StoreError,
 };
 use crate::wire::{ParamIllegal, RefundRequest, RefundResponse};
 use std::sync::Arc;
@@ -39,7 +40,11 @@ pub enum RefundError {
 }
 
 fn only(code: ResultCode) -> RefundResponse {
-    RefundResponse { result: result(code), refund_id: None, refund_time: None }
+    RefundResponse {
+        result: result(code),
+        refund_id: None,
+        refund_time: None,
+    }
 }
 
 fn done(record: &RefundRecord) -> RefundResponse {
@@ -71,12 +76,18 @@ pub fn check_amounts(req: &RefundRequest) -> Result<(), ParamIllegal> {
 pub async fn refund(deps: &RefundDeps, req: &RefundRequest) -> Result<RefundResponse, RefundError> {
     check_amounts(req)?;
     let now = deps.clock.now();
-    let Some(payment) = deps.payments.payment(req.payment_request_id.as_str()).await? else {
+    let Some(payment) = deps
+        .payments
+        .payment(req.payment_request_id.as_str())
+        .await?
+    else {
         return Ok(only(ResultCode::OrderNotExist));
     };
     if let Some(pid) = &req.payment_id {
         if payment.payment_id.as_deref() != Some(pid.as_str()) {
-            return Err(ParamIllegal::new("paymentId", "is not the paymentId of paymentRequestId").into());
+            return Err(
+                ParamIllegal::new("paymentId", "is not the paymentId of paymentRequestId").into(),
+            );
         }
     }
     let intent = RefundIntent {
@@ -92,10 +103,18 @@ pub async fn refund(deps: &RefundDeps, req: &RefundRequest) -> Result<RefundResp
         RefundOutcome::Exists(r) if r.fingerprint == intent.fingerprint => done(&r),
         RefundOutcome::Exists(_) => only(ResultCode::RepeatReqInconsistent),
         RefundOutcome::Refused(RefundRefusal::PaymentNotFound) => only(ResultCode::OrderNotExist),
-        RefundOutcome::Refused(RefundRefusal::NotRefundable) => only(ResultCode::OrderStatusInvalid),
-        RefundOutcome::Refused(RefundRefusal::ExceedsPayment) => only(ResultCode::RefundAmountExceed),
+        RefundOutcome::Refused(RefundRefusal::NotRefundable) => {
+            only(ResultCode::OrderStatusInvalid)
+        }
+        RefundOutcome::Refused(RefundRefusal::ExceedsPayment) => {
+            only(ResultCode::RefundAmountExceed)
+        }
         RefundOutcome::Refused(RefundRefusal::CurrencyMismatch) => {
-            return Err(ParamIllegal::new("refundFromAmount.currency", "must be the currency the payment debited").into())
+            return Err(ParamIllegal::new(
+                "refundFromAmount.currency",
+                "must be the currency the payment debited",
+            )
+            .into())
         }
     })
 }

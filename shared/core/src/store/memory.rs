@@ -31,7 +31,8 @@ impl State {
 
     /// Stores a new payment and tells the change feed, as a DynamoDB Stream INSERT would.
     fn insert_payment(&mut self, record: PaymentRecord) {
-        self.payments.insert(record.payment_request_id.clone(), record.clone());
+        self.payments
+            .insert(record.payment_request_id.clone(), record.clone());
         if let Some(feed) = &self.feed {
             // A closed receiver means nobody listens any more: nothing to tell.
             let _ = feed.send(record);
@@ -79,7 +80,8 @@ impl MemoryStore {
 }
 
 fn time_text(at: DateTime<Utc>) -> String {
-    at.with_timezone(&business_tz()).to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+    at.with_timezone(&business_tz())
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
 }
 
 #[async_trait]
@@ -138,7 +140,12 @@ impl PayStore for MemoryStore {
             }
         }
         let day = intent.day();
-        if let Err(d) = check_account(s.accounts.get(&intent.customer_id), &intent.guard, intent.debit, day) {
+        if let Err(d) = check_account(
+            s.accounts.get(&intent.customer_id),
+            &intent.guard,
+            intent.debit,
+            day,
+        ) {
             return Ok(CommitOutcome::Declined(d));
         }
         // All checks hold: apply everything.
@@ -190,21 +197,30 @@ impl CancelStore for MemoryStore {
             return Ok(CancelOutcome::Closed(closed));
         };
         match existing.state {
-            PaymentState::Closed | PaymentState::Cancelled => Ok(CancelOutcome::AlreadyClosed(existing)),
+            PaymentState::Closed | PaymentState::Cancelled => {
+                Ok(CancelOutcome::AlreadyClosed(existing))
+            }
             PaymentState::Failed => {
                 let mut closed = existing;
                 closed.state = PaymentState::Closed;
                 closed.closed_at = Some(now);
-                s.payments.insert(payment_request_id.to_string(), closed.clone());
+                s.payments
+                    .insert(payment_request_id.to_string(), closed.clone());
                 Ok(CancelOutcome::Closed(closed))
             }
             PaymentState::Succeeded => {
-                let (Some(customer), Some(debit)) = (existing.customer_id.clone(), existing.debit) else {
-                    return Err(StoreError::Corrupt(format!("succeeded payment without debit: {payment_request_id}")));
+                let (Some(customer), Some(debit)) = (existing.customer_id.clone(), existing.debit)
+                else {
+                    return Err(StoreError::Corrupt(format!(
+                        "succeeded payment without debit: {payment_request_id}"
+                    )));
                 };
                 let back = Money {
                     currency: debit.currency,
-                    value: debit.value.checked_sub(existing.refunded).unwrap_or_default(),
+                    value: debit
+                        .value
+                        .checked_sub(existing.refunded)
+                        .unwrap_or_default(),
                 };
                 let mut cancelled = existing.clone();
                 cancelled.state = PaymentState::Cancelled;
@@ -212,9 +228,12 @@ impl CancelStore for MemoryStore {
                 if let Some(a) = s.accounts.get_mut(&customer) {
                     reverse_debit(a, back, existing.business_day());
                 } else {
-                    return Err(StoreError::Corrupt(format!("payment of a missing account: {payment_request_id}")));
+                    return Err(StoreError::Corrupt(format!(
+                        "payment of a missing account: {payment_request_id}"
+                    )));
                 }
-                s.payments.insert(payment_request_id.to_string(), cancelled.clone());
+                s.payments
+                    .insert(payment_request_id.to_string(), cancelled.clone());
                 if back.value > MinorUnit::ZERO {
                     s.append(LedgerEntry {
                         customer_id: customer,
@@ -245,7 +264,10 @@ impl RefundStore for MemoryStore {
             return Ok(RefundOutcome::Refused(RefundRefusal::NotRefundable));
         }
         let (Some(customer), Some(debit)) = (payment.customer_id.clone(), payment.debit) else {
-            return Err(StoreError::Corrupt(format!("succeeded payment without debit: {}", payment.payment_request_id)));
+            return Err(StoreError::Corrupt(format!(
+                "succeeded payment without debit: {}",
+                payment.payment_request_id
+            )));
         };
         if debit.currency != intent.amount.currency {
             return Ok(RefundOutcome::Refused(RefundRefusal::CurrencyMismatch));
@@ -255,7 +277,10 @@ impl RefundStore for MemoryStore {
             return Ok(RefundOutcome::Refused(RefundRefusal::ExceedsPayment));
         }
         let Some(account) = s.accounts.get_mut(&customer) else {
-            return Err(StoreError::Corrupt(format!("payment of a missing account: {}", payment.payment_request_id)));
+            return Err(StoreError::Corrupt(format!(
+                "payment of a missing account: {}",
+                payment.payment_request_id
+            )));
         };
         apply_credit(account, intent.amount);
         let record = RefundRecord {
@@ -269,7 +294,8 @@ impl RefundStore for MemoryStore {
         if let Some(p) = s.payments.get_mut(&intent.payment_request_id) {
             p.refunded = total.unwrap_or(p.refunded);
         }
-        s.refunds.insert(intent.refund_request_id.clone(), record.clone());
+        s.refunds
+            .insert(intent.refund_request_id.clone(), record.clone());
         s.append(LedgerEntry {
             customer_id: customer,
             entry_id: format!("{}#REFUND", intent.refund_request_id),
@@ -284,12 +310,20 @@ impl RefundStore for MemoryStore {
 
 #[async_trait]
 impl AdminStore for MemoryStore {
-    async fn create_account(&self, account: &Account, now: DateTime<Utc>) -> Result<(), StoreError> {
+    async fn create_account(
+        &self,
+        account: &Account,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         let mut s = self.lock();
         if s.accounts.contains_key(&account.customer_id) {
-            return Err(StoreError::AlreadyExists(format!("account {}", account.customer_id)));
+            return Err(StoreError::AlreadyExists(format!(
+                "account {}",
+                account.customer_id
+            )));
         }
-        s.accounts.insert(account.customer_id.clone(), account.clone());
+        s.accounts
+            .insert(account.customer_id.clone(), account.clone());
         for (&currency, &value) in &account.balances {
             if value > MinorUnit::ZERO {
                 s.append(LedgerEntry {
@@ -313,7 +347,10 @@ impl AdminStore for MemoryStore {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let mut s = self.lock();
-        if s.ledger.get(customer_id).is_some_and(|es| es.iter().any(|e| e.entry_id == entry_id)) {
+        if s.ledger
+            .get(customer_id)
+            .is_some_and(|es| es.iter().any(|e| e.entry_id == entry_id))
+        {
             return Ok(()); // the same top-up again: applied once
         }
         let Some(a) = s.accounts.get_mut(customer_id) else {
@@ -349,17 +386,26 @@ impl AdminStore for MemoryStore {
     }
 
     async fn put_token(&self, token: &AccessToken) -> Result<(), StoreError> {
-        self.lock().tokens.insert(token.token_hash.clone(), token.clone());
+        self.lock()
+            .tokens
+            .insert(token.token_hash.clone(), token.clone());
         Ok(())
     }
 
     async fn put_payment_code(&self, code: &PaymentCode) -> Result<(), StoreError> {
-        self.lock().codes.insert(code.code_hash.clone(), code.clone());
+        self.lock()
+            .codes
+            .insert(code.code_hash.clone(), code.clone());
         Ok(())
     }
 
     async fn ledger(&self, customer_id: &CustomerId) -> Result<Vec<LedgerEntry>, StoreError> {
-        Ok(self.lock().ledger.get(customer_id).cloned().unwrap_or_default())
+        Ok(self
+            .lock()
+            .ledger
+            .get(customer_id)
+            .cloned()
+            .unwrap_or_default())
     }
 
     async fn payments(&self) -> Result<Vec<PaymentRecord>, StoreError> {
@@ -374,7 +420,12 @@ impl AdminStore for MemoryStore {
 #[async_trait]
 impl DeliveryStore for MemoryStore {
     async fn delivery(&self, payment_request_id: &str) -> Result<Delivery, StoreError> {
-        Ok(self.lock().deliveries.get(payment_request_id).cloned().unwrap_or_default())
+        Ok(self
+            .lock()
+            .deliveries
+            .get(payment_request_id)
+            .cloned()
+            .unwrap_or_default())
     }
 
     async fn record_attempt(
@@ -386,9 +437,14 @@ impl DeliveryStore for MemoryStore {
     ) -> Result<(), StoreError> {
         let mut s = self.lock();
         if !s.payments.contains_key(payment_request_id) {
-            return Err(StoreError::NotFound(format!("payment {payment_request_id}")));
+            return Err(StoreError::NotFound(format!(
+                "payment {payment_request_id}"
+            )));
         }
-        let d = s.deliveries.entry(payment_request_id.to_string()).or_default();
+        let d = s
+            .deliveries
+            .entry(payment_request_id.to_string())
+            .or_default();
         d.attempts = d.attempts.max(attempt);
         d.last_error = error.map(str::to_string);
         if error.is_none() {
@@ -397,12 +453,21 @@ impl DeliveryStore for MemoryStore {
         Ok(())
     }
 
-    async fn record_dead_letter(&self, payment_request_id: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+    async fn record_dead_letter(
+        &self,
+        payment_request_id: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         let mut s = self.lock();
         if !s.payments.contains_key(payment_request_id) {
-            return Err(StoreError::NotFound(format!("payment {payment_request_id}")));
+            return Err(StoreError::NotFound(format!(
+                "payment {payment_request_id}"
+            )));
         }
-        s.deliveries.entry(payment_request_id.to_string()).or_default().dead_lettered_at = Some(at);
+        s.deliveries
+            .entry(payment_request_id.to_string())
+            .or_default()
+            .dead_lettered_at = Some(at);
         Ok(())
     }
 }

@@ -139,7 +139,10 @@ pub struct Account {
 impl Account {
     /// The limits for a currency (unlimited when none are set).
     pub fn limits_for(&self, currency: Currency) -> Limits {
-        self.limits.get(&currency).copied().unwrap_or(Limits::UNLIMITED)
+        self.limits
+            .get(&currency)
+            .copied()
+            .unwrap_or(Limits::UNLIMITED)
     }
 
     /// Today's remaining allowance for a currency on `day`.
@@ -576,7 +579,8 @@ pub trait RefundStore: Send + Sync {
 #[async_trait]
 pub trait AdminStore: Send + Sync {
     /// Creates an account; its opening balances become credit ledger entries.
-    async fn create_account(&self, account: &Account, now: DateTime<Utc>) -> Result<(), StoreError>;
+    async fn create_account(&self, account: &Account, now: DateTime<Utc>)
+        -> Result<(), StoreError>;
     /// Adds money to a wallet (a top-up), with its ledger entry.
     async fn credit(
         &self,
@@ -610,11 +614,15 @@ pub trait AdminStore: Send + Sync {
 pub fn ledger_mismatches(account: &Account, entries: &[LedgerEntry]) -> Vec<(Currency, i128, u64)> {
     let mut sums: BTreeMap<Currency, i128> = BTreeMap::new();
     for e in entries {
-        *sums.entry(e.money.currency).or_default() += i128::from(e.kind.sign()) * i128::from(e.money.value.get());
+        *sums.entry(e.money.currency).or_default() +=
+            i128::from(e.kind.sign()) * i128::from(e.money.value.get());
     }
     let mut out = Vec::new();
-    let currencies: std::collections::BTreeSet<Currency> =
-        sums.keys().chain(account.balances.keys()).copied().collect();
+    let currencies: std::collections::BTreeSet<Currency> = sums
+        .keys()
+        .chain(account.balances.keys())
+        .copied()
+        .collect();
     for c in currencies {
         let ledger = sums.get(&c).copied().unwrap_or(0);
         let balance = account.balances.get(&c).map(|m| m.get()).unwrap_or(0);
@@ -649,7 +657,14 @@ impl Ports {
     /// Every port of `store`.
     pub fn of<T>(store: std::sync::Arc<T>) -> Ports
     where
-        T: PayStore + WalletReader + PaymentReader + CancelStore + RefundStore + AdminStore + DeliveryStore + 'static,
+        T: PayStore
+            + WalletReader
+            + PaymentReader
+            + CancelStore
+            + RefundStore
+            + AdminStore
+            + DeliveryStore
+            + 'static,
     {
         Ports {
             deliveries: store.clone(),
@@ -690,5 +705,9 @@ pub trait DeliveryStore: Send + Sync {
         at: DateTime<Utc>,
     ) -> Result<(), StoreError>;
     /// Records that the notification went to the dead-letter queue.
-    async fn record_dead_letter(&self, payment_request_id: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
+    async fn record_dead_letter(
+        &self,
+        payment_request_id: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
 }

@@ -154,7 +154,10 @@ pub fn reverse_debit(account: &mut Account, money: Money, debit_day: u32) {
     *b = b.checked_add(money.value).unwrap_or(*b);
     if let Some(u) = account.usage.get_mut(&money.currency) {
         if u.day == debit_day {
-            u.amount_left = u.amount_left.checked_add(money.value).unwrap_or(u.amount_left);
+            u.amount_left = u
+                .amount_left
+                .checked_add(money.value)
+                .unwrap_or(u.amount_left);
             u.count_left = u.count_left.saturating_add(1);
         }
     }
