@@ -230,3 +230,62 @@ fn mpp_call_verifies_the_answer_and_shouts_when_it_does_not() {
     assert_eq!(bad.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("RESPONSE SIGNATURE INVALID"));
 }
+
+#[test]
+fn mpp_seed_checks_files_and_names_the_bad_entry() {
+    let run = |file: &std::path::Path| {
+        std::process::Command::new(mpp_binary())
+            .arg("seed")
+            .arg(file)
+            .current_dir(workspace())
+            .output()
+            .unwrap()
+    };
+    let good = run(&workspace().join("examples/seed.json"));
+    assert!(good.status.success());
+    assert!(String::from_utf8_lossy(&good.stdout).contains("2 accounts, 2 tokens, 1 payment codes"));
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.json");
+    std::fs::write(
+        &bad,
+        r#"{"accounts": [{"customerId": "1"}, {"customerId": "2", "balances": {"KRW": "-5"}}]}"#,
+    )
+    .unwrap();
+    let out = run(&bad);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("accounts[1].balances.KRW"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test]
+async fn mpp_seed_loads_dynamodb_local_and_serve_keeps_the_balances() {
+    let Some(endpoint) = dynamodb_endpoint() else {
+        return;
+    };
+    let prefix = format!("seed-{}", std::process::id());
+    let out = std::process::Command::new(mpp_binary())
+        .args([
+            "seed",
+            "examples/seed.json",
+            "--dynamodb-endpoint",
+            &endpoint,
+            "--table-prefix",
+            &prefix,
+        ])
+        .current_dir(workspace())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("2 accounts created"));
+    let server = Server::start(&["--dynamodb-endpoint", &endpoint, "--table-prefix", &prefix]);
+    let a = server.alipay();
+    assert_eq!(code(&a.call("pay", &example("pay.json")).await), "SUCCESS");
+    assert_balance(&a, 29_000).await;
+}

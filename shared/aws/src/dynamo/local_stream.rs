@@ -177,8 +177,14 @@ impl LocalStream {
             .await
             {
                 Ok(page) => page,
+                // DynamoDB Local answers an iterator on a shard with nothing in it yet this way:
+                // nothing to read; fetch a fresh iterator next time.
+                Err(e) if e.0.contains("TrimmedDataAccessException") => {
+                    shard.iterator = None;
+                    continue;
+                }
                 Err(e) => {
-                    // An expired or trimmed iterator: fetch a new one after the last record.
+                    // An expired iterator or a refusal: fetch a new one after the last record.
                     shard.iterator = None;
                     return Err(e);
                 }
