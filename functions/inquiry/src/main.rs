@@ -1,27 +1,20 @@
-//! Cold start: configuration, one AWS configuration for the DynamoDB and KMS clients, the
-//! handler's dependencies; then the Lambda runtime loop.
+//! Cold start: configuration and the AWS clients once (one AWS configuration for DynamoDB and
+//! KMS), the handler's dependencies, then the Lambda runtime loop.
 
-use inquiry::handler::{handle, Deps};
-use lambda_http::{run, service_fn, Error};
-use mpp_aws::config::Runtime;
+use inquiry::handler::{handle, Deps, OPERATION};
 use mpp_core::flows::inquiry::InquiryDeps;
-use std::time::Instant;
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    mpp_aws::lambda::init_tracing();
-    let started = Instant::now();
-    let rt = Runtime::from_env().await?;
-    let deps = Deps {
-        edge: rt.edge.clone(),
-        inquiry: InquiryDeps {
-            payments: rt.store.clone(),
+async fn main() -> Result<(), lambda_http::Error> {
+    mpp_aws::lambda::run_function(
+        OPERATION,
+        |rt| Deps {
+            edge: rt.edge.clone(),
+            inquiry: InquiryDeps {
+                payments: rt.store.clone(),
+            },
         },
-    };
-    tracing::info!(
-        flow = inquiry::handler::OPERATION,
-        init_ms = started.elapsed().as_millis() as u64,
-        "ready"
-    );
-    run(service_fn(|request| handle(&deps, request))).await
+        |deps, request| async move { handle(&deps, request).await },
+    )
+    .await
 }

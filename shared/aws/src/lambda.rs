@@ -92,3 +92,32 @@ where
         mpp_core::edge::serve(edge, operation, inbound(request), flow).await,
     ))
 }
+
+/// The cold start every HTTP function shares: JSON logs, the environment and the AWS clients
+/// read once (`config::Runtime`), the handler's dependencies built by `deps`, the `ready` line
+/// with `init_ms`, then the Lambda runtime loop calling `handle` for each event.
+pub async fn run_function<D, F, H, Fut>(
+    operation: &'static str,
+    deps: F,
+    handle: H,
+) -> Result<(), lambda_http::Error>
+where
+    F: FnOnce(&crate::config::Runtime) -> D,
+    D: Send + Sync + 'static,
+    H: Fn(std::sync::Arc<D>, Request) -> Fut,
+    Fut: std::future::Future<Output = Result<Response<Body>, std::convert::Infallible>> + Send,
+{
+    init_tracing();
+    let started = std::time::Instant::now();
+    let runtime = crate::config::Runtime::from_env().await?;
+    let deps = std::sync::Arc::new(deps(&runtime));
+    tracing::info!(
+        flow = operation,
+        init_ms = started.elapsed().as_millis() as u64,
+        "ready"
+    );
+    lambda_http::run(lambda_http::service_fn(|request| {
+        handle(deps.clone(), request)
+    }))
+    .await
+}
