@@ -165,6 +165,26 @@ impl Server {
         Alipay { client }
     }
 
+    /// Sends SIGINT (Ctrl-C) and waits for the exit status (bounded).
+    pub fn interrupt(&mut self) -> std::process::ExitStatus {
+        let status = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            if let Some(exit) = self.child.try_wait().unwrap() {
+                return exit;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "mpp serve did not stop on SIGINT"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Stops the server with SIGKILL (a crash) and waits for it.
     pub fn kill(&mut self) {
         let _ = self.child.kill();

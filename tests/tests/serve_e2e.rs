@@ -289,3 +289,14 @@ async fn mpp_seed_loads_dynamodb_local_and_serve_keeps_the_balances() {
     assert_eq!(code(&a.call("pay", &example("pay.json")).await), "SUCCESS");
     assert_balance(&a, 29_000).await;
 }
+
+#[tokio::test]
+async fn ctrl_c_shuts_down_gracefully() {
+    let mut server = Server::start(&[]);
+    assert_eq!(
+        code(&server.alipay().call("pay", &example("pay.json")).await),
+        "SUCCESS"
+    );
+    let exit = server.interrupt();
+    assert!(exit.success(), "{exit:?}");
+}
