@@ -42,7 +42,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Default time bound of the load phase.
+/// Default time bound of the load phase: room for the default 2 000 requests even at a few
+/// dozen a second (a loaded machine, a remote stage), while a stuck server still ends the run
+/// within two minutes.
 pub const DEFAULT_MAX_SECONDS: u64 = 120;
 /// Requests are signed before the load starts and the MPP accepts a `Request-Time` at most
 /// 5 minutes old (`DEFAULT_MAX_SKEW`): signing time plus load time must stay under this, which
@@ -68,6 +70,7 @@ const EXIT_BAD_ANSWERS: u8 = 1;
 /// times the concurrency, so the original has most likely been answered.
 const REFERENCE_DISTANCE_PER_WORKER: u64 = 2;
 
+/// The flags of `mpp bench`.
 #[derive(Args)]
 pub struct BenchArgs {
     /// The MPP's base URL.
@@ -148,6 +151,15 @@ impl Kind {
             _ => Kind::OverBalance,
         }
     }
+}
+
+/// One request, planned: what it is, where it goes, its body, the payment it is about.
+#[derive(Clone)]
+struct Planned {
+    kind: Kind,
+    path: String,
+    body: Value,
+    payment_request_id: String,
 }
 
 /// One request, signed and ready.
@@ -241,11 +253,11 @@ fn pay_body(payment_request_id: &str, token: &str, krw: u64, evaluation: bool) -
 
 /// The request plan: kinds, bodies and paths, before signing. Deterministic in `mix_seed`
 /// (payment ids carry `run`, so runs against one store never collide).
-fn plan(args: &BenchArgs, run: &str) -> Vec<(Kind, String, Value, String)> {
+fn plan(args: &BenchArgs, run: &str) -> Vec<Planned> {
     let prefix = args.path_prefix.trim_end_matches('/');
     let distance = REFERENCE_DISTANCE_PER_WORKER * args.concurrency as u64;
     let mut paid: Vec<(u64, usize)> = Vec::new();
-    let mut out: Vec<(Kind, String, Value, String)> = Vec::with_capacity(args.requests as usize);
+    let mut out: Vec<Planned> = Vec::with_capacity(args.requests as usize);
     for i in 0..args.requests {
         let roll = splitmix(args.mix_seed ^ splitmix(i));
         let wallet = (i % u64::from(args.seed_customers)) as u32;
@@ -258,37 +270,43 @@ fn plan(args: &BenchArgs, run: &str) -> Vec<(Kind, String, Value, String)> {
             (Kind::Repeat | Kind::Inquiry, None) => Kind::NewPayment,
             (k, _) => k,
         };
+        let pay_path = format!("{prefix}/pay");
         let entry = match (kind, reference) {
-            (Kind::Repeat, Some(r)) => {
-                let (_, path, body, id) = &out[r];
-                (kind, path.clone(), body.clone(), id.clone())
-            }
+            (Kind::Repeat, Some(r)) => Planned {
+                kind,
+                ..out[r].clone()
+            },
             (Kind::Inquiry, Some(r)) => {
-                let target = out[r].3.clone();
+                let target = out[r].payment_request_id.clone();
                 let body = json!({"acquirerId": "1020000000000000001", "pspId": "1020000000000000001",
                                   "paymentRequestId": target});
-                (kind, format!("{prefix}/inquiryPayment"), body, target)
+                Planned {
+                    kind,
+                    path: format!("{prefix}/inquiryPayment"),
+                    body,
+                    payment_request_id: target,
+                }
             }
-            (Kind::Evaluation, _) => (
+            (Kind::Evaluation, _) => Planned {
                 kind,
-                format!("{prefix}/evaluation"),
-                pay_body(&id, &token, PAYMENT_KRW, true),
-                id,
-            ),
-            (Kind::OverBalance, _) => (
+                path: format!("{prefix}/evaluation"),
+                body: pay_body(&id, &token, PAYMENT_KRW, true),
+                payment_request_id: id,
+            },
+            (Kind::OverBalance, _) => Planned {
                 kind,
-                format!("{prefix}/pay"),
-                pay_body(&id, &token, OVER_BALANCE_KRW, false),
-                id,
-            ),
+                path: pay_path,
+                body: pay_body(&id, &token, OVER_BALANCE_KRW, false),
+                payment_request_id: id,
+            },
             (Kind::NewPayment | Kind::Repeat | Kind::Inquiry, _) => {
                 paid.push((i, out.len()));
-                (
-                    Kind::NewPayment,
-                    format!("{prefix}/pay"),
-                    pay_body(&id, &token, PAYMENT_KRW, false),
-                    id,
-                )
+                Planned {
+                    kind: Kind::NewPayment,
+                    path: pay_path,
+                    body: pay_body(&id, &token, PAYMENT_KRW, false),
+                    payment_request_id: id,
+                }
             }
         };
         out.push(entry);
@@ -298,7 +316,7 @@ fn plan(args: &BenchArgs, run: &str) -> Vec<(Kind, String, Value, String)> {
 
 /// Signs every planned request, on every core.
 fn sign_all(
-    planned: Vec<(Kind, String, Value, String)>,
+    planned: Vec<Planned>,
     signer: &LocalSigner,
     key_version: u32,
     client_id: &str,
@@ -308,7 +326,7 @@ fn sign_all(
         .map(|n| n.get())
         .unwrap_or(1);
     let chunk = planned.len().div_ceil(threads).max(1);
-    let chunks: Vec<Vec<(Kind, String, Value, String)>> = {
+    let chunks: Vec<Vec<Planned>> = {
         let mut rest = planned.into_iter();
         let mut v = Vec::new();
         loop {
@@ -333,14 +351,20 @@ fn sign_all(
 }
 
 fn sign_chunk(
-    chunk: Vec<(Kind, String, Value, String)>,
+    chunk: Vec<Planned>,
     signer: &LocalSigner,
     key_version: u32,
     client_id: &str,
     bar: &ProgressBar,
 ) -> Result<Vec<Prepared>, CliError> {
     let mut out = Vec::with_capacity(chunk.len());
-    for (kind, path, body, payment_request_id) in chunk {
+    for Planned {
+        kind,
+        path,
+        body,
+        payment_request_id,
+    } in chunk
+    {
         let body = serde_json::to_vec(&body).map_err(other)?;
         let time = wire_time(chrono::Utc::now());
         let content = content_to_sign("POST", &path, client_id, &time, &body);
@@ -523,10 +547,11 @@ fn report(outcomes: &[Outcome], elapsed: Duration) -> Problems {
     all.sort_unstable();
     let secs = elapsed.as_secs_f64().max(f64::EPSILON);
     println!(
-        "sent {} requests in {:.2} s: {:.1} requests/s",
+        "sent {} requests in {:.2} s: {:.1} requests/s ({} answered)",
         outcomes.len(),
         secs,
-        outcomes.len() as f64 / secs
+        outcomes.len() as f64 / secs,
+        outcomes.len() as u64 - problems.no_answer
     );
     println!(
         "latency ms: p50 {:.2}  p95 {:.2}  p99 {:.2}  max {:.2}",
@@ -628,6 +653,8 @@ async fn preflight(client: &SignedClient, args: &BenchArgs) -> Result<(), CliErr
     Ok(())
 }
 
+/// Runs `mpp bench`: writes the bench seed, or checks the server knows the bench wallets, signs
+/// the planned requests, sends them, reports; exit 1 if any answer failed the checks.
 pub async fn run(args: BenchArgs) -> Result<ExitCode, CliError> {
     check_bounds(&args)?;
     if let Some(path) = &args.write_seed {
