@@ -5,10 +5,10 @@
 #                                (what CI runs, from .ci/test.sh: a few seconds once installed)
 #   bash .ci/infra.sh build      the lint, then `cargo lambda build --release --arm64` of every
 #                                crate under functions/ in one invocation, and the binary sizes
-#                                (manual: about 20 minutes from scratch on 2 cores, too slow for
-#                                every CI run next to the test suite)
+#                                (manual: 25 CPU-minutes from scratch, 15 to 40 minutes on 2 cores;
+#                                too slow for every CI run next to the test suite)
 #   bash .ci/infra.sh sam-build  the lint, then `sam build` into .local/sam-build (one cargo
-#                                invocation per function: slower still)
+#                                invocation per function: 12 minutes with the dependencies built)
 #
 # Tools go into the repository's .local/infra-venv (gitignored), from PyPI, only when missing:
 # aws-sam-cli and cfn-lint for the lint; cargo-lambda (which brings zig, the cross linker) for the
@@ -83,7 +83,7 @@ build() {
   local took=$((SECONDS - started))
   printf '\n%-12s %12s %10s\n' function bytes MiB
   for p in $(function_packages); do
-    local bin="target/lambda/$p/bootstrap"
+    local bin="${CARGO_TARGET_DIR:-target}/lambda/$p/bootstrap"
     local bytes
     bytes=$(stat -c %s "$bin")
     awk -v p="$p" -v b="$bytes" 'BEGIN { printf "%-12s %12d %10.1f\n", p, b, b / 1048576 }'

@@ -3,7 +3,8 @@
 //! its event sources, its role and log group; nothing in the template builds a crate that does not
 //! exist; each role grants exactly what `infra/policies.md` writes down; only the function roles
 //! may use the KMS keys; only the functions that must call out can reach the internet; the tables
-//! are the store's tables; every environment variable set is one the code reads.
+//! are the store's tables; every environment variable set is one the code reads; every metric
+//! filter reads a log line and fields the code writes.
 //!
 //! The template is parsed with `serde_norway` (serde_yaml's maintained fork): CloudFormation's
 //! short forms (`!Ref`, `!GetAtt`, `!Sub`, `!If`) arrive as tagged values; the long forms
@@ -892,4 +893,55 @@ fn every_variable_set_is_read_and_every_variable_read_is_set() {
         values.iter().all(|v| v.as_str() == Some("true")),
         "{values:?}"
     );
+}
+
+/// Every `.rs` file under `shared/` and `functions/`, as text.
+fn sources() -> String {
+    fn walk(dir: &Path, out: &mut String) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push_str(&std::fs::read_to_string(&path).unwrap_or_default());
+            }
+        }
+    }
+    let mut out = String::new();
+    walk(&root().join("shared"), &mut out);
+    walk(&root().join("functions"), &mut out);
+    out
+}
+
+#[test]
+fn metric_filters_read_log_lines_the_code_writes() {
+    let t = template();
+    let code = sources();
+    for (id, f) in of_type(&t, "AWS::Logs::MetricFilter") {
+        let p = props(f);
+        let pattern = p["FilterPattern"].as_str().unwrap_or_default();
+        let message = pattern
+            .split("$.fields.message = \"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or_else(|| panic!("{id}: the pattern names no message: {pattern}"));
+        assert!(
+            code.contains(&format!("\"{message}\"")),
+            "{id}: no log line says {message:?}"
+        );
+        let mut fields = Vec::new();
+        for m in items(&p["MetricTransformations"]) {
+            fields.push(m["MetricValue"].as_str().unwrap_or_default().to_string());
+            for d in items(&m["Dimensions"]) {
+                fields.push(d["Value"].as_str().unwrap_or_default().to_string());
+            }
+        }
+        for field in fields.iter().filter(|f| f.starts_with("$.")) {
+            let name = field.rsplit('.').next().unwrap_or_default();
+            assert!(
+                code.contains(&format!("{name} =")),
+                "{id}: no log line has the field {name}"
+            );
+        }
+    }
 }
