@@ -88,9 +88,55 @@ where
     F: FnOnce(Req) -> Fut,
     Fut: std::future::Future<Output = Result<Resp, mpp_core::edge::EdgeError>>,
 {
-    Ok(respond(
-        mpp_core::edge::serve(edge, operation, inbound(request), flow).await,
-    ))
+    let started = std::time::Instant::now();
+    let out = mpp_core::edge::serve(edge, operation, inbound(request), flow).await;
+    if in_lambda() {
+        // One line on stdout, which CloudWatch Logs turns into metrics: no API call on the path.
+        println!(
+            "{}",
+            emf_line(operation, out.code, started.elapsed(), chrono::Utc::now())
+        );
+    }
+    Ok(respond(out))
+}
+
+/// CloudWatch namespace of the functions' Embedded Metric Format lines.
+pub const METRICS_NAMESPACE: &str = "MPP";
+
+/// Whether this process is a Lambda function (the runtime sets `AWS_LAMBDA_FUNCTION_NAME`);
+/// `mpp serve` calls the same handlers and prints no metric lines.
+fn in_lambda() -> bool {
+    static IN_LAMBDA: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *IN_LAMBDA.get_or_init(|| std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some())
+}
+
+/// An Embedded Metric Format line for one answer: `Answers` (count) and `LatencyMs` per
+/// operation, and per operation and result code / status.
+pub fn emf_line(
+    operation: &str,
+    code: mpp_core::result_code::ResultCode,
+    latency: std::time::Duration,
+    now: chrono::DateTime<chrono::Utc>,
+) -> String {
+    serde_json::json!({
+        "_aws": {
+            "Timestamp": now.timestamp_millis(),
+            "CloudWatchMetrics": [{
+                "Namespace": METRICS_NAMESPACE,
+                "Dimensions": [["flow"], ["flow", "result_status"], ["flow", "result_code"]],
+                "Metrics": [
+                    {"Name": "Answers", "Unit": "Count"},
+                    {"Name": "LatencyMs", "Unit": "Milliseconds"}
+                ]
+            }]
+        },
+        "flow": operation,
+        "result_code": code.code(),
+        "result_status": code.status().as_str(),
+        "Answers": 1,
+        "LatencyMs": latency.as_secs_f64() * 1000.0,
+    })
+    .to_string()
 }
 
 /// The cold start every HTTP function shares: JSON logs, the environment and the AWS clients
@@ -120,4 +166,35 @@ where
         handle(deps.clone(), request)
     }))
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mpp_core::result_code::ResultCode;
+
+    #[test]
+    fn emf_lines_carry_the_operation_code_and_latency() {
+        let line = emf_line(
+            "pay",
+            ResultCode::UserBalanceNotEnough,
+            std::time::Duration::from_millis(12),
+            chrono::Utc::now(),
+        );
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(v["flow"], "pay");
+        assert_eq!(v["result_code"], "USER_BALANCE_NOT_ENOUGH");
+        assert_eq!(v["result_status"], "F");
+        assert_eq!(v["LatencyMs"], 12.0);
+        assert_eq!(
+            v["_aws"]["CloudWatchMetrics"][0]["Namespace"],
+            METRICS_NAMESPACE
+        );
+        let dims = &v["_aws"]["CloudWatchMetrics"][0]["Dimensions"];
+        assert!(dims.as_array().unwrap().iter().all(|d| d
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|k| v.get(k.as_str().unwrap()).is_some())));
+    }
 }
