@@ -28,11 +28,10 @@
 use crate::{other, CliError};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use mpp_client::{SignedClient, DEFAULT_TIMEOUT};
+use mpp_client::SignedClient;
 use mpp_core::flows::wire_time;
 use mpp_core::signature::{
-    content_to_sign, load_private_key, load_public_key, signature_header_value, LocalSigner,
-    CONTENT_TYPE_JSON,
+    content_to_sign, signature_header_value, LocalSigner, CONTENT_TYPE_JSON,
 };
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -73,9 +72,6 @@ const REFERENCE_DISTANCE_PER_WORKER: u64 = 2;
 /// The flags of `mpp bench`.
 #[derive(Args)]
 pub struct BenchArgs {
-    /// The MPP's base URL.
-    #[arg(long, default_value = "http://127.0.0.1:8080")]
-    pub url: String,
     /// Requests to send (at most 50 000).
     #[arg(long, default_value_t = 2_000)]
     pub requests: u64,
@@ -85,21 +81,8 @@ pub struct BenchArgs {
     /// Stop sending after this many seconds even if requests remain (at most 240).
     #[arg(long, default_value_t = DEFAULT_MAX_SECONDS)]
     pub max_seconds: u64,
-    /// The Alipay+ private key to sign with (PEM).
-    #[arg(long, default_value = ".mpp-dev/alipay/private_key.pem")]
-    pub key: PathBuf,
-    /// Its key version.
-    #[arg(long, default_value_t = 1)]
-    pub key_version: u32,
-    /// The Client-Id to send.
-    #[arg(long, default_value = "TEST_ALIPAYPLUS_CLIENT")]
-    pub client_id: String,
-    /// The MPP's public key to verify the answers with (PEM or Base64 DER).
-    #[arg(long, default_value = ".mpp-dev/mpp/public_key.pem")]
-    pub verify_key: PathBuf,
-    /// Path prefix of the Alipay+ routes.
-    #[arg(long, default_value = "/aps/api/v1/payments")]
-    pub path_prefix: String,
+    #[command(flatten)]
+    pub alipay: crate::call::AlipayArgs,
     /// How many bench wallets the server was seeded with (see --write-seed).
     #[arg(long, default_value_t = 1_000)]
     pub seed_customers: u32,
@@ -254,7 +237,7 @@ fn pay_body(payment_request_id: &str, token: &str, krw: u64, evaluation: bool) -
 /// The request plan: kinds, bodies and paths, before signing. Deterministic in `mix_seed`
 /// (payment ids carry `run`, so runs against one store never collide).
 fn plan(args: &BenchArgs, run: &str) -> Vec<Planned> {
-    let prefix = args.path_prefix.trim_end_matches('/');
+    let prefix = args.alipay.path_prefix.trim_end_matches('/');
     let distance = REFERENCE_DISTANCE_PER_WORKER * args.concurrency as u64;
     let mut paid: Vec<(u64, usize)> = Vec::new();
     let mut out: Vec<Planned> = Vec::with_capacity(args.requests as usize);
@@ -590,10 +573,6 @@ fn report(outcomes: &[Outcome], elapsed: Duration) -> Problems {
     problems
 }
 
-fn read(path: &PathBuf) -> Result<String, CliError> {
-    std::fs::read_to_string(path).map_err(CliError::io(path))
-}
-
 fn check_bounds(args: &BenchArgs) -> Result<(), CliError> {
     if !(1..=REQUESTS_MAX).contains(&args.requests) {
         return Err(other(format!("--requests must be 1 to {REQUESTS_MAX}")));
@@ -618,7 +597,10 @@ fn check_bounds(args: &BenchArgs) -> Result<(), CliError> {
 
 /// One evaluation on the first and the last bench wallet: the server must know them.
 async fn preflight(client: &SignedClient, args: &BenchArgs) -> Result<(), CliError> {
-    let path = format!("{}/evaluation", args.path_prefix.trim_end_matches('/'));
+    let path = format!(
+        "{}/evaluation",
+        args.alipay.path_prefix.trim_end_matches('/')
+    );
     for wallet in [0, args.seed_customers - 1] {
         let token = bench_wallet(wallet).1;
         let body = serde_json::to_vec(&pay_body(
@@ -631,7 +613,7 @@ async fn preflight(client: &SignedClient, args: &BenchArgs) -> Result<(), CliErr
         let answer = client
             .call(&path, &body)
             .await
-            .map_err(|e| other(format!("{}: {e}", args.url)))?;
+            .map_err(|e| other(format!("{}: {e}", args.alipay.url)))?;
         if let Err(e) = &answer.signature {
             return Err(other(format!(
                 "the answer's signature does not verify ({e}): check --verify-key"
@@ -667,30 +649,19 @@ pub async fn run(args: BenchArgs) -> Result<ExitCode, CliError> {
         );
         return Ok(ExitCode::SUCCESS);
     }
-    let signer = Arc::new(LocalSigner::new(
-        load_private_key(&read(&args.key)?).map_err(other)?,
-        args.key_version,
-    ));
-    let peer = load_public_key(&read(&args.verify_key)?).map_err(other)?;
-    let client = SignedClient::new(
-        &args.url,
-        &args.client_id,
-        signer.clone(),
-        Some(peer),
-        DEFAULT_TIMEOUT,
-    )
-    .map_err(other)?;
+    let signer = args.alipay.signer()?;
+    let client = args.alipay.client(signer.clone())?;
     preflight(&client, &args).await?;
 
     let run_id = chrono::Utc::now().format("%Y%m%d%H%M%S%3f").to_string();
     println!(
         "mpp bench: {} requests, concurrency {}, at most {} s, against {} ({} bench wallets, mix seed {}, run {run_id})",
-        args.requests, args.concurrency, args.max_seconds, args.url, args.seed_customers, args.mix_seed
+        args.requests, args.concurrency, args.max_seconds, args.alipay.url, args.seed_customers, args.mix_seed
     );
     let planned = plan(&args, &run_id);
     let signing_started = Instant::now();
     let progress = bar(planned.len() as u64, "sign");
-    let (key_version, client_id) = (args.key_version, args.client_id.clone());
+    let (key_version, client_id) = (args.alipay.key_version, args.alipay.client_id.clone());
     let prepared = tokio::task::spawn_blocking({
         let progress = progress.clone();
         move || sign_all(planned, &signer, key_version, &client_id, &progress)

@@ -17,6 +17,13 @@ pub struct CallArgs {
     pub api: String,
     /// The JSON request body, sent byte for byte as it is in the file.
     pub body: PathBuf,
+    #[command(flatten)]
+    pub alipay: AlipayArgs,
+}
+
+/// How to play Alipay+ against an MPP: shared by `mpp call` and `mpp bench`.
+#[derive(Args, Clone, Debug)]
+pub struct AlipayArgs {
     /// The MPP's base URL (a local `mpp serve` or a deployed API Gateway stage URL).
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     pub url: String,
@@ -29,12 +36,40 @@ pub struct CallArgs {
     /// The Client-Id to send.
     #[arg(long, default_value = "TEST_ALIPAYPLUS_CLIENT")]
     pub client_id: String,
-    /// The MPP's public key to verify the answer with (PEM or Base64 DER).
+    /// The MPP's public key to verify the answers with (PEM or Base64 DER).
     #[arg(long, default_value = ".mpp-dev/mpp/public_key.pem")]
     pub verify_key: PathBuf,
     /// Path prefix of the Alipay+ routes.
     #[arg(long, default_value = "/aps/api/v1/payments")]
     pub path_prefix: String,
+}
+
+impl AlipayArgs {
+    /// The full path of a route (`/pay` → `/aps/api/v1/payments/pay`).
+    pub fn path(&self, route: &str) -> String {
+        format!("{}{}", self.path_prefix.trim_end_matches('/'), route)
+    }
+
+    /// Our signer, from `--key` and `--key-version`.
+    pub fn signer(&self) -> Result<Arc<LocalSigner>, CliError> {
+        Ok(Arc::new(LocalSigner::new(
+            load_private_key(&read(&self.key)?).map_err(other)?,
+            self.key_version,
+        )))
+    }
+
+    /// A signed client for `--url` that verifies answers with `--verify-key`.
+    pub fn client(&self, signer: Arc<LocalSigner>) -> Result<SignedClient, CliError> {
+        let peer = load_public_key(&read(&self.verify_key)?).map_err(other)?;
+        SignedClient::new(
+            &self.url,
+            &self.client_id,
+            signer,
+            Some(peer),
+            DEFAULT_TIMEOUT,
+        )
+        .map_err(other)
+    }
 }
 
 /// The route of an API name (the Alipay+ operation names, plus short aliases).
@@ -60,25 +95,13 @@ pub async fn run(args: CallArgs) -> Result<ExitCode, CliError> {
             args.api
         ))
     })?;
-    let path = format!("{}{}", args.path_prefix.trim_end_matches('/'), route);
+    let path = args.alipay.path(route);
     let body = std::fs::read(&args.body).map_err(CliError::io(&args.body))?;
-    let signer = LocalSigner::new(
-        load_private_key(&read(&args.key)?).map_err(other)?,
-        args.key_version,
-    );
-    let peer = load_public_key(&read(&args.verify_key)?).map_err(other)?;
-    let client = SignedClient::new(
-        &args.url,
-        &args.client_id,
-        Arc::new(signer),
-        Some(peer),
-        DEFAULT_TIMEOUT,
-    )
-    .map_err(other)?;
+    let client = args.alipay.client(args.alipay.signer()?)?;
     let answer = client.call(&path, &body).await.map_err(other)?;
     println!(
         "POST {}{} -> HTTP {}",
-        args.url.trim_end_matches('/'),
+        args.alipay.url.trim_end_matches('/'),
         path,
         answer.status
     );
