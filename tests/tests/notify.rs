@@ -282,3 +282,33 @@ async fn the_handler_reports_sqs_messages_it_could_not_handle() {
         .delivered_at
         .is_some());
 }
+
+#[tokio::test]
+async fn a_base_url_with_a_stage_signs_and_verifies_the_whole_path() {
+    let receiver = Receiver::start(vec![], Behaviour::Ack).await;
+    let base = receiver
+        .url
+        .trim_end_matches("/aps/api/v1/payments/notifyPayment")
+        .to_string()
+        + "/live";
+    let client = SignedClient::new(
+        base,
+        CLIENT_ID,
+        keys().mpp.clone(),
+        Some(keys().alipay_public.clone()),
+        Duration::from_secs(5),
+    )
+    .unwrap();
+    let answer = client
+        .call("/aps/api/v1/payments/pay", b"{}")
+        .await
+        .unwrap();
+    assert!(
+        answer.signature.is_ok(),
+        "the answer was signed over /live/aps/...: {:?}",
+        answer.signature
+    );
+    let got = receiver.received();
+    assert_eq!(got[0].path, "/live/aps/api/v1/payments/pay");
+    assert!(got[0].signature_ok, "our signature covers the stage");
+}

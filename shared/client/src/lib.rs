@@ -92,20 +92,12 @@ impl SignedClient {
         })
     }
 
-    /// Signs `body` for `path` and POSTs it; verifies the answer's signature.
+    /// Signs `body` for `path` under the base URL and POSTs it; verifies the answer's signature.
+    /// The signed path is the whole path of the URL called: a base URL with a path (an API
+    /// Gateway stage, `https://…/live`) is part of what Alipay+ signs and the MPP sees.
     pub async fn call(&self, path: &str, body: &[u8]) -> Result<SignedResponse, CallError> {
-        let time = wire_time(Utc::now());
-        let headers = sign_headers(
-            self.signer.as_ref(),
-            &self.client_id,
-            "POST",
-            path,
-            "Request-Time",
-            &time,
-            body,
-        )
-        .await?;
-        self.send(path, body, headers).await
+        self.call_url(&format!("{}{}", self.base_url, path), body)
+            .await
     }
 
     /// Signs `body` for the path of the absolute `url` and POSTs it there (notifyPayment goes to
