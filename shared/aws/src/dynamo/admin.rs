@@ -2,14 +2,13 @@
 //! `credit` 1 transaction, `update_account_settings` 2 (`GetItem`, `UpdateItem`), tokens and
 //! codes 1 `PutItem`; the listings page through `Query`/`Scan` up to [`PAGES_MAX`] pages.
 
+use super::call::{build_err, credit_update, ALL_OLD};
 use super::call::{call_token, send, unexpected, Effect, Reasons, TxOutcome, TRANSACT_ITEMS_MAX};
 use super::item::{self, Item};
 use super::{DynamoStore, PAGES_MAX};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::{
-    Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
-};
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use chrono::{DateTime, Utc};
 use mpp_core::ids::CustomerId;
 use mpp_core::money::{Currency, MinorUnit, Money};
@@ -18,12 +17,6 @@ use mpp_core::store::{
     PaymentCode, PaymentRecord, StoreError,
 };
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-
-const ALL_OLD: ReturnValuesOnConditionCheckFailure = ReturnValuesOnConditionCheckFailure::AllOld;
-
-fn build_err(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Unavailable(format!("building a request: {e}"))
-}
 
 impl DynamoStore {
     async fn put_plain(&self, table: &str, item: Item) -> Result<(), StoreError> {
@@ -173,24 +166,7 @@ impl AdminStore for DynamoStore {
         entry_id: &str,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let update = Update::builder()
-            .table_name(&self.tables.accounts)
-            .set_key(Some(item::key(item::CUSTOMER_ID, customer_id.as_str())))
-            .update_expression(
-                "SET #bal.#cur = if_not_exists(#bal.#cur, :zero) + :a, \
-                 #lim.#cur = if_not_exists(#lim.#cur, :unlimited)",
-            )
-            .condition_expression("attribute_exists(#id)")
-            .expression_attribute_names("#id", item::CUSTOMER_ID)
-            .expression_attribute_names("#bal", item::BALANCES)
-            .expression_attribute_names("#lim", item::LIMITS)
-            .expression_attribute_names("#cur", money.currency.code())
-            .expression_attribute_values(":a", item::n(money.value.get()))
-            .expression_attribute_values(":zero", item::n(0))
-            .expression_attribute_values(":unlimited", item::limits(Limits::UNLIMITED, false))
-            .return_values_on_condition_check_failure(ALL_OLD)
-            .build()
-            .map_err(build_err)?;
+        let update = credit_update(&self.tables.accounts, customer_id, money)?;
         let entry = LedgerEntry {
             customer_id: customer_id.clone(),
             entry_id: entry_id.to_string(),

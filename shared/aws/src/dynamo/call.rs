@@ -330,6 +330,47 @@ pub(crate) fn call_nonce() -> String {
     format!("{:016x}{:016x}", jitter(), jitter())
 }
 
+/// Every conditional item asks for the old item back when its condition fails, so a
+/// cancellation can be diagnosed without another read.
+pub(crate) const ALL_OLD: aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure =
+    aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld;
+
+/// An SDK request builder refused its input (a missing required field: a bug here).
+pub(crate) fn build_err(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Unavailable(format!("building a request: {e}"))
+}
+
+/// The transaction item that credits `money` to an existing account (a top-up, a refund): the
+/// balance grows, and a currency the wallet did not hold yet gets unlimited limits.
+pub(crate) fn credit_update(
+    accounts_table: &str,
+    customer_id: &mpp_core::ids::CustomerId,
+    money: mpp_core::money::Money,
+) -> Result<aws_sdk_dynamodb::types::Update, StoreError> {
+    use super::item;
+    aws_sdk_dynamodb::types::Update::builder()
+        .table_name(accounts_table)
+        .set_key(Some(item::key(item::CUSTOMER_ID, customer_id.as_str())))
+        .update_expression(
+            "SET #bal.#cur = if_not_exists(#bal.#cur, :zero) + :amount, \
+             #lim.#cur = if_not_exists(#lim.#cur, :unlimited)",
+        )
+        .condition_expression("attribute_exists(#id)")
+        .expression_attribute_names("#id", item::CUSTOMER_ID)
+        .expression_attribute_names("#bal", item::BALANCES)
+        .expression_attribute_names("#lim", item::LIMITS)
+        .expression_attribute_names("#cur", money.currency.code())
+        .expression_attribute_values(":amount", item::n(money.value.get()))
+        .expression_attribute_values(":zero", item::n(0))
+        .expression_attribute_values(
+            ":unlimited",
+            item::limits(mpp_core::store::Limits::UNLIMITED, false),
+        )
+        .return_values_on_condition_check_failure(ALL_OLD)
+        .build()
+        .map_err(build_err)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

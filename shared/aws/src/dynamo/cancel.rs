@@ -8,19 +8,18 @@
 use super::call::{
     backoff, call_nonce, request_token, send_tracked, unexpected, Effect, Reasons, TxOutcome,
 };
+use super::call::{build_err, ALL_OLD};
 use super::item;
 use super::{DynamoStore, TXN_ATTEMPTS_MAX};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::{ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
 use mpp_core::money::{MinorUnit, Money};
 use mpp_core::store::{
     CancelOutcome, CancelStore, EntryKind, LedgerEntry, PaymentRecord, PaymentState, StoreError,
 };
 use std::collections::HashMap;
-
-const ALL_OLD: ReturnValuesOnConditionCheckFailure = ReturnValuesOnConditionCheckFailure::AllOld;
 
 /// What one attempt found or did.
 enum Step {
@@ -30,10 +29,6 @@ enum Step {
     Changed(Option<PaymentRecord>),
     /// Lost a race on another item: read everything again.
     Again,
-}
-
-fn build_err(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Unavailable(format!("building a request: {e}"))
 }
 
 impl DynamoStore {

@@ -4,13 +4,12 @@
 use super::call::{
     backoff, call_token, send_tracked, unexpected, Effect, Reasons, TxOutcome, VALIDATION_ERROR,
 };
+use super::call::{build_err, ALL_OLD};
 use super::item::{self, Item};
 use super::{DynamoStore, TXN_ATTEMPTS_MAX};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::types::{
-    ConditionCheck, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
-};
+use aws_sdk_dynamodb::types::{ConditionCheck, Put, TransactWriteItem, Update};
 use mpp_core::store::rules::{check_account, check_method};
 use mpp_core::store::{
     CommitOutcome, DebitIntent, Decline, EntryKind, LedgerEntry, MethodFound, MethodGuard,
@@ -23,8 +22,6 @@ use std::collections::HashMap;
 /// unused for longer keeps one stale pair per such gap (a few dozen bytes; readers only look at
 /// the newest day), until a payment within two weeks of it clears it.
 pub const USAGE_LOOKBACK_DAYS: u32 = 14;
-
-const ALL_OLD: ReturnValuesOnConditionCheckFailure = ReturnValuesOnConditionCheckFailure::AllOld;
 
 /// Positions of the items in the pay transaction.
 struct Slots {
@@ -40,10 +37,6 @@ enum Verdict {
     Answer(Box<CommitOutcome>),
     /// A race (or throttling): run the transaction again.
     Retry { throttled: bool },
-}
-
-fn build_err(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Unavailable(format!("building a request: {e}"))
 }
 
 fn names(pairs: &[(&str, &str)]) -> HashMap<String, String> {

@@ -4,23 +4,16 @@
 //! the read, at most [`TXN_ATTEMPTS_MAX`] times.
 
 use super::call::{backoff, call_nonce, request_token, Reasons, TxOutcome};
+use super::call::{build_err, credit_update, ALL_OLD};
 use super::item;
 use super::{DynamoStore, TXN_ATTEMPTS_MAX};
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{
-    Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
-};
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 use mpp_core::clock::business_tz;
 use mpp_core::store::{
-    EntryKind, LedgerEntry, Limits, PaymentRecord, PaymentState, RefundIntent, RefundOutcome,
-    RefundRecord, RefundRefusal, RefundStore, StoreError,
+    EntryKind, LedgerEntry, PaymentRecord, PaymentState, RefundIntent, RefundOutcome, RefundRecord,
+    RefundRefusal, RefundStore, StoreError,
 };
-
-const ALL_OLD: ReturnValuesOnConditionCheckFailure = ReturnValuesOnConditionCheckFailure::AllOld;
-
-fn build_err(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Unavailable(format!("building a request: {e}"))
-}
 
 /// `refundTime` as the memory store writes it: RFC 3339 in UTC+8, whole seconds.
 fn refund_time(at: chrono::DateTime<chrono::Utc>) -> String {
@@ -104,24 +97,7 @@ impl DynamoStore {
             .return_values_on_condition_check_failure(ALL_OLD)
             .build()
             .map_err(build_err)?;
-        let account_update = Update::builder()
-            .table_name(&self.tables.accounts)
-            .set_key(Some(item::key(item::CUSTOMER_ID, customer.as_str())))
-            .update_expression(
-                "SET #bal.#cur = if_not_exists(#bal.#cur, :zero) + :amount, \
-                 #lim.#cur = if_not_exists(#lim.#cur, :unlimited)",
-            )
-            .condition_expression("attribute_exists(#id)")
-            .expression_attribute_names("#id", item::CUSTOMER_ID)
-            .expression_attribute_names("#bal", item::BALANCES)
-            .expression_attribute_names("#lim", item::LIMITS)
-            .expression_attribute_names("#cur", intent.amount.currency.code())
-            .expression_attribute_values(":amount", item::n(intent.amount.value.get()))
-            .expression_attribute_values(":zero", item::n(0))
-            .expression_attribute_values(":unlimited", item::limits(Limits::UNLIMITED, false))
-            .return_values_on_condition_check_failure(ALL_OLD)
-            .build()
-            .map_err(build_err)?;
+        let account_update = credit_update(&self.tables.accounts, &customer, intent.amount)?;
         let entry = LedgerEntry {
             customer_id: customer,
             entry_id: format!("{}#REFUND", intent.refund_request_id),

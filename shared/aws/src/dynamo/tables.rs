@@ -1,6 +1,7 @@
 //! Creating the six tables (for tests, DynamoDB Local and `mpp serve --dynamodb-endpoint`; in AWS
 //! the SAM template owns them).
 
+use super::call::build_err;
 use super::call::{send, unexpected, Effect};
 use super::DynamoStore;
 use aws_sdk_dynamodb::operation::create_table::CreateTableError;
@@ -17,10 +18,6 @@ use std::time::Duration;
 pub const TABLE_WAIT_POLLS_MAX: u32 = 600;
 /// Time between two polls.
 const TABLE_WAIT_POLL_MS: u64 = 100;
-
-fn build_err(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Unavailable(format!("building a request: {e}"))
-}
 
 impl DynamoStore {
     /// Creates the tables that do not exist yet (on-demand billing; Payments with a
