@@ -200,10 +200,10 @@ fn expiry_of(req: &PayRequest, now: DateTime<Utc>) -> DateTime<Utc> {
         .unwrap_or(now + DEFAULT_EXPIRY)
 }
 
-fn base_record(req: &PayRequest, now: DateTime<Utc>) -> PaymentRecord {
+fn base_record(req: &PayRequest, fingerprint: &str, now: DateTime<Utc>) -> PaymentRecord {
     PaymentRecord {
         payment_request_id: req.payment_request_id.as_str().to_string(),
-        fingerprint: Some(req.key_fingerprint()),
+        fingerprint: Some(fingerprint.to_string()),
         state: PaymentState::Failed,
         result_code: ResultCode::ProcessFail,
         payment_id: None,
@@ -253,16 +253,17 @@ pub fn answer_for_record(record: &PaymentRecord, fingerprint: &str) -> PayAnswer
 async fn decline(
     deps: &PayDeps,
     req: &PayRequest,
+    fingerprint: &str,
     now: DateTime<Utc>,
     code: ResultCode,
     customer: Option<CustomerId>,
 ) -> Result<PayAnswer, PayError> {
-    let mut record = base_record(req, now);
+    let mut record = base_record(req, fingerprint, now);
     record.result_code = code;
     record.customer_id = customer;
     match deps.store.record_payment(&record).await? {
         PutOutcome::Stored => Ok(answer(code)),
-        PutOutcome::Exists(other) => Ok(answer_for_record(&other, &req.key_fingerprint())),
+        PutOutcome::Exists(other) => Ok(answer_for_record(&other, fingerprint)),
     }
 }
 
@@ -287,7 +288,7 @@ pub async fn pay(deps: &PayDeps, req: &PayRequest) -> Result<PayAnswer, PayError
             if let Some(existing) = ctx.existing {
                 return Ok(answer_for_record(&existing, &fingerprint));
             }
-            return decline(deps, req, now, code, None).await;
+            return decline(deps, req, &fingerprint, now, code, None).await;
         }
     };
     let ctx = deps
@@ -298,20 +299,28 @@ pub async fn pay(deps: &PayDeps, req: &PayRequest) -> Result<PayAnswer, PayError
         return Ok(answer_for_record(&existing, &fingerprint));
     }
     if now > expiry_of(req, now) {
-        return decline(deps, req, now, ResultCode::OrderIsClosed, None).await;
+        return decline(
+            deps,
+            req,
+            &fingerprint,
+            now,
+            ResultCode::OrderIsClosed,
+            None,
+        )
+        .await;
     }
     let debit = debit_of(req);
     if let Err(code) = deps.policy.check(req, debit.currency, debit.value) {
-        return decline(deps, req, now, code, None).await;
+        return decline(deps, req, &fingerprint, now, code, None).await;
     }
     let customer = match check_method(&ctx.method, now) {
         Ok(c) => c,
-        Err(d) => return decline(deps, req, now, d.code(), None).await,
+        Err(d) => return decline(deps, req, &fingerprint, now, d.code(), None).await,
     };
     if let Err(code) = nfc_verification(req) {
-        return decline(deps, req, now, code, Some(customer)).await;
+        return decline(deps, req, &fingerprint, now, code, Some(customer)).await;
     }
-    let mut record = base_record(req, now);
+    let mut record = base_record(req, &fingerprint, now);
     record.state = PaymentState::Succeeded;
     record.result_code = ResultCode::Success;
     record.payment_id = Some(new_id(now));
@@ -327,7 +336,9 @@ pub async fn pay(deps: &PayDeps, req: &PayRequest) -> Result<PayAnswer, PayError
     match deps.store.commit_payment(&intent).await? {
         CommitOutcome::Committed => Ok(answer_for_record(&record, &fingerprint)),
         CommitOutcome::Exists(other) => Ok(answer_for_record(&other, &fingerprint)),
-        CommitOutcome::Declined(d) => decline(deps, req, now, d.code(), Some(customer)).await,
+        CommitOutcome::Declined(d) => {
+            decline(deps, req, &fingerprint, now, d.code(), Some(customer)).await
+        }
     }
 }
 
