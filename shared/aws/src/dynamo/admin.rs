@@ -11,7 +11,7 @@ use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use chrono::{DateTime, Utc};
 use mpp_core::ids::CustomerId;
-use mpp_core::money::{Currency, MinorUnit, Money};
+use mpp_core::money::{Currency, Money};
 use mpp_core::store::{
     AccessToken, Account, AccountStatus, AdminStore, EntryKind, KycStatus, LedgerEntry, Limits,
     PaymentCode, PaymentRecord, StoreError,
@@ -99,19 +99,7 @@ impl AdminStore for DynamoStore {
         account: &Account,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let openings: Vec<LedgerEntry> = account
-            .balances
-            .iter()
-            .filter(|(_, v)| **v > MinorUnit::ZERO)
-            .map(|(&currency, &value)| LedgerEntry {
-                customer_id: account.customer_id.clone(),
-                entry_id: format!("OPENING#{currency}"),
-                kind: EntryKind::Credit,
-                money: Money { currency, value },
-                payment_request_id: None,
-                at: now,
-            })
-            .collect();
+        let openings = account.opening_entries(now);
         if openings.len() + 1 > TRANSACT_ITEMS_MAX {
             return Err(StoreError::Unavailable(format!(
                 "an account opens with at most {} currencies",

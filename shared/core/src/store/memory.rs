@@ -324,17 +324,8 @@ impl AdminStore for MemoryStore {
         }
         s.accounts
             .insert(account.customer_id.clone(), account.clone());
-        for (&currency, &value) in &account.balances {
-            if value > MinorUnit::ZERO {
-                s.append(LedgerEntry {
-                    customer_id: account.customer_id.clone(),
-                    entry_id: format!("OPENING#{currency}"),
-                    kind: EntryKind::Credit,
-                    money: Money { currency, value },
-                    payment_request_id: None,
-                    at: now,
-                });
-            }
+        for entry in account.opening_entries(now) {
+            s.append(entry);
         }
         Ok(())
     }

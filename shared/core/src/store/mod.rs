@@ -137,6 +137,23 @@ pub struct Account {
 }
 
 impl Account {
+    /// The ledger entries an account opens with: one credit per non-zero opening balance
+    /// (`OPENING#<currency>`), so the ledger equation holds from the first moment.
+    pub fn opening_entries(&self, now: DateTime<Utc>) -> Vec<LedgerEntry> {
+        self.balances
+            .iter()
+            .filter(|(_, v)| **v > MinorUnit::ZERO)
+            .map(|(&currency, &value)| LedgerEntry {
+                customer_id: self.customer_id.clone(),
+                entry_id: format!("OPENING#{currency}"),
+                kind: EntryKind::Credit,
+                money: Money { currency, value },
+                payment_request_id: None,
+                at: now,
+            })
+            .collect()
+    }
+
     /// The limits for a currency (unlimited when none are set).
     pub fn limits_for(&self, currency: Currency) -> Limits {
         self.limits
