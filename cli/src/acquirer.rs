@@ -171,7 +171,16 @@ impl Steps for Printer {
     }
 }
 
+/// Step 1 of the seed page, before anything else: a value that is not an Alipay+ payment code is
+/// refused with what is wrong with it, before any key, file or network is touched.
+fn identify_first(scanned: &str) -> Result<(), CliError> {
+    mpp_acquirer::code::identify(scanned)
+        .map(|_| ())
+        .map_err(|e| other(format!("--code: not an Alipay+ payment code: {e}")))
+}
+
 async fn pay(args: PayArgs) -> Result<ExitCode, CliError> {
+    identify_first(&args.code)?;
     crate::hub::init_logs("warn");
     let acquirer_dir = crate::hub::ensure_acquirer_keys(&args.state_dir)?;
     let key_path = args
@@ -296,4 +305,61 @@ async fn pay(args: PayArgs) -> Result<ExitCode, CliError> {
             ExitCode::from(EXIT_UNRESOLVED)
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(subcommand)]
+        command: AcquirerCommand,
+    }
+
+    fn args(code: &str, state_dir: &Path) -> PayArgs {
+        let cli = Cli::try_parse_from([
+            "acquirer",
+            "pay",
+            "--code",
+            code,
+            "--amount",
+            "100",
+            "--currency",
+            "JPY",
+            // Nothing listens here; nothing may be sent there either.
+            "--hub-url",
+            "http://127.0.0.1:9",
+            "--state-dir",
+            state_dir.to_str().unwrap(),
+        ])
+        .unwrap();
+        match cli.command {
+            AcquirerCommand::Pay(a) => a,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_value_that_is_not_a_code_is_refused_before_keys_files_or_network() {
+        // An empty directory: no keys. The answer must still be about the code, and nothing may
+        // be created (the key step would make the acquirer's key pair).
+        let dir = std::env::temp_dir().join(format!("mpp-acq-code-{}", std::process::id()));
+        let state = dir.join(".mpp-dev");
+        for (code, says) in [
+            ("", "empty"),
+            ("28100602000000000X", "not a digit"),
+            ("2810060200", "too short"),
+            ("123456789012345678", "not Alipay+ payment codes"),
+            (&"2".repeat(33), "too long"),
+        ] {
+            let e = pay(args(code, &state)).await.unwrap_err().to_string();
+            assert!(e.contains("--code") && e.contains(says), "{code}: {e}");
+            assert!(!state.exists(), "{code}: created {}", state.display());
+        }
+        // A real code gets past Step 1 and only then needs its keys (made in the state dir).
+        let e = identify_first("281006020000000000");
+        assert!(e.is_ok());
+    }
 }

@@ -61,6 +61,7 @@ macro_rules! conformance_tests {
             refunds_partial_several_and_refused,
             concurrent_repeats_debit_once,
             concurrent_payments_never_overdraw,
+            customer_guard_and_supplemental_original,
         );
     };
     (@each $make:path; $($name:ident),* $(,)?) => {
@@ -184,10 +185,13 @@ pub fn intent(
             notify_url: Some("https://a.example/notify".to_string()),
             refunded: MinorUnit::ZERO,
             closed_at: None,
+            order_lifecycle_id: None,
+            supplemental_of: None,
         },
         customer_id: CustomerId::new(customer),
         debit,
         guard,
+        original: None,
         now,
     }
 }
@@ -218,6 +222,8 @@ pub fn failed_record(id: &str, code: ResultCode, now: DateTime<Utc>) -> PaymentR
         notify_url: None,
         refunded: MinorUnit::ZERO,
         closed_at: None,
+        order_lifecycle_id: None,
+        supplemental_of: None,
     }
 }
 
@@ -1439,5 +1445,68 @@ pub async fn concurrent_payments_never_overdraw<S: Store>(s: Arc<S>) {
         ledger_kind(&*s, "c-many", EntryKind::Debit).await.len(),
         committed.len()
     );
+    assert_ledger(&*s).await;
+}
+
+/// `MethodGuard::Customer` needs no NFC; `lifecycle_payments` finds the payments of an
+/// `orderLifecycleId` (earliest first, bounded); a supplemental debit commits only while its
+/// original is a succeeded payment of the same customer, and its ledger entry carries the link.
+pub async fn customer_guard_and_supplemental_original<S: Store>(s: Arc<S>) {
+    setup_wallet(&*s, account("c-plain", &[(krw(), 1_000)]), "tok-c-plain").await;
+    setup_wallet(&*s, account("c-other", &[(krw(), 1_000)]), "tok-c-other").await;
+    // A customerId payer that is not a tap: no NFC needed.
+    let mut original = intent("lc-0", "c-plain", won(100), MethodGuard::Customer, t0());
+    original.payment.order_lifecycle_id = Some("LC-1".to_string());
+    commit_ok(&*s, &original).await;
+    let mut failed = failed_record("lc-f", ResultCode::UserBalanceNotEnough, t0());
+    failed.order_lifecycle_id = Some("LC-1".to_string());
+    assert_eq!(s.record_payment(&failed).await.unwrap(), PutOutcome::Stored);
+    let found = s.lifecycle_payments("LC-1").await.unwrap();
+    let mut ids: Vec<&str> = found
+        .iter()
+        .map(|p| p.payment_request_id.as_str())
+        .collect();
+    ids.sort();
+    assert_eq!(ids, ["lc-0", "lc-f"]);
+    assert!(s.lifecycle_payments("LC-none").await.unwrap().is_empty());
+    // A supplemental debit against it.
+    let mut sup = intent("lc-1", "c-plain", won(50), MethodGuard::Customer, t0());
+    sup.payment.order_lifecycle_id = Some("LC-1".to_string());
+    sup.payment.supplemental_of = Some("lc-0".to_string());
+    sup.original = Some("lc-0".to_string());
+    commit_ok(&*s, &sup).await;
+    let stored = s.payment("lc-1").await.unwrap().unwrap();
+    assert_eq!(stored.supplemental_of.as_deref(), Some("lc-0"));
+    assert_eq!(stored.order_lifecycle_id.as_deref(), Some("LC-1"));
+    let ledger = s.ledger(&CustomerId::new("c-plain")).await.unwrap();
+    let debit = ledger
+        .iter()
+        .find(|e| e.payment_request_id.as_deref() == Some("lc-1"))
+        .unwrap();
+    assert_eq!(debit.order_lifecycle_id.as_deref(), Some("LC-1"));
+    // The original of another customer, a failed one, or one that does not exist: declined,
+    // nothing written.
+    for (id, customer, orig) in [
+        ("lc-2", "c-other", "lc-0"),
+        ("lc-3", "c-plain", "lc-f"),
+        ("lc-4", "c-plain", "lc-missing"),
+    ] {
+        let mut i = intent(id, customer, won(10), MethodGuard::Customer, t0());
+        i.original = Some(orig.to_string());
+        expect_decline(&*s, &i, Decline::NoOriginalPayment).await;
+        assert!(s.payment(id).await.unwrap().is_none(), "{id}");
+    }
+    // Cancelled meanwhile: declined too.
+    assert!(matches!(
+        s.cancel_payment("lc-0", &placeholder("lc-0", t0()), t0())
+            .await
+            .unwrap(),
+        CancelOutcome::Reversed(_)
+    ));
+    let mut late = intent("lc-5", "c-plain", won(10), MethodGuard::Customer, t0());
+    late.original = Some("lc-0".to_string());
+    expect_decline(&*s, &late, Decline::NoOriginalPayment).await;
+    assert_eq!(balance(&*s, "c-plain", krw()).await, 950);
+    assert_eq!(balance(&*s, "c-other", krw()).await, 1_000);
     assert_ledger(&*s).await;
 }

@@ -144,6 +144,9 @@ impl<S: PayStore + 'static> PayStore for Faulty<S> {
     async fn record_payment(&self, record: &PaymentRecord) -> Result<PutOutcome, StoreError> {
         self.write(self.inner.record_payment(record)).await
     }
+    async fn lifecycle_payments(&self, id: &str) -> Result<Vec<PaymentRecord>, StoreError> {
+        self.read(self.inner.lifecycle_payments(id)).await
+    }
 }
 
 #[async_trait]

@@ -34,7 +34,11 @@ macro_rules! pay_scenario_tests {
             surcharge_debits_the_surcharge_amount, promotion_debits_pay_to_amount, inconsistent_quote_is_param_illegal,
             evaluation_checks_and_moves_no_money, evaluation_on_the_pay_route_is_the_same_evaluation,
             evaluation_route_refuses_a_real_payment, spec_samples_give_the_spec_responses,
-            bad_signatures_get_envelopes, bad_input_gets_envelopes);
+            bad_signatures_get_envelopes, bad_input_gets_envelopes,
+            customer_id_with_payment_code_scenario_pays_without_nfc, customer_id_without_scenario_is_unavailable,
+            quote_unit_prices_that_many_base_units, unknown_payment_method_type_is_processed,
+            supplemental_links_to_an_earlier_success_of_the_same_customer,
+            supplemental_without_its_original_fails, supplemental_after_the_original_was_cancelled_fails);
     };
     (@each $factory:expr; $($name:ident),* $(,)?) => {
         $(
@@ -802,4 +806,249 @@ pub async fn bad_input_gets_envelopes(f: Factory) {
     *get.method_mut() = http::Method::GET;
     let a = answer(PAY_PATH, pay::handler::handle(&m.pay, get).await.unwrap());
     assert_eq!((a.code(), a.status), ("METHOD_NOT_SUPPORTED", 405));
+}
+
+/// An account like the demo wallet's (30 000 KRW), with NFC as given.
+async fn second_account(m: &Mpp, id: &str, nfc_enabled: bool) {
+    let mut balances = BTreeMap::new();
+    balances.insert(Currency::from_code("KRW").unwrap(), MinorUnit(30_000));
+    let account = Account {
+        customer_id: CustomerId::new(id),
+        status: AccountStatus::Normal,
+        kyc: KycStatus::Passed,
+        balances,
+        limits: BTreeMap::new(),
+        usage: BTreeMap::new(),
+        nfc_enabled,
+    };
+    m.ports
+        .admin
+        .create_account(&account, start_time())
+        .await
+        .unwrap();
+}
+
+/// What Alipay+ sends after decoding a code it issued (user-presented-mpp.md §1): the user by
+/// `customerId`, in-store, `PaymentCode`.
+fn decoded_code(payment_request_id: &str, customer: &str, krw: u64) -> Value {
+    let mut v = user_presented(payment_request_id, CODE, krw);
+    v["paymentMethod"] = json!({"paymentMethodType": "CONNECT_WALLET", "customerId": customer});
+    v
+}
+
+/// The spec's supplemental sample with this id (the sample reuses the original's id).
+fn supplemental(payment_request_id: &str) -> Value {
+    let mut v: Value = serde_json::from_str(include_str!(
+        "../../shared/core/tests/fixtures/pay_supplemental_request.json"
+    ))
+    .unwrap();
+    v["paymentRequestId"] = json!(payment_request_id);
+    v.as_object_mut().unwrap().remove("paymentExpiryTime");
+    v
+}
+
+pub async fn customer_id_with_payment_code_scenario_pays_without_nfc(f: Factory) {
+    let m = mpp(&f).await;
+    let plain = "2160000000000003";
+    second_account(&m, plain, false).await;
+    // A code Alipay+ issued and decoded: a normal user-presented payment, NFC or not.
+    let a = expect(&m, &decoded_code("CP-1", plain, 1_500), "SUCCESS").await;
+    assert_eq!(a.body["customerId"], plain);
+    assert_eq!(m.balance(plain, "KRW").await, 28_500);
+    // The repeat answers from the record, no second debit.
+    let again = expect(&m, &decoded_code("CP-1", plain, 1_500), "SUCCESS").await;
+    assert_eq!(again.body["paymentId"], a.body["paymentId"]);
+    assert_eq!(m.balance(plain, "KRW").await, 28_500);
+    // The demo wallet (NFC enabled) pays the same way.
+    expect(&m, &decoded_code("CP-2", CUSTOMER, 2_000), "SUCCESS").await;
+    assert_eq!(m.balance(CUSTOMER, "KRW").await, 28_000);
+    // nfcEnabled still gates taps, and only taps.
+    let mut tap = nfc("CP-3");
+    tap["paymentMethod"]["customerId"] = json!(plain);
+    expect(&m, &tap, "UNAVAILABLE_PAYMENT_METHOD").await;
+    // An account in bad standing is refused as for any payer.
+    expect(
+        &m,
+        &decoded_code("CP-4", "2160000000000099", 1_000),
+        "USER_NOT_EXIST",
+    )
+    .await;
+    expect(
+        &m,
+        &decoded_code("CP-5", plain, 90_000),
+        "USER_BALANCE_NOT_ENOUGH",
+    )
+    .await;
+    assert_eq!(m.balance(plain, "KRW").await, 28_500);
+    m.assert_ledger_balances().await;
+}
+
+pub async fn customer_id_without_scenario_is_unavailable(f: Factory) {
+    let m = mpp(&f).await;
+    // customerId with no scenario, not supplemental, not debt recovery: nothing says how the
+    // user authorised it (docs/decisions.md).
+    let mut v = decoded_code("NS-1", CUSTOMER, 1_000);
+    v["paymentFactor"] = json!({"isInStorePayment": "true"});
+    expect(&m, &v, "UNAVAILABLE_PAYMENT_METHOD").await;
+    v["paymentRequestId"] = json!("NS-2");
+    v.as_object_mut().unwrap().remove("paymentFactor");
+    v["paymentFactor"] = json!({});
+    expect(&m, &v, "UNAVAILABLE_PAYMENT_METHOD").await;
+    assert_eq!(m.balance(CUSTOMER, "KRW").await, 30_000);
+    // A transit debt recovery by customerId is a debt the user owes: paid without a tap.
+    let mut debt = decoded_code("NS-3", CUSTOMER, 1_000);
+    debt["paymentFactor"] = json!({"isInStorePayment": "true", "isTransitDebtRecovery": "true"});
+    expect(&m, &debt, "SUCCESS").await;
+    assert_eq!(m.balance(CUSTOMER, "KRW").await, 29_000);
+}
+
+pub async fn quote_unit_prices_that_many_base_units(f: Factory) {
+    let m = mpp(&f).await;
+    // 100 JPY = 1000 KRW, written as quotePrice 1000 per quoteUnit 100 (baseCurrency JPY).
+    let mut v = auto_debit("QU-1");
+    v["paymentQuote"] = json!({"quoteId": "q-u", "quoteCurrencyPair": "JPY/KRW",
+        "quotePrice": "1000", "quoteUnit": "100", "baseCurrency": "JPY"});
+    expect(&m, &v, "SUCCESS").await;
+    assert_eq!(m.balance(CUSTOMER, "KRW").await, 29_000);
+    // The same price without the unit would be 1 JPY = 1000 KRW: payToAmount does not match.
+    let mut w = auto_debit("QU-2");
+    w["paymentQuote"] =
+        json!({"quoteId": "q-u", "quoteCurrencyPair": "JPY/KRW", "quotePrice": "1000"});
+    let a = expect(&m, &w, "PARAM_ILLEGAL").await;
+    assert!(a.body["result"]["resultMessage"]
+        .as_str()
+        .unwrap()
+        .contains("payToAmount.value"));
+    // A unit that is not an amount.
+    let mut x = auto_debit("QU-3");
+    x["paymentQuote"] = json!({"quoteId": "q-u", "quoteCurrencyPair": "JPY/KRW",
+        "quotePrice": "1000", "quoteUnit": "hundred"});
+    let a = expect(&m, &x, "PARAM_ILLEGAL").await;
+    assert!(a.body["result"]["resultMessage"]
+        .as_str()
+        .unwrap()
+        .contains("paymentQuote.quoteUnit"));
+    // The surcharge quote too: 1100 KRW for 100 JPY at 1100 per 100.
+    let mut s = auto_debit("QU-4");
+    s["paymentFactor"]["needSurcharge"] = json!("true");
+    s["surchargeInfo"] = json!({"surchargeAmount": {"currency": "KRW", "value": "1100"},
+        "surchargeQuote": {"quoteId": "q-s", "quoteCurrencyPair": "JPY/KRW", "quotePrice": "1100", "quoteUnit": "100"}});
+    expect(&m, &s, "SUCCESS").await;
+    assert_eq!(m.balance(CUSTOMER, "KRW").await, 27_900);
+    // And the refund quote: 50 JPY back = 500 KRW at 1000 per 100.
+    let mut r = refund_body("QU-1", "QU-1-r", 500);
+    r["refundQuote"] = json!({"quoteId": "q-r", "quoteCurrencyPair": "JPY/KRW",
+        "quotePrice": "1000", "quoteUnit": "100", "baseCurrency": "JPY"});
+    let a = m.refund(&r).await;
+    assert_eq!(a.code(), "SUCCESS", "{}", a.body);
+    assert_eq!(m.balance(CUSTOMER, "KRW").await, 28_400);
+    let mut r = refund_body("QU-1", "QU-1-s", 500);
+    r["refundQuote"] =
+        json!({"quoteId": "q-r", "quoteCurrencyPair": "JPY/KRW", "quotePrice": "1000"});
+    assert_eq!(m.refund(&r).await.code(), "PARAM_ILLEGAL");
+    m.assert_ledger_balances().await;
+}
+
+pub async fn unknown_payment_method_type_is_processed(f: Factory) {
+    let m = mpp(&f).await;
+    // "Sample values include": a wallet type the page does not list is processed normally.
+    for (id, wallet) in [
+        ("PT-1", "SOME_NEW_WALLET"),
+        ("PT-2", "KAKAOPAY"),
+        ("PT-3", "X"),
+    ] {
+        let mut v = auto_debit(id);
+        v["paymentMethod"]["paymentMethodType"] = json!(wallet);
+        expect(&m, &v, "SUCCESS").await;
+    }
+    assert_eq!(m.balance(CUSTOMER, "KRW").await, 27_000);
+    let mut v = auto_debit("PT-4");
+    v["paymentMethod"]["paymentMethodType"] = json!("W".repeat(33));
+    expect(&m, &v, "PARAM_ILLEGAL").await;
+}
+
+pub async fn supplemental_links_to_an_earlier_success_of_the_same_customer(f: Factory) {
+    let m = mpp(&f).await;
+    // The spec's NFC sample, then its supplemental sample (same orderLifecycleId).
+    expect(&m, &nfc("SL-0"), "SUCCESS").await;
+    let a = expect(&m, &supplemental("SL-1"), "SUCCESS").await;
+    assert_eq!(a.body["customerId"], CUSTOMER);
+    assert_eq!(m.balance(CUSTOMER, "KRW").await, 28_000);
+    // inquiryPayment shows the link on both.
+    let lifecycle = "2010000000000000000000000007772";
+    for id in ["SL-0", "SL-1"] {
+        let i = m.inquire(id).await;
+        assert_eq!(
+            i.body["paymentResult"]["resultCode"], "SUCCESS",
+            "{}",
+            i.body
+        );
+        assert_eq!(i.body["orderLifecycleId"], lifecycle, "{}", i.body);
+    }
+    // The stored supplemental names its original; both ledger debits carry the lifecycle.
+    let record = m.ports.payments.payment("SL-1").await.unwrap().unwrap();
+    assert_eq!(record.supplemental_of.as_deref(), Some("SL-0"));
+    assert_eq!(record.order_lifecycle_id.as_deref(), Some(lifecycle));
+    let ledger = m
+        .ports
+        .admin
+        .ledger(&CustomerId::new(CUSTOMER))
+        .await
+        .unwrap();
+    for id in ["SL-0", "SL-1"] {
+        let debit = ledger
+            .iter()
+            .find(|e| e.payment_request_id.as_deref() == Some(id))
+            .unwrap();
+        assert_eq!(debit.order_lifecycle_id.as_deref(), Some(lifecycle));
+    }
+    // A second supplemental of the same lifecycle links to the same original.
+    expect(&m, &supplemental("SL-2"), "SUCCESS").await;
+    let record = m.ports.payments.payment("SL-2").await.unwrap().unwrap();
+    assert_eq!(record.supplemental_of.as_deref(), Some("SL-0"));
+    m.assert_ledger_balances().await;
+}
+
+pub async fn supplemental_without_its_original_fails(f: Factory) {
+    let m = mpp(&f).await;
+    // No earlier payment in this lifecycle at all.
+    expect(&m, &supplemental("SN-1"), "PROCESS_FAIL").await;
+    // A repeat gets the stored decline.
+    expect(&m, &supplemental("SN-1"), "PROCESS_FAIL").await;
+    // An earlier payment in the lifecycle that failed does not count.
+    let mut failed = nfc("SN-2");
+    failed["orderLifecycleId"] = json!("LC-FAILED");
+    failed["paymentMethod"]["customerId"] = json!("2160000000000099");
+    expect(&m, &failed, "USER_NOT_EXIST").await;
+    let mut v = supplemental("SN-3");
+    v["orderLifecycleId"] = json!("LC-FAILED");
+    expect(&m, &v, "PROCESS_FAIL").await;
+    // Another customer's original does not count either.
+    let other = "2160000000000003";
+    second_account(&m, other, true).await;
+    let mut theirs = nfc("SN-4");
+    theirs["orderLifecycleId"] = json!("LC-OTHER");
+    theirs["paymentMethod"]["customerId"] = json!(other);
+    expect(&m, &theirs, "SUCCESS").await;
+    let mut v = supplemental("SN-5");
+    v["orderLifecycleId"] = json!("LC-OTHER");
+    expect(&m, &v, "PROCESS_FAIL").await;
+    assert_eq!(m.balance(CUSTOMER, "KRW").await, 30_000);
+    let i = m.inquire("SN-5").await;
+    assert_eq!(
+        i.body["paymentResult"]["resultCode"], "PROCESS_FAIL",
+        "{}",
+        i.body
+    );
+    assert_eq!(i.body["orderLifecycleId"], "LC-OTHER", "{}", i.body);
+    m.assert_ledger_balances().await;
+}
+
+pub async fn supplemental_after_the_original_was_cancelled_fails(f: Factory) {
+    let m = mpp(&f).await;
+    expect(&m, &nfc("SC-0"), "SUCCESS").await;
+    assert_eq!(m.cancel("SC-0").await.code(), "SUCCESS");
+    expect(&m, &supplemental("SC-1"), "PROCESS_FAIL").await;
+    assert_eq!(m.balance(CUSTOMER, "KRW").await, 30_000);
+    m.assert_ledger_balances().await;
 }

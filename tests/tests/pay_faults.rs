@@ -56,6 +56,10 @@ impl PayStore for Faulty {
     async fn record_payment(&self, record: &PaymentRecord) -> Result<PutOutcome, StoreError> {
         self.inner.record_payment(record).await
     }
+
+    async fn lifecycle_payments(&self, id: &str) -> Result<Vec<PaymentRecord>, StoreError> {
+        self.inner.lifecycle_payments(id).await
+    }
 }
 
 async fn faulty(fault: Fault, failures: u32) -> Mpp {

@@ -224,7 +224,7 @@ pub fn build_request(
         order: sale.order.clone(),
         payment_amount: sale.amount,
         payment_method: PaymentMethod {
-            payment_method_type: PaymentMethodType::ConnectWallet,
+            payment_method_type: PaymentMethodType::connect_wallet(),
             payment_method_id: Some(
                 Text::new(code).map_err(illegal("paymentMethod.paymentMethodId"))?,
             ),

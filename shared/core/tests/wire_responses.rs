@@ -95,8 +95,10 @@ fn other_responses_round_trip() {
         })),
         pay_to_amount: Some(krw(1000)),
         customer_id: Some(Text::new("2160000000000001").unwrap()),
+        order_lifecycle_id: Some(Text::new("2010000000000000000000000007772").unwrap()),
     };
     let v = back(&inquiry);
+    assert_eq!(v["orderLifecycleId"], "2010000000000000000000000007772");
     assert_eq!(
         v["payToAmount"],
         json!({"currency": "KRW", "value": "1000"})
@@ -176,10 +178,19 @@ fn scalars_behave() {
     assert_eq!(a.money().to_string(), "100 USD");
     assert_eq!(Amount::from_money(a.money()), a);
     assert_eq!(
-        PaymentMethodType::parse("KAKAOPAY"),
-        Some(PaymentMethodType::KakaoPay)
+        PaymentMethodType::new("KAKAOPAY").unwrap().sample(),
+        Some(SampleWallet::KakaoPay)
     );
-    assert_eq!(PaymentMethodType::ALL.len(), 10);
+    assert_eq!(SampleWallet::ALL.len(), 10);
+    // "Sample values include": an open set, 1 to 32 characters.
+    let other: PaymentMethodType = serde_json::from_value(json!("NEW_WALLET_2027")).unwrap();
+    assert_eq!((other.as_str(), other.sample()), ("NEW_WALLET_2027", None));
+    assert!(serde_json::from_value::<PaymentMethodType>(json!("")).is_err());
+    assert!(serde_json::from_value::<PaymentMethodType>(json!("X".repeat(33))).is_err());
+    assert!(serde_json::from_value::<PaymentMethodType>(json!("X".repeat(32))).is_ok());
+    for w in SampleWallet::ALL {
+        assert_eq!(PaymentMethodType::from(*w).as_str(), w.as_str());
+    }
     let e = ParamIllegal::new("order.orderAmount.value", "must be a natural number");
     assert_eq!(
         e.to_string(),

@@ -202,9 +202,7 @@ const MAX_LENGTHS: &[(&str, usize)] = &[
     ("order.env.userAgent", 1024),
     ("paymentRequestId", 64),
     ("paymentQuote.quoteId", 64),
-    ("paymentQuote.quoteUnit", 12),
     ("surchargeInfo.surchargeQuote.quoteId", 64),
-    ("surchargeInfo.surchargeQuote.quoteUnit", 12),
     ("paymentMethod.customerId", 64),
     ("paymentMethod.customData", 20),
     ("paymentMethod.paymentMethodMetaData.authClientId", 64),
@@ -229,6 +227,33 @@ fn every_max_length_is_enforced_in_characters() {
             "{path}: {}",
             e.rule
         );
+    }
+}
+
+#[test]
+fn quote_unit_is_a_positive_amount_of_at_most_12_characters() {
+    // "The amount in the base currency" the price is for (issue 14, point 2).
+    for path in [
+        "paymentQuote.quoteUnit",
+        "surchargeInfo.surchargeQuote.quoteUnit",
+    ] {
+        for ok in ["1", "100", "10000", "0.5", "999999999999"] {
+            passes(&set(full(), path, json!(ok)));
+        }
+        let e = fails(&set(full(), path, json!("1000000000000")), path);
+        assert!(
+            e.rule.contains("at most 12 characters"),
+            "{path}: {}",
+            e.rule
+        );
+        for bad in ["0", "0.0", "abc", "-1", "1e2", "01", "1.", "語"] {
+            let e = fails(&set(full(), path, json!(bad)), path);
+            assert!(
+                e.rule.contains("positive") || e.rule.contains("at most"),
+                "{path} {bad}: {}",
+                e.rule
+            );
+        }
     }
 }
 
@@ -387,18 +412,29 @@ fn booleans_are_exactly_true_or_false_strings() {
 }
 
 #[test]
+fn payment_method_type_is_an_open_set_of_1_to_32_characters() {
+    // "Sample values include": unknown wallets are processed normally (point 3 of issue 14).
+    let path = "paymentMethod.paymentMethodType";
+    for ok in [
+        "CONNECT_WALLET",
+        "KAKAOPAY",
+        "ALIPAY",
+        "connect_wallet",
+        "NEW_WALLET",
+        "W",
+    ] {
+        let req = passes(&set(full(), path, json!(ok)));
+        assert_eq!(req.payment_method.payment_method_type.as_str(), ok);
+    }
+    passes(&set(full(), path, json!("X".repeat(32))));
+    fails(&set(full(), path, json!("X".repeat(33))), path);
+    fails(&set(full(), path, json!("")), path);
+    fails(&set(full(), path, json!(7)), path);
+}
+
+#[test]
 fn enums_accept_only_the_listed_values() {
     let cases: &[(&str, &str, &str)] = &[
-        (
-            "paymentMethod.paymentMethodType",
-            "ALIPAY",
-            "CONNECT_WALLET",
-        ),
-        (
-            "paymentMethod.paymentMethodType",
-            "connect_wallet",
-            "KAKAOPAY",
-        ),
         ("paymentFactor.inStorePaymentScenario", "NFC", "PaymentCode"),
         (
             "paymentFactor.inStorePaymentScenario",

@@ -59,6 +59,7 @@ fn inquiry_answer(
         payment_amount: None,
         pay_to_amount: None,
         customer_id: None,
+        order_lifecycle_id: None,
     }
 }
 

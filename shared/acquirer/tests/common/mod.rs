@@ -99,6 +99,7 @@ pub fn inquiry(
         payment_amount: None,
         pay_to_amount: None,
         customer_id: None,
+        order_lifecycle_id: None,
     })
 }
 

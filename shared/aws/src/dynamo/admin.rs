@@ -161,6 +161,7 @@ impl AdminStore for DynamoStore {
             kind: EntryKind::Credit,
             money,
             payment_request_id: None,
+            order_lifecycle_id: None,
             at: now,
         };
         let items = vec![

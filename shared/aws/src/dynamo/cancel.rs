@@ -163,6 +163,7 @@ impl DynamoStore {
                 kind: EntryKind::Reversal,
                 money: back,
                 payment_request_id: Some(id.clone()),
+                order_lifecycle_id: None,
                 at: now,
             };
             items.push(

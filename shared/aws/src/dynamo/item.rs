@@ -66,6 +66,12 @@ pub(crate) const CREATED_AT: &str = "createdAt";
 pub(crate) const NOTIFY_URL: &str = "notifyUrl";
 pub(crate) const REFUNDED: &str = "refunded";
 pub(crate) const CLOSED_AT: &str = "closedAt";
+/// `orderLifecycleId` (payments and ledger entries); the payments index of the same name is
+/// keyed by it (sort key `createdAt`), sparse: only payments that carried one are in it.
+pub(crate) const ORDER_LIFECYCLE_ID: &str = "orderLifecycleId";
+pub(crate) const SUPPLEMENTAL_OF: &str = "supplementalOf";
+/// The payments table's global secondary index for supplemental payments' links.
+pub const LIFECYCLE_INDEX: &str = "orderLifecycleId-createdAt";
 
 // Refunds.
 pub(crate) const AMOUNT: &str = "amount";
@@ -298,6 +304,16 @@ pub(crate) fn payment_item(p: &PaymentRecord) -> Item {
     put_opt(&mut item, EXPIRES_AT, p.expires_at.map(|t| s(time_text(t))));
     put_opt(&mut item, NOTIFY_URL, p.notify_url.as_deref().map(s));
     put_opt(&mut item, CLOSED_AT, p.closed_at.map(|t| s(time_text(t))));
+    put_opt(
+        &mut item,
+        ORDER_LIFECYCLE_ID,
+        p.order_lifecycle_id.as_deref().map(s),
+    );
+    put_opt(
+        &mut item,
+        SUPPLEMENTAL_OF,
+        p.supplemental_of.as_deref().map(s),
+    );
     item
 }
 
@@ -323,6 +339,8 @@ pub(crate) fn payment_from(item: &Item) -> Result<PaymentRecord, StoreError> {
         notify_url: f.opt_s(NOTIFY_URL)?.map(str::to_string),
         refunded: MinorUnit(f.u64(REFUNDED)?),
         closed_at: f.opt_time(CLOSED_AT)?,
+        order_lifecycle_id: f.opt_s(ORDER_LIFECYCLE_ID)?.map(str::to_string),
+        supplemental_of: f.opt_s(SUPPLEMENTAL_OF)?.map(str::to_string),
     })
 }
 
@@ -551,6 +569,11 @@ pub(crate) fn ledger_item(e: &LedgerEntry) -> Item {
         PAYMENT_REQUEST_ID,
         e.payment_request_id.as_deref().map(s),
     );
+    put_opt(
+        &mut item,
+        ORDER_LIFECYCLE_ID,
+        e.order_lifecycle_id.as_deref().map(s),
+    );
     item
 }
 
@@ -564,6 +587,7 @@ pub(crate) fn ledger_from(item: &Item) -> Result<LedgerEntry, StoreError> {
         kind: EntryKind::parse(kind).ok_or_else(|| f.corrupt(KIND, "unknown kind"))?,
         money: f.money(MONEY)?,
         payment_request_id: f.opt_s(PAYMENT_REQUEST_ID)?.map(str::to_string),
+        order_lifecycle_id: f.opt_s(ORDER_LIFECYCLE_ID)?.map(str::to_string),
         at: f.time(AT)?,
     })
 }

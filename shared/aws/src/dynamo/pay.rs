@@ -2,7 +2,8 @@
 //! a declined one.
 
 use super::call::{
-    backoff, call_token, send_tracked, unexpected, Effect, Reasons, TxOutcome, VALIDATION_ERROR,
+    backoff, call_token, send, send_tracked, unexpected, Effect, Reasons, TxOutcome,
+    VALIDATION_ERROR,
 };
 use super::call::{build_err, ALL_OLD};
 use super::item::{self, Item};
@@ -10,10 +11,11 @@ use super::{DynamoStore, TXN_ATTEMPTS_MAX};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{ConditionCheck, Put, TransactWriteItem, Update};
-use mpp_core::store::rules::{check_account, check_method};
+use mpp_core::store::rules::{check_account, check_method, check_original};
 use mpp_core::store::{
     CommitOutcome, DebitIntent, Decline, EntryKind, LedgerEntry, MethodFound, MethodGuard,
-    MethodRef, PayContext, PayStore, PaymentRecord, PutOutcome, StoreError, SCOPE_AGREEMENT_PAY,
+    MethodRef, PayContext, PayStore, PaymentRecord, PaymentState, PutOutcome, StoreError,
+    LIFECYCLE_PAYMENTS_MAX, SCOPE_AGREEMENT_PAY,
 };
 use std::collections::HashMap;
 
@@ -28,6 +30,7 @@ struct Slots {
     payment: usize,
     account: usize,
     method: Option<usize>,
+    original: Option<usize>,
     ledger: usize,
 }
 
@@ -126,7 +129,35 @@ impl DynamoStore {
                 items.push(TransactWriteItem::builder().update(update).build());
                 Some(items.len() - 1)
             }
-            MethodGuard::Nfc => None,
+            MethodGuard::Nfc | MethodGuard::Customer => None,
+        };
+
+        // A supplemental payment: its original must still be a succeeded payment of this
+        // customer when the debit commits (it could be cancelled meanwhile).
+        let original = match &intent.original {
+            Some(original) => {
+                let check = ConditionCheck::builder()
+                    .table_name(&self.tables.payments)
+                    .set_key(Some(item::key(item::PAYMENT_REQUEST_ID, original)))
+                    .condition_expression("#st = :succeeded AND #cid = :cust")
+                    .set_expression_attribute_names(Some(names(&[
+                        ("#st", item::STATE),
+                        ("#cid", item::CUSTOMER_ID),
+                    ])))
+                    .set_expression_attribute_values(Some(HashMap::from([
+                        (
+                            ":succeeded".to_string(),
+                            item::s(PaymentState::Succeeded.as_str()),
+                        ),
+                        (":cust".to_string(), item::s(customer)),
+                    ])))
+                    .return_values_on_condition_check_failure(ALL_OLD)
+                    .build()
+                    .map_err(build_err)?;
+                items.push(TransactWriteItem::builder().condition_check(check).build());
+                Some(items.len() - 1)
+            }
+            None => None,
         };
 
         let entry = LedgerEntry {
@@ -135,6 +166,7 @@ impl DynamoStore {
             kind: EntryKind::Debit,
             money: intent.debit,
             payment_request_id: Some(id.clone()),
+            order_lifecycle_id: intent.payment.order_lifecycle_id.clone(),
             at: intent.now,
         };
         items.push(
@@ -146,6 +178,7 @@ impl DynamoStore {
             payment: 0,
             account: 1,
             method,
+            original,
             ledger: items.len() - 1,
         };
         Ok((items, slots))
@@ -264,7 +297,7 @@ impl DynamoStore {
                     MethodFound::Code(old.map(item::code_from).transpose()?),
                     Decline::CodeInvalid,
                 ),
-                MethodGuard::Nfc => (
+                MethodGuard::Nfc | MethodGuard::Customer => (
                     MethodFound::Customer(intent.customer_id.clone()),
                     Decline::MethodUnavailable,
                 ),
@@ -277,6 +310,12 @@ impl DynamoStore {
                     ))))
                 }
                 Ok(_) => {}
+            }
+        }
+        if let Some(old) = slots.original.and_then(|i| reasons.failed(i)) {
+            let original = old.map(item::payment_from).transpose()?;
+            if let Err(d) = check_original(original.as_ref(), &intent.customer_id) {
+                return Ok(Verdict::Answer(Box::new(CommitOutcome::Declined(d))));
             }
         }
         if let Some(old) = reasons.failed(slots.account) {
@@ -413,6 +452,37 @@ impl PayStore for DynamoStore {
             None => Ok(PutOutcome::Stored),
             Some(existing) => Ok(PutOutcome::Exists(existing)),
         }
+    }
+
+    /// One `Query` page of the sparse `orderLifecycleId` index, earliest first. A global
+    /// secondary index is read eventually consistent (replication takes well under a second);
+    /// a supplemental payment follows its original by minutes at least, and the transaction
+    /// then re-checks the original on the table itself, strongly (`docs/store.md`).
+    async fn lifecycle_payments(
+        &self,
+        order_lifecycle_id: &str,
+    ) -> Result<Vec<PaymentRecord>, StoreError> {
+        // The bound is a small constant; the conversion cannot fail.
+        let limit = i32::try_from(LIFECYCLE_PAYMENTS_MAX).unwrap_or(i32::MAX);
+        let req = self
+            .client
+            .query()
+            .table_name(&self.tables.payments)
+            .index_name(item::LIFECYCLE_INDEX)
+            .key_condition_expression("#l = :l")
+            .expression_attribute_names("#l", item::ORDER_LIFECYCLE_ID)
+            .expression_attribute_values(":l", item::s(order_lifecycle_id))
+            .scan_index_forward(true)
+            .limit(limit);
+        let page = match send(Effect::Read, "Query", || req.clone().send()).await? {
+            Ok(page) => page,
+            Err(e) => return Err(unexpected("Query", e)),
+        };
+        page.items
+            .unwrap_or_default()
+            .iter()
+            .map(item::payment_from)
+            .collect()
     }
 }
 

@@ -104,6 +104,7 @@ impl DynamoStore {
             kind: EntryKind::Refund,
             money: intent.amount,
             payment_request_id: Some(intent.payment_request_id.clone()),
+            order_lifecycle_id: None,
             at: intent.now,
         };
         Ok(vec![

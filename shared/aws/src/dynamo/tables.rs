@@ -7,8 +7,8 @@ use super::DynamoStore;
 use aws_sdk_dynamodb::operation::create_table::CreateTableError;
 use aws_sdk_dynamodb::operation::describe_table::DescribeTableError;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-    StreamSpecification, StreamViewType, TableStatus,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType, TableStatus,
 };
 use mpp_core::store::StoreError;
 use std::time::Duration;
@@ -39,7 +39,13 @@ impl DynamoStore {
         ];
         for (name, pk, sk, stream) in specs {
             if self.table_status(name).await?.is_none() {
-                self.create_table(name, pk, sk, stream).await?;
+                // Payments carry the sparse index of supplemental payments' links.
+                let index = (name == t.payments.as_str()).then_some((
+                    super::item::LIFECYCLE_INDEX,
+                    super::item::ORDER_LIFECYCLE_ID,
+                    super::item::CREATED_AT,
+                ));
+                self.create_table(name, pk, sk, stream, index).await?;
             }
         }
         for (name, ..) in specs {
@@ -63,6 +69,7 @@ impl DynamoStore {
         pk: &str,
         sk: Option<&str>,
         stream: bool,
+        index: Option<(&str, &str, &str)>,
     ) -> Result<(), StoreError> {
         let mut req = self
             .client
@@ -99,6 +106,37 @@ impl DynamoStore {
                         .build()
                         .map_err(build_err)?,
                 );
+        }
+        if let Some((index_name, ipk, isk)) = index {
+            let key = |attr: &str, key_type: KeyType| {
+                KeySchemaElement::builder()
+                    .attribute_name(attr)
+                    .key_type(key_type)
+                    .build()
+                    .map_err(build_err)
+            };
+            for attr in [ipk, isk] {
+                req = req.attribute_definitions(
+                    AttributeDefinition::builder()
+                        .attribute_name(attr)
+                        .attribute_type(ScalarAttributeType::S)
+                        .build()
+                        .map_err(build_err)?,
+                );
+            }
+            req = req.global_secondary_indexes(
+                GlobalSecondaryIndex::builder()
+                    .index_name(index_name)
+                    .key_schema(key(ipk, KeyType::Hash)?)
+                    .key_schema(key(isk, KeyType::Range)?)
+                    .projection(
+                        Projection::builder()
+                            .projection_type(ProjectionType::All)
+                            .build(),
+                    )
+                    .build()
+                    .map_err(build_err)?,
+            );
         }
         if stream {
             req = req.stream_specification(

@@ -64,6 +64,8 @@ fn placeholder(id: &str, now: DateTime<Utc>) -> PaymentRecord {
         notify_url: None,
         refunded: MinorUnit::ZERO,
         closed_at: Some(now),
+        order_lifecycle_id: None,
+        supplemental_of: None,
     }
 }
 

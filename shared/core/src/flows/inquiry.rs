@@ -37,6 +37,7 @@ fn empty(code: ResultCode) -> InquiryPaymentResponse {
         payment_amount: None,
         pay_to_amount: None,
         customer_id: None,
+        order_lifecycle_id: None,
     }
 }
 
@@ -56,6 +57,7 @@ pub async fn inquire(
     let mut resp = empty(ResultCode::Success);
     resp.payment_result = Some(result(outcome));
     resp.payment_request_id = text(&record.payment_request_id);
+    resp.order_lifecycle_id = record.order_lifecycle_id.as_deref().and_then(text);
     if outcome == ResultCode::Success {
         resp.payment_id = record.payment_id.as_deref().and_then(text);
         resp.payment_time = record.payment_time.as_deref().and_then(timestamp);

@@ -23,7 +23,7 @@ use crate::clock::Clock;
 use crate::ids::{CustomerId, Secret};
 use crate::money::Money;
 use crate::result_code::ResultCode;
-use crate::store::rules::{check_account, check_method};
+use crate::store::rules::{check_account, check_method, original_of, Decline};
 use crate::store::{
     CommitOutcome, DebitIntent, MethodGuard, MethodRef, PayStore, PaymentRecord, PaymentState,
     PutOutcome, StoreError, WalletReader,
@@ -143,8 +143,8 @@ pub fn check_amounts(req: &PayRequest) -> Result<(), ParamIllegal> {
 ///
 /// `paymentMethodId` is a payment code in user-presented mode (`inStorePaymentScenario`
 /// `PaymentCode`, or an all-digit Alipay+ code shape without the agreement flag) and an access
-/// token otherwise; `customerId` is the NFC (and supplemental) payer; a login id alone names no
-/// debit method this wallet offers (`UNAVAILABLE_PAYMENT_METHOD`).
+/// token otherwise. `customerId` names the user directly ([`customer_guard`]); a login id alone
+/// names no debit method this wallet offers (`UNAVAILABLE_PAYMENT_METHOD`).
 pub fn method_of(req: &PayRequest) -> Result<(MethodRef, MethodGuard), ResultCode> {
     let m = &req.payment_method;
     if let Some(id) = &m.payment_method_id {
@@ -166,10 +166,34 @@ pub fn method_of(req: &PayRequest) -> Result<(MethodRef, MethodGuard), ResultCod
     if let Some(c) = &m.customer_id {
         return Ok((
             MethodRef::Customer(CustomerId::new(c.as_str())),
-            MethodGuard::Nfc,
+            customer_guard(req)?,
         ));
     }
     Err(ResultCode::UnavailablePaymentMethod)
+}
+
+/// What a `customerId` payer must satisfy, by scenario (`docs/decisions.md`, "customerId"):
+/// - an NFC tap (`NfcPayment`, not supplemental, not transit debt recovery): the account has NFC
+///   enabled ([`MethodGuard::Nfc`]); `nfcEnabled` gates taps only;
+/// - `PaymentCode` (a code Alipay+ issued through getPaymentCode and decoded to our user),
+///   `OrderCode` and `EntryCode` (the user acted in our app), a supplemental payment or a transit
+///   debt recovery: an account in good standing ([`MethodGuard::Customer`]);
+/// - no scenario and neither supplemental nor debt recovery: nothing says how the user
+///   authorised the debit, so `UNAVAILABLE_PAYMENT_METHOD`.
+pub fn customer_guard(req: &PayRequest) -> Result<MethodGuard, ResultCode> {
+    let f = &req.payment_factor;
+    let later = is_true(f.is_supplemental_payment) || is_true(f.is_transit_debt_recovery);
+    match f.in_store_payment_scenario {
+        Some(InStorePaymentScenario::NfcPayment) if !later => Ok(MethodGuard::Nfc),
+        Some(
+            InStorePaymentScenario::NfcPayment
+            | InStorePaymentScenario::PaymentCode
+            | InStorePaymentScenario::OrderCode
+            | InStorePaymentScenario::EntryCode,
+        ) => Ok(MethodGuard::Customer),
+        None if later => Ok(MethodGuard::Customer),
+        None => Err(ResultCode::UnavailablePaymentMethod),
+    }
 }
 
 /// Alipay+ payment codes: 16 to 24 digits starting 25–30 (up to 32 for future expansion).
@@ -220,6 +244,11 @@ fn base_record(req: &PayRequest, fingerprint: &str, now: DateTime<Utc>) -> Payme
             .map(|u| u.as_str().to_string()),
         refunded: crate::money::MinorUnit::ZERO,
         closed_at: None,
+        order_lifecycle_id: req
+            .order_lifecycle_id
+            .as_ref()
+            .map(|l| l.as_str().to_string()),
+        supplemental_of: None,
     }
 }
 
@@ -320,7 +349,12 @@ pub async fn pay(deps: &PayDeps, req: &PayRequest) -> Result<PayAnswer, PayError
     if let Err(code) = nfc_verification(req) {
         return decline(deps, req, &fingerprint, now, code, Some(customer)).await;
     }
+    let original = match supplemental_link(deps, req, &customer).await? {
+        Ok(original) => original,
+        Err(d) => return decline(deps, req, &fingerprint, now, d.code(), Some(customer)).await,
+    };
     let mut record = base_record(req, &fingerprint, now);
+    record.supplemental_of = original.clone();
     record.state = PaymentState::Succeeded;
     record.result_code = ResultCode::Success;
     record.payment_id = Some(new_id(now));
@@ -331,6 +365,7 @@ pub async fn pay(deps: &PayDeps, req: &PayRequest) -> Result<PayAnswer, PayError
         customer_id: customer.clone(),
         debit,
         guard,
+        original,
         now,
     };
     match deps.store.commit_payment(&intent).await? {
@@ -340,6 +375,24 @@ pub async fn pay(deps: &PayDeps, req: &PayRequest) -> Result<PayAnswer, PayError
             decline(deps, req, &fingerprint, now, d.code(), Some(customer)).await
         }
     }
+}
+
+/// A supplemental payment (`isSupplementalPayment` "true") is accepted only against an earlier
+/// succeeded payment of the same customer with the same `orderLifecycleId` (the wire rules make
+/// the id required then): `Ok(Some(original))`, or the decline. Other payments: `Ok(None)`.
+async fn supplemental_link(
+    deps: &PayDeps,
+    req: &PayRequest,
+    customer: &CustomerId,
+) -> Result<Result<Option<String>, Decline>, StoreError> {
+    if !is_true(req.payment_factor.is_supplemental_payment) {
+        return Ok(Ok(None));
+    }
+    let Some(lifecycle) = &req.order_lifecycle_id else {
+        return Ok(Err(Decline::NoOriginalPayment));
+    };
+    let found = deps.store.lifecycle_payments(lifecycle.as_str()).await?;
+    Ok(original_of(&found, customer).map(Some))
 }
 
 /// Payment evaluation: the same checks as pay, read-only: nothing is written, no money moves,

@@ -11,13 +11,40 @@
 use crate::money::{Currency, MinorUnit};
 use crate::wire::{Amount, Quote};
 
+/// The price of one unit of the base currency as an exact fraction `num / den`:
+/// `quotePrice / quoteUnit` (`quoteUnit` absent means 1). `quotePrice` "1000" with `quoteUnit`
+/// "100" on `JPY/KRW` prices 100 JPY at 1 000 KRW, i.e. 10 KRW per JPY. `None` for a unit that
+/// is not a positive decimal (the wire validation refuses those first) or absurd magnitudes.
+pub fn unit_price(quote: &Quote) -> Option<(u128, u128)> {
+    let (unit_mantissa, unit_scale) = match &quote.quote_unit {
+        None => (1, 0),
+        Some(u) => {
+            let d = crate::wire::Decimal::parse(u.as_str()).ok()?;
+            (d.mantissa(), d.scale())
+        }
+    };
+    if unit_mantissa == 0 {
+        return None;
+    }
+    // price / unit = (pm / 10^ps) / (um / 10^us) = (pm × 10^us) / (um × 10^ps)
+    let num = quote
+        .quote_price
+        .mantissa()
+        .checked_mul(10u128.checked_pow(unit_scale)?)?;
+    let den = unit_mantissa.checked_mul(10u128.checked_pow(quote.quote_price.scale())?)?;
+    Some((num, den))
+}
+
 /// Whether `to` is `from` converted by `quote` (within one minor unit). `None` when the quote's
-/// pair does not join the two currencies.
+/// pair does not join the two currencies. The base currency is `baseCurrency` when given (the
+/// wire rules make it the pair's first), else the pair's first currency; `quoteUnit` units of it
+/// cost `quotePrice` (module [`unit_price`]).
 pub fn converts(from: &Amount, to: &Amount, quote: &Quote) -> Option<bool> {
-    let (base, quoted) = (
-        quote.quote_currency_pair.base(),
-        quote.quote_currency_pair.quote(),
-    );
+    let base = quote
+        .base_currency
+        .map(|c| c.currency())
+        .unwrap_or_else(|| quote.quote_currency_pair.base());
+    let quoted = quote.quote_currency_pair.quote();
     let forward = if base == from.currency && quoted == to.currency {
         true
     } else if base == to.currency && quoted == from.currency {
@@ -25,63 +52,47 @@ pub fn converts(from: &Amount, to: &Amount, quote: &Quote) -> Option<bool> {
     } else {
         return None;
     };
-    let mantissa = quote.quote_price.mantissa();
-    let scale = quote.quote_price.scale();
+    let Some((num, den)) = unit_price(quote) else {
+        return Some(false);
+    };
+    // Forward: to = from × num/den; reversed: to = from × den/num.
+    let rate = if forward { (num, den) } else { (den, num) };
     Some(within_one_minor(
         from.value,
         from.currency,
         to.value,
         to.currency,
-        mantissa,
-        scale,
-        forward,
+        rate,
     ))
 }
 
-/// Compares `to × denominator` with `from × numerator` exactly, in u128 with a big-number
-/// fallback avoided by bounding: amounts are u64, prices have at most 32 characters.
+/// Compares `to × den` with `from × num × 10^(d_to − d_from)` exactly in u128; an overflow
+/// (only absurd inputs reach it) counts as a mismatch.
 fn within_one_minor(
     from: MinorUnit,
     from_cur: Currency,
     to: MinorUnit,
     to_cur: Currency,
-    mantissa: u128,
-    scale: u32,
-    forward: bool,
+    (rate_num, rate_den): (u128, u128),
 ) -> bool {
-    // exact = from × rate × 10^(d_to − d_from), rate = mantissa / 10^scale (or its inverse).
     let d_from = from_cur.minor_digits();
     let d_to = to_cur.minor_digits();
-    // Write exact = num / den with num, den as (value, power-of-ten) pairs kept in u128 ranges
-    // by working in a wide decimal: use checked maths and refuse (false) on overflow, which only
-    // absurd inputs reach.
-    let (mut num, mut den): (u128, u128) = if forward {
-        (
-            u128::from(from.get()).saturating_mul(mantissa),
-            10u128.saturating_pow(scale),
-        )
-    } else {
-        if mantissa == 0 {
-            return false;
+    let exact = || -> Option<bool> {
+        let mut num = u128::from(from.get()).checked_mul(rate_num)?;
+        let mut den = rate_den;
+        if d_to >= d_from {
+            num = num.checked_mul(10u128.checked_pow(d_to - d_from)?)?;
+        } else {
+            den = den.checked_mul(10u128.checked_pow(d_from - d_to)?)?;
         }
-        (
-            u128::from(from.get()).saturating_mul(10u128.saturating_pow(scale)),
-            mantissa,
-        )
+        if den == 0 {
+            return Some(false);
+        }
+        // |to − num/den| ≤ 1  ⇔  |to·den − num| ≤ den
+        let lhs = u128::from(to.get()).checked_mul(den)?;
+        Some(lhs.abs_diff(num) <= den)
     };
-    if d_to >= d_from {
-        num = num.saturating_mul(10u128.saturating_pow(d_to - d_from));
-    } else {
-        den = den.saturating_mul(10u128.saturating_pow(d_from - d_to));
-    }
-    if num == u128::MAX || den == u128::MAX || den == 0 {
-        return false;
-    }
-    // |to − num/den| ≤ 1  ⇔  |to·den − num| ≤ den
-    let Some(lhs) = u128::from(to.get()).checked_mul(den) else {
-        return false;
-    };
-    lhs.abs_diff(num) <= den
+    exact().unwrap_or(false)
 }
 
 #[cfg(test)]
@@ -101,27 +112,21 @@ mod tests {
             c("JPY"),
             MinorUnit(1000),
             c("KRW"),
-            100_000,
-            4,
-            true
+            (100_000, 10u128.pow(4))
         ));
         assert!(within_one_minor(
             MinorUnit(100),
             c("JPY"),
             MinorUnit(1001),
             c("KRW"),
-            100_000,
-            4,
-            true
+            (100_000, 10u128.pow(4))
         ));
         assert!(!within_one_minor(
             MinorUnit(100),
             c("JPY"),
             MinorUnit(1002),
             c("KRW"),
-            100_000,
-            4,
-            true
+            (100_000, 10u128.pow(4))
         ));
     }
 
@@ -133,27 +138,21 @@ mod tests {
             c("USD"),
             MinorUnit(1350),
             c("KRW"),
-            13_505,
-            1,
-            true
+            (13_505, 10u128.pow(1))
         ));
         assert!(within_one_minor(
             MinorUnit(100),
             c("USD"),
             MinorUnit(1351),
             c("KRW"),
-            13_505,
-            1,
-            true
+            (13_505, 10u128.pow(1))
         ));
         assert!(!within_one_minor(
             MinorUnit(100),
             c("USD"),
             MinorUnit(135_050),
             c("KRW"),
-            13_505,
-            1,
-            true
+            (13_505, 10u128.pow(1))
         ));
         // 1350 KRW with the pair written USD/KRW the other way: 1350 / 1350 = 1.00 USD = 100.
         assert!(within_one_minor(
@@ -161,18 +160,108 @@ mod tests {
             c("KRW"),
             MinorUnit(100),
             c("USD"),
-            1350,
-            0,
-            false
+            (10u128.pow(0), 1350)
         ));
         assert!(!within_one_minor(
             MinorUnit(1350),
             c("KRW"),
             MinorUnit(102),
             c("USD"),
-            1350,
-            0,
-            false
+            (10u128.pow(0), 1350)
         ));
+    }
+
+    fn quote(pair: &str, price: &str, unit: Option<&str>, base: Option<&str>) -> Quote {
+        let mut v =
+            serde_json::json!({"quoteId": "1", "quoteCurrencyPair": pair, "quotePrice": price});
+        if let Some(u) = unit {
+            v["quoteUnit"] = u.into();
+        }
+        if let Some(b) = base {
+            v["baseCurrency"] = b.into();
+        }
+        serde_json::from_value(v).unwrap()
+    }
+
+    fn amount(value: u64, cur: &str) -> Amount {
+        Amount::from_money(crate::money::Money {
+            currency: c(cur),
+            value: MinorUnit(value),
+        })
+    }
+
+    #[test]
+    fn quote_unit_prices_that_many_base_units() {
+        // quotePrice 1000 for quoteUnit 100 on JPY/KRW: 100 JPY = 1000 KRW.
+        let q = quote("JPY/KRW", "1000", Some("100"), Some("JPY"));
+        assert_eq!(
+            converts(&amount(100, "JPY"), &amount(1000, "KRW"), &q),
+            Some(true)
+        );
+        assert_eq!(
+            converts(&amount(100, "JPY"), &amount(1001, "KRW"), &q),
+            Some(true)
+        );
+        // Read as 1 JPY = 1000 KRW it would be 100 000 KRW: refused now.
+        assert_eq!(
+            converts(&amount(100, "JPY"), &amount(100_000, "KRW"), &q),
+            Some(false)
+        );
+        // The other way round: 1000 KRW is 100 JPY.
+        assert_eq!(
+            converts(&amount(1000, "KRW"), &amount(100, "JPY"), &q),
+            Some(true)
+        );
+        assert_eq!(
+            converts(&amount(1000, "KRW"), &amount(102, "JPY"), &q),
+            Some(false)
+        );
+        // Without the unit the same price means 1 JPY = 1000 KRW.
+        let q1 = quote("JPY/KRW", "1000", None, None);
+        assert_eq!(
+            converts(&amount(100, "JPY"), &amount(100_000, "KRW"), &q1),
+            Some(true)
+        );
+        assert_eq!(
+            converts(&amount(100, "JPY"), &amount(1000, "KRW"), &q1),
+            Some(false)
+        );
+    }
+
+    #[test]
+    fn quote_unit_with_minor_digits_and_fractions() {
+        // 100 USD = 135 050 KRW (quoteUnit 100): 1.00 USD (100 minor) = 1350.5 KRW.
+        let q = quote("USD/KRW", "135050", Some("100"), Some("USD"));
+        assert_eq!(
+            converts(&amount(100, "USD"), &amount(1350, "KRW"), &q),
+            Some(true)
+        );
+        assert_eq!(
+            converts(&amount(100, "USD"), &amount(1352, "KRW"), &q),
+            Some(false)
+        );
+        // A fractional unit: 0.5 USD costs 675.25 KRW.
+        let q = quote("USD/KRW", "675.25", Some("0.5"), None);
+        assert_eq!(
+            converts(&amount(100, "USD"), &amount(1350, "KRW"), &q),
+            Some(true)
+        );
+        // A zero or non-numeric unit prices nothing.
+        assert_eq!(
+            converts(
+                &amount(100, "USD"),
+                &amount(1350, "KRW"),
+                &quote("USD/KRW", "1350", Some("0"), None)
+            ),
+            Some(false)
+        );
+        assert_eq!(
+            converts(
+                &amount(100, "USD"),
+                &amount(1350, "KRW"),
+                &quote("USD/KRW", "1350", Some("one"), None)
+            ),
+            Some(false)
+        );
     }
 }

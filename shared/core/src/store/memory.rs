@@ -2,7 +2,9 @@
 //! port's semantics: every operation takes one lock, so each is atomic exactly as the DynamoDB
 //! transaction is, and the same conformance suite runs against both.
 
-use super::rules::{apply_credit, apply_debit, check_account, check_method, reverse_debit};
+use super::rules::{
+    apply_credit, apply_debit, check_account, check_method, check_original, reverse_debit,
+};
 use super::*;
 use crate::clock::business_tz;
 use std::collections::HashMap;
@@ -126,7 +128,7 @@ impl PayStore for MemoryStore {
         let found = match &intent.guard {
             MethodGuard::Token(h) => Some(MethodFound::Token(s.tokens.get(h).cloned())),
             MethodGuard::Code(h) => Some(MethodFound::Code(s.codes.get(h).cloned())),
-            MethodGuard::Nfc => None,
+            MethodGuard::Nfc | MethodGuard::Customer => None,
         };
         if let Some(found) = found {
             match check_method(&found, intent.now) {
@@ -137,6 +139,13 @@ impl PayStore for MemoryStore {
                 }
                 Ok(_) => return Ok(CommitOutcome::Declined(Decline::TokenInvalid)),
                 Err(d) => return Ok(CommitOutcome::Declined(d)),
+            }
+        }
+        if let Some(original) = &intent.original {
+            // The supplemental link, re-checked atomically with the debit (a ConditionCheck on
+            // the original in DynamoDB).
+            if let Err(d) = check_original(s.payments.get(original), &intent.customer_id) {
+                return Ok(CommitOutcome::Declined(d));
             }
         }
         let day = intent.day();
@@ -164,6 +173,7 @@ impl PayStore for MemoryStore {
             kind: EntryKind::Debit,
             money: intent.debit,
             payment_request_id: Some(id.clone()),
+            order_lifecycle_id: intent.payment.order_lifecycle_id.clone(),
             at: intent.now,
         });
         Ok(CommitOutcome::Committed)
@@ -176,6 +186,23 @@ impl PayStore for MemoryStore {
         }
         s.insert_payment(record.clone());
         Ok(PutOutcome::Stored)
+    }
+
+    async fn lifecycle_payments(
+        &self,
+        order_lifecycle_id: &str,
+    ) -> Result<Vec<PaymentRecord>, StoreError> {
+        let s = self.lock();
+        let mut found: Vec<PaymentRecord> = s
+            .payments
+            .values()
+            .filter(|p| p.order_lifecycle_id.as_deref() == Some(order_lifecycle_id))
+            .cloned()
+            .collect();
+        // The earliest first, and no more than one page, as the DynamoDB query reads.
+        found.sort_by_key(|p| p.created_at);
+        found.truncate(LIFECYCLE_PAYMENTS_MAX);
+        Ok(found)
     }
 }
 
@@ -241,6 +268,7 @@ impl CancelStore for MemoryStore {
                         kind: EntryKind::Reversal,
                         money: back,
                         payment_request_id: Some(payment_request_id.to_string()),
+                        order_lifecycle_id: None,
                         at: now,
                     });
                 }
@@ -302,6 +330,7 @@ impl RefundStore for MemoryStore {
             kind: EntryKind::Refund,
             money: intent.amount,
             payment_request_id: Some(intent.payment_request_id.clone()),
+            order_lifecycle_id: None,
             at: intent.now,
         });
         Ok(RefundOutcome::Refunded(record))
@@ -354,6 +383,7 @@ impl AdminStore for MemoryStore {
             kind: EntryKind::Credit,
             money,
             payment_request_id: None,
+            order_lifecycle_id: None,
             at: now,
         });
         Ok(())

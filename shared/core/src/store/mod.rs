@@ -149,6 +149,7 @@ impl Account {
                 kind: EntryKind::Credit,
                 money: Money { currency, value },
                 payment_request_id: None,
+                order_lifecycle_id: None,
                 at: now,
             })
             .collect()
@@ -212,7 +213,8 @@ pub enum MethodRef {
     AccessToken(SecretHash),
     /// User-presented mode: the payment code in `paymentMethodId`.
     PaymentCode(SecretHash),
-    /// NFC (and login-id lookups resolved to a customer): `paymentMethod.customerId`.
+    /// `paymentMethod.customerId`: an NFC tap, a code Alipay+ issued and decoded
+    /// (`PaymentCode`), a supplemental payment or a transit debt recovery.
     Customer(CustomerId),
 }
 
@@ -234,8 +236,11 @@ pub enum MethodGuard {
     Token(SecretHash),
     /// Code must exist, be unused and unexpired at `now`; the payment marks it used.
     Code(SecretHash),
-    /// Account must allow NFC payments.
+    /// An NFC tap: the account must allow NFC payments.
     Nfc,
+    /// A `customerId` payer that is not a tap (a code Alipay+ issued and decoded, a supplemental
+    /// payment, a transit debt recovery): the account in good standing, nothing more.
+    Customer,
 }
 
 /// Where a payment is in its life. Each move is one conditional write on the prior state.
@@ -308,7 +313,17 @@ pub struct PaymentRecord {
     pub refunded: MinorUnit,
     /// When it was cancelled or closed.
     pub closed_at: Option<DateTime<Utc>>,
+    /// `orderLifecycleId` as sent: ties supplemental payments to the original.
+    pub order_lifecycle_id: Option<String>,
+    /// A supplemental payment: the `paymentRequestId` of the earlier succeeded payment of the
+    /// same customer and lifecycle it was accepted against.
+    pub supplemental_of: Option<String>,
 }
+
+/// Most payments of one order lifecycle the supplemental-payment lookup reads (one page): an
+/// original and its supplemental payments (a transit ride has one or two); past this bound the
+/// earliest 32 are still searched for the original.
+pub const LIFECYCLE_PAYMENTS_MAX: usize = 32;
 
 impl PaymentRecord {
     /// The business day of the debit (for reversing the day's usage).
@@ -331,6 +346,9 @@ pub struct LedgerEntry {
     pub money: Money,
     /// The payment it belongs to, if any.
     pub payment_request_id: Option<String>,
+    /// The payment's `orderLifecycleId`, if it had one (links supplemental debits to the
+    /// original's).
+    pub order_lifecycle_id: Option<String>,
     /// When.
     pub at: DateTime<Utc>,
 }
@@ -390,6 +408,9 @@ pub struct DebitIntent {
     pub debit: Money,
     /// What must still hold about the payment method.
     pub guard: MethodGuard,
+    /// A supplemental payment: the `paymentRequestId` of its original, which must still be a
+    /// succeeded payment of `customer_id` when the debit commits.
+    pub original: Option<String>,
     /// The instant the conditions are judged at.
     pub now: DateTime<Utc>,
 }
@@ -570,6 +591,12 @@ pub trait PayStore: Send + Sync {
     /// Stores a declined (or closed) payment so its repeat gets the same answer; only if none
     /// exists.
     async fn record_payment(&self, record: &PaymentRecord) -> Result<PutOutcome, StoreError>;
+    /// The payments stored with this `orderLifecycleId` (at most [`LIFECYCLE_PAYMENTS_MAX`]),
+    /// for a supplemental payment's link to its original.
+    async fn lifecycle_payments(
+        &self,
+        order_lifecycle_id: &str,
+    ) -> Result<Vec<PaymentRecord>, StoreError>;
 }
 
 /// What the cancel function writes.

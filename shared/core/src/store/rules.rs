@@ -8,7 +8,10 @@
 //! currency, then the limits (single, daily amount, daily count), and the balance last — the
 //! permanent reasons before the transient one.
 
-use super::{Account, AccountStatus, KycStatus, MethodFound, MethodGuard, SCOPE_AGREEMENT_PAY};
+use super::{
+    Account, AccountStatus, KycStatus, MethodFound, MethodGuard, PaymentRecord, PaymentState,
+    SCOPE_AGREEMENT_PAY,
+};
 use crate::ids::CustomerId;
 use crate::money::Money;
 use crate::result_code::ResultCode;
@@ -43,6 +46,9 @@ pub enum Decline {
     DailyCount,
     /// Not enough balance.
     BalanceNotEnough,
+    /// A supplemental payment whose `orderLifecycleId` names no earlier succeeded payment of
+    /// the same customer (or that payment was cancelled meanwhile).
+    NoOriginalPayment,
 }
 
 impl Decline {
@@ -62,6 +68,9 @@ impl Decline {
             Decline::DailyAmount => ResultCode::UserAmountExceedLimit,
             Decline::DailyCount => ResultCode::PaymentCountExceedLimit,
             Decline::BalanceNotEnough => ResultCode::UserBalanceNotEnough,
+            // The pay table's "general business failure, don't retry": a re-send cannot
+            // succeed, and no more specific code of the table fits (`docs/decisions.md`).
+            Decline::NoOriginalPayment => ResultCode::ProcessFail,
         }
     }
 }
@@ -90,6 +99,34 @@ pub fn check_method(found: &MethodFound, now: DateTime<Utc>) -> Result<CustomerI
             }
         }
         MethodFound::Customer(id) => Ok(id.clone()),
+    }
+}
+
+/// The original a supplemental payment of `customer` links to: among `lifecycle` (the payments
+/// with its `orderLifecycleId`), the succeeded payments of that customer, a non-supplemental one
+/// before a supplemental one, then the earliest.
+pub fn original_of(lifecycle: &[PaymentRecord], customer: &CustomerId) -> Result<String, Decline> {
+    lifecycle
+        .iter()
+        .filter(|p| p.state == PaymentState::Succeeded && p.customer_id.as_ref() == Some(customer))
+        .min_by_key(|p| (p.supplemental_of.is_some(), p.created_at))
+        .map(|p| p.payment_request_id.clone())
+        .ok_or(Decline::NoOriginalPayment)
+}
+
+/// Whether `original` (read inside the atomic step) still qualifies as the original of a
+/// supplemental payment of `customer`.
+pub fn check_original(
+    original: Option<&PaymentRecord>,
+    customer: &CustomerId,
+) -> Result<(), Decline> {
+    match original {
+        Some(p)
+            if p.state == PaymentState::Succeeded && p.customer_id.as_ref() == Some(customer) =>
+        {
+            Ok(())
+        }
+        _ => Err(Decline::NoOriginalPayment),
     }
 }
 

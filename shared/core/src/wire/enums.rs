@@ -71,8 +71,9 @@ macro_rules! wire_enum {
 }
 
 wire_enum! {
-    /// `paymentMethod.paymentMethodType`: the wallets the pay page lists.
-    PaymentMethodType {
+    /// The wallets the pay page lists as `paymentMethodType` samples ("Sample values include"):
+    /// an open set, so the field itself is [`PaymentMethodType`]; this names the known ones.
+    SampleWallet {
         /// TrueMoney.
         TrueMoney = "TRUEMONEY",
         /// AlipayHK.
@@ -93,6 +94,49 @@ wire_enum! {
         Bpi = "BPI",
         /// The Alipay+ wallets (user-presented, auto debit, NFC).
         ConnectWallet = "CONNECT_WALLET",
+    }
+}
+
+/// `paymentMethod.paymentMethodType`: any string of 1 to 32 characters. The pay page lists
+/// [`SampleWallet`]s after "Sample values include", an open set: an unknown wallet type is
+/// processed like a known one (a refused valid request is a failed payment; `docs/wire.md`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PaymentMethodType(super::scalar::Text<32>);
+
+impl PaymentMethodType {
+    /// `CONNECT_WALLET`: the Alipay+ wallets (what Alipay+ and the ACQP send in user-presented
+    /// mode, auto debit and NFC).
+    pub fn connect_wallet() -> PaymentMethodType {
+        PaymentMethodType::from(SampleWallet::ConnectWallet)
+    }
+
+    /// Any wire value (1 to 32 characters).
+    pub fn new(s: impl Into<String>) -> Result<PaymentMethodType, String> {
+        super::scalar::Text::new(s).map(PaymentMethodType)
+    }
+
+    /// The wire spelling.
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+
+    /// The listed sample this value is, if it is one.
+    pub fn sample(&self) -> Option<SampleWallet> {
+        SampleWallet::parse(self.as_str())
+    }
+}
+
+impl From<SampleWallet> for PaymentMethodType {
+    fn from(w: SampleWallet) -> PaymentMethodType {
+        // Every sample spelling is 1 to 32 characters (`sample_spellings_are_valid_types`).
+        PaymentMethodType(super::scalar::Text::new_unchecked(w.as_str()))
+    }
+}
+
+impl fmt::Display for PaymentMethodType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -51,6 +51,11 @@ pub struct InquiryPaymentResponse {
     /// The user.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer_id: Option<Text<64>>,
+    /// The pay request's `orderLifecycleId`, when it had one: links a supplemental payment to
+    /// its original. Not in the published response (§7); an addition partners ignore as an
+    /// unknown field (`docs/wire.md`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_lifecycle_id: Option<Text<64>>,
 }
 
 impl Validate for InquiryPaymentResponse {

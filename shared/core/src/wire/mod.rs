@@ -21,7 +21,7 @@ mod scalar;
 pub use cancel::{CancelPaymentRequest, CancelPaymentResponse};
 pub use enums::{
     AuthorizationType, InStorePaymentScenario, OrderSource, OsType, PaymentMethodType,
-    PaymentNetworkType, PromoType, TerminalType, UserLoginIdType,
+    PaymentNetworkType, PromoType, SampleWallet, TerminalType, UserLoginIdType,
 };
 pub use inquiry::{InquiryPaymentRequest, InquiryPaymentResponse};
 pub use notify::{NotifyPaymentRequest, NotifyPaymentResponse};
@@ -114,6 +114,17 @@ pub(crate) fn check_pair_mentions(
 /// Checks a quote on its own: `baseCurrency`, if given, is the pair's first currency, and the
 /// quote does not expire before it starts.
 pub(crate) fn check_quote(q: &Quote, path: &str) -> Result<(), ParamIllegal> {
+    if let Some(unit) = &q.quote_unit {
+        // "The amount in the base currency" the price is for: a number, or nothing is priced.
+        let positive = Decimal::parse(unit.as_str()).is_ok_and(|d| d.mantissa() > 0);
+        if !positive {
+            return Err(ParamIllegal::new(
+                format!("{path}.quoteUnit"),
+                "must be a positive decimal amount of the base currency (digits, optional \
+                 fraction)",
+            ));
+        }
+    }
     if let Some(base) = q.base_currency {
         if base.currency() != q.quote_currency_pair.base() {
             return Err(ParamIllegal::new(
