@@ -67,6 +67,9 @@ pub struct HubArgs {
     /// Alipay+'s order life in seconds (the expiry table's one minute).
     #[arg(long, default_value_t = 60)]
     pub order_life_secs: i64,
+    /// How long a code issued by getPaymentCode is valid, in seconds (Alipay+: one minute).
+    #[arg(long, default_value_t = 60)]
+    pub code_life_secs: i64,
 }
 
 fn read(path: &Path) -> Result<String, CliError> {
@@ -143,6 +146,7 @@ pub async fn run(args: HubArgs) -> Result<ExitCode, CliError> {
     config.rates = args.quotes.clone();
     config.drop_hold = Duration::from_millis(args.drop_hold_ms);
     config.order_life = chrono::Duration::seconds(args.order_life_secs);
+    config.code_life = chrono::Duration::seconds(args.code_life_secs);
     if let Some(id) = &args.acquirer_id {
         config.acquirer_id = id.clone();
     }
@@ -182,6 +186,13 @@ pub async fn run(args: HubArgs) -> Result<ExitCode, CliError> {
         println!("fault: {f}");
     }
     println!("the MPP notifies: {}", hub.notify_url());
+    println!(
+        "getPaymentCode: {}{} (codes {}…, valid {} s, for the first route's MPP)",
+        hub.url(),
+        mpp_core::wire::GET_PAYMENT_CODE_PATH,
+        mpp_acquirer::hub::ISSUED_CODE_PREFIX,
+        args.code_life_secs
+    );
     println!("listening on {}", hub.url());
     println!("faults at run time: curl -X POST {}{FAULTS_PATH} --data 'pay=drop*1'   (GET lists, DELETE clears)", hub.url());
     let _ = tokio::signal::ctrl_c().await;

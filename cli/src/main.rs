@@ -4,6 +4,7 @@
 mod acquirer;
 mod bench;
 mod call;
+mod codes;
 mod devkeys;
 mod hub;
 mod keys;
@@ -38,6 +39,11 @@ enum Command {
         #[command(subcommand)]
         command: acquirer::AcquirerCommand,
     },
+    /// Payment codes for the wallet app, from Alipay+ (getPaymentCode).
+    Codes {
+        #[command(subcommand)]
+        command: codes::CodesCommand,
+    },
     /// A local Alipay+ between acquirer and MPP: routes, converts, relays, notifies, injects faults.
     Hub(hub::HubArgs),
     /// Load an MPP with a mix of signed requests and report throughput, latency and result codes.
@@ -59,6 +65,7 @@ async fn main() -> ExitCode {
         Command::Bench(args) => bench::run(args).await,
         Command::Acquirer { command } => acquirer::run(command).await,
         Command::Hub(args) => hub::run(args).await,
+        Command::Codes { command } => codes::run(command).await,
         Command::Keys { command } => keys::run(command),
     };
     match outcome {

@@ -54,6 +54,92 @@ pub fn dynamodb_endpoint() -> Option<String> {
     }
 }
 
+/// Spawns `command` (in the workspace, `RUST_LOG=warn`, stdout piped) and waits, bounded by
+/// [`START_TIMEOUT`], for its `listening on URL` line; keeps draining stdout afterwards.
+// The child is waited on by its owner's `Drop`; a start that panics ends the test process.
+#[allow(clippy::zombie_processes)]
+fn spawn_listening(mut command: Command, what: &str) -> (Child, String, Vec<String>) {
+    let mut child = command
+        .current_dir(workspace())
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let started = Instant::now();
+    let mut banner = Vec::new();
+    loop {
+        let left = START_TIMEOUT
+            .checked_sub(started.elapsed())
+            .unwrap_or_else(|| panic!("{what} did not start: {banner:?}"));
+        let line = rx
+            .recv_timeout(left)
+            .unwrap_or_else(|_| panic!("{what} did not start: {banner:?}"));
+        banner.push(line.clone());
+        if let Some(url) = line.strip_prefix("listening on ") {
+            let url = url.trim().to_string();
+            // Keep draining stdout so the process never blocks on a full pipe.
+            std::thread::spawn(move || while rx.recv().is_ok() {});
+            return (child, url, banner);
+        }
+    }
+}
+
+/// A running `mpp hub` (a real process) on a free loopback port.
+pub struct HubProcess {
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    child: Child,
+}
+
+impl HubProcess {
+    /// Starts `mpp hub --addr 127.0.0.1:0 --state-dir STATE EXTRA...` (the keys of `state_dir`,
+    /// shared with an `mpp serve` started on it).
+    pub fn start(state_dir: &Path, extra: &[&str]) -> HubProcess {
+        let mut command = Command::new(mpp_binary());
+        command
+            .arg("hub")
+            .args(["--addr", "127.0.0.1:0", "--state-dir"])
+            .arg(state_dir)
+            .args(extra);
+        let (child, url, _) = spawn_listening(command, "mpp hub");
+        HubProcess { url, child }
+    }
+}
+
+impl Drop for HubProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `mpp ARGS...` in the workspace to completion (each command bounds itself: client
+/// timeouts, order life, linger) and returns its exit code and stdout and stderr.
+pub fn run_mpp(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(mpp_binary())
+        .args(args)
+        .current_dir(workspace())
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 /// A running `mpp serve`.
 pub struct Server {
     /// `http://127.0.0.1:PORT`.
@@ -71,48 +157,18 @@ impl Server {
     #[allow(clippy::zombie_processes)]
     pub fn start(extra: &[&str]) -> Server {
         let state_dir = tempfile::tempdir().unwrap();
-        let mut child = Command::new(mpp_binary())
+        let mut command = Command::new(mpp_binary());
+        command
             .arg("serve")
             .args(["--addr", "127.0.0.1:0", "--state-dir"])
             .arg(state_dir.path())
-            .args(extra)
-            .current_dir(workspace())
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let started = Instant::now();
-        let mut banner = Vec::new();
-        loop {
-            let left = START_TIMEOUT
-                .checked_sub(started.elapsed())
-                .unwrap_or_else(|| panic!("mpp serve did not start: {banner:?}"));
-            let line = rx
-                .recv_timeout(left)
-                .unwrap_or_else(|_| panic!("mpp serve did not start: {banner:?}"));
-            banner.push(line.clone());
-            if let Some(url) = line.strip_prefix("listening on ") {
-                let url = url.trim().to_string();
-                // Keep draining stdout so the server never blocks on a full pipe.
-                std::thread::spawn(move || while rx.recv().is_ok() {});
-                return Server {
-                    url,
-                    state_dir,
-                    child,
-                    banner,
-                };
-            }
+            .args(extra);
+        let (child, url, banner) = spawn_listening(command, "mpp serve");
+        Server {
+            url,
+            state_dir,
+            child,
+            banner,
         }
     }
 

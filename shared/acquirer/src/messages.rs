@@ -10,7 +10,8 @@ use mpp_core::edge::{Answered, Keyed};
 use mpp_core::result_code::ResultCode;
 use mpp_core::wire::{
     acquirer::{AcqPayRequest, AcqPayResponse},
-    NotifyPaymentRequest, NotifyPaymentResponse, ParamIllegal, Text, Validate,
+    GetPaymentCodeRequest, GetPaymentCodeResponse, NotifyPaymentRequest, NotifyPaymentResponse,
+    ParamIllegal, Text, Validate,
 };
 use serde::{Deserialize, Serialize};
 
@@ -81,6 +82,19 @@ impl Keyed for Wire<AcqPayRequest> {
 impl Keyed for Wire<NotifyPaymentRequest> {
     fn payment_request_id(&self) -> &str {
         self.0.payment_request_id.as_str()
+    }
+}
+
+/// getPaymentCode names no payment: its log lines carry an empty `payment_request_id`.
+impl Keyed for Wire<GetPaymentCodeRequest> {
+    fn payment_request_id(&self) -> &str {
+        ""
+    }
+}
+
+impl Answered for Wire<GetPaymentCodeResponse> {
+    fn code(&self) -> ResultCode {
+        self.0.result.code().unwrap_or(ResultCode::UnknownException)
     }
 }
 

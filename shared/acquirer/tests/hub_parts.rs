@@ -152,6 +152,7 @@ fn the_acquirer_pay_becomes_a_valid_mpp_pay() {
         rates: &rates,
         notify_url: "http://127.0.0.1:9/aps/api/v1/payments/notifyPayment",
         expires_at,
+        customer_id: None,
     };
     let pay = to_mpp_pay(&acq, &add).unwrap();
     assert_eq!(pay.payment_request_id.as_str(), "20261121100000abc");

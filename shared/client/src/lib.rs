@@ -7,6 +7,8 @@
 //!
 //! It never imports the AWS SDK or `lambda_http`.
 
+pub mod codes;
+
 use chrono::Utc;
 use mpp_core::flows::notify::{DeliveryError, NotifyTransport};
 use mpp_core::flows::wire_time;

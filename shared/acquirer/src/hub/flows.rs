@@ -4,7 +4,10 @@
 
 use super::faults::FaultKind;
 use super::translate::{to_mpp_pay, Additions, Untranslatable};
-use super::{Forward, HubPayment, HubState, PAYMENTS_MAX};
+use super::{
+    Forward, HubPayment, HubState, IssuedCode, ISSUED_CODES_MAX, ISSUED_CODE_DIGITS,
+    ISSUED_CODE_PREFIX, PAYMENTS_MAX,
+};
 use crate::code::identify;
 use crate::expiry::{final_expiry, to_wire_second};
 use crate::gateway::{decode, Reply, CANCEL_PATH, INQUIRY_PATH, PAY_PATH};
@@ -15,9 +18,9 @@ use mpp_core::flows::new_id;
 use mpp_core::result_code::{ResultCode, ResultStatus};
 use mpp_core::wire::acquirer::{AcqPayRequest, AcqPayResponse};
 use mpp_core::wire::{
-    to_body, CancelPaymentRequest, CancelPaymentResponse, InquiryPaymentRequest,
-    InquiryPaymentResponse, NotifyPaymentRequest, NotifyPaymentResponse, PayResponse, ResultObject,
-    Text,
+    to_body, CancelPaymentRequest, CancelPaymentResponse, GetPaymentCodeRequest,
+    GetPaymentCodeResponse, InquiryPaymentRequest, InquiryPaymentResponse, NotifyPaymentRequest,
+    NotifyPaymentResponse, PayResponse, PaymentCodeInfo, ResultObject, Text, Timestamp,
 };
 use std::sync::Arc;
 
@@ -187,12 +190,29 @@ fn new_payment(hub: &HubState, req: &AcqPayRequest) -> Result<HubPayment, Untran
         .map(|t| t.as_str())
         .unwrap_or("");
     let code = identify(raw).map_err(|e| invalid_code(e.to_string()))?;
-    let (prefix, _) = hub.route_for(code.expose()).ok_or_else(|| {
-        invalid_code(format!(
-            "no MPP is routed for codes starting {}",
-            code.prefix()
-        ))
-    })?;
+    let now = Utc::now();
+    let issued = if code.expose().starts_with(ISSUED_CODE_PREFIX) {
+        Some(use_issued_code(
+            hub,
+            code.expose(),
+            req.payment_request_id.as_str(),
+            now,
+        )?)
+    } else {
+        None
+    };
+    let prefix = match &issued {
+        Some(c) => c.route_prefix.clone(),
+        None => hub
+            .route_for(code.expose())
+            .map(|(p, _)| p.to_string())
+            .ok_or_else(|| {
+                invalid_code(format!(
+                    "no MPP is routed for codes starting {}",
+                    code.prefix()
+                ))
+            })?,
+    };
     let notify = req
         .payment_notify_url
         .as_ref()
@@ -207,7 +227,6 @@ fn new_payment(hub: &HubState, req: &AcqPayRequest) -> Result<HubPayment, Untran
             });
         }
     }
-    let now = Utc::now();
     let requested = req.payment_expiry_time.as_ref().map(|t| t.utc());
     let expires_at = match final_expiry(now, requested, hub.config.order_life) {
         Ok(at) => to_wire_second(at),
@@ -227,12 +246,13 @@ fn new_payment(hub: &HubState, req: &AcqPayRequest) -> Result<HubPayment, Untran
         rates: &hub.config.rates,
         notify_url: &hub.notify_url,
         expires_at,
+        customer_id: issued.as_ref().map(|c| c.customer_id.as_str()),
     };
     let mpp_pay = to_mpp_pay(req, &additions)?;
     Ok(HubPayment {
         acq_payment_request_id: req.payment_request_id.as_str().to_string(),
         mpp_payment_request_id: mpp_id,
-        route_prefix: prefix.to_string(),
+        route_prefix: prefix,
         payment_amount: req.payment_amount,
         pay_to_amount: mpp_pay.pay_to_amount,
         acquirer_notify_url: notify,
@@ -245,6 +265,122 @@ fn new_payment(hub: &HubState, req: &AcqPayRequest) -> Result<HubPayment, Untran
         fingerprint: fingerprint(req),
         mpp_body: to_body(&mpp_pay),
     })
+}
+
+/// Takes a code the hub issued for the acquirer's payment `acq_id`: unknown or used by another
+/// payment → `INVALID_CODE`, past its minute → `EXPIRED_CODE` (the pay page's codes). A copy of
+/// the same payment racing this one finds the code used by itself and goes on.
+fn use_issued_code(
+    hub: &HubState,
+    code: &str,
+    acq_id: &str,
+    now: chrono::DateTime<Utc>,
+) -> Result<IssuedCode, Untranslatable> {
+    let refuse = |code: ResultCode, message: &str| Untranslatable {
+        code,
+        message: message.to_string(),
+    };
+    let mut records = hub.records();
+    let Some(issued) = records.issued.get_mut(code) else {
+        return Err(refuse(
+            ResultCode::InvalidCode,
+            "this code was not issued by getPaymentCode",
+        ));
+    };
+    match issued.used_by.as_deref() {
+        Some(by) if by != acq_id => {
+            return Err(refuse(
+                ResultCode::InvalidCode,
+                "this code was already used",
+            ))
+        }
+        Some(_) => {}
+        None if now >= issued.expires_at => {
+            return Err(refuse(ResultCode::ExpiredCode, "this code has expired"))
+        }
+        None => issued.used_by = Some(acq_id.to_string()),
+    }
+    Ok(issued.clone())
+}
+
+/// getPaymentCode from the MPP: `codeQuantity` fresh codes for its customer, each valid for the
+/// configured minute and single use. The codes belong to the first route's MPP (the hub serves
+/// one MPP client id).
+pub(super) fn get_payment_code(
+    hub: &HubState,
+    req: GetPaymentCodeRequest,
+) -> GetPaymentCodeResponse {
+    let failed = |code: ResultCode| GetPaymentCodeResponse {
+        result: ResultObject::from(code),
+        payment_code_info_list: None,
+    };
+    let Some((route_prefix, _)) = hub.mpp.first() else {
+        return failed(ResultCode::UnknownException);
+    };
+    let now = Utc::now();
+    let start = to_wire_second(now);
+    let expires_at = start + hub.config.code_life;
+    let mut records = hub.records();
+    if records.issued.len() >= ISSUED_CODES_MAX {
+        records.issued.retain(|_, c| c.expires_at > now);
+    }
+    let quantity = usize::try_from(req.quantity()).unwrap_or(usize::MAX);
+    if records.issued.len().saturating_add(quantity) > ISSUED_CODES_MAX {
+        return failed(ResultCode::RequestTrafficExceedLimit);
+    }
+    let mut list = Vec::with_capacity(quantity);
+    // Bounded by codeQuantity (at most 10, checked by the wire rules).
+    for _ in 0..quantity {
+        let code = loop {
+            // A repeat of a live code is astronomically unlikely (20 random digits); draw again.
+            let candidate = issued_code_digits();
+            if !records.issued.contains_key(&candidate) {
+                break candidate;
+            }
+        };
+        let (Ok(payment_code), Some(start_t), Some(expiry_t)) = (
+            Text::new(code.as_str()),
+            wire_timestamp(start),
+            wire_timestamp(expires_at),
+        ) else {
+            return failed(ResultCode::UnknownException);
+        };
+        records.issued.insert(
+            code,
+            IssuedCode {
+                customer_id: req.customer_id.as_str().to_string(),
+                route_prefix: route_prefix.clone(),
+                expires_at,
+                used_by: None,
+            },
+        );
+        list.push(PaymentCodeInfo {
+            payment_code,
+            code_validity_start_time: start_t,
+            code_expiry_time: expiry_t,
+        });
+    }
+    tracing::info!(flow = "hub", codes = list.len(), "payment codes issued");
+    GetPaymentCodeResponse {
+        result: ResultObject::from(ResultCode::Success),
+        payment_code_info_list: Some(list),
+    }
+}
+
+/// [`ISSUED_CODE_PREFIX`] and random digits, [`ISSUED_CODE_DIGITS`] in all.
+fn issued_code_digits() -> String {
+    use rand::Rng;
+    let mut rng = rand::thread_rng();
+    let mut code = String::with_capacity(ISSUED_CODE_DIGITS);
+    code.push_str(ISSUED_CODE_PREFIX);
+    while code.len() < ISSUED_CODE_DIGITS {
+        code.push(char::from(b'0' + rng.gen_range(0..10u8)));
+    }
+    code
+}
+
+fn wire_timestamp(at: chrono::DateTime<Utc>) -> Option<Timestamp> {
+    Timestamp::parse(&mpp_core::flows::wire_time(at)).ok()
 }
 
 /// The client, path and body for a stored payment.

@@ -27,7 +27,9 @@ use mpp_core::edge::{no_interface, serve, Edge, EdgeError};
 use mpp_core::money::Currency;
 use mpp_core::signature::{Signer, VerifierConfig};
 use mpp_core::wire::acquirer::AcqPayRequest;
-use mpp_core::wire::{Amount, NotifyPaymentRequest, ResultObject};
+use mpp_core::wire::{
+    Amount, GetPaymentCodeRequest, NotifyPaymentRequest, ResultObject, GET_PAYMENT_CODE_PATH,
+};
 use quote::Rate;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -69,6 +71,31 @@ pub const PAYMENTS_MAX: usize = 100_000;
 
 /// Most routes (prefixes) one hub takes.
 pub const ROUTES_MAX: usize = 64;
+
+/// The leading digits of every code the hub issues through getPaymentCode. A code with this
+/// prefix is the hub's own: it is looked up among the issued codes (unknown: `INVALID_CODE`),
+/// never routed to an MPP as an MPP-issued code.
+pub const ISSUED_CODE_PREFIX: &str = "2899";
+/// Digits of an issued code (within the 16 to 24 Alipay+ issues today).
+pub const ISSUED_CODE_DIGITS: usize = 24;
+/// How long an issued code is valid (`user-presented-mpp.md` §2: one minute).
+pub const ISSUED_CODE_LIFE: chrono::Duration = chrono::Duration::minutes(1);
+/// Most issued codes the hub keeps; expired ones are dropped first, and past this getPaymentCode
+/// answers `REQUEST_TRAFFIC_EXCEED_LIMIT` (U) rather than grow without bound.
+pub const ISSUED_CODES_MAX: usize = 100_000;
+
+/// A code the hub issued (getPaymentCode).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IssuedCode {
+    /// The MPP's user it stands for.
+    pub customer_id: String,
+    /// The route (MPP) that asked for it.
+    pub route_prefix: String,
+    /// Not valid from this instant on.
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+    /// The acquirer's `paymentRequestId` that used it.
+    pub used_by: Option<String>,
+}
 
 /// Codes whose prefix starts with `prefix` go to the MPP at `url`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -140,6 +167,8 @@ pub struct HubConfig {
     pub notify_retry_delays: Vec<Duration>,
     /// How long a dropped answer is held.
     pub drop_hold: Duration,
+    /// How long a code issued by getPaymentCode is valid.
+    pub code_life: chrono::Duration,
 }
 
 impl HubConfig {
@@ -158,6 +187,7 @@ impl HubConfig {
             notify_timeout: NOTIFY_TIMEOUT,
             notify_retry_delays: NOTIFY_RETRY_DELAYS.to_vec(),
             drop_hold: DROP_HOLD,
+            code_life: ISSUED_CODE_LIFE,
         }
     }
 }
@@ -262,6 +292,8 @@ struct Records {
     by_mpp: HashMap<String, String>,
     /// Cancels for ids the hub never saw: a later pay with the id must not take money (§10).
     closed_unseen: HashSet<String>,
+    /// Codes issued through getPaymentCode, by code.
+    issued: HashMap<String, IssuedCode>,
 }
 
 pub(crate) struct HubState {
@@ -410,6 +442,11 @@ impl Hub {
             .cloned()
     }
 
+    /// What the hub knows of a code it issued.
+    pub fn issued_code(&self, code: &str) -> Option<IssuedCode> {
+        self.state.records().issued.get(code).cloned()
+    }
+
     /// Stops serving and waits for requests in flight.
     pub async fn stop(self) {
         self.server.stop().await;
@@ -422,6 +459,21 @@ async fn route(State(hub): State<Arc<HubState>>, request: Request) -> Response {
     let (parts, body) = read(request).await;
     if parts.uri.path() == FAULTS_PATH {
         return admin(&hub, &parts.method, &body);
+    }
+    if parts.uri.path() == GET_PAYMENT_CODE_PATH {
+        // The MPP's own call: signed with the MPP's key, answered as Alipay+.
+        let inbound = inbound(&parts, &body);
+        let h = hub.clone();
+        let out = serve(
+            &hub.mpp_edge,
+            "getPaymentCode",
+            inbound,
+            |req: Wire<GetPaymentCodeRequest>| async move {
+                Ok::<_, EdgeError>(Wire(flows::get_payment_code(&h, req.0)))
+            },
+        )
+        .await;
+        return respond(out);
     }
     let op = parts
         .uri

@@ -12,7 +12,7 @@ use mpp_core::result_code::ResultCode;
 use mpp_core::wire::acquirer::{AcqEnv, AcqOrder, AcqPayRequest, AcqStore};
 use mpp_core::wire::{
     parse_request, to_body, Env, Flag, InStorePaymentScenario, Merchant, Order, ParamIllegal,
-    PayRequest, Store, Text, Timestamp,
+    PayRequest, PaymentMethod, Store, Text, Timestamp,
 };
 
 /// Why the acquirer's pay cannot become an MPP pay: a code and a message for the acquirer.
@@ -64,6 +64,9 @@ pub struct Additions<'a> {
     pub notify_url: &'a str,
     /// The final expiry.
     pub expires_at: DateTime<Utc>,
+    /// A code the hub issued through getPaymentCode, decoded to the MPP's user: the MPP's pay
+    /// names the user by `customerId` instead of carrying the code (`user-presented-mpp.md` §1).
+    pub customer_id: Option<&'a str>,
 }
 
 /// Builds the MPP's pay, checked by the MPP's own validator and quote arithmetic before it is
@@ -89,7 +92,19 @@ pub fn to_mpp_pay(acq: &AcqPayRequest, add: &Additions<'_>) -> Result<PayRequest
         pay_to_amount,
         payment_quote,
         surcharge_info: None,
-        payment_method: acq.payment_method.clone(),
+        payment_method: match add.customer_id {
+            Some(c) => PaymentMethod {
+                payment_method_type: acq.payment_method.payment_method_type.clone(),
+                payment_method_id: None,
+                customer_id: Some(
+                    Text::new(c)
+                        .map_err(|rule| ParamIllegal::new("paymentMethod.customerId", rule))?,
+                ),
+                payment_method_meta_data: None,
+                custom_data: None,
+            },
+            None => acq.payment_method.clone(),
+        },
         payment_factor: factor,
         payment_expiry_time: Some(Timestamp::from_datetime(
             add.expires_at.with_timezone(&business_tz()),

@@ -9,6 +9,7 @@
 
 pub mod acquirer;
 mod cancel;
+mod codes;
 mod enums;
 mod inquiry;
 mod notify;
@@ -19,6 +20,10 @@ mod result;
 mod scalar;
 
 pub use cancel::{CancelPaymentRequest, CancelPaymentResponse};
+pub use codes::{
+    GetPaymentCodeRequest, GetPaymentCodeResponse, PaymentCodeInfo, CODE_QUANTITY_MAX,
+    CODE_QUANTITY_MIN, GET_PAYMENT_CODE_PATH, PAYMENT_CODE_MAX_CHARS,
+};
 pub use enums::{
     AuthorizationType, InStorePaymentScenario, OrderSource, OsType, PaymentMethodType,
     PaymentNetworkType, PromoType, SampleWallet, TerminalType, UserLoginIdType,

@@ -219,6 +219,11 @@ mod natural_str {
 pub struct Natural(#[serde(with = "natural_str")] MinorUnit);
 
 impl Natural {
+    /// A natural number (`None` for 0, which the wire rule refuses).
+    pub fn new(n: u64) -> Option<Natural> {
+        (n > 0).then_some(Natural(MinorUnit(n)))
+    }
+
     /// The number.
     pub fn get(self) -> u64 {
         self.0.get()
