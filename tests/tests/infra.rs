@@ -21,7 +21,13 @@ use std::path::{Path, PathBuf};
 const ROUTE_PREFIX: &str = "/aps/api/v1/payments/";
 
 /// Functions that must reach the internet, and why: everything else runs without a route out.
-const CALLS_OUT: &[(&str, &str)] = &[("notify", "POSTs notifyPayment to Alipay+")];
+const CALLS_OUT: &[(&str, &str)] = &[
+    ("notify", "POSTs notifyPayment to Alipay+"),
+    ("get-payment-code", "calls getPaymentCode at Alipay+"),
+];
+
+/// The API the MPP's own app backend calls (IAM-authorised), apart from the one Alipay+ calls.
+const INTERNAL_API: &str = "InternalApi";
 
 /// Variables the code reads that the template deliberately does not set.
 const NOT_DEPLOYED: &[(&str, &str)] = &[
@@ -67,6 +73,9 @@ struct FunctionCrate {
     operation: String,
     /// Served through API Gateway (depends on `lambda_http`) rather than by event sources.
     http: bool,
+    /// `handler::INTERNAL_ROUTE`: served to the MPP's own app backend on the internal,
+    /// IAM-authorised API instead of to Alipay+.
+    internal_route: Option<String>,
 }
 
 impl FunctionCrate {
@@ -130,7 +139,13 @@ fn read_crate(dir: &Path) -> FunctionCrate {
         .and_then(|rest| rest.split('"').next())
         .unwrap_or_else(|| panic!("functions/{dir_name}/src/handler.rs declares no OPERATION"))
         .to_string();
+    let internal_route = handler
+        .split("pub const INTERNAL_ROUTE: &str = \"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .map(str::to_string);
     FunctionCrate {
+        internal_route,
         package: package.unwrap_or_else(|| panic!("functions/{dir_name}: no package name")),
         bins,
         operation,
@@ -365,7 +380,10 @@ fn events(function: &Value) -> Vec<(String, &Value)> {
 fn every_alipay_facing_function_has_its_route_deadline_and_metrics() {
     let t = template();
     let mut routes = BTreeSet::new();
-    for c in function_crates().iter().filter(|c| c.http) {
+    for c in function_crates()
+        .iter()
+        .filter(|c| c.http && c.internal_route.is_none())
+    {
         let id = c.resource();
         let f = resource(&t, &id).unwrap();
         let api: Vec<_> = events(f)
@@ -429,6 +447,69 @@ fn every_alipay_facing_function_has_its_route_deadline_and_metrics() {
         Some("AWS::Logs::LogGroup"),
         "access logs"
     );
+}
+
+#[test]
+fn internal_functions_are_only_on_the_iam_authorised_api() {
+    let t = template();
+    let internal: Vec<FunctionCrate> = function_crates()
+        .into_iter()
+        .filter(|c| c.internal_route.is_some())
+        .collect();
+    assert!(
+        !internal.is_empty(),
+        "the getPaymentCode function is internal"
+    );
+    let api = props(resource(&t, INTERNAL_API).expect("InternalApi"));
+    assert_eq!(
+        api["Auth"]["DefaultAuthorizer"].as_str(),
+        Some("AWS_IAM"),
+        "every route of the internal API needs SigV4"
+    );
+    for c in internal {
+        let id = c.resource();
+        let f = resource(&t, &id).unwrap();
+        let api_events: Vec<_> = events(f)
+            .into_iter()
+            .filter(|(_, e)| e["Type"].as_str() == Some("Api"))
+            .collect();
+        assert_eq!(api_events.len(), 1, "{id}: one Api event");
+        let p = props(api_events[0].1);
+        assert_eq!(
+            ref_of(&p["RestApiId"]),
+            Some(INTERNAL_API),
+            "{id}: not on MppApi"
+        );
+        assert_eq!(
+            p["Path"].as_str(),
+            c.internal_route.as_deref(),
+            "{id}: route"
+        );
+        assert!(
+            c.internal_route
+                .as_deref()
+                .is_some_and(|r| r.ends_with(&format!("/{}", c.operation))),
+            "{id}: the route names the operation"
+        );
+        assert_eq!(p["Auth"]["Authorizer"].as_str(), Some("AWS_IAM"), "{id}");
+        let timeout_s = props(f)["Timeout"].as_u64().unwrap();
+        assert!(timeout_s <= 8, "{id}");
+        assert_eq!(
+            p["TimeoutInMillis"].as_u64(),
+            Some(timeout_s * 1000),
+            "{id}"
+        );
+    }
+    // No route of the Alipay+-facing API reaches an internal function, and vice versa.
+    for (id, f) in of_type(&t, "AWS::Serverless::Function") {
+        for (_, e) in events(f) {
+            if e["Type"].as_str() == Some("Api")
+                && ref_of(&props(e)["RestApiId"]) == Some(INTERNAL_API)
+            {
+                assert_eq!(id, "GetPaymentCodeFunction", "{id} on the internal API");
+            }
+        }
+    }
 }
 
 /// Whether `v` holds a `{Name: name, Value: value}` dimension.

@@ -8,6 +8,7 @@
 //! (the getPaymentCode function's 8 s timeout) leaves room for.
 
 use crate::{CallError, SignedClient};
+use mpp_core::flows::codes::{CodeIssuer, IssueError};
 use mpp_core::result_code::ResultStatus;
 use mpp_core::signature::SignerError;
 use mpp_core::wire::{
@@ -171,6 +172,32 @@ pub async fn get_payment_code(
         attempts: ATTEMPTS_MAX,
         last,
     })
+}
+
+/// The [`CodeIssuer`] port on Alipay+: the getPaymentCode function's way out.
+#[derive(Clone)]
+pub struct AlipayCodeIssuer {
+    /// Signs with our key, verifies with Alipay+'s, based at Alipay+'s API URL.
+    pub client: SignedClient,
+}
+
+#[async_trait::async_trait]
+impl CodeIssuer for AlipayCodeIssuer {
+    async fn issue(&self, req: &GetPaymentCodeRequest) -> Result<Vec<PaymentCodeInfo>, IssueError> {
+        match get_payment_code(&self.client, req).await {
+            Ok(got) => Ok(got.codes),
+            Err(GetPaymentCodeError::Refused { code, message }) => {
+                Err(IssueError::Refused { code, message })
+            }
+            Err(
+                e @ (GetPaymentCodeError::Invalid { .. }
+                | GetPaymentCodeError::Sign(_)
+                | GetPaymentCodeError::BadSignature(_)
+                | GetPaymentCodeError::BadAnswer(_)
+                | GetPaymentCodeError::Unknown { .. }),
+            ) => Err(IssueError::Unknown(e.to_string())),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! (`crate::edge`), so a flow only sees a validated request and returns a response body type.
 
 pub mod cancel;
+pub mod codes;
 pub mod inquiry;
 pub mod notify;
 pub mod pay;

@@ -1,0 +1,56 @@
+//! HTTP in, domain call, HTTP out.
+
+use lambda_http::{Body, Request, Response};
+use mpp_core::flows::codes::{serve_internal, CodesDeps};
+use std::convert::Infallible;
+use std::time::Instant;
+
+/// The Alipay+ operation: the same name across crate, binary, SAM resource, route and log field.
+pub const OPERATION: &str = "getPaymentCode";
+
+/// The route on the internal (IAM-authorised) API the app backend calls.
+pub const INTERNAL_ROUTE: &str = "/codes/getPaymentCode";
+
+/// Built once per cold start.
+#[derive(Clone)]
+pub struct Deps {
+    /// Alipay+, through the signed client.
+    pub codes: CodesDeps,
+}
+
+/// Handles one `POST /codes/getPaymentCode` from the app backend. Never fails: every outcome
+/// is a JSON envelope (unsigned: the caller is authenticated by IAM, not by a signature).
+pub async fn handle(deps: &Deps, request: Request) -> Result<Response<Body>, Infallible> {
+    let started = Instant::now();
+    let content_type = request
+        .headers()
+        .get(http_content_type())
+        .and_then(|v| v.to_str().ok());
+    let answer = serve_internal(
+        &deps.codes,
+        request.method().as_str(),
+        content_type,
+        mpp_aws::lambda::body_bytes(request.body()),
+    )
+    .await;
+    tracing::info!(
+        flow = OPERATION,
+        result_code = answer.code.code(),
+        result_status = answer.code.status().as_str(),
+        latency_ms = started.elapsed().as_millis() as u64,
+        "answered"
+    );
+    let text = String::from_utf8_lossy(&answer.body).into_owned();
+    let mut response = Response::new(Body::Text(text));
+    *response.status_mut() = lambda_http::http::StatusCode::from_u16(answer.status)
+        .unwrap_or(lambda_http::http::StatusCode::OK);
+    response.headers_mut().insert(
+        http_content_type(),
+        lambda_http::http::HeaderValue::from_static("application/json; charset=UTF-8"),
+    );
+    Ok(response)
+}
+
+fn http_content_type() -> lambda_http::http::header::HeaderName {
+    lambda_http::http::header::CONTENT_TYPE
+}

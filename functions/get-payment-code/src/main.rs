@@ -1,0 +1,49 @@
+//! Cold start: configuration, the signer (one AWS configuration for KMS), the signed client
+//! towards Alipay+; then the Lambda runtime loop.
+
+use get_payment_code::handler::{handle, Deps, OPERATION};
+use mpp_aws::config::{ConfigError, Runtime};
+use mpp_client::codes::{AlipayCodeIssuer, ATTEMPT_TIMEOUT};
+use mpp_client::SignedClient;
+use mpp_core::flows::codes::CodesDeps;
+use std::sync::Arc;
+use std::time::Instant;
+
+fn var(name: &'static str) -> Result<String, ConfigError> {
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .ok_or(ConfigError::Missing(name))
+}
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    mpp_aws::lambda::init_tracing();
+    let started = Instant::now();
+    let rt = Runtime::from_env().await?;
+    // Alipay+'s answers are verified with its newest key; each attempt waits ATTEMPT_TIMEOUT
+    // (the retry budget, mpp_client::codes::DEADLINE, fits the function's 8 s timeout).
+    let alipay_key = rt.config.verifier.keys.values().next_back().cloned();
+    let client = SignedClient::new(
+        var("ALIPAY_API_URL")?,
+        rt.config.client_id.clone(),
+        rt.edge.signer.clone(),
+        alipay_key,
+        ATTEMPT_TIMEOUT,
+    )?;
+    let deps = Arc::new(Deps {
+        codes: CodesDeps {
+            issuer: Arc::new(AlipayCodeIssuer { client }),
+        },
+    });
+    tracing::info!(
+        flow = OPERATION,
+        init_ms = started.elapsed().as_millis() as u64,
+        "ready"
+    );
+    lambda_http::run(lambda_http::service_fn(|request| {
+        let deps = deps.clone();
+        async move { handle(&deps, request).await }
+    }))
+    .await
+}
