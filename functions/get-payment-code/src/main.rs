@@ -2,19 +2,12 @@
 //! towards Alipay+; then the Lambda runtime loop.
 
 use get_payment_code::handler::{handle, Deps, OPERATION};
-use mpp_aws::config::{ConfigError, Runtime};
+use mpp_aws::config::{required_var, Runtime};
 use mpp_client::codes::{AlipayCodeIssuer, ATTEMPT_TIMEOUT};
 use mpp_client::SignedClient;
 use mpp_core::flows::codes::CodesDeps;
 use std::sync::Arc;
 use std::time::Instant;
-
-fn var(name: &'static str) -> Result<String, ConfigError> {
-    std::env::var(name)
-        .ok()
-        .filter(|v| !v.is_empty())
-        .ok_or(ConfigError::Missing(name))
-}
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
@@ -25,7 +18,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     // (the retry budget, mpp_client::codes::DEADLINE, fits the function's 8 s timeout).
     let alipay_key = rt.config.verifier.keys.values().next_back().cloned();
     let client = SignedClient::new(
-        var("ALIPAY_API_URL")?,
+        required_var("ALIPAY_API_URL")?,
         rt.config.client_id.clone(),
         rt.edge.signer.clone(),
         alipay_key,

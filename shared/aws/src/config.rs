@@ -48,6 +48,15 @@ pub enum ConfigError {
     Policy(#[from] PolicyError),
 }
 
+/// A variable a function needs beyond [`Config`] (a queue URL, Alipay+'s URL): set and not
+/// empty, or `Missing` naming it.
+pub fn required_var(name: &'static str) -> Result<String, ConfigError> {
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .ok_or(ConfigError::Missing(name))
+}
+
 fn invalid(name: &'static str, reason: impl Into<String>) -> ConfigError {
     ConfigError::Invalid {
         name,

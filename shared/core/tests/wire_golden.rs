@@ -178,3 +178,24 @@ fn key_fingerprint_follows_the_key_parameters_only() {
     r2.refund_amount.value = mpp_core::money::MinorUnit(51);
     assert_ne!(r.key_fingerprint(), r2.key_fingerprint());
 }
+
+/// getPaymentCode (`user-presented-mpp.md` §2 shows no JSON): our samples of the request and of
+/// the answer in the field names of Ant's demo wallet.
+#[test]
+fn get_payment_code_samples_round_trip() {
+    let req: GetPaymentCodeRequest = round_trip("get_payment_code_request.json");
+    assert_eq!(req.quantity(), 3);
+    assert!(!format!("{req:?}").contains("2160000000000001"));
+    let resp: GetPaymentCodeResponse = round_trip("get_payment_code_response.json");
+    let codes = resp.payment_code_info_list.unwrap();
+    assert_eq!(codes.len(), 2);
+    assert!(!format!("{:?}", codes[0]).contains("281666041234567890123456"));
+    // A success without codes, or with a code expiring before it starts, is no answer.
+    let mut v: Value = serde_json::from_slice(&fixture("get_payment_code_response.json")).unwrap();
+    v["paymentCodeInfoList"][0]["codeExpiryTime"] = "2026-11-30T19:59:00+08:00".into();
+    let e = parse_request::<GetPaymentCodeResponse>(&serde_json::to_vec(&v).unwrap()).unwrap_err();
+    assert_eq!(e.field, "paymentCodeInfoList[0].codeExpiryTime");
+    v.as_object_mut().unwrap().remove("paymentCodeInfoList");
+    let e = parse_request::<GetPaymentCodeResponse>(&serde_json::to_vec(&v).unwrap()).unwrap_err();
+    assert_eq!(e.field, "paymentCodeInfoList");
+}
