@@ -46,6 +46,10 @@ fn get_codes(state: &str, hub: &HubProcess, quantity: &str) -> Vec<String> {
 }
 
 fn acquirer_pay(state: &str, hub: &HubProcess, code: &str) -> (i32, String) {
+    acquirer_pay_in(state, hub, code, "JPY")
+}
+
+fn acquirer_pay_in(state: &str, hub: &HubProcess, code: &str, currency: &str) -> (i32, String) {
     let (rc, out, err) = run_mpp(&[
         "acquirer",
         "pay",
@@ -54,7 +58,7 @@ fn acquirer_pay(state: &str, hub: &HubProcess, code: &str) -> (i32, String) {
         "--amount",
         "100",
         "--currency",
-        "JPY",
+        currency,
         "--hub-url",
         &hub.url,
         "--state-dir",
@@ -97,6 +101,11 @@ async fn a_code_from_get_payment_code_pays_once_and_is_refused_the_second_time()
     for c in &codes {
         assert!(c.len() == 24 && c.starts_with("2899"), "{c}");
     }
+
+    // A pay the hub refuses before recording it (no EUR rate) does not use the code up.
+    let (rc, out) = acquirer_pay_in(&state, &hub, &codes[0], "EUR");
+    assert_eq!(rc, 1, "{out}");
+    assert!(out.contains("F CURRENCY_NOT_SUPPORT"), "{out}");
 
     // 100 JPY at the hub's JPY/KRW 10: 1000 KRW from the demo wallet.
     let (rc, out) = acquirer_pay(&state, &hub, &codes[0]);

@@ -5,7 +5,7 @@
 use super::faults::FaultKind;
 use super::translate::{to_mpp_pay, Additions, Untranslatable};
 use super::{
-    Forward, HubPayment, HubState, IssuedCode, ISSUED_CODES_MAX, ISSUED_CODE_DIGITS,
+    Forward, HubPayment, HubState, IssuedCode, Records, ISSUED_CODES_MAX, ISSUED_CODE_DIGITS,
     ISSUED_CODE_PREFIX, PAYMENTS_MAX,
 };
 use crate::code::identify;
@@ -136,6 +136,17 @@ async fn pay_checked(
             // A racing copy of the same request got there first and is being forwarded.
             return pay_answer(ResultObject::from(ResultCode::PaymentInProcess));
         }
+        // A hub-issued code is taken only now, with the payment recorded under the same lock:
+        // a pay refused before this point (no rate, bad expiry) leaves the code usable, and of
+        // two payments racing for one code exactly one gets it.
+        if let Some(code) = &payment.issued_code {
+            if let Err(refusal) = usable_issued_code(&records, code, acq_id, Utc::now()) {
+                return refuse(refusal.code, refusal.message);
+            }
+            if let Some(c) = records.issued.get_mut(code) {
+                c.used_by = Some(acq_id.to_string());
+            }
+        }
         records
             .by_mpp
             .insert(payment.mpp_payment_request_id.clone(), acq_id.to_string());
@@ -192,8 +203,9 @@ fn new_payment(hub: &HubState, req: &AcqPayRequest) -> Result<HubPayment, Untran
     let code = identify(raw).map_err(|e| invalid_code(e.to_string()))?;
     let now = Utc::now();
     let issued = if code.expose().starts_with(ISSUED_CODE_PREFIX) {
-        Some(use_issued_code(
-            hub,
+        let records = hub.records();
+        Some(usable_issued_code(
+            &records,
             code.expose(),
             req.payment_request_id.as_str(),
             now,
@@ -264,14 +276,14 @@ fn new_payment(hub: &HubState, req: &AcqPayRequest) -> Result<HubPayment, Untran
         notifications_forwarded: 0,
         fingerprint: fingerprint(req),
         mpp_body: to_body(&mpp_pay),
+        issued_code: issued.map(|_| code.expose().to_string()),
     })
 }
 
-/// Takes a code the hub issued for the acquirer's payment `acq_id`: unknown or used by another
-/// payment → `INVALID_CODE`, past its minute → `EXPIRED_CODE` (the pay page's codes). A copy of
-/// the same payment racing this one finds the code used by itself and goes on.
-fn use_issued_code(
-    hub: &HubState,
+/// Whether a code the hub issued may pay the acquirer's payment `acq_id`: unknown or used by
+/// another payment → `INVALID_CODE`, past its minute → `EXPIRED_CODE` (the pay page's codes).
+fn usable_issued_code(
+    records: &Records,
     code: &str,
     acq_id: &str,
     now: chrono::DateTime<Utc>,
@@ -280,27 +292,23 @@ fn use_issued_code(
         code,
         message: message.to_string(),
     };
-    let mut records = hub.records();
-    let Some(issued) = records.issued.get_mut(code) else {
+    let Some(issued) = records.issued.get(code) else {
         return Err(refuse(
             ResultCode::InvalidCode,
             "this code was not issued by getPaymentCode",
         ));
     };
     match issued.used_by.as_deref() {
-        Some(by) if by != acq_id => {
-            return Err(refuse(
-                ResultCode::InvalidCode,
-                "this code was already used",
-            ))
-        }
-        Some(_) => {}
+        Some(by) if by != acq_id => Err(refuse(
+            ResultCode::InvalidCode,
+            "this code was already used",
+        )),
+        Some(_) => Ok(issued.clone()),
         None if now >= issued.expires_at => {
-            return Err(refuse(ResultCode::ExpiredCode, "this code has expired"))
+            Err(refuse(ResultCode::ExpiredCode, "this code has expired"))
         }
-        None => issued.used_by = Some(acq_id.to_string()),
+        None => Ok(issued.clone()),
     }
-    Ok(issued.clone())
 }
 
 /// getPaymentCode from the MPP: `codeQuantity` fresh codes for its customer, each valid for the

@@ -266,6 +266,8 @@ pub struct HubPayment {
     pub notifications_forwarded: u32,
     fingerprint: Vec<u8>,
     mpp_body: Vec<u8>,
+    /// The hub-issued code it pays with, taken when the payment is recorded.
+    issued_code: Option<String>,
 }
 
 impl fmt::Debug for HubPayment {
