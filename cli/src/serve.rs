@@ -219,7 +219,6 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
             edge: edge.clone(),
             cancel: CancelDeps {
                 store: stores.cancel.clone(),
-                payments: stores.payments.clone(),
                 clock: clock.clone(),
                 cutoff: chrono::Duration::minutes(args.cancel_cutoff_minutes),
             },
@@ -228,7 +227,6 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
             edge: edge.clone(),
             refund: RefundDeps {
                 store: stores.refund.clone(),
-                payments: stores.payments.clone(),
                 clock: clock.clone(),
             },
         },

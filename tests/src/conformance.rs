@@ -249,6 +249,7 @@ pub fn refund_intent(id: &str, payment: &str, amount: Money, now: DateTime<Utc>)
         amount,
         refund_id: format!("refund-{id}"),
         now,
+        payment_id: None,
     }
 }
 

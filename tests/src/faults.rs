@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use mpp_core::ids::CustomerId;
 use mpp_core::money::{Currency, Money};
+use mpp_core::store::transitions::CancelIntent;
 use mpp_core::store::*;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -151,14 +152,8 @@ impl<S: PayStore + 'static> PayStore for Faulty<S> {
 
 #[async_trait]
 impl<S: CancelStore + 'static> CancelStore for Faulty<S> {
-    async fn cancel_payment(
-        &self,
-        id: &str,
-        placeholder: &PaymentRecord,
-        now: DateTime<Utc>,
-    ) -> Result<CancelOutcome, StoreError> {
-        self.write(self.inner.cancel_payment(id, placeholder, now))
-            .await
+    async fn cancel(&self, intent: &CancelIntent) -> Result<CancelOutcome, StoreError> {
+        self.write(self.inner.cancel(intent)).await
     }
 }
 

@@ -166,7 +166,6 @@ impl Mpp {
                 edge: edge.clone(),
                 cancel: CancelDeps {
                     store: ports.cancel.clone(),
-                    payments: ports.payments.clone(),
                     clock: dyn_clock.clone(),
                     cutoff: DEFAULT_CANCEL_CUTOFF,
                 },
@@ -175,7 +174,6 @@ impl Mpp {
                 edge,
                 refund: RefundDeps {
                     store: ports.refund.clone(),
-                    payments: ports.payments.clone(),
                     clock: dyn_clock,
                 },
             },

@@ -3,7 +3,8 @@
 //! DynamoDB Local, with the SDK's `CallCounter` and a counting `Signer` around the MPP's key.
 //!
 //! Design targets asserted: a new payment in at most 2 store calls and 1 signer call, a repeat in
-//! at most 1 store call; and no operation signs more than once (with `SIGNER=kms` each signer
+//! at most 1 store call; a refund and a cancel in at most 2 (one read, one write), their repeats
+//! in 1; and no operation signs more than once (with `SIGNER=kms` each signer
 //! call is one KMS `Sign`; with `kms-envelope` it is local, after one `Decrypt` per cold start).
 //! Every other row is printed for `BENCHMARKS.md`. Run with
 //! `bash .ci/dynamodb-local.sh run cargo test --offline -p mpp-e2e --test calls_per_operation -- --nocapture`.
@@ -172,18 +173,28 @@ async fn calls_per_operation_meet_the_design_targets() {
     let paid = m.pay(&auto_debit("CPO-2")).await;
     assert_eq!(paid.code(), "SUCCESS");
     let refund = refund_body("CPO-2", "CPO-2-R", 500);
-    let a = meter.measure("refund", "", m.refund(&refund)).await;
-    assert_eq!(a.code(), "SUCCESS");
     let a = meter
-        .measure("refund (repeat)", "", m.refund(&refund))
+        .measure("refund", "≤ 2 store", m.refund(&refund))
         .await;
     assert_eq!(a.code(), "SUCCESS");
     let a = meter
-        .measure("cancel (of a success)", "", m.cancel("CPO-1"))
+        .measure("refund (repeat)", "≤ 1 store", m.refund(&refund))
         .await;
     assert_eq!(a.code(), "SUCCESS");
     let a = meter
-        .measure("cancel (repeat)", "", m.cancel("CPO-1"))
+        .measure("cancel (of a success)", "≤ 2 store", m.cancel("CPO-1"))
+        .await;
+    assert_eq!(a.code(), "SUCCESS");
+    let a = meter
+        .measure("cancel (repeat)", "≤ 1 store", m.cancel("CPO-1"))
+        .await;
+    assert_eq!(a.code(), "SUCCESS");
+    let a = meter
+        .measure("cancel (of a decline)", "≤ 2 store", m.cancel("CPO-OVER"))
+        .await;
+    assert_eq!(a.code(), "SUCCESS");
+    let a = meter
+        .measure("cancel (unknown id)", "≤ 2 store", m.cancel("CPO-NONE"))
         .await;
     assert_eq!(a.code(), "SUCCESS");
     meter.print();
@@ -207,6 +218,22 @@ async fn calls_per_operation_meet_the_design_targets() {
         r.store_calls,
         r.by_operation
     );
+    for (operation, budget) in [
+        ("refund", 2),
+        ("refund (repeat)", 1),
+        ("cancel (of a success)", 2),
+        ("cancel (repeat)", 1),
+        ("cancel (of a decline)", 2),
+        ("cancel (unknown id)", 2),
+    ] {
+        let r = meter.row(operation);
+        assert!(
+            r.store_calls <= budget,
+            "{operation} took {} store calls (budget {budget}): {:?}",
+            r.store_calls,
+            r.by_operation
+        );
+    }
     for r in &meter.rows {
         assert!(
             r.signer_calls <= 1,

@@ -12,7 +12,6 @@ async fn main() -> Result<(), lambda_http::Error> {
             edge: rt.edge.clone(),
             cancel: CancelDeps {
                 store: rt.store.clone(),
-                payments: rt.store.clone(),
                 clock: rt.clock.clone(),
                 cutoff: rt.config.cancel_cutoff,
             },

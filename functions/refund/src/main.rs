@@ -12,7 +12,6 @@ async fn main() -> Result<(), lambda_http::Error> {
             edge: rt.edge.clone(),
             refund: RefundDeps {
                 store: rt.store.clone(),
-                payments: rt.store.clone(),
                 clock: rt.clock.clone(),
             },
         },

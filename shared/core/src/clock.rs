@@ -73,6 +73,13 @@ impl Clock for FixedClock {
     }
 }
 
+/// An instant as the wire datetime we answer with and store for the answer (`paymentTime`,
+/// `refundTime`): RFC 3339 in UTC+8, whole seconds. The one place this text is made.
+pub fn wire_time(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.with_timezone(&business_tz())
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

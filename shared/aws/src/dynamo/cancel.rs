@@ -1,9 +1,20 @@
-//! `CancelStore`: each state's move is one conditional write guarded on the state read.
+//! `CancelStore`: one `GetItem` of the payment, [`decide_cancel`] on it (window included), then
+//! the decided transition as one conditional write guarded on the state it was decided on.
 //!
-//! Calls: an unknown id 2 (`GetItem`, conditional `PutItem` of the closed placeholder); a failed
-//! payment 2 (`GetItem`, conditional `UpdateItem`); a closed or cancelled one 1 (`GetItem`); a
-//! succeeded one 3 (`GetItem` payment, `GetItem` account, `TransactWriteItems`). A lost race
-//! reads again, at most [`TXN_ATTEMPTS_MAX`] times.
+//! Calls: a succeeded payment 2 (`GetItem`, `TransactWriteItems`); a failed one 2 (`GetItem`,
+//! conditional `UpdateItem`); an unknown id 2 (`GetItem`, conditional `PutItem` of the closed
+//! placeholder); a closed, cancelled or out-of-window one 1 (`GetItem`). A refused condition
+//! returns the item as it is now (`ALL_OLD`) and the cancel is decided again on it without
+//! another read; a lost race reads again; at most [`TXN_ATTEMPTS_MAX`] attempts in all.
+//!
+//! The reversal gives the debit day's allowance back when that day's counters are still on the
+//! account item (the memory store's rule: the account's usage is the debit day's). The account is
+//! not read for that: the transaction guesses "still there" when the debit was today (the usual
+//! case: cancels come within minutes) and "gone" otherwise, and conditions the account update on
+//! the guess. A wrong guess (a cancel after midnight UTC+8 of a payment with no later payment of
+//! that currency, or one whose counters a later payment removed the same day, which cannot
+//! happen) comes back with the account item, and the transaction runs once more with the
+//! counters as they are: 3 calls in that rare case.
 
 use super::call::{
     backoff, call_nonce, request_token, send_tracked, unexpected, Effect, Reasons, TxOutcome,
@@ -15,10 +26,9 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
-use mpp_core::money::{MinorUnit, Money};
-use mpp_core::store::{
-    CancelOutcome, CancelStore, EntryKind, LedgerEntry, PaymentRecord, PaymentState, StoreError,
-};
+use mpp_core::clock::business_day;
+use mpp_core::store::transitions::{decide_cancel, CancelDecision, CancelIntent, Reversal};
+use mpp_core::store::{CancelOutcome, CancelStore, PaymentRecord, PaymentState, StoreError};
 use std::collections::HashMap;
 
 /// What one attempt found or did.
@@ -27,15 +37,18 @@ enum Step {
     Done(CancelOutcome),
     /// The payment changed under us; here it is now (`None`: still absent).
     Changed(Option<PaymentRecord>),
+    /// The guess about the debit day's counters was wrong: the payment is as decided, the
+    /// counters are (`true`) or are not (`false`) on the account. Run the transaction again.
+    Counters(PaymentRecord, bool),
     /// Lost a race on another item: read everything again.
     Again,
 }
 
 impl DynamoStore {
-    /// Closes a failed payment if it is still failed.
+    /// FAILED → CLOSED, if it is still failed.
     async fn close_failed(
         &self,
-        existing: PaymentRecord,
+        closed: PaymentRecord,
         now: DateTime<Utc>,
     ) -> Result<Step, StoreError> {
         let req = self
@@ -44,7 +57,7 @@ impl DynamoStore {
             .table_name(&self.tables.payments)
             .set_key(Some(item::key(
                 item::PAYMENT_REQUEST_ID,
-                &existing.payment_request_id,
+                &closed.payment_request_id,
             )))
             .update_expression("SET #state = :closed, #closedAt = :now")
             .condition_expression("#state = :failed")
@@ -54,9 +67,6 @@ impl DynamoStore {
             .expression_attribute_values(":failed", item::s(PaymentState::Failed.as_str()))
             .expression_attribute_values(":now", item::s(item::time_text(now)))
             .return_values_on_condition_check_failure(ALL_OLD);
-        let mut closed = existing;
-        closed.state = PaymentState::Closed;
-        closed.closed_at = Some(now);
         let sent = send_tracked(Effect::Write, "UpdateItem", || req.clone().send()).await?;
         match sent.result {
             Ok(_) => Ok(Step::Done(CancelOutcome::Closed(closed))),
@@ -72,41 +82,16 @@ impl DynamoStore {
         }
     }
 
-    /// Reverses a succeeded payment: payment to CANCELLED, balance back, the debit day's
-    /// allowance back if its counters still stand, and the REVERSAL entry, in one transaction.
+    /// SUCCEEDED → CANCELLED: payment, balance back, the debit day's allowance back if
+    /// `restore`, and the REVERSAL entry, in one transaction.
     async fn reverse(
         &self,
-        existing: PaymentRecord,
+        r: Reversal,
+        restore: bool,
         now: DateTime<Utc>,
         nonce: &str,
     ) -> Result<Step, StoreError> {
-        let id = existing.payment_request_id.clone();
-        let (Some(customer), Some(debit)) = (existing.customer_id.clone(), existing.debit) else {
-            return Err(StoreError::Corrupt(format!(
-                "succeeded payment without debit: {id}"
-            )));
-        };
-        let back = Money {
-            currency: debit.currency,
-            value: debit
-                .value
-                .checked_sub(existing.refunded)
-                .unwrap_or_default(),
-        };
-        let account_key = item::key(item::CUSTOMER_ID, customer.as_str());
-        let Some(account) = self.get(&self.tables.accounts, account_key.clone()).await? else {
-            return Err(StoreError::Corrupt(format!(
-                "payment of a missing account: {id}"
-            )));
-        };
-        // The memory store gives the allowance back when the account's counters are the debit
-        // day's; here: when that day's counters are still on the item (a later day's payment
-        // removes them).
-        let day = existing.business_day();
-        let rem = item::rem_attr(debit.currency, day);
-        let cnt = item::cnt_attr(debit.currency, day);
-        let restore = account.contains_key(&rem) && account.contains_key(&cnt);
-
+        let id = r.before.payment_request_id.clone();
         let mut items = Vec::with_capacity(3);
         let payment_update = Update::builder()
             .table_name(&self.tables.payments)
@@ -118,34 +103,41 @@ impl DynamoStore {
             .expression_attribute_names("#refunded", item::REFUNDED)
             .expression_attribute_values(":cancelled", item::s(PaymentState::Cancelled.as_str()))
             .expression_attribute_values(":succeeded", item::s(PaymentState::Succeeded.as_str()))
-            .expression_attribute_values(":refunded", item::n(existing.refunded.get()))
+            .expression_attribute_values(":refunded", item::n(r.before.refunded.get()))
             .expression_attribute_values(":now", item::s(item::time_text(now)))
             .return_values_on_condition_check_failure(ALL_OLD)
             .build()
             .map_err(build_err)?;
         items.push(TransactWriteItem::builder().update(payment_update).build());
 
-        let mut names = HashMap::from([
+        let names = HashMap::from([
             ("#id".to_string(), item::CUSTOMER_ID.to_string()),
             ("#bal".to_string(), item::BALANCES.to_string()),
-            ("#cur".to_string(), debit.currency.code().to_string()),
+            ("#cur".to_string(), r.back.currency.code().to_string()),
+            (
+                "#rem".to_string(),
+                item::rem_attr(r.back.currency, r.debit_day),
+            ),
+            (
+                "#cnt".to_string(),
+                item::cnt_attr(r.back.currency, r.debit_day),
+            ),
         ]);
         let mut values = HashMap::from([
-            (":back".to_string(), item::n(back.value.get())),
+            (":back".to_string(), item::n(r.back.value.get())),
             (":zero".to_string(), item::n(0)),
         ]);
-        let mut condition = "attribute_exists(#id)".to_string();
         let mut update = "SET #bal.#cur = if_not_exists(#bal.#cur, :zero) + :back".to_string();
-        if restore {
-            names.insert("#rem".to_string(), rem);
-            names.insert("#cnt".to_string(), cnt);
+        let condition = if restore {
             values.insert(":one".to_string(), item::n(1));
-            condition.push_str(" AND attribute_exists(#rem) AND attribute_exists(#cnt)");
             update.push_str(", #rem = #rem + :back, #cnt = #cnt + :one");
-        }
+            "attribute_exists(#id) AND attribute_exists(#rem) AND attribute_exists(#cnt)"
+        } else {
+            "attribute_exists(#id) AND (attribute_not_exists(#rem) OR attribute_not_exists(#cnt))"
+        };
         let account_update = Update::builder()
             .table_name(&self.tables.accounts)
-            .set_key(Some(account_key))
+            .set_key(Some(item::key(item::CUSTOMER_ID, r.customer.as_str())))
             .update_expression(update)
             .condition_expression(condition)
             .set_expression_attribute_names(Some(names))
@@ -156,19 +148,10 @@ impl DynamoStore {
         items.push(TransactWriteItem::builder().update(account_update).build());
 
         let entry_id = format!("{id}#REVERSAL");
-        if back.value > MinorUnit::ZERO {
-            let entry = LedgerEntry {
-                customer_id: customer.clone(),
-                entry_id: entry_id.clone(),
-                kind: EntryKind::Reversal,
-                money: back,
-                payment_request_id: Some(id.clone()),
-                order_lifecycle_id: None,
-                at: now,
-            };
+        if let Some(entry) = &r.entry {
             items.push(
                 TransactWriteItem::builder()
-                    .put(self.ledger_put(&entry)?)
+                    .put(self.ledger_put(entry)?)
                     .build(),
             );
         }
@@ -177,25 +160,31 @@ impl DynamoStore {
         let token = request_token(&[
             "cancel",
             nonce,
-            &existing.refunded.to_string(),
+            &r.before.refunded.to_string(),
             if restore { "restore" } else { "keep" },
         ]);
         match self.transact(items, &token).await? {
-            TxOutcome::Done => {
-                let mut cancelled = existing;
-                cancelled.state = PaymentState::Cancelled;
-                cancelled.closed_at = Some(now);
-                Ok(Step::Done(CancelOutcome::Reversed(cancelled)))
-            }
+            TxOutcome::Done => Ok(Step::Done(CancelOutcome::Reversed(r.cancelled))),
             TxOutcome::Cancelled(reasons) => {
                 let reasons = Reasons(&reasons);
                 if let Some(old) = reasons.failed(0) {
                     return Ok(Step::Changed(old.map(item::payment_from).transpose()?));
                 }
-                if reasons.failed(1).is_some_and(|old| old.is_none()) {
-                    return Err(StoreError::Corrupt(format!(
-                        "payment of a missing account: {id}"
-                    )));
+                match reasons.failed(1) {
+                    Some(None) => {
+                        return Err(StoreError::Corrupt(format!(
+                            "payment of a missing account: {id}"
+                        )))
+                    }
+                    Some(Some(account)) => {
+                        let rem = item::rem_attr(r.back.currency, r.debit_day);
+                        let cnt = item::cnt_attr(r.back.currency, r.debit_day);
+                        let there = account.contains_key(&rem) && account.contains_key(&cnt);
+                        if there != restore {
+                            return Ok(Step::Counters(r.before, there));
+                        }
+                    }
+                    None => {}
                 }
                 if reasons.failed(2).is_some() {
                     return Err(StoreError::Corrupt(format!(
@@ -206,49 +195,63 @@ impl DynamoStore {
             }
         }
     }
+
+    /// Writes what [`decide_cancel`] decided on `current`.
+    async fn apply_cancel(
+        &self,
+        intent: &CancelIntent,
+        current: Option<PaymentRecord>,
+        restore: Option<bool>,
+        nonce: &str,
+    ) -> Result<Step, StoreError> {
+        match decide_cancel(intent, current)? {
+            CancelDecision::Answer(outcome) => Ok(Step::Done(outcome)),
+            CancelDecision::CloseUnknown(closed) => match self.put_new_payment(&closed).await? {
+                None => Ok(Step::Done(CancelOutcome::Closed(closed))),
+                Some(other) => Ok(Step::Changed(Some(other))),
+            },
+            CancelDecision::CloseFailed(closed) => self.close_failed(closed, intent.now).await,
+            CancelDecision::Reverse(r) => {
+                // Without word from the account: its counters stand if the debit was today.
+                let restore = restore.unwrap_or(r.debit_day == business_day(intent.now));
+                self.reverse(r, restore, intent.now, nonce).await
+            }
+        }
+    }
 }
 
 #[async_trait]
 impl CancelStore for DynamoStore {
-    async fn cancel_payment(
-        &self,
-        payment_request_id: &str,
-        placeholder: &PaymentRecord,
-        now: DateTime<Utc>,
-    ) -> Result<CancelOutcome, StoreError> {
+    async fn cancel(&self, intent: &CancelIntent) -> Result<CancelOutcome, StoreError> {
         let nonce = call_nonce();
         let mut known: Option<Option<PaymentRecord>> = None;
+        let mut restore: Option<bool> = None;
+        let mut pause = false;
         for attempt in 0..TXN_ATTEMPTS_MAX {
-            if attempt > 0 {
+            if attempt > 0 && pause {
                 tokio::time::sleep(backoff(attempt)).await;
             }
             let current = match known.take() {
                 Some(p) => p,
-                None => self.get_payment(payment_request_id).await?,
+                None => self.get_payment(&intent.payment_request_id).await?,
             };
-            let step = match current {
-                None => {
-                    let mut closed = placeholder.clone();
-                    closed.payment_request_id = payment_request_id.to_string();
-                    closed.state = PaymentState::Closed;
-                    closed.closed_at = Some(now);
-                    match self.put_new_payment(&closed).await? {
-                        None => Step::Done(CancelOutcome::Closed(closed)),
-                        Some(other) => Step::Changed(Some(other)),
-                    }
-                }
-                Some(p) => match p.state {
-                    PaymentState::Closed | PaymentState::Cancelled => {
-                        Step::Done(CancelOutcome::AlreadyClosed(p))
-                    }
-                    PaymentState::Failed => self.close_failed(p, now).await?,
-                    PaymentState::Succeeded => self.reverse(p, now, &nonce).await?,
-                },
-            };
-            match step {
+            match self.apply_cancel(intent, current, restore, &nonce).await? {
                 Step::Done(outcome) => return Ok(outcome),
-                Step::Changed(p) => known = Some(p),
-                Step::Again => {}
+                Step::Changed(p) => {
+                    known = Some(p);
+                    restore = None;
+                    pause = true;
+                }
+                Step::Counters(p, there) => {
+                    // Not a race: the account told us what it holds; no pause needed.
+                    known = Some(Some(p));
+                    restore = Some(there);
+                    pause = false;
+                }
+                Step::Again => {
+                    restore = None;
+                    pause = true;
+                }
             }
         }
         Err(StoreError::Contention(TXN_ATTEMPTS_MAX))

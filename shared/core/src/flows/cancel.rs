@@ -10,15 +10,16 @@
 //! of a payment that moved or declined money is `CANCEL_WINDOW_EXCEED` and refund is the way.
 
 use super::result;
-use crate::clock::{business_tz, Clock};
+use crate::clock::Clock;
 use crate::money::MinorUnit;
 use crate::result_code::ResultCode;
-use crate::store::{
-    CancelOutcome, CancelStore, PaymentReader, PaymentRecord, PaymentState, StoreError,
-};
+use crate::store::transitions::CancelIntent;
+use crate::store::{CancelOutcome, CancelStore, PaymentRecord, PaymentState, StoreError};
 use crate::wire::{CancelPaymentRequest, CancelPaymentResponse};
-use chrono::{DateTime, Duration, NaiveTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use std::sync::Arc;
+
+pub use crate::store::transitions::cancel_deadline;
 
 /// The published cancel window ends 00:30 UTC+8 of the day after the payment.
 pub const DEFAULT_CANCEL_CUTOFF: Duration = Duration::minutes(30);
@@ -26,28 +27,17 @@ pub const DEFAULT_CANCEL_CUTOFF: Duration = Duration::minutes(30);
 /// What cancel needs.
 #[derive(Clone)]
 pub struct CancelDeps {
-    /// The cancel transaction.
+    /// The cancel: one read, then one conditional write decided on it (window included).
     pub store: Arc<dyn CancelStore>,
-    /// A read of the payment, to judge the window.
-    pub payments: Arc<dyn PaymentReader>,
     /// Now.
     pub clock: Arc<dyn Clock>,
     /// Time after the next midnight (UTC+8) until which a payment may be cancelled.
     pub cutoff: Duration,
 }
 
-/// The last instant a payment made at `at` may be cancelled.
-pub fn cancel_deadline(at: DateTime<Utc>, cutoff: Duration) -> DateTime<Utc> {
-    let local = at.with_timezone(&business_tz());
-    let next_midnight = (local.date_naive() + Duration::days(1)).and_time(NaiveTime::MIN);
-    let next_midnight = next_midnight
-        .and_local_timezone(business_tz())
-        .single()
-        .map(|t| t.with_timezone(&Utc));
-    next_midnight.unwrap_or(at) + cutoff
-}
-
-fn placeholder(id: &str, now: DateTime<Utc>) -> PaymentRecord {
+/// The closed record a cancel leaves for an id never seen, so a pay arriving later with that
+/// `paymentRequestId` answers `ORDER_IS_CLOSED`.
+pub fn placeholder(id: &str, now: DateTime<Utc>) -> PaymentRecord {
     PaymentRecord {
         payment_request_id: id.to_string(),
         fingerprint: None,
@@ -76,28 +66,21 @@ pub async fn cancel(
 ) -> Result<CancelPaymentResponse, StoreError> {
     let now = deps.clock.now();
     let id = req.payment_request_id.as_str();
-    if let Some(existing) = deps.payments.payment(id).await? {
-        let open = matches!(
-            existing.state,
-            PaymentState::Succeeded | PaymentState::Failed
-        );
-        if open && now > cancel_deadline(existing.created_at, deps.cutoff) {
-            return Ok(CancelPaymentResponse {
-                result: result(ResultCode::CancelWindowExceed),
-            });
-        }
-    }
-    match deps
-        .store
-        .cancel_payment(id, &placeholder(id, now), now)
-        .await?
-    {
+    let intent = CancelIntent {
+        payment_request_id: id.to_string(),
+        placeholder: placeholder(id, now),
+        now,
+        cutoff: Some(deps.cutoff),
+    };
+    let code = match deps.store.cancel(&intent).await? {
         CancelOutcome::Reversed(_) | CancelOutcome::Closed(_) | CancelOutcome::AlreadyClosed(_) => {
-            Ok(CancelPaymentResponse {
-                result: result(ResultCode::Success),
-            })
+            ResultCode::Success
         }
-    }
+        CancelOutcome::WindowExceeded(_) => ResultCode::CancelWindowExceed,
+    };
+    Ok(CancelPaymentResponse {
+        result: result(code),
+    })
 }
 
 #[cfg(test)]

@@ -33,11 +33,7 @@ pub fn new_id(now: DateTime<Utc>) -> String {
     )
 }
 
-/// An instant as the wire datetime we answer with (UTC+8, seconds).
-pub fn wire_time(at: DateTime<Utc>) -> String {
-    at.with_timezone(&business_tz())
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
-}
+pub use crate::clock::wire_time;
 
 /// A stored wire time back as a `Timestamp` (`None` if it was not one, which only a corrupt
 /// record can cause).

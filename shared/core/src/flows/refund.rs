@@ -11,8 +11,7 @@ use super::{new_id, quote, result, text, timestamp};
 use crate::clock::Clock;
 use crate::result_code::ResultCode;
 use crate::store::{
-    PaymentReader, RefundIntent, RefundOutcome, RefundRecord, RefundRefusal, RefundStore,
-    StoreError,
+    RefundIntent, RefundOutcome, RefundRecord, RefundRefusal, RefundStore, StoreError,
 };
 use crate::wire::{ParamIllegal, RefundRequest, RefundResponse};
 use std::sync::Arc;
@@ -20,10 +19,8 @@ use std::sync::Arc;
 /// What refund needs.
 #[derive(Clone)]
 pub struct RefundDeps {
-    /// The refund transaction.
+    /// The refund: one read, then one transaction decided on it (`paymentId` check included).
     pub store: Arc<dyn RefundStore>,
-    /// A read of the payment (to check `paymentId`).
-    pub payments: Arc<dyn PaymentReader>,
     /// Now.
     pub clock: Arc<dyn Clock>,
 }
@@ -76,20 +73,6 @@ pub fn check_amounts(req: &RefundRequest) -> Result<(), ParamIllegal> {
 pub async fn refund(deps: &RefundDeps, req: &RefundRequest) -> Result<RefundResponse, RefundError> {
     check_amounts(req)?;
     let now = deps.clock.now();
-    let Some(payment) = deps
-        .payments
-        .payment(req.payment_request_id.as_str())
-        .await?
-    else {
-        return Ok(only(ResultCode::OrderNotExist));
-    };
-    if let Some(pid) = &req.payment_id {
-        if payment.payment_id.as_deref() != Some(pid.as_str()) {
-            return Err(
-                ParamIllegal::new("paymentId", "is not the paymentId of paymentRequestId").into(),
-            );
-        }
-    }
     let intent = RefundIntent {
         refund_request_id: req.refund_request_id.as_str().to_string(),
         fingerprint: req.key_fingerprint(),
@@ -97,6 +80,7 @@ pub async fn refund(deps: &RefundDeps, req: &RefundRequest) -> Result<RefundResp
         amount: req.refund_from_amount.money(),
         refund_id: new_id(now),
         now,
+        payment_id: req.payment_id.as_ref().map(|p| p.as_str().to_string()),
     };
     Ok(match deps.store.refund(&intent).await? {
         RefundOutcome::Refunded(r) => done(&r),
@@ -108,6 +92,11 @@ pub async fn refund(deps: &RefundDeps, req: &RefundRequest) -> Result<RefundResp
         }
         RefundOutcome::Refused(RefundRefusal::ExceedsPayment) => {
             only(ResultCode::RefundAmountExceed)
+        }
+        RefundOutcome::Refused(RefundRefusal::PaymentIdMismatch) => {
+            return Err(
+                ParamIllegal::new("paymentId", "is not the paymentId of paymentRequestId").into(),
+            )
         }
         RefundOutcome::Refused(RefundRefusal::CurrencyMismatch) => {
             return Err(ParamIllegal::new(

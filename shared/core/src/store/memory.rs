@@ -5,8 +5,10 @@
 use super::rules::{
     apply_credit, apply_debit, check_account, check_method, check_original, reverse_debit,
 };
+use super::transitions::{
+    decide_cancel, decide_refund, CancelDecision, CancelIntent, RefundDecision,
+};
 use super::*;
-use crate::clock::business_tz;
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
@@ -79,11 +81,6 @@ impl MemoryStore {
             Err(p) => p.into_inner(),
         }
     }
-}
-
-fn time_text(at: DateTime<Utc>) -> String {
-    at.with_timezone(&business_tz())
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
 }
 
 #[async_trait]
@@ -208,71 +205,34 @@ impl PayStore for MemoryStore {
 
 #[async_trait]
 impl CancelStore for MemoryStore {
-    async fn cancel_payment(
-        &self,
-        payment_request_id: &str,
-        placeholder: &PaymentRecord,
-        now: DateTime<Utc>,
-    ) -> Result<CancelOutcome, StoreError> {
+    async fn cancel(&self, intent: &CancelIntent) -> Result<CancelOutcome, StoreError> {
         let mut s = self.lock();
-        let Some(existing) = s.payments.get(payment_request_id).cloned() else {
-            let mut closed = placeholder.clone();
-            closed.payment_request_id = payment_request_id.to_string();
-            closed.state = PaymentState::Closed;
-            closed.closed_at = Some(now);
-            s.insert_payment(closed.clone());
-            return Ok(CancelOutcome::Closed(closed));
-        };
-        match existing.state {
-            PaymentState::Closed | PaymentState::Cancelled => {
-                Ok(CancelOutcome::AlreadyClosed(existing))
-            }
-            PaymentState::Failed => {
-                let mut closed = existing;
-                closed.state = PaymentState::Closed;
-                closed.closed_at = Some(now);
-                s.payments
-                    .insert(payment_request_id.to_string(), closed.clone());
+        let current = s.payments.get(&intent.payment_request_id).cloned();
+        match decide_cancel(intent, current)? {
+            CancelDecision::Answer(outcome) => Ok(outcome),
+            CancelDecision::CloseUnknown(closed) => {
+                s.insert_payment(closed.clone());
                 Ok(CancelOutcome::Closed(closed))
             }
-            PaymentState::Succeeded => {
-                let (Some(customer), Some(debit)) = (existing.customer_id.clone(), existing.debit)
-                else {
-                    return Err(StoreError::Corrupt(format!(
-                        "succeeded payment without debit: {payment_request_id}"
-                    )));
-                };
-                let back = Money {
-                    currency: debit.currency,
-                    value: debit
-                        .value
-                        .checked_sub(existing.refunded)
-                        .unwrap_or_default(),
-                };
-                let mut cancelled = existing.clone();
-                cancelled.state = PaymentState::Cancelled;
-                cancelled.closed_at = Some(now);
-                if let Some(a) = s.accounts.get_mut(&customer) {
-                    reverse_debit(a, back, existing.business_day());
-                } else {
-                    return Err(StoreError::Corrupt(format!(
-                        "payment of a missing account: {payment_request_id}"
-                    )));
-                }
+            CancelDecision::CloseFailed(closed) => {
                 s.payments
-                    .insert(payment_request_id.to_string(), cancelled.clone());
-                if back.value > MinorUnit::ZERO {
-                    s.append(LedgerEntry {
-                        customer_id: customer,
-                        entry_id: format!("{payment_request_id}#REVERSAL"),
-                        kind: EntryKind::Reversal,
-                        money: back,
-                        payment_request_id: Some(payment_request_id.to_string()),
-                        order_lifecycle_id: None,
-                        at: now,
-                    });
+                    .insert(closed.payment_request_id.clone(), closed.clone());
+                Ok(CancelOutcome::Closed(closed))
+            }
+            CancelDecision::Reverse(r) => {
+                let Some(a) = s.accounts.get_mut(&r.customer) else {
+                    return Err(StoreError::Corrupt(format!(
+                        "payment of a missing account: {}",
+                        intent.payment_request_id
+                    )));
+                };
+                reverse_debit(a, r.back, r.debit_day);
+                s.payments
+                    .insert(r.cancelled.payment_request_id.clone(), r.cancelled.clone());
+                if let Some(entry) = r.entry {
+                    s.append(entry);
                 }
-                Ok(CancelOutcome::Reversed(cancelled))
+                Ok(CancelOutcome::Reversed(r.cancelled))
             }
         }
     }
@@ -282,58 +242,26 @@ impl CancelStore for MemoryStore {
 impl RefundStore for MemoryStore {
     async fn refund(&self, intent: &RefundIntent) -> Result<RefundOutcome, StoreError> {
         let mut s = self.lock();
-        if let Some(r) = s.refunds.get(&intent.refund_request_id) {
-            return Ok(RefundOutcome::Exists(r.clone()));
-        }
-        let Some(payment) = s.payments.get(&intent.payment_request_id).cloned() else {
-            return Ok(RefundOutcome::Refused(RefundRefusal::PaymentNotFound));
+        let stored = s.refunds.get(&intent.refund_request_id).cloned();
+        let payment = s.payments.get(&intent.payment_request_id).cloned();
+        let apply = match decide_refund(intent, stored, payment)? {
+            RefundDecision::Answer(outcome) => return Ok(outcome),
+            RefundDecision::Apply(apply) => apply,
         };
-        if payment.state != PaymentState::Succeeded {
-            return Ok(RefundOutcome::Refused(RefundRefusal::NotRefundable));
-        }
-        let (Some(customer), Some(debit)) = (payment.customer_id.clone(), payment.debit) else {
-            return Err(StoreError::Corrupt(format!(
-                "succeeded payment without debit: {}",
-                payment.payment_request_id
-            )));
-        };
-        if debit.currency != intent.amount.currency {
-            return Ok(RefundOutcome::Refused(RefundRefusal::CurrencyMismatch));
-        }
-        let total = payment.refunded.checked_add(intent.amount.value);
-        if total.is_none_or(|t| t > debit.value) {
-            return Ok(RefundOutcome::Refused(RefundRefusal::ExceedsPayment));
-        }
-        let Some(account) = s.accounts.get_mut(&customer) else {
+        let Some(account) = s.accounts.get_mut(&apply.customer) else {
             return Err(StoreError::Corrupt(format!(
                 "payment of a missing account: {}",
-                payment.payment_request_id
+                intent.payment_request_id
             )));
         };
         apply_credit(account, intent.amount);
-        let record = RefundRecord {
-            refund_request_id: intent.refund_request_id.clone(),
-            fingerprint: intent.fingerprint.clone(),
-            payment_request_id: intent.payment_request_id.clone(),
-            amount: intent.amount,
-            refund_id: intent.refund_id.clone(),
-            refund_time: time_text(intent.now),
-        };
         if let Some(p) = s.payments.get_mut(&intent.payment_request_id) {
-            p.refunded = total.unwrap_or(p.refunded);
+            p.refunded = apply.refunded_after;
         }
         s.refunds
-            .insert(intent.refund_request_id.clone(), record.clone());
-        s.append(LedgerEntry {
-            customer_id: customer,
-            entry_id: format!("{}#REFUND", intent.refund_request_id),
-            kind: EntryKind::Refund,
-            money: intent.amount,
-            payment_request_id: Some(intent.payment_request_id.clone()),
-            order_lifecycle_id: None,
-            at: intent.now,
-        });
-        Ok(RefundOutcome::Refunded(record))
+            .insert(intent.refund_request_id.clone(), apply.record.clone());
+        s.append(apply.entry);
+        Ok(RefundOutcome::Refunded(apply.record))
     }
 }
 

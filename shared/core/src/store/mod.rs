@@ -8,6 +8,7 @@
 
 pub mod memory;
 pub mod rules;
+pub mod transitions;
 
 use crate::clock::business_day;
 use crate::ids::{CustomerId, SecretHash};
@@ -471,6 +472,9 @@ pub enum CancelOutcome {
     Closed(PaymentRecord),
     /// Already cancelled or closed before: the same answer again.
     AlreadyClosed(PaymentRecord),
+    /// Still open (succeeded or failed) but past the cancel window: nothing written; refund is
+    /// the way.
+    WindowExceeded(PaymentRecord),
 }
 
 /// A refund to apply.
@@ -488,6 +492,8 @@ pub struct RefundIntent {
     pub refund_id: String,
     /// When.
     pub now: DateTime<Utc>,
+    /// The `paymentId` the request named, if any: it must be the payment's.
+    pub payment_id: Option<String>,
 }
 
 /// A stored refund.
@@ -531,6 +537,8 @@ pub enum RefundRefusal {
     ExceedsPayment,
     /// The refund currency is not the payment's.
     CurrencyMismatch,
+    /// The request's `paymentId` is not the payment's.
+    PaymentIdMismatch,
 }
 
 /// Store failures, phrased as the questions callers ask.
@@ -602,14 +610,28 @@ pub trait PayStore: Send + Sync {
 /// What the cancel function writes.
 #[async_trait]
 pub trait CancelStore: Send + Sync {
-    /// Cancels whatever the state: reverses a success in one transaction, closes anything else,
-    /// and leaves a closed record for an id never seen (built from `placeholder`).
+    /// Cancels as [`transitions::decide_cancel`] decides on the payment read: reverses a success
+    /// in one transaction, closes a failed payment, leaves a closed record for an id never seen
+    /// (the intent's placeholder), and answers without writing when already closed or past the
+    /// intent's window.
+    async fn cancel(&self, intent: &transitions::CancelIntent)
+        -> Result<CancelOutcome, StoreError>;
+
+    /// [`CancelStore::cancel`] without a window (operators, the conformance suite).
     async fn cancel_payment(
         &self,
         payment_request_id: &str,
         placeholder: &PaymentRecord,
         now: DateTime<Utc>,
-    ) -> Result<CancelOutcome, StoreError>;
+    ) -> Result<CancelOutcome, StoreError> {
+        self.cancel(&transitions::CancelIntent {
+            payment_request_id: payment_request_id.to_string(),
+            placeholder: placeholder.clone(),
+            now,
+            cutoff: None,
+        })
+        .await
+    }
 }
 
 /// What the refund function writes.

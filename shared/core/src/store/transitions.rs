@@ -1,0 +1,505 @@
+//! The payment transitions after pay, decided once for every store.
+//!
+//! Each transition is a named pure function over what the store read: it checks the transition's
+//! preconditions and returns either the answer (nothing to write) or exactly what to write. The
+//! in-memory store applies a decision under its lock; the DynamoDB store turns it into one
+//! conditional write (or transaction) guarded on the state it was decided on, and when that
+//! condition is refused it decides again on the item the refusal returned. One definition of the
+//! money rules, so the two stores cannot disagree.
+//!
+//! ```text
+//! SUCCEEDED --reverse--> CANCELLED     (cancelPayment within the window: the debit goes back)
+//! FAILED    --close----> CLOSED        (cancelPayment within the window: nothing moved)
+//! (none)    --close----> CLOSED        (cancelPayment of an unknown id: a closed placeholder)
+//! SUCCEEDED --refund---> SUCCEEDED     (refunded += amount, never above the debit)
+//! ```
+
+use super::{
+    CancelOutcome, CustomerId, EntryKind, LedgerEntry, PaymentRecord, PaymentState, RefundIntent,
+    RefundOutcome, RefundRecord, RefundRefusal, StoreError,
+};
+use crate::clock::{business_tz, wire_time};
+use crate::money::{MinorUnit, Money};
+use chrono::{DateTime, Duration, NaiveTime, Utc};
+
+/// The last instant a payment made at `at` may be cancelled: `cutoff` after the next midnight in
+/// UTC+8.
+pub fn cancel_deadline(at: DateTime<Utc>, cutoff: Duration) -> DateTime<Utc> {
+    let local = at.with_timezone(&business_tz());
+    let next_midnight = (local.date_naive() + Duration::days(1)).and_time(NaiveTime::MIN);
+    let next_midnight = next_midnight
+        .and_local_timezone(business_tz())
+        .single()
+        .map(|t| t.with_timezone(&Utc));
+    next_midnight.unwrap_or(at) + cutoff
+}
+
+/// What a succeeded payment must hold: who was debited, and what. A succeeded record without
+/// them is corrupt; this is the one place that says so.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Debited {
+    /// The payer.
+    pub customer: CustomerId,
+    /// What the wallet was debited.
+    pub debit: Money,
+}
+
+impl PaymentRecord {
+    /// The payer and debit of a succeeded (or cancelled) payment; `Corrupt` when missing.
+    pub fn debited(&self) -> Result<Debited, StoreError> {
+        match (&self.customer_id, self.debit) {
+            (Some(customer), Some(debit)) => Ok(Debited {
+                customer: customer.clone(),
+                debit,
+            }),
+            _ => Err(StoreError::Corrupt(format!(
+                "succeeded payment without debit: {}",
+                self.payment_request_id
+            ))),
+        }
+    }
+}
+
+/// A cancelPayment to decide.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CancelIntent {
+    /// The payment to cancel.
+    pub payment_request_id: String,
+    /// The closed record left for an id never seen.
+    pub placeholder: PaymentRecord,
+    /// When.
+    pub now: DateTime<Utc>,
+    /// Time after the payment's next midnight (UTC+8) until which it may be cancelled; `None`:
+    /// no window (operators and the store conformance suite).
+    pub cutoff: Option<Duration>,
+}
+
+/// A succeeded payment's reversal: what one transaction writes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reversal {
+    /// The payment as it was decided on (the write is guarded on its `refunded`).
+    pub before: PaymentRecord,
+    /// The payment after: CANCELLED, `closed_at` now.
+    pub cancelled: PaymentRecord,
+    /// The wallet that gets the money back.
+    pub customer: CustomerId,
+    /// What goes back: the debit less what was refunded already.
+    pub back: Money,
+    /// The business day of the debit: its allowance goes back if the wallet still counts it.
+    pub debit_day: u32,
+    /// The REVERSAL ledger entry (none when everything was refunded already).
+    pub entry: Option<LedgerEntry>,
+}
+
+/// What a cancel does, decided on the payment as read.
+// One decision per store call, consumed at once: boxing the records buys nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CancelDecision {
+    /// Nothing to write: the answer.
+    Answer(CancelOutcome),
+    /// Write the closed placeholder, on the condition that no record exists.
+    CloseUnknown(PaymentRecord),
+    /// FAILED → CLOSED, on the condition that it is still FAILED.
+    CloseFailed(PaymentRecord),
+    /// SUCCEEDED → CANCELLED with the money back, on the condition that it is still SUCCEEDED
+    /// with the same `refunded`.
+    Reverse(Reversal),
+}
+
+/// Decides a cancel on `current` (the payment as read; `None`: no record).
+///
+/// Preconditions, in order: an unknown id is closed; a closed or cancelled payment answers the
+/// same again; an open one (SUCCEEDED, FAILED) past the window is `WindowExceeded`; a failed one
+/// is closed; a succeeded one is reversed.
+pub fn decide_cancel(
+    intent: &CancelIntent,
+    current: Option<PaymentRecord>,
+) -> Result<CancelDecision, StoreError> {
+    let now = intent.now;
+    let Some(payment) = current else {
+        let mut closed = intent.placeholder.clone();
+        closed.payment_request_id = intent.payment_request_id.clone();
+        closed.state = PaymentState::Closed;
+        closed.closed_at = Some(now);
+        return Ok(CancelDecision::CloseUnknown(closed));
+    };
+    let open = match payment.state {
+        PaymentState::Closed | PaymentState::Cancelled => false,
+        PaymentState::Succeeded | PaymentState::Failed => true,
+    };
+    if !open {
+        return Ok(CancelDecision::Answer(CancelOutcome::AlreadyClosed(
+            payment,
+        )));
+    }
+    if let Some(cutoff) = intent.cutoff {
+        if now > cancel_deadline(payment.created_at, cutoff) {
+            return Ok(CancelDecision::Answer(CancelOutcome::WindowExceeded(
+                payment,
+            )));
+        }
+    }
+    match payment.state {
+        PaymentState::Closed | PaymentState::Cancelled => Ok(CancelDecision::Answer(
+            CancelOutcome::AlreadyClosed(payment),
+        )),
+        PaymentState::Failed => {
+            let mut closed = payment;
+            closed.state = PaymentState::Closed;
+            closed.closed_at = Some(now);
+            Ok(CancelDecision::CloseFailed(closed))
+        }
+        PaymentState::Succeeded => {
+            let Debited { customer, debit } = payment.debited()?;
+            let back = Money {
+                currency: debit.currency,
+                value: debit
+                    .value
+                    .checked_sub(payment.refunded)
+                    .unwrap_or_default(),
+            };
+            let id = payment.payment_request_id.clone();
+            let entry = (back.value > MinorUnit::ZERO).then(|| LedgerEntry {
+                customer_id: customer.clone(),
+                entry_id: format!("{id}#REVERSAL"),
+                kind: EntryKind::Reversal,
+                money: back,
+                payment_request_id: Some(id.clone()),
+                order_lifecycle_id: None,
+                at: now,
+            });
+            let mut cancelled = payment.clone();
+            cancelled.state = PaymentState::Cancelled;
+            cancelled.closed_at = Some(now);
+            Ok(CancelDecision::Reverse(Reversal {
+                debit_day: payment.business_day(),
+                before: payment,
+                cancelled,
+                customer,
+                back,
+                entry,
+            }))
+        }
+    }
+}
+
+/// A refund to apply: what one transaction writes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RefundApply {
+    /// The refund record to put (on the condition that none exists).
+    pub record: RefundRecord,
+    /// The wallet credited.
+    pub customer: CustomerId,
+    /// The write is guarded on `state = SUCCEEDED AND refunded <= threshold` (`debit - amount`),
+    /// so the refunds never sum above the debit, whatever raced in between.
+    pub threshold: MinorUnit,
+    /// The payment's `refunded` after this refund, as decided on the payment read.
+    pub refunded_after: MinorUnit,
+    /// The REFUND ledger entry.
+    pub entry: LedgerEntry,
+}
+
+/// What a refund does, decided on what was read.
+// One decision per store call, consumed at once: boxing the records buys nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RefundDecision {
+    /// Nothing to write: the answer.
+    Answer(RefundOutcome),
+    /// Write it.
+    Apply(RefundApply),
+}
+
+/// Decides a refund on the refund already stored under its id (if any) and the payment as read.
+///
+/// Preconditions, in order: the payment exists (`PaymentNotFound`); the request's `paymentId`,
+/// when sent, is that payment's (`PaymentIdMismatch`); a refund with this id is the same answer
+/// again (`Exists`); the payment is SUCCEEDED (`NotRefundable`); the currency is the debit's
+/// (`CurrencyMismatch`); the refunds stay within the debit (`ExceedsPayment`).
+pub fn decide_refund(
+    intent: &RefundIntent,
+    stored: Option<RefundRecord>,
+    payment: Option<PaymentRecord>,
+) -> Result<RefundDecision, StoreError> {
+    let refused = |r| Ok(RefundDecision::Answer(RefundOutcome::Refused(r)));
+    let Some(payment) = payment else {
+        return refused(RefundRefusal::PaymentNotFound);
+    };
+    if let Some(pid) = &intent.payment_id {
+        if payment.payment_id.as_deref() != Some(pid.as_str()) {
+            return refused(RefundRefusal::PaymentIdMismatch);
+        }
+    }
+    if let Some(stored) = stored {
+        return Ok(RefundDecision::Answer(RefundOutcome::Exists(stored)));
+    }
+    match payment.state {
+        PaymentState::Succeeded => {}
+        PaymentState::Failed | PaymentState::Closed | PaymentState::Cancelled => {
+            return refused(RefundRefusal::NotRefundable);
+        }
+    }
+    let Debited { customer, debit } = payment.debited()?;
+    if debit.currency != intent.amount.currency {
+        return refused(RefundRefusal::CurrencyMismatch);
+    }
+    // The payment may take this refund while `refunded <= debit - amount`.
+    let Some(threshold) = debit.value.checked_sub(intent.amount.value) else {
+        return refused(RefundRefusal::ExceedsPayment);
+    };
+    if payment.refunded > threshold {
+        return refused(RefundRefusal::ExceedsPayment);
+    }
+    let Some(refunded_after) = payment.refunded.checked_add(intent.amount.value) else {
+        return refused(RefundRefusal::ExceedsPayment);
+    };
+    let record = RefundRecord {
+        refund_request_id: intent.refund_request_id.clone(),
+        fingerprint: intent.fingerprint.clone(),
+        payment_request_id: intent.payment_request_id.clone(),
+        amount: intent.amount,
+        refund_id: intent.refund_id.clone(),
+        refund_time: wire_time(intent.now),
+    };
+    let entry = LedgerEntry {
+        customer_id: customer.clone(),
+        entry_id: format!("{}#REFUND", intent.refund_request_id),
+        kind: EntryKind::Refund,
+        money: intent.amount,
+        payment_request_id: Some(intent.payment_request_id.clone()),
+        order_lifecycle_id: None,
+        at: intent.now,
+    };
+    Ok(RefundDecision::Apply(RefundApply {
+        record,
+        customer,
+        threshold,
+        refunded_after,
+        entry,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::money::Currency;
+    use crate::result_code::ResultCode;
+    use chrono::TimeZone;
+
+    fn t0() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 21, 3, 0, 0).unwrap()
+    }
+
+    fn krw(v: u64) -> Money {
+        Money {
+            currency: Currency::from_code("KRW").unwrap(),
+            value: MinorUnit(v),
+        }
+    }
+
+    fn paid(id: &str, debit: u64, refunded: u64) -> PaymentRecord {
+        PaymentRecord {
+            payment_request_id: id.to_string(),
+            fingerprint: Some("fp".to_string()),
+            state: PaymentState::Succeeded,
+            result_code: ResultCode::Success,
+            payment_id: Some(format!("pid-{id}")),
+            customer_id: Some(CustomerId::new("c1")),
+            payment_amount: Some(krw(debit)),
+            pay_to_amount: Some(krw(debit)),
+            debit: Some(krw(debit)),
+            payment_time: Some(wire_time(t0())),
+            created_at: t0(),
+            expires_at: None,
+            notify_url: None,
+            refunded: MinorUnit(refunded),
+            closed_at: None,
+            order_lifecycle_id: None,
+            supplemental_of: None,
+        }
+    }
+
+    fn cancel_at(id: &str, now: DateTime<Utc>, cutoff: Option<Duration>) -> CancelIntent {
+        let mut placeholder = paid(id, 0, 0);
+        placeholder.state = PaymentState::Closed;
+        CancelIntent {
+            payment_request_id: id.to_string(),
+            placeholder,
+            now,
+            cutoff,
+        }
+    }
+
+    fn refund(amount: Money, payment_id: Option<&str>) -> RefundIntent {
+        RefundIntent {
+            refund_request_id: "r1".to_string(),
+            fingerprint: "rfp".to_string(),
+            payment_request_id: "p1".to_string(),
+            amount,
+            refund_id: "rid".to_string(),
+            now: t0(),
+            payment_id: payment_id.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn a_succeeded_payment_is_reversed_less_what_was_refunded() {
+        let later = t0() + Duration::minutes(5);
+        let decided = decide_cancel(&cancel_at("p1", later, None), Some(paid("p1", 1_000, 300)));
+        let Ok(CancelDecision::Reverse(r)) = decided else {
+            panic!("{decided:?}")
+        };
+        assert_eq!(r.back, krw(700));
+        assert_eq!(r.cancelled.state, PaymentState::Cancelled);
+        assert_eq!(r.cancelled.closed_at, Some(later));
+        assert_eq!(r.debit_day, 20261121);
+        assert_eq!(r.entry.map(|e| e.entry_id), Some("p1#REVERSAL".to_string()));
+        // Everything refunded already: nothing to give back, no entry.
+        let decided = decide_cancel(
+            &cancel_at("p1", later, None),
+            Some(paid("p1", 1_000, 1_000)),
+        );
+        let Ok(CancelDecision::Reverse(r)) = decided else {
+            panic!("{decided:?}")
+        };
+        assert_eq!((r.back, r.entry), (krw(0), None));
+    }
+
+    #[test]
+    fn the_window_applies_to_open_payments_only() {
+        let cutoff = Some(Duration::minutes(30));
+        let late = cancel_deadline(t0(), Duration::minutes(30)) + Duration::seconds(1);
+        let on_time = cancel_deadline(t0(), Duration::minutes(30));
+        assert!(matches!(
+            decide_cancel(&cancel_at("p1", late, cutoff), Some(paid("p1", 1_000, 0))),
+            Ok(CancelDecision::Answer(CancelOutcome::WindowExceeded(_)))
+        ));
+        assert!(matches!(
+            decide_cancel(
+                &cancel_at("p1", on_time, cutoff),
+                Some(paid("p1", 1_000, 0))
+            ),
+            Ok(CancelDecision::Reverse(_))
+        ));
+        let mut failed = paid("p1", 1_000, 0);
+        failed.state = PaymentState::Failed;
+        assert!(matches!(
+            decide_cancel(&cancel_at("p1", late, cutoff), Some(failed.clone())),
+            Ok(CancelDecision::Answer(CancelOutcome::WindowExceeded(_)))
+        ));
+        assert!(matches!(
+            decide_cancel(&cancel_at("p1", on_time, cutoff), Some(failed)),
+            Ok(CancelDecision::CloseFailed(p)) if p.state == PaymentState::Closed
+        ));
+        let mut cancelled = paid("p1", 1_000, 0);
+        cancelled.state = PaymentState::Cancelled;
+        assert!(matches!(
+            decide_cancel(&cancel_at("p1", late, cutoff), Some(cancelled)),
+            Ok(CancelDecision::Answer(CancelOutcome::AlreadyClosed(_)))
+        ));
+        assert!(matches!(
+            decide_cancel(&cancel_at("p9", late, cutoff), None),
+            Ok(CancelDecision::CloseUnknown(p)) if p.payment_request_id == "p9"
+                && p.state == PaymentState::Closed && p.closed_at == Some(late)
+        ));
+    }
+
+    #[test]
+    fn a_succeeded_payment_without_its_debit_is_corrupt() {
+        let mut broken = paid("p1", 1_000, 0);
+        broken.debit = None;
+        assert!(matches!(
+            decide_cancel(&cancel_at("p1", t0(), None), Some(broken.clone())),
+            Err(StoreError::Corrupt(_))
+        ));
+        assert!(matches!(
+            decide_refund(&refund(krw(1), None), None, Some(broken)),
+            Err(StoreError::Corrupt(_))
+        ));
+    }
+
+    #[test]
+    fn refund_preconditions_in_their_order() {
+        let refused = |d: Result<RefundDecision, StoreError>| match d {
+            Ok(RefundDecision::Answer(RefundOutcome::Refused(r))) => Some(r),
+            _ => None,
+        };
+        let stored = RefundRecord {
+            refund_request_id: "r1".to_string(),
+            fingerprint: "other".to_string(),
+            payment_request_id: "p1".to_string(),
+            amount: krw(5),
+            refund_id: "rid0".to_string(),
+            refund_time: wire_time(t0()),
+        };
+        // Unknown payment first, then a paymentId that is not the payment's, then a repeat.
+        assert_eq!(
+            refused(decide_refund(
+                &refund(krw(1), Some("x")),
+                Some(stored.clone()),
+                None
+            )),
+            Some(RefundRefusal::PaymentNotFound)
+        );
+        assert_eq!(
+            refused(decide_refund(
+                &refund(krw(1), Some("x")),
+                Some(stored.clone()),
+                Some(paid("p1", 1_000, 0))
+            )),
+            Some(RefundRefusal::PaymentIdMismatch)
+        );
+        assert!(matches!(
+            decide_refund(&refund(krw(1), Some("pid-p1")), Some(stored.clone()), Some(paid("p1", 1_000, 0))),
+            Ok(RefundDecision::Answer(RefundOutcome::Exists(r))) if r == stored
+        ));
+        let mut closed = paid("p1", 1_000, 0);
+        closed.state = PaymentState::Cancelled;
+        assert_eq!(
+            refused(decide_refund(&refund(krw(1), None), None, Some(closed))),
+            Some(RefundRefusal::NotRefundable)
+        );
+        let usd = Money {
+            currency: Currency::from_code("USD").unwrap(),
+            value: MinorUnit(1),
+        };
+        assert_eq!(
+            refused(decide_refund(
+                &refund(usd, None),
+                None,
+                Some(paid("p1", 1_000, 0))
+            )),
+            Some(RefundRefusal::CurrencyMismatch)
+        );
+        assert_eq!(
+            refused(decide_refund(
+                &refund(krw(701), None),
+                None,
+                Some(paid("p1", 1_000, 300))
+            )),
+            Some(RefundRefusal::ExceedsPayment)
+        );
+        assert_eq!(
+            refused(decide_refund(
+                &refund(krw(1_001), None),
+                None,
+                Some(paid("p1", 1_000, 0))
+            )),
+            Some(RefundRefusal::ExceedsPayment)
+        );
+    }
+
+    #[test]
+    fn a_refund_within_the_debit_is_applied_on_a_threshold() {
+        let decided = decide_refund(&refund(krw(700), None), None, Some(paid("p1", 1_000, 300)));
+        let Ok(RefundDecision::Apply(a)) = decided else {
+            panic!("{decided:?}")
+        };
+        assert_eq!(a.threshold, MinorUnit(300));
+        assert_eq!(a.refunded_after, MinorUnit(1_000));
+        assert_eq!(a.record.refund_time, "2026-11-21T11:00:00+08:00");
+        assert_eq!(a.entry.entry_id, "r1#REFUND");
+        assert_eq!(a.customer, CustomerId::new("c1"));
+    }
+}
