@@ -3,6 +3,7 @@
 use crate::{other, CliError};
 use clap::Args;
 use mpp_client::{SignedClient, DEFAULT_TIMEOUT};
+use mpp_core::operations::{self, Direction, Operation};
 use mpp_core::signature::{load_private_key, load_public_key, LocalSigner};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -40,7 +41,7 @@ pub struct AlipayArgs {
     #[arg(long, default_value = ".mpp-dev/mpp/public_key.pem")]
     pub verify_key: PathBuf,
     /// Path prefix of the Alipay+ routes.
-    #[arg(long, default_value = "/aps/api/v1/payments")]
+    #[arg(long, default_value = mpp_core::operations::PATH_PREFIX)]
     pub path_prefix: String,
 }
 
@@ -72,16 +73,31 @@ impl AlipayArgs {
     }
 }
 
-/// The route of an API name (the Alipay+ operation names, plus short aliases).
+/// Short names `mpp call` also takes for an operation (its function's name).
+const ALIASES: &[(&str, &Operation)] = &[
+    ("inquiry", &operations::INQUIRY_PAYMENT),
+    ("cancel", &operations::CANCEL_PAYMENT),
+];
+
+/// The route of an API name: an inbound operation of the operation table by its Alipay+ name,
+/// or one of the short aliases.
 pub fn api_path(api: &str) -> Option<&'static str> {
-    Some(match api {
-        "pay" => "/pay",
-        "evaluation" => "/evaluation",
-        "inquiryPayment" | "inquiry" => "/inquiryPayment",
-        "cancelPayment" | "cancel" => "/cancelPayment",
-        "refund" => "/refund",
-        _ => return None,
-    })
+    let op = operations::by_name(api)
+        .or_else(|| ALIASES.iter().find(|(a, _)| *a == api).map(|(_, o)| *o))?;
+    match op.direction {
+        Direction::Inbound => Some(op.route),
+        Direction::Outbound | Direction::Internal => None,
+    }
+}
+
+/// The API names `mpp call` sends, as the error message lists them.
+fn api_names() -> String {
+    let names: Vec<&str> = operations::OPERATIONS
+        .iter()
+        .filter(|o| o.direction == Direction::Inbound)
+        .map(|o| o.name)
+        .collect();
+    names.join(", ")
 }
 
 fn read(path: &PathBuf) -> Result<String, CliError> {
@@ -91,8 +107,9 @@ fn read(path: &PathBuf) -> Result<String, CliError> {
 pub async fn run(args: CallArgs) -> Result<ExitCode, CliError> {
     let route = api_path(&args.api).ok_or_else(|| {
         other(format!(
-            "unknown API {:?}: use pay, evaluation, inquiryPayment, cancelPayment or refund",
-            args.api
+            "unknown API {:?}: use one of {}",
+            args.api,
+            api_names()
         ))
     })?;
     let path = args.alipay.path(route);

@@ -14,6 +14,7 @@ use mpp_core::flows::inquiry::InquiryDeps;
 use mpp_core::flows::pay::{EvaluationDeps, PayDeps};
 use mpp_core::flows::refund::RefundDeps;
 use mpp_core::flows::Policy;
+use mpp_core::operations;
 use mpp_core::seed::Seed;
 use mpp_core::signature::{load_private_key, load_public_key, LocalSigner, VerifierConfig};
 use mpp_core::store::memory::MemoryStore;
@@ -65,7 +66,7 @@ pub struct ServeArgs {
     #[arg(long, default_value = ".mpp-dev")]
     pub state_dir: PathBuf,
     /// Path prefix of the Alipay+ routes.
-    #[arg(long, default_value = "/aps/api/v1/payments")]
+    #[arg(long, default_value = mpp_core::operations::PATH_PREFIX)]
     pub path_prefix: String,
     /// Where notifyPayment goes for payments without `paymentNotifyUrl` (default: only payments
     /// that name a URL are notified).
@@ -307,13 +308,25 @@ async fn route(State(app): State<Arc<App>>, request: AxumRequest) -> AxumRespons
     };
     let request = lambda_http::Request::from_parts(parts, lambda_http::Body::Binary(bytes));
     let path = request.uri().path().to_string();
-    let op = path.strip_prefix(app.prefix.as_str()).unwrap_or("");
-    let response = match op {
-        "/pay" => pay::handler::handle(&app.pay, request).await,
-        "/evaluation" => evaluation::handler::handle(&app.evaluation, request).await,
-        "/inquiryPayment" => inquiry::handler::handle(&app.inquiry, request).await,
-        "/cancelPayment" => cancel::handler::handle(&app.cancel, request).await,
-        "/refund" => refund::handler::handle(&app.refund, request).await,
+    let route = path.strip_prefix(app.prefix.as_str()).unwrap_or("");
+    // The operation table says which inbound operation a route is; each has its function's
+    // own handler here. An inbound row without an arm would answer NO_INTERFACE_DEF:
+    // `tests/tests/serve_e2e.rs` calls every inbound route of the table through `mpp serve`.
+    let name = operations::inbound_by_route(route).map(|o| o.name);
+    let response = match name {
+        Some(n) if n == operations::PAY.name => pay::handler::handle(&app.pay, request).await,
+        Some(n) if n == operations::EVALUATION.name => {
+            evaluation::handler::handle(&app.evaluation, request).await
+        }
+        Some(n) if n == operations::INQUIRY_PAYMENT.name => {
+            inquiry::handler::handle(&app.inquiry, request).await
+        }
+        Some(n) if n == operations::CANCEL_PAYMENT.name => {
+            cancel::handler::handle(&app.cancel, request).await
+        }
+        Some(n) if n == operations::REFUND.name => {
+            refund::handler::handle(&app.refund, request).await
+        }
         _ => {
             let out = no_interface(&app.edge, mpp_aws::lambda::inbound(&request)).await;
             Ok(mpp_aws::lambda::respond(out))

@@ -22,7 +22,8 @@ use std::sync::{Arc, OnceLock};
 
 /// The Alipay+ client id the test MPP accepts.
 pub const CLIENT_ID: &str = "TEST_ALIPAYPLUS_CLIENT";
-/// The route path as Alipay+ calls it through the execute-api URL (stage `prod`).
+/// The route paths as Alipay+ calls them through the execute-api URL (stage `prod`): the
+/// operation table's paths under `/prod` (`the_harness_paths_are_the_operation_tables` checks).
 pub const PAY_PATH: &str = "/prod/aps/api/v1/payments/pay";
 /// The evaluation route.
 pub const EVALUATION_PATH: &str = "/prod/aps/api/v1/payments/evaluation";
@@ -396,4 +397,23 @@ pub fn refund_body(payment_request_id: &str, refund_request_id: &str, krw: u64) 
         "refundFromAmount": {"currency": "KRW", "value": krw.to_string()},
         "refundQuote": {"quoteId": "1234567", "quoteCurrencyPair": "JPY/KRW", "quotePrice": "10"},
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mpp_core::operations;
+
+    #[test]
+    fn the_harness_paths_are_the_operation_tables() {
+        for (path, op) in [
+            (PAY_PATH, &operations::PAY),
+            (EVALUATION_PATH, &operations::EVALUATION),
+            (INQUIRY_PATH, &operations::INQUIRY_PAYMENT),
+            (CANCEL_PATH, &operations::CANCEL_PAYMENT),
+            (REFUND_PATH, &operations::REFUND),
+        ] {
+            assert_eq!(path, format!("/prod{}", op.path()), "{}", op.name);
+        }
+    }
 }

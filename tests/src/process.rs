@@ -283,7 +283,10 @@ impl Alipay {
     pub async fn raw(&self, api: &str, body: &Value) -> SignedResponse {
         let bytes = serde_json::to_vec(body).unwrap();
         self.client
-            .call(&format!("/aps/api/v1/payments/{api}"), &bytes)
+            .call(
+                &format!("{}/{api}", mpp_core::operations::PATH_PREFIX),
+                &bytes,
+            )
             .await
             .unwrap()
     }

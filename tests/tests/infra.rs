@@ -76,6 +76,8 @@ struct FunctionCrate {
     /// `handler::INTERNAL_ROUTE`: served to the MPP's own app backend on the internal,
     /// IAM-authorised API instead of to Alipay+.
     internal_route: Option<String>,
+    /// The operation table's row for this function.
+    table: &'static mpp_core::operations::Operation,
 }
 
 impl FunctionCrate {
@@ -133,18 +135,22 @@ fn read_crate(dir: &Path) -> FunctionCrate {
     }
     let dir_name = dir.file_name().unwrap().to_string_lossy().to_string();
     let handler = std::fs::read_to_string(dir.join("src/handler.rs")).unwrap_or_default();
-    let operation = handler
-        .split("pub const OPERATION: &str = \"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap_or_else(|| panic!("functions/{dir_name}/src/handler.rs declares no OPERATION"))
-        .to_string();
-    let internal_route = handler
-        .split("pub const INTERNAL_ROUTE: &str = \"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .map(str::to_string);
+    // The operation table names what each function serves; the handler declares it from there.
+    let table = mpp_core::operations::by_function(&dir_name)
+        .unwrap_or_else(|| panic!("functions/{dir_name} is in no row of mpp_core::operations"));
+    let operation = table.name.to_string();
+    assert!(
+        handler.contains("pub const OPERATION: &str = mpp_core::operations::"),
+        "functions/{dir_name}/src/handler.rs must take OPERATION from the operation table"
+    );
+    let internal_route = match table.direction {
+        mpp_core::operations::Direction::Internal => Some(table.route.to_string()),
+        mpp_core::operations::Direction::Inbound | mpp_core::operations::Direction::Outbound => {
+            None
+        }
+    };
     FunctionCrate {
+        table,
         internal_route,
         package: package.unwrap_or_else(|| panic!("functions/{dir_name}: no package name")),
         bins,
@@ -290,6 +296,11 @@ fn every_function_crate_has_its_resource_built_from_its_binary() {
         let r = resource(&t, &id)
             .unwrap_or_else(|| panic!("functions/{}: no {id} in the template", c.dir));
         assert_eq!(
+            props(r)["Timeout"].as_u64(),
+            Some(c.table.deadline.as_secs()),
+            "{id}: Timeout is the operation table's deadline"
+        );
+        assert_eq!(
             r["Type"].as_str(),
             Some("AWS::Serverless::Function"),
             "{id}"
@@ -393,6 +404,7 @@ fn every_alipay_facing_function_has_its_route_deadline_and_metrics() {
         assert_eq!(api.len(), 1, "{id}: one Api event");
         let p = props(api[0].1);
         let path = format!("{ROUTE_PREFIX}{}", c.operation);
+        assert_eq!(path, c.table.path(), "{id}: the operation table's path");
         assert_eq!(p["Path"].as_str(), Some(path.as_str()), "{id}: route");
         assert_eq!(
             p["Method"].as_str().map(str::to_ascii_lowercase).as_deref(),
@@ -405,6 +417,11 @@ fn every_alipay_facing_function_has_its_route_deadline_and_metrics() {
             .as_u64()
             .unwrap_or_else(|| panic!("{id}: Timeout"));
         assert!(timeout_s <= 8, "{id}: Alipay+ waits 8 s at most");
+        assert_eq!(
+            timeout_s,
+            c.table.deadline.as_secs(),
+            "{id}: Timeout is the operation table's deadline"
+        );
         assert_eq!(
             p["TimeoutInMillis"].as_u64(),
             Some(timeout_s * 1000),

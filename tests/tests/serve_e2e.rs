@@ -153,6 +153,24 @@ async fn walkthrough_on_the_memory_store() {
     walkthrough(&server).await;
 }
 
+/// Every inbound operation of the operation table is routed by `mpp serve` to its function's
+/// handler: an empty body is refused by that operation's validation (PARAM_ILLEGAL), never
+/// answered NO_INTERFACE_DEF as an unknown route is.
+#[tokio::test]
+async fn serve_routes_every_inbound_operation_of_the_table() {
+    let server = Server::start(&[]);
+    let a = server.alipay();
+    for op in mpp_core::operations::OPERATIONS
+        .iter()
+        .filter(|o| o.direction == mpp_core::operations::Direction::Inbound)
+    {
+        let answer = a.call(op.route.trim_start_matches('/'), &json!({})).await;
+        assert_eq!(code(&answer), "PARAM_ILLEGAL", "{}: {answer}", op.name);
+    }
+    let unknown = a.call("noSuchOperation", &json!({})).await;
+    assert_eq!(code(&unknown), "NO_INTERFACE_DEF", "{unknown}");
+}
+
 #[tokio::test]
 async fn walkthrough_on_dynamodb_local() {
     let Some(endpoint) = dynamodb_endpoint() else {

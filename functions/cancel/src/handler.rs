@@ -7,7 +7,7 @@ use mpp_core::wire::CancelPaymentRequest;
 use std::convert::Infallible;
 
 /// The Alipay+ operation: the same name across crate, binary, SAM resource, route and log field.
-pub const OPERATION: &str = "cancelPayment";
+pub const OPERATION: &str = mpp_core::operations::CANCEL_PAYMENT.name;
 
 /// Built once per cold start.
 #[derive(Clone)]

@@ -7,7 +7,7 @@ use mpp_core::wire::{ParamIllegal, PayRequest};
 use std::convert::Infallible;
 
 /// The Alipay+ operation: the same name across crate, binary, SAM resource, route and log field.
-pub const OPERATION: &str = "evaluation";
+pub const OPERATION: &str = mpp_core::operations::EVALUATION.name;
 
 /// Built once per cold start.
 #[derive(Clone)]

@@ -6,10 +6,10 @@ use std::convert::Infallible;
 use std::time::Instant;
 
 /// The Alipay+ operation: the same name across crate, binary, SAM resource, route and log field.
-pub const OPERATION: &str = "getPaymentCode";
+pub const OPERATION: &str = mpp_core::operations::GET_PAYMENT_CODE.name;
 
 /// The route on the internal (IAM-authorised) API the app backend calls.
-pub const INTERNAL_ROUTE: &str = "/codes/getPaymentCode";
+pub const INTERNAL_ROUTE: &str = mpp_core::operations::GET_PAYMENT_CODE.route;
 
 /// Built once per cold start.
 #[derive(Clone)]

@@ -7,7 +7,7 @@ use mpp_core::wire::InquiryPaymentRequest;
 use std::convert::Infallible;
 
 /// The Alipay+ operation: the same name across crate, binary, SAM resource, route and log field.
-pub const OPERATION: &str = "inquiryPayment";
+pub const OPERATION: &str = mpp_core::operations::INQUIRY_PAYMENT.name;
 
 /// Built once per cold start.
 #[derive(Clone)]

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use std::convert::Infallible;
 
 /// The Alipay+ operation: the same name across crate, binary, SAM resource and log field.
-pub const OPERATION: &str = "notifyPayment";
+pub const OPERATION: &str = mpp_core::operations::NOTIFY_PAYMENT.name;
 
 /// Built once per cold start.
 #[derive(Clone)]

@@ -7,7 +7,7 @@ use mpp_core::wire::PayRequest;
 use std::convert::Infallible;
 
 /// The Alipay+ operation: the same name across crate, binary, SAM resource, route and log field.
-pub const OPERATION: &str = "pay";
+pub const OPERATION: &str = mpp_core::operations::PAY.name;
 
 /// Built once per cold start.
 #[derive(Clone)]

@@ -7,7 +7,7 @@ use mpp_core::wire::RefundRequest;
 use std::convert::Infallible;
 
 /// The Alipay+ operation: the same name across crate, binary, SAM resource, route and log field.
-pub const OPERATION: &str = "refund";
+pub const OPERATION: &str = mpp_core::operations::REFUND.name;
 
 /// Built once per cold start.
 #[derive(Clone)]

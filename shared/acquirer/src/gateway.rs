@@ -5,6 +5,7 @@
 use crate::messages::{AcqCancelRequest, AcqInquiryRequest};
 use async_trait::async_trait;
 use mpp_client::{SignedClient, SignedResponse};
+use mpp_core::operations;
 use mpp_core::signature::Signer;
 use mpp_core::wire::acquirer::AcqPayResponse;
 use mpp_core::wire::{
@@ -14,16 +15,16 @@ use serde::de::DeserializeOwned;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The API paths under the Alipay+ prefix.
-pub const PAY_PATH: &str = "/pay";
+/// The API paths under the Alipay+ prefix, from the operation table.
+pub const PAY_PATH: &str = operations::PAY.route;
 /// inquiryPayment.
-pub const INQUIRY_PATH: &str = "/inquiryPayment";
+pub const INQUIRY_PATH: &str = operations::INQUIRY_PAYMENT.route;
 /// cancelPayment.
-pub const CANCEL_PATH: &str = "/cancelPayment";
+pub const CANCEL_PATH: &str = operations::CANCEL_PAYMENT.route;
 /// notifyPayment.
-pub const NOTIFY_PATH: &str = "/notifyPayment";
+pub const NOTIFY_PATH: &str = operations::NOTIFY_PAYMENT.route;
 /// Where Alipay+ serves its APIs.
-pub const DEFAULT_PATH_PREFIX: &str = "/aps/api/v1/payments";
+pub const DEFAULT_PATH_PREFIX: &str = operations::PATH_PREFIX;
 
 /// What one call brought back.
 #[derive(Clone, Debug, PartialEq, Eq)]

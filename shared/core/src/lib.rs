@@ -13,6 +13,7 @@ pub mod edge;
 pub mod flows;
 pub mod ids;
 pub mod money;
+pub mod operations;
 pub mod result_code;
 pub mod seed;
 pub mod signature;

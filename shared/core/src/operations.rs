@@ -1,0 +1,206 @@
+//! The operation table: every operation the MPP serves or calls, written once.
+//!
+//! For each: its Alipay+ name (also the `flow` log field and the last segment of its route),
+//! its route under the path prefix, who calls whom, the function crate (and binary) that serves
+//! it, and its deadline. The routers (`mpp serve`, the Lambda handlers), `mpp call`, the test
+//! harness, the acquirer's gateway and the infra test read it; nothing else spells an operation's
+//! path. Adding an operation starts with a row here (checklist: `docs/architecture.md`).
+
+use std::time::Duration;
+
+/// Where Alipay+ serves its payment APIs, and where it calls ours
+/// (`/aps/api/v1/payments/{name}`).
+pub const PATH_PREFIX: &str = "/aps/api/v1/payments";
+
+/// Where Alipay+ serves its other APIs (`/aps/api/v1/codes/getPaymentCode`).
+pub const API_PREFIX: &str = "/aps/api/v1";
+
+/// Who calls whom.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// Alipay+ calls the MPP (signed, on the public API).
+    Inbound,
+    /// The MPP calls Alipay+ (signed, outbound).
+    Outbound,
+    /// The MPP's own app backend calls the MPP (IAM-authorised internal API), which then calls
+    /// Alipay+.
+    Internal,
+}
+
+/// One operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Operation {
+    /// The Alipay+ operation name; also the `flow` log field and the metric dimension.
+    pub name: &'static str,
+    /// The spec's path prefix ([`PATH_PREFIX`] for the payment APIs).
+    pub prefix: &'static str,
+    /// The route under `prefix`; an internal operation is served at this route on the internal
+    /// API.
+    pub route: &'static str,
+    /// Who calls whom.
+    pub direction: Direction,
+    /// The crate under `functions/` (and its binary) that serves it; `None`: served by no
+    /// function of ours (an outbound call made inside another function).
+    pub function: Option<&'static str>,
+    /// How long the caller waits for the whole operation (Alipay+ stops waiting after 5-8 s):
+    /// the API Gateway integration timeout and the function's timeout in the template.
+    pub deadline: Duration,
+}
+
+impl Operation {
+    /// The full path as the spec names it (`/aps/api/v1/payments/pay`).
+    pub fn path(&self) -> String {
+        format!("{}{}", self.prefix, self.route)
+    }
+}
+
+/// pay (auto debit, user-presented codes, NFC, supplemental payments; and payment evaluation
+/// when flagged, which is served on its own route below).
+pub const PAY: Operation = Operation {
+    name: "pay",
+    prefix: PATH_PREFIX,
+    route: "/pay",
+    direction: Direction::Inbound,
+    function: Some("pay"),
+    deadline: Duration::from_secs(8),
+};
+
+/// Payment evaluation: checks only, no money moves.
+pub const EVALUATION: Operation = Operation {
+    name: "evaluation",
+    prefix: PATH_PREFIX,
+    route: "/evaluation",
+    direction: Direction::Inbound,
+    function: Some("evaluation"),
+    deadline: Duration::from_secs(8),
+};
+
+/// inquiryPayment: what became of a payment. Alipay+ polls it; 5 s so a slow answer does not
+/// hold up its next poll.
+pub const INQUIRY_PAYMENT: Operation = Operation {
+    name: "inquiryPayment",
+    prefix: PATH_PREFIX,
+    route: "/inquiryPayment",
+    direction: Direction::Inbound,
+    function: Some("inquiry"),
+    deadline: Duration::from_secs(5),
+};
+
+/// cancelPayment.
+pub const CANCEL_PAYMENT: Operation = Operation {
+    name: "cancelPayment",
+    prefix: PATH_PREFIX,
+    route: "/cancelPayment",
+    direction: Direction::Inbound,
+    function: Some("cancel"),
+    deadline: Duration::from_secs(8),
+};
+
+/// refund.
+pub const REFUND: Operation = Operation {
+    name: "refund",
+    prefix: PATH_PREFIX,
+    route: "/refund",
+    direction: Direction::Inbound,
+    function: Some("refund"),
+    deadline: Duration::from_secs(8),
+};
+
+/// notifyPayment: the MPP tells Alipay+ a payment's result (from the payments stream). The
+/// function's deadline covers a batch of stream records, each one bounded call.
+pub const NOTIFY_PAYMENT: Operation = Operation {
+    name: "notifyPayment",
+    prefix: PATH_PREFIX,
+    route: "/notifyPayment",
+    direction: Direction::Outbound,
+    function: Some("notify"),
+    deadline: Duration::from_secs(60),
+};
+
+/// getPaymentCode: the app backend asks for payment codes; the function asks Alipay+.
+pub const GET_PAYMENT_CODE: Operation = Operation {
+    name: "getPaymentCode",
+    prefix: API_PREFIX,
+    route: "/codes/getPaymentCode",
+    direction: Direction::Internal,
+    function: Some("get-payment-code"),
+    deadline: Duration::from_secs(8),
+};
+
+/// Every operation, in the order the docs list them.
+pub const OPERATIONS: [&Operation; 7] = [
+    &PAY,
+    &EVALUATION,
+    &INQUIRY_PAYMENT,
+    &CANCEL_PAYMENT,
+    &REFUND,
+    &NOTIFY_PAYMENT,
+    &GET_PAYMENT_CODE,
+];
+
+/// The operation of an Alipay+ name.
+pub fn by_name(name: &str) -> Option<&'static Operation> {
+    OPERATIONS.into_iter().find(|o| o.name == name)
+}
+
+/// The inbound operation served at `route` (the path after [`PATH_PREFIX`]: every inbound
+/// operation is under it).
+pub fn inbound_by_route(route: &str) -> Option<&'static Operation> {
+    OPERATIONS
+        .into_iter()
+        .find(|o| o.direction == Direction::Inbound && o.route == route)
+}
+
+/// The operation a function crate serves.
+pub fn by_function(function: &str) -> Option<&'static Operation> {
+    OPERATIONS
+        .into_iter()
+        .find(|o| o.function == Some(function))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn names_routes_and_functions_are_unique() {
+        let mut names = HashSet::new();
+        let mut routes = HashSet::new();
+        let mut functions = HashSet::new();
+        for o in OPERATIONS {
+            assert!(names.insert(o.name), "{} twice", o.name);
+            assert!(routes.insert(o.route), "{} twice", o.route);
+            if let Some(f) = o.function {
+                assert!(functions.insert(f), "{f} twice");
+            }
+        }
+    }
+
+    #[test]
+    fn the_name_is_the_route_and_every_deadline_fits_alipay_plus() {
+        for o in OPERATIONS {
+            // The naming promise: route, log field and metric dimension are the Alipay+ name.
+            assert!(o.route.ends_with(&format!("/{}", o.name)), "{}", o.name);
+            match o.direction {
+                Direction::Inbound | Direction::Internal => {
+                    assert!(o.deadline <= Duration::from_secs(8), "{}", o.name)
+                }
+                Direction::Outbound => {}
+            }
+            assert_eq!(by_name(o.name), Some(o));
+            if let Some(f) = o.function {
+                assert_eq!(by_function(f), Some(o));
+            }
+        }
+        assert_eq!(PAY.path(), "/aps/api/v1/payments/pay");
+        assert_eq!(GET_PAYMENT_CODE.path(), crate::wire::GET_PAYMENT_CODE_PATH);
+        for o in OPERATIONS {
+            if o.direction == Direction::Inbound {
+                assert_eq!(o.prefix, PATH_PREFIX, "{}", o.name);
+            }
+        }
+        assert_eq!(inbound_by_route("/inquiryPayment"), Some(&INQUIRY_PAYMENT));
+        assert_eq!(inbound_by_route("/notifyPayment"), None);
+    }
+}
