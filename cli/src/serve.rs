@@ -9,10 +9,6 @@ use clap::Args;
 use mpp_client::SignedClient;
 use mpp_core::clock::{Clock, SystemClock};
 use mpp_core::edge::{no_interface, Edge};
-use mpp_core::flows::cancel::CancelDeps;
-use mpp_core::flows::inquiry::InquiryDeps;
-use mpp_core::flows::pay::{EvaluationDeps, PayDeps};
-use mpp_core::flows::refund::RefundDeps;
 use mpp_core::flows::Policy;
 use mpp_core::operations;
 use mpp_core::seed::Seed;
@@ -20,6 +16,7 @@ use mpp_core::signature::{load_private_key, load_public_key, LocalSigner, Verifi
 use mpp_core::store::memory::MemoryStore;
 use mpp_core::store::Ports as Stores;
 use mpp_core::wire::MAX_BODY_BYTES;
+use mpp_core::wiring::Wiring;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -191,46 +188,20 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
         clock: clock.clone(),
         client_id: args.client_id.clone(),
     };
+    let wiring = Wiring {
+        edge: edge.clone(),
+        ports: stores.clone(),
+        clock: clock.clone(),
+        policy,
+        cancel_cutoff: chrono::Duration::minutes(args.cancel_cutoff_minutes),
+    };
     let app = Arc::new(App {
         prefix: args.path_prefix.trim_end_matches('/').to_string(),
-        pay: pay::handler::Deps {
-            edge: edge.clone(),
-            pay: PayDeps {
-                store: stores.pay.clone(),
-                wallet: stores.wallet.clone(),
-                clock: clock.clone(),
-                policy: policy.clone(),
-            },
-        },
-        evaluation: evaluation::handler::Deps {
-            edge: edge.clone(),
-            evaluation: EvaluationDeps {
-                wallet: stores.wallet.clone(),
-                clock: clock.clone(),
-                policy: policy.clone(),
-            },
-        },
-        inquiry: inquiry::handler::Deps {
-            edge: edge.clone(),
-            inquiry: InquiryDeps {
-                payments: stores.payments.clone(),
-            },
-        },
-        cancel: cancel::handler::Deps {
-            edge: edge.clone(),
-            cancel: CancelDeps {
-                store: stores.cancel.clone(),
-                clock: clock.clone(),
-                cutoff: chrono::Duration::minutes(args.cancel_cutoff_minutes),
-            },
-        },
-        refund: refund::handler::Deps {
-            edge: edge.clone(),
-            refund: RefundDeps {
-                store: stores.refund.clone(),
-                clock: clock.clone(),
-            },
-        },
+        pay: pay::handler::Deps::from_wiring(&wiring),
+        evaluation: evaluation::handler::Deps::from_wiring(&wiring),
+        inquiry: inquiry::handler::Deps::from_wiring(&wiring),
+        cancel: cancel::handler::Deps::from_wiring(&wiring),
+        refund: refund::handler::Deps::from_wiring(&wiring),
         edge,
     });
 

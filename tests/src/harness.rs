@@ -6,10 +6,7 @@
 use chrono::{DateTime, TimeZone, Utc};
 use mpp_core::clock::{Clock, FixedClock};
 use mpp_core::edge::Edge;
-use mpp_core::flows::cancel::{CancelDeps, DEFAULT_CANCEL_CUTOFF};
-use mpp_core::flows::inquiry::InquiryDeps;
-use mpp_core::flows::pay::{EvaluationDeps, PayDeps};
-use mpp_core::flows::refund::RefundDeps;
+use mpp_core::flows::cancel::DEFAULT_CANCEL_CUTOFF;
 use mpp_core::flows::{wire_time, Policy};
 use mpp_core::seed::Seed;
 use mpp_core::signature::{
@@ -17,6 +14,7 @@ use mpp_core::signature::{
 };
 use mpp_core::store::memory::MemoryStore;
 use mpp_core::store::Ports;
+use mpp_core::wiring::Wiring;
 use serde_json::{json, Value};
 use std::sync::{Arc, OnceLock};
 
@@ -137,47 +135,19 @@ impl Mpp {
             clock: clock.clone(),
             client_id: CLIENT_ID.into(),
         };
-        let policy = Arc::new(policy);
-        let dyn_clock: Arc<dyn Clock> = clock.clone();
+        let wiring = Wiring {
+            edge,
+            ports: ports.clone(),
+            clock: clock.clone(),
+            policy: Arc::new(policy),
+            cancel_cutoff: DEFAULT_CANCEL_CUTOFF,
+        };
         Mpp {
-            pay: pay::handler::Deps {
-                edge: edge.clone(),
-                pay: PayDeps {
-                    store: ports.pay.clone(),
-                    wallet: ports.wallet.clone(),
-                    clock: dyn_clock.clone(),
-                    policy: policy.clone(),
-                },
-            },
-            evaluation: evaluation::handler::Deps {
-                edge: edge.clone(),
-                evaluation: EvaluationDeps {
-                    wallet: ports.wallet.clone(),
-                    clock: dyn_clock.clone(),
-                    policy,
-                },
-            },
-            inquiry: inquiry::handler::Deps {
-                edge: edge.clone(),
-                inquiry: InquiryDeps {
-                    payments: ports.payments.clone(),
-                },
-            },
-            cancel: cancel::handler::Deps {
-                edge: edge.clone(),
-                cancel: CancelDeps {
-                    store: ports.cancel.clone(),
-                    clock: dyn_clock.clone(),
-                    cutoff: DEFAULT_CANCEL_CUTOFF,
-                },
-            },
-            refund: refund::handler::Deps {
-                edge,
-                refund: RefundDeps {
-                    store: ports.refund.clone(),
-                    clock: dyn_clock,
-                },
-            },
+            pay: pay::handler::Deps::from_wiring(&wiring),
+            evaluation: evaluation::handler::Deps::from_wiring(&wiring),
+            inquiry: inquiry::handler::Deps::from_wiring(&wiring),
+            cancel: cancel::handler::Deps::from_wiring(&wiring),
+            refund: refund::handler::Deps::from_wiring(&wiring),
             ports,
             clock,
         }

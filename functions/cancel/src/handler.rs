@@ -18,6 +18,20 @@ pub struct Deps {
     pub cancel: CancelDeps,
 }
 
+impl Deps {
+    /// This function's dependencies, from what every function is built from (the one place:
+    /// the Lambda cold start, `mpp serve` and the tests all call this).
+    pub fn from_wiring(w: &mpp_core::wiring::Wiring) -> Deps {
+        Deps {
+            edge: w.edge.clone(),
+            cancel: CancelDeps {
+                store: w.ports.cancel.clone(),
+                clock: w.clock.clone(),
+                cutoff: w.cancel_cutoff,
+            },
+        }
+    }
+}
 /// Handles one `POST /aps/api/v1/payments/cancelPayment`. Never fails: every outcome is a signed envelope.
 pub async fn handle(deps: &Deps, request: Request) -> Result<Response<Body>, Infallible> {
     mpp_aws::lambda::answer(

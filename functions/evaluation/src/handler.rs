@@ -18,6 +18,20 @@ pub struct Deps {
     pub evaluation: EvaluationDeps,
 }
 
+impl Deps {
+    /// This function's dependencies, from what every function is built from (the one place:
+    /// the Lambda cold start, `mpp serve` and the tests all call this).
+    pub fn from_wiring(w: &mpp_core::wiring::Wiring) -> Deps {
+        Deps {
+            edge: w.edge.clone(),
+            evaluation: EvaluationDeps {
+                wallet: w.ports.wallet.clone(),
+                clock: w.clock.clone(),
+                policy: w.policy.clone(),
+            },
+        }
+    }
+}
 /// Handles one evaluation call. Never fails: every outcome is a signed envelope.
 pub async fn handle(deps: &Deps, request: Request) -> Result<Response<Body>, Infallible> {
     mpp_aws::lambda::answer(

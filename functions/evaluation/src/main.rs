@@ -2,20 +2,12 @@
 //! KMS), the handler's dependencies, then the Lambda runtime loop.
 
 use evaluation::handler::{handle, Deps, OPERATION};
-use mpp_core::flows::pay::EvaluationDeps;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     mpp_aws::lambda::run_function(
         OPERATION,
-        |rt| Deps {
-            edge: rt.edge.clone(),
-            evaluation: EvaluationDeps {
-                wallet: rt.store.clone(),
-                clock: rt.clock.clone(),
-                policy: rt.policy.clone(),
-            },
-        },
+        |rt| Deps::from_wiring(&rt.wiring()),
         |deps, request| async move { handle(&deps, request).await },
     )
     .await

@@ -2,18 +2,12 @@
 //! KMS), the handler's dependencies, then the Lambda runtime loop.
 
 use inquiry::handler::{handle, Deps, OPERATION};
-use mpp_core::flows::inquiry::InquiryDeps;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     mpp_aws::lambda::run_function(
         OPERATION,
-        |rt| Deps {
-            edge: rt.edge.clone(),
-            inquiry: InquiryDeps {
-                payments: rt.store.clone(),
-            },
-        },
+        |rt| Deps::from_wiring(&rt.wiring()),
         |deps, request| async move { handle(&deps, request).await },
     )
     .await

@@ -18,6 +18,21 @@ pub struct Deps {
     pub pay: PayDeps,
 }
 
+impl Deps {
+    /// This function's dependencies, from what every function is built from (the one place:
+    /// the Lambda cold start, `mpp serve` and the tests all call this).
+    pub fn from_wiring(w: &mpp_core::wiring::Wiring) -> Deps {
+        Deps {
+            edge: w.edge.clone(),
+            pay: PayDeps {
+                store: w.ports.pay.clone(),
+                wallet: w.ports.wallet.clone(),
+                clock: w.clock.clone(),
+                policy: w.policy.clone(),
+            },
+        }
+    }
+}
 /// Handles one `POST /aps/api/v1/payments/pay`. Never fails: every outcome is a signed envelope.
 pub async fn handle(deps: &Deps, request: Request) -> Result<Response<Body>, Infallible> {
     mpp_aws::lambda::answer(

@@ -18,6 +18,19 @@ pub struct Deps {
     pub refund: RefundDeps,
 }
 
+impl Deps {
+    /// This function's dependencies, from what every function is built from (the one place:
+    /// the Lambda cold start, `mpp serve` and the tests all call this).
+    pub fn from_wiring(w: &mpp_core::wiring::Wiring) -> Deps {
+        Deps {
+            edge: w.edge.clone(),
+            refund: RefundDeps {
+                store: w.ports.refund.clone(),
+                clock: w.clock.clone(),
+            },
+        }
+    }
+}
 /// Handles one `POST /aps/api/v1/payments/refund`. Never fails: every outcome is a signed envelope.
 pub async fn handle(deps: &Deps, request: Request) -> Result<Response<Body>, Infallible> {
     mpp_aws::lambda::answer(

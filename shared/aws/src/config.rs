@@ -224,6 +224,17 @@ pub struct Runtime {
 }
 
 impl Runtime {
+    /// What every function's dependencies are built from (`Deps::from_wiring`).
+    pub fn wiring(&self) -> mpp_core::wiring::Wiring {
+        mpp_core::wiring::Wiring {
+            edge: self.edge.clone(),
+            ports: mpp_core::store::Ports::of(self.store.clone()),
+            clock: self.clock.clone(),
+            policy: self.policy.clone(),
+            cancel_cutoff: self.config.cancel_cutoff,
+        }
+    }
+
     /// Reads the environment, loads one AWS configuration, builds the DynamoDB and KMS clients
     /// from it and the signer (for `kms-envelope`, the one KMS `Decrypt` of this cold start).
     pub async fn from_env() -> Result<Runtime, ConfigError> {

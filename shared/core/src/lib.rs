@@ -19,3 +19,4 @@ pub mod seed;
 pub mod signature;
 pub mod store;
 pub mod wire;
+pub mod wiring;
