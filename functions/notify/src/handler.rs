@@ -1,9 +1,22 @@
 //! Event in (a stream batch or an SQS batch), notifications out, failed items reported.
 
 use lambda_runtime::LambdaEvent;
-use mpp_core::flows::notify::{attempt, job_for, NotifyDeps, NotifyJob};
+use mpp_aws::metrics::{
+    Metric, NOTIFY_DEAD_LETTERED, NOTIFY_DELIVERED, NOTIFY_FAILED_ATTEMPTS, NOTIFY_REFUSED,
+};
+use mpp_core::deadline::Deadline;
+use mpp_core::flows::notify::{
+    attempt, job_for, JobOutcome, NotifyDeps, NotifyJob, ATTEMPT_TIMEOUT_SECS,
+};
 use serde_json::{json, Value};
 use std::convert::Infallible;
+use std::time::Duration;
+use tracing::Instrument;
+
+/// Left for one more job before the invocation's deadline: its one HTTP attempt
+/// ([`ATTEMPT_TIMEOUT_SECS`]) plus the queue and delivery writes after it. A record reached with
+/// less is reported failed untouched, and its event source delivers it again.
+const JOB_TIME_MIN: Duration = Duration::from_secs(ATTEMPT_TIMEOUT_SECS + 1);
 
 /// The Alipay+ operation: the same name across crate, binary, SAM resource and log field.
 pub const OPERATION: &str = "notifyPayment";
@@ -19,14 +32,44 @@ pub struct Deps {
 /// number, SQS messages by message id. A record that can never be processed (not a payment
 /// image, not a job) is logged and dropped rather than retried forever.
 pub async fn handle(deps: &Deps, event: LambdaEvent<Value>) -> Result<Value, Infallible> {
-    let records = event
-        .payload
+    let invocation = mpp_aws::lambda::invocation_of(OPERATION, &event.context);
+    let span = tracing::info_span!(
+        "notify",
+        flow = OPERATION,
+        request_id = invocation.request_id.as_deref(),
+        trace_id = invocation.trace_id.as_deref(),
+    );
+    // The batch runs under the function's own deadline (every HTTP attempt and store call in it
+    // reads it); it is not cut off, so every record is either handled or reported failed.
+    let deadline = match event.context.deadline {
+        0 => None,
+        _ => Some(mpp_aws::lambda::remaining_deadline(&event.context)),
+    };
+    let work = batch(deps, event.payload, deadline).instrument(span);
+    match deadline {
+        Some(d) => d.scope(work).await,
+        None => work.await,
+    }
+}
+
+async fn batch(
+    deps: &Deps,
+    payload: Value,
+    deadline: Option<Deadline>,
+) -> Result<Value, Infallible> {
+    let records = payload
         .get("Records")
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
     let mut failures = Vec::new();
     for record in &records {
+        if deadline.is_some_and(|d| d.remaining() < JOB_TIME_MIN) {
+            let id = record_id(record);
+            tracing::warn!(flow = OPERATION, item = %id, "no time left in this invocation: redelivered");
+            failures.push(json!({ "itemIdentifier": id }));
+            continue;
+        }
         let source = record
             .get("eventSource")
             .and_then(Value::as_str)
@@ -93,9 +136,32 @@ async fn sqs_message(deps: &Deps, record: &Value) -> Result<(), String> {
     run(deps, &job).await.map_err(|()| id)
 }
 
+/// The id a batch failure names: the stream record's sequence number or the SQS message id.
+fn record_id(record: &Value) -> String {
+    record["dynamodb"]["SequenceNumber"]
+        .as_str()
+        .or_else(|| record["messageId"].as_str())
+        .unwrap_or("")
+        .to_string()
+}
+
+/// The metrics of one outcome.
+fn outcome_metrics(outcome: &JobOutcome) -> &'static [Metric] {
+    match outcome {
+        JobOutcome::Delivered => &[NOTIFY_DELIVERED],
+        JobOutcome::AlreadyDelivered => &[],
+        JobOutcome::Retrying { .. } => &[NOTIFY_FAILED_ATTEMPTS],
+        JobOutcome::DeadLettered => &[NOTIFY_FAILED_ATTEMPTS, NOTIFY_DEAD_LETTERED],
+        JobOutcome::Refused => &[NOTIFY_REFUSED],
+    }
+}
+
 async fn run(deps: &Deps, job: &NotifyJob) -> Result<(), ()> {
     match attempt(&deps.notify, job).await {
         Ok(outcome) => {
+            for metric in outcome_metrics(&outcome) {
+                mpp_aws::metrics::emit(&[(*metric, 1.0)], &[("flow", OPERATION)]);
+            }
             tracing::info!(flow = OPERATION, payment_request_id = %job.payment_request_id, attempt = job.attempt, outcome = ?outcome, "handled");
             Ok(())
         }

@@ -16,15 +16,20 @@
 //! | `SIGNING_KEY_PEM` | `local` (development only): the private key PEM | |
 //! | `KMS_ENDPOINT` | KMS endpoint override (moto) | AWS |
 //! | `CANCEL_CUTOFF_MINUTES` | cancel window past the next midnight UTC+8 | 30 |
+//! | `METRICS_NAMESPACE` | CloudWatch namespace of the EMF metric lines (`crate::metrics`) | `MPP/local` |
+//! | `ALIPAY_NOTIFY_URL` | notify: where notifyPayment goes without a `paymentNotifyUrl` | required (notify) |
+//! | `NOTIFY_ALLOW_HOSTS` | notify: hosts outbound calls may reach, comma-separated (`host`, `*.domain`); `https` only | `*.alipayplus.com` and the host of `ALIPAY_NOTIFY_URL` |
+//! | `NOTIFY_RETRY_QUEUE_URL`, `NOTIFY_DEAD_LETTER_QUEUE_URL` | notify: the SQS queues | required (notify) |
 //! | `PSP_ID`, `BLOCKED_MERCHANTS`, `REGISTERED_MERCHANTS`, `BLOCKED_MCCS`, `BLOCKED_REGIONS`, `RISK_MAX_AMOUNTS`, `CURRENCIES` | merchant and risk policy (`mpp_core::flows::Policy`) | allow |
 
 use crate::dynamo::{dynamo_client, dynamo_client_from, DynamoStore, TableNames};
-use crate::kms::{kms_client, KmsEnvelopeSigner, KmsSigner};
+use crate::kms::{kms_client, kms_client_from, KmsEnvelopeSigner, KmsSigner};
 use base64::Engine as _;
 use mpp_core::clock::{Clock, SystemClock};
 use mpp_core::edge::Edge;
 use mpp_core::flows::policy::PolicyError;
 use mpp_core::flows::Policy;
+use mpp_core::outbound::Destinations;
 use mpp_core::signature::{load_public_key, LocalSigner, Signer, VerifierConfig, DEFAULT_MAX_SKEW};
 use std::sync::Arc;
 
@@ -96,6 +101,56 @@ pub struct Config {
     pub policy: Policy,
     /// Cancel window past the next midnight (UTC+8).
     pub cancel_cutoff: chrono::Duration,
+    /// CloudWatch namespace of the metric lines.
+    pub metrics_namespace: String,
+}
+
+/// What the notify function reads besides [`Config`].
+#[derive(Debug, Clone)]
+pub struct NotifySettings {
+    /// The SQS queue retries wait in.
+    pub retry_queue_url: String,
+    /// The SQS queue of notifications given up on.
+    pub dead_letter_queue_url: String,
+    /// Alipay+'s notifyPayment endpoint, for payments without `paymentNotifyUrl`.
+    pub default_url: String,
+    /// Where outbound calls may go (`mpp_core::outbound`).
+    pub destinations: Destinations,
+}
+
+impl NotifySettings {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<NotifySettings, ConfigError> {
+        NotifySettings::from_settings(|k| std::env::var(k).ok())
+    }
+
+    /// Reads settings from `get`. The configured `ALIPAY_NOTIFY_URL` must itself pass the
+    /// allow-list, or the function refuses to start (every notification would be refused).
+    pub fn from_settings(
+        get: impl Fn(&str) -> Option<String>,
+    ) -> Result<NotifySettings, ConfigError> {
+        let get = |k: &'static str| {
+            get(k)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+                .ok_or(ConfigError::Missing(k))
+        };
+        let default_url = get("ALIPAY_NOTIFY_URL")?;
+        let destinations = match get("NOTIFY_ALLOW_HOSTS") {
+            Ok(list) => Destinations::https_to(list.split(',').filter(|h| !h.trim().is_empty()))
+                .map_err(|e| invalid("NOTIFY_ALLOW_HOSTS", e.to_string()))?,
+            Err(_) => Destinations::alipay_default(Some(&default_url)),
+        };
+        destinations
+            .check(&default_url)
+            .map_err(|e| invalid("ALIPAY_NOTIFY_URL", format!("not allowed: {e}")))?;
+        Ok(NotifySettings {
+            retry_queue_url: get("NOTIFY_RETRY_QUEUE_URL")?,
+            dead_letter_queue_url: get("NOTIFY_DEAD_LETTER_QUEUE_URL")?,
+            default_url,
+            destinations,
+        })
+    }
 }
 
 impl Config {
@@ -195,6 +250,8 @@ impl Config {
                 .map_err(|_| invalid("SIGNING_KEY_VERSION", "out of range"))?,
             policy: Policy::from_settings(|k| get(k))?,
             cancel_cutoff: chrono::Duration::minutes(number("CANCEL_CUTOFF_MINUTES", 30)?),
+            metrics_namespace: get("METRICS_NAMESPACE")
+                .unwrap_or_else(|| crate::metrics::DEFAULT_NAMESPACE.to_string()),
         })
     }
 }
@@ -219,6 +276,7 @@ impl Runtime {
     /// from it and the signer (for `kms-envelope`, the one KMS `Decrypt` of this cold start).
     pub async fn from_env() -> Result<Runtime, ConfigError> {
         let config = Config::from_env()?;
+        crate::metrics::set_namespace(&config.metrics_namespace);
         let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
         let dynamo = match &config.dynamodb_endpoint {
             Some(url) => dynamo_client(Some(url)).await,
@@ -227,7 +285,7 @@ impl Runtime {
         let kms = || async {
             match &config.kms_endpoint {
                 Some(url) => kms_client(Some(url)).await,
-                None => aws_sdk_kms::Client::new(&sdk),
+                None => kms_client_from(&sdk),
             }
         };
         let signer: Arc<dyn Signer> = match &config.signer {
@@ -299,6 +357,38 @@ mod tests {
         );
         assert!(c.policy.blocked_mccs.contains("7995"));
         assert_eq!(c.cancel_cutoff, chrono::Duration::minutes(30));
+    }
+
+    #[test]
+    fn notify_settings_allow_alipay_by_default_and_only_the_list_when_given() {
+        let base: Vec<(&str, &str)> = vec![
+            (
+                "ALIPAY_NOTIFY_URL",
+                "https://open-sea-global.alipayplus.com/aps/api/v1/payments/notifyPayment",
+            ),
+            ("NOTIFY_RETRY_QUEUE_URL", "https://sqs/retry"),
+            ("NOTIFY_DEAD_LETTER_QUEUE_URL", "https://sqs/dead"),
+        ];
+        let read = |extra: &[(&'static str, &'static str)]| {
+            let vars: HashMap<&str, String> = base
+                .iter()
+                .chain(extra)
+                .map(|(k, v)| (*k, v.to_string()))
+                .collect();
+            NotifySettings::from_settings(|n| vars.get(n).cloned())
+        };
+        let d = read(&[]).unwrap().destinations;
+        assert!(d.check("https://open-na-global.alipayplus.com/x").is_ok());
+        assert!(d.check("https://acquirer.example/notify").is_err());
+        let listed = read(&[("NOTIFY_ALLOW_HOSTS", "acquirer.example, *.alipayplus.com")])
+            .unwrap()
+            .destinations;
+        assert!(listed.check("https://acquirer.example/notify").is_ok());
+        assert!(listed.check("http://acquirer.example/notify").is_err());
+        let err = read(&[("NOTIFY_ALLOW_HOSTS", "acquirer.example")]).unwrap_err();
+        assert!(err.to_string().starts_with("ALIPAY_NOTIFY_URL"), "{err}");
+        let err = read(&[("NOTIFY_ALLOW_HOSTS", "bad/host")]).unwrap_err();
+        assert!(err.to_string().starts_with("NOTIFY_ALLOW_HOSTS"), "{err}");
     }
 
     #[test]

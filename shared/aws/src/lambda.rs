@@ -1,8 +1,10 @@
 //! The Lambda side of the edge: API Gateway events in, signed Alipay+ answers out, and the
 //! logging set-up every function shares. The Alipay+ logic itself is `mpp_core::edge`.
 
-use lambda_http::{Body, Request, Response};
-use mpp_core::edge::{Inbound, Outbound};
+use lambda_http::{Body, Request, RequestExt, Response};
+use mpp_core::deadline::{Deadline, LAMBDA_MARGIN};
+use mpp_core::edge::{Inbound, Invocation, Outbound};
+use std::time::{Duration, SystemTime};
 
 /// The body exactly as received. API Gateway hands a Base64-encoded body to lambda_http, which
 /// decodes it into `Body::Binary`; either way these are the bytes Alipay+ signed.
@@ -32,6 +34,45 @@ pub fn inbound(request: &Request) -> Inbound<'_> {
         path_and_query: signed_path(request),
         headers: request.headers(),
         body: body_bytes(request.body()),
+    }
+}
+
+/// The invocation a request belongs to: the Lambda request id and X-Ray trace id from the
+/// runtime's context, and the deadline: the earlier of the function's remaining time less
+/// [`LAMBDA_MARGIN`] and the operation's own budget (`mpp_core::deadline::operation_budget`).
+/// Without a context, or one that names no deadline (`mpp serve` sets only a request id), the
+/// operation's budget alone.
+pub fn invocation(operation: &str, request: &Request) -> Invocation {
+    let own = Deadline::for_operation(operation);
+    let Some(ctx) = request.lambda_context_ref() else {
+        return Invocation {
+            deadline: Some(own),
+            ..Invocation::default()
+        };
+    };
+    invocation_of(operation, ctx)
+}
+
+/// The function's own deadline: its remaining time less [`LAMBDA_MARGIN`].
+pub fn remaining_deadline(ctx: &lambda_http::Context) -> Deadline {
+    let remaining = ctx
+        .deadline()
+        .duration_since(SystemTime::now())
+        .unwrap_or(Duration::ZERO);
+    Deadline::after(remaining.saturating_sub(LAMBDA_MARGIN))
+}
+
+/// [`invocation`] from a Lambda context (the notify function's events carry one too).
+pub fn invocation_of(operation: &str, ctx: &lambda_http::Context) -> Invocation {
+    let own = Deadline::for_operation(operation);
+    let deadline = match ctx.deadline {
+        0 => own,
+        _ => remaining_deadline(ctx).min(own),
+    };
+    Invocation {
+        request_id: Some(ctx.request_id.clone()).filter(|id| !id.is_empty()),
+        trace_id: ctx.xray_trace_id.clone().filter(|id| !id.is_empty()),
+        deadline: Some(deadline),
     }
 }
 
@@ -89,54 +130,59 @@ where
     Fut: std::future::Future<Output = Result<Resp, mpp_core::edge::EdgeError>>,
 {
     let started = std::time::Instant::now();
-    let out = mpp_core::edge::serve(edge, operation, inbound(request), flow).await;
-    if in_lambda() {
-        // One line on stdout, which CloudWatch Logs turns into metrics: no API call on the path.
-        println!(
-            "{}",
-            emf_line(operation, out.code, started.elapsed(), chrono::Utc::now())
-        );
-    }
+    let invocation = invocation(operation, request);
+    let out =
+        mpp_core::edge::serve_within(edge, operation, &invocation, inbound(request), flow).await;
+    // One line on stdout, which CloudWatch Logs turns into metrics: no API call on the path.
+    crate::metrics::emit(
+        &answer_metrics(started.elapsed()),
+        &answer_dimensions(operation, out.code),
+    );
     Ok(respond(out))
 }
 
-/// CloudWatch namespace of the functions' Embedded Metric Format lines.
-pub const METRICS_NAMESPACE: &str = "MPP";
-
-/// Whether this process is a Lambda function (the runtime sets `AWS_LAMBDA_FUNCTION_NAME`);
-/// `mpp serve` calls the same handlers and prints no metric lines.
-fn in_lambda() -> bool {
-    static IN_LAMBDA: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *IN_LAMBDA.get_or_init(|| std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some())
+fn answer_metrics(latency: std::time::Duration) -> [(crate::metrics::Metric, f64); 2] {
+    [
+        (crate::metrics::ANSWERS, 1.0),
+        (crate::metrics::LATENCY_MS, latency.as_secs_f64() * 1000.0),
+    ]
 }
 
-/// An Embedded Metric Format line for one answer: `Answers` (count) and `LatencyMs` per
-/// operation, and per operation and result code / status.
+fn answer_dimensions(
+    operation: &str,
+    code: mpp_core::result_code::ResultCode,
+) -> [(&'static str, &str); 3] {
+    [
+        ("flow", operation),
+        ("result_code", code.code()),
+        ("result_status", code.status().as_str()),
+    ]
+}
+
+/// An Embedded Metric Format line for one answer in the configured namespace
+/// (`crate::metrics`): `Answers` (count) and `LatencyMs` per operation, and per operation and
+/// result code / status.
 pub fn emf_line(
     operation: &str,
     code: mpp_core::result_code::ResultCode,
     latency: std::time::Duration,
     now: chrono::DateTime<chrono::Utc>,
 ) -> String {
-    serde_json::json!({
-        "_aws": {
-            "Timestamp": now.timestamp_millis(),
-            "CloudWatchMetrics": [{
-                "Namespace": METRICS_NAMESPACE,
-                "Dimensions": [["flow"], ["flow", "result_status"], ["flow", "result_code"]],
-                "Metrics": [
-                    {"Name": "Answers", "Unit": "Count"},
-                    {"Name": "LatencyMs", "Unit": "Milliseconds"}
-                ]
-            }]
-        },
-        "flow": operation,
-        "result_code": code.code(),
-        "result_status": code.status().as_str(),
-        "Answers": 1,
-        "LatencyMs": latency.as_secs_f64() * 1000.0,
-    })
-    .to_string()
+    crate::metrics::line(
+        crate::metrics::namespace(),
+        &answer_metrics(latency),
+        &answer_dimensions(operation, code),
+        now,
+    )
+}
+
+/// The end of a cold start: the `ready` log line and the `InitMs` metric.
+pub fn ready(operation: &'static str, init: std::time::Duration) {
+    tracing::info!(flow = operation, init_ms = init.as_millis() as u64, "ready");
+    crate::metrics::emit(
+        &[(crate::metrics::INIT_MS, init.as_secs_f64() * 1000.0)],
+        &[("flow", operation)],
+    );
 }
 
 /// The cold start every HTTP function shares: JSON logs, the environment and the AWS clients
@@ -157,11 +203,7 @@ where
     let started = std::time::Instant::now();
     let runtime = crate::config::Runtime::from_env().await?;
     let deps = std::sync::Arc::new(deps(&runtime));
-    tracing::info!(
-        flow = operation,
-        init_ms = started.elapsed().as_millis() as u64,
-        "ready"
-    );
+    ready(operation, started.elapsed());
     lambda_http::run(lambda_http::service_fn(|request| {
         handle(deps.clone(), request)
     }))
@@ -188,7 +230,7 @@ mod tests {
         assert_eq!(v["LatencyMs"], 12.0);
         assert_eq!(
             v["_aws"]["CloudWatchMetrics"][0]["Namespace"],
-            METRICS_NAMESPACE
+            crate::metrics::namespace()
         );
         let dims = &v["_aws"]["CloudWatchMetrics"][0]["Dimensions"];
         assert!(dims.as_array().unwrap().iter().all(|d| d

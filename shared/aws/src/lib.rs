@@ -9,4 +9,5 @@ pub mod config;
 pub mod dynamo;
 pub mod kms;
 pub mod lambda;
+pub mod metrics;
 pub mod sqs;

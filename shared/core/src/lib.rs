@@ -9,10 +9,12 @@
 //! runtime in the function crates. What crosses in is plain bytes, headers and ports.
 
 pub mod clock;
+pub mod deadline;
 pub mod edge;
 pub mod flows;
 pub mod ids;
 pub mod money;
+pub mod outbound;
 pub mod result_code;
 pub mod seed;
 pub mod signature;

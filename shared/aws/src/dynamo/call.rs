@@ -8,6 +8,7 @@ use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkErro
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::TransactWriteItem;
 use aws_smithy_runtime_api::http::Response as HttpResponse;
+use mpp_core::deadline::Deadline;
 use mpp_core::store::StoreError;
 use sha2::{Digest, Sha256};
 use std::future::Future;
@@ -22,6 +23,10 @@ pub const SEND_ATTEMPTS_MAX: u32 = 6;
 pub const BACKOFF_BASE_MS: u64 = 20;
 /// Largest backoff ceiling: beyond a second a caller is better served by an error.
 pub const BACKOFF_CAP_MS: u64 = 1_000;
+
+/// The least time worth starting an attempt with: DynamoDB answers in single-digit
+/// milliseconds; an attempt begun with less than this left would only be abandoned.
+pub const ATTEMPT_MIN: Duration = Duration::from_millis(50);
 
 /// Error codes that mean "slow down".
 const THROTTLE_CODES: [&str; 3] = [
@@ -119,11 +124,41 @@ where
     let mut maybe_applied = false;
     let mut throttled = false;
     let mut last = String::new();
+    // The operation's deadline (set by the edge) bounds the whole loop: no attempt starts when
+    // too little is left for it to be answered, and an attempt in flight is abandoned when the
+    // deadline comes. Outside any deadline (admin, seed) the loop keeps SEND_ATTEMPTS_MAX and
+    // the client's ATTEMPT_TIMEOUT_MS only.
+    let deadline = Deadline::current();
     for attempt in 0..SEND_ATTEMPTS_MAX {
         if attempt > 0 {
-            tokio::time::sleep(backoff(attempt)).await;
+            let pause = backoff(attempt);
+            if deadline.is_some_and(|d| d.remaining() < pause + ATTEMPT_MIN) {
+                last = format!("{last}; no time left for another attempt before the deadline");
+                break;
+            }
+            tokio::time::sleep(pause).await;
         }
-        let err = match call().await {
+        if deadline.is_some_and(|d| d.remaining() < ATTEMPT_MIN) {
+            last = format!("{last}; the deadline came before an attempt could be sent");
+            break;
+        }
+        let answered = match deadline {
+            Some(d) => d.run(call()).await,
+            None => Ok(call().await),
+        };
+        let Ok(answered) = answered else {
+            // Abandoned in flight: a write may have reached DynamoDB.
+            maybe_applied = true;
+            throttled = false;
+            last = "no answer before the operation's deadline".to_string();
+            tracing::warn!(
+                operation,
+                attempt,
+                "dynamodb request cut off at the deadline"
+            );
+            break;
+        };
+        let err = match answered {
             Ok(out) => {
                 return Ok(Sent {
                     result: Ok(out),

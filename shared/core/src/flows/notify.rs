@@ -71,6 +71,10 @@ pub enum DeliveryError {
     /// An answer that is not an Alipay+ envelope.
     #[error("answered HTTP {0} without an Alipay+ result")]
     NotAnEnvelope(u16),
+    /// The destination is not on the allow-list (`crate::outbound`): nothing was sent, and
+    /// retrying cannot help until an operator changes the list.
+    #[error("not sent: {0}")]
+    Refused(#[from] crate::outbound::Refused),
 }
 
 /// Sends one signed notifyPayment and judges the signed answer (mpp-client implements it).
@@ -142,6 +146,8 @@ pub enum JobOutcome {
     },
     /// Failed for the last time; in the dead-letter queue.
     DeadLettered,
+    /// Not sent: the destination is not allowed (`crate::outbound`). In the dead-letter queue.
+    Refused,
 }
 
 /// The notifyPayment body for a payment created in a final state, or `None` when there is
@@ -213,6 +219,29 @@ pub async fn attempt(deps: &NotifyDeps, job: &NotifyJob) -> Result<JobOutcome, N
                 "delivered"
             );
             Ok(JobOutcome::Delivered)
+        }
+        Err(DeliveryError::Refused(refused)) => {
+            // Never sent, and no retry can change that: kept for an operator (who fixes the
+            // allow-list or the payment's URL and replays it), recorded on the payment, and
+            // logged at error level for the `NotifyRefused` metric and its alarm.
+            let error: String = DeliveryError::Refused(refused.clone())
+                .to_string()
+                .chars()
+                .take(ERROR_CHARS_MAX)
+                .collect();
+            deps.dead_letters.put(job).await?;
+            deps.deliveries
+                .record_attempt(id, job.attempt, Some(&error), now)
+                .await?;
+            deps.deliveries.record_dead_letter(id, now).await?;
+            tracing::error!(
+                flow = "notifyPayment",
+                payment_request_id = id,
+                attempt = job.attempt,
+                error = %refused,
+                "destination refused"
+            );
+            Ok(JobOutcome::Refused)
         }
         Err(e) => {
             let error: String = e.to_string().chars().take(ERROR_CHARS_MAX).collect();
