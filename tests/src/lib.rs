@@ -11,3 +11,4 @@ pub mod harness;
 pub mod pay_scenarios;
 pub mod process;
 pub mod receiver;
+pub mod stall;
