@@ -104,7 +104,20 @@ pub fn respond(out: Outbound) -> Response<Body> {
 pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
+    let _ = tracing::subscriber::set_global_default(json_logs(filter, std::io::stdout));
+}
+
+/// The functions' log format, writing to `writer`: one JSON object per line with the event's
+/// fields and its innermost span's (`flow`, `request_id`, `trace_id`, `payment_request_id`).
+/// Tests capture the functions' logs with it.
+pub fn json_logs<W>(
+    filter: tracing_subscriber::EnvFilter,
+    writer: W,
+) -> impl tracing::Subscriber + Send + Sync + 'static
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
+    tracing_subscriber::fmt()
         .json()
         .with_env_filter(filter)
         .with_current_span(true)
@@ -112,7 +125,8 @@ pub fn init_tracing() {
         .with_target(false)
         .without_time()
         .with_ansi(false)
-        .try_init();
+        .with_writer(writer)
+        .finish()
 }
 
 /// Serves one Alipay+ call from API Gateway: the edge's checks, `flow`, the signed answer.
