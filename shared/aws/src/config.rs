@@ -29,9 +29,10 @@ use mpp_core::clock::{Clock, SystemClock};
 use mpp_core::edge::Edge;
 use mpp_core::flows::policy::PolicyError;
 use mpp_core::flows::Policy;
-use mpp_core::outbound::Destinations;
 use mpp_core::signature::{load_public_key, LocalSigner, Signer, VerifierConfig, DEFAULT_MAX_SKEW};
 use std::sync::Arc;
+
+pub use crate::notify_settings::NotifySettings;
 
 /// A setting that is missing or wrong. The function refuses to start (Lambda reports the init
 /// error) rather than answer Alipay+ with a half-configured edge.
@@ -103,54 +104,6 @@ pub struct Config {
     pub cancel_cutoff: chrono::Duration,
     /// CloudWatch namespace of the metric lines.
     pub metrics_namespace: String,
-}
-
-/// What the notify function reads besides [`Config`].
-#[derive(Debug, Clone)]
-pub struct NotifySettings {
-    /// The SQS queue retries wait in.
-    pub retry_queue_url: String,
-    /// The SQS queue of notifications given up on.
-    pub dead_letter_queue_url: String,
-    /// Alipay+'s notifyPayment endpoint, for payments without `paymentNotifyUrl`.
-    pub default_url: String,
-    /// Where outbound calls may go (`mpp_core::outbound`).
-    pub destinations: Destinations,
-}
-
-impl NotifySettings {
-    /// Reads the process environment.
-    pub fn from_env() -> Result<NotifySettings, ConfigError> {
-        NotifySettings::from_settings(|k| std::env::var(k).ok())
-    }
-
-    /// Reads settings from `get`. The configured `ALIPAY_NOTIFY_URL` must itself pass the
-    /// allow-list, or the function refuses to start (every notification would be refused).
-    pub fn from_settings(
-        get: impl Fn(&str) -> Option<String>,
-    ) -> Result<NotifySettings, ConfigError> {
-        let get = |k: &'static str| {
-            get(k)
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-                .ok_or(ConfigError::Missing(k))
-        };
-        let default_url = get("ALIPAY_NOTIFY_URL")?;
-        let destinations = match get("NOTIFY_ALLOW_HOSTS") {
-            Ok(list) => Destinations::https_to(list.split(',').filter(|h| !h.trim().is_empty()))
-                .map_err(|e| invalid("NOTIFY_ALLOW_HOSTS", e.to_string()))?,
-            Err(_) => Destinations::alipay_default(Some(&default_url)),
-        };
-        destinations
-            .check(&default_url)
-            .map_err(|e| invalid("ALIPAY_NOTIFY_URL", format!("not allowed: {e}")))?;
-        Ok(NotifySettings {
-            retry_queue_url: get("NOTIFY_RETRY_QUEUE_URL")?,
-            dead_letter_queue_url: get("NOTIFY_DEAD_LETTER_QUEUE_URL")?,
-            default_url,
-            destinations,
-        })
-    }
 }
 
 impl Config {
@@ -357,38 +310,6 @@ mod tests {
         );
         assert!(c.policy.blocked_mccs.contains("7995"));
         assert_eq!(c.cancel_cutoff, chrono::Duration::minutes(30));
-    }
-
-    #[test]
-    fn notify_settings_allow_alipay_by_default_and_only_the_list_when_given() {
-        let base: Vec<(&str, &str)> = vec![
-            (
-                "ALIPAY_NOTIFY_URL",
-                "https://open-sea-global.alipayplus.com/aps/api/v1/payments/notifyPayment",
-            ),
-            ("NOTIFY_RETRY_QUEUE_URL", "https://sqs/retry"),
-            ("NOTIFY_DEAD_LETTER_QUEUE_URL", "https://sqs/dead"),
-        ];
-        let read = |extra: &[(&'static str, &'static str)]| {
-            let vars: HashMap<&str, String> = base
-                .iter()
-                .chain(extra)
-                .map(|(k, v)| (*k, v.to_string()))
-                .collect();
-            NotifySettings::from_settings(|n| vars.get(n).cloned())
-        };
-        let d = read(&[]).unwrap().destinations;
-        assert!(d.check("https://open-na-global.alipayplus.com/x").is_ok());
-        assert!(d.check("https://acquirer.example/notify").is_err());
-        let listed = read(&[("NOTIFY_ALLOW_HOSTS", "acquirer.example, *.alipayplus.com")])
-            .unwrap()
-            .destinations;
-        assert!(listed.check("https://acquirer.example/notify").is_ok());
-        assert!(listed.check("http://acquirer.example/notify").is_err());
-        let err = read(&[("NOTIFY_ALLOW_HOSTS", "acquirer.example")]).unwrap_err();
-        assert!(err.to_string().starts_with("ALIPAY_NOTIFY_URL"), "{err}");
-        let err = read(&[("NOTIFY_ALLOW_HOSTS", "bad/host")]).unwrap_err();
-        assert!(err.to_string().starts_with("NOTIFY_ALLOW_HOSTS"), "{err}");
     }
 
     #[test]

@@ -10,4 +10,5 @@ pub mod dynamo;
 pub mod kms;
 pub mod lambda;
 pub mod metrics;
+pub mod notify_settings;
 pub mod sqs;
