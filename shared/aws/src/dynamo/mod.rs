@@ -25,7 +25,7 @@ mod tables;
 pub use call::{backoff, BACKOFF_BASE_MS, BACKOFF_CAP_MS, SEND_ATTEMPTS_MAX, TRANSACT_ITEMS_MAX};
 pub use calls::CallCounter;
 pub use pay::USAGE_LOOKBACK_DAYS;
-pub use stream::payment_from_image;
+pub use stream::{payment_from_image, payment_from_item, payment_image};
 pub use tables::TABLE_WAIT_POLLS_MAX;
 
 use async_trait::async_trait;
