@@ -8,6 +8,7 @@
 //! It never imports the AWS SDK or `lambda_http`.
 
 use chrono::Utc;
+use mpp_core::cause::Cause;
 use mpp_core::deadline::Deadline;
 use mpp_core::flows::notify::{DeliveryError, NotifyTransport};
 use mpp_core::flows::wire_time;
@@ -208,7 +209,9 @@ impl NotifyTransport for SignedClient {
     async fn send(&self, url: &str, body: &[u8]) -> Result<(), DeliveryError> {
         let answer = self.call_url(url, body).await.map_err(|e| match e {
             CallError::Refused(r) => DeliveryError::Refused(r),
-            CallError::Sign(_) | CallError::Transport(_) => DeliveryError::Transport(e.to_string()),
+            CallError::Sign(_) | CallError::Transport(_) => {
+                DeliveryError::Transport(Cause::with_source("notifyPayment", e))
+            }
         })?;
         if let Err(e) = &answer.signature {
             return Err(DeliveryError::BadSignature(e.to_string()));

@@ -123,7 +123,7 @@ impl EdgeError {
     pub fn log_text(&self) -> String {
         match self {
             EdgeError::Param(p) => format!("`{}`: {}", p.field, scrub(&p.rule)),
-            other => scrub(&other.to_string()),
+            other => scrub(&crate::cause::chain(other)),
         }
     }
 }

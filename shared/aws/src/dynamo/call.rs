@@ -8,6 +8,7 @@ use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkErro
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::TransactWriteItem;
 use aws_smithy_runtime_api::http::Response as HttpResponse;
+use mpp_core::cause::Cause;
 use mpp_core::deadline::Deadline;
 use mpp_core::store::StoreError;
 use sha2::{Digest, Sha256};
@@ -123,7 +124,10 @@ where
 {
     let mut maybe_applied = false;
     let mut throttled = false;
-    let mut last = String::new();
+    // The last failure, kept whole: it becomes the source of the StoreError.
+    let mut last_error: Option<SdkError<E, HttpResponse>> = None;
+    // Why the loop stopped early, if the deadline stopped it.
+    let mut stopped: Option<&'static str> = None;
     // The operation's deadline (set by the edge) bounds the whole loop: no attempt starts when
     // too little is left for it to be answered, and an attempt in flight is abandoned when the
     // deadline comes. Outside any deadline (admin, seed) the loop keeps SEND_ATTEMPTS_MAX and
@@ -133,13 +137,13 @@ where
         if attempt > 0 {
             let pause = backoff(attempt);
             if deadline.is_some_and(|d| d.remaining() < pause + ATTEMPT_MIN) {
-                last = format!("{last}; no time left for another attempt before the deadline");
+                stopped = Some("no time left for another attempt before the deadline");
                 break;
             }
             tokio::time::sleep(pause).await;
         }
         if deadline.is_some_and(|d| d.remaining() < ATTEMPT_MIN) {
-            last = format!("{last}; the deadline came before an attempt could be sent");
+            stopped = Some("the deadline came before an attempt could be sent");
             break;
         }
         let answered = match deadline {
@@ -150,7 +154,7 @@ where
             // Abandoned in flight: a write may have reached DynamoDB.
             maybe_applied = true;
             throttled = false;
-            last = "no answer before the operation's deadline".to_string();
+            stopped = Some("no answer before the operation's deadline");
             tracing::warn!(
                 operation,
                 attempt,
@@ -167,37 +171,54 @@ where
             }
             Err(err) => err,
         };
-        last = DisplayErrorContext(&err).to_string();
+        let last = DisplayErrorContext(&err).to_string();
         throttled = false;
         match err {
             SdkError::ServiceError(ctx) => {
-                let e = ctx.into_err();
-                match e.code() {
+                let code = ctx.err().code().map(str::to_string);
+                match code.as_deref() {
                     Some(c) if THROTTLE_CODES.contains(&c) => throttled = true,
                     Some(c) if SERVER_CODES.contains(&c) => maybe_applied = true,
                     Some(IN_PROGRESS_CODE) => {}
                     _ => {
                         return Ok(Sent {
-                            result: Err(e),
+                            result: Err(ctx.into_err()),
                             after_lost_answer: maybe_applied,
                         })
                     }
                 }
+                last_error = Some(SdkError::ServiceError(ctx));
             }
             // Sent, but no usable answer: the write may have happened.
-            SdkError::TimeoutError(_) | SdkError::ResponseError(_) => maybe_applied = true,
-            SdkError::DispatchFailure(d) if !d.is_user() => maybe_applied = true,
+            SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
+                maybe_applied = true;
+                last_error = Some(err);
+            }
+            SdkError::DispatchFailure(ref d) if !d.is_user() => {
+                maybe_applied = true;
+                last_error = Some(err);
+            }
             // Never sent (a bad request or configuration): retrying cannot help.
-            _ => return Err(StoreError::Unavailable(format!("{operation}: {last}"))),
+            _ => return Err(StoreError::Unavailable(Cause::with_source(operation, err))),
         }
         tracing::warn!(operation, attempt, throttled, error = %last, "dynamodb request retried");
     }
+    // The context says how the loop ended; the SDK's last error, when there was one, is the
+    // source (DisplayErrorContext of it is in the retry warnings already).
+    let context = match stopped {
+        Some(why) => format!("{operation}: {why}"),
+        None => format!("{operation}: gave up after {SEND_ATTEMPTS_MAX} attempts"),
+    };
+    let cause = match last_error {
+        Some(e) => Cause::with_source(context, e),
+        None => Cause::new(context),
+    };
     Err(if effect == Effect::Write && maybe_applied {
-        StoreError::OutcomeUnknown(format!("{operation}: {last}"))
+        StoreError::OutcomeUnknown(cause)
     } else if throttled {
         StoreError::Throttled
     } else {
-        StoreError::Unavailable(format!("{operation}: {last}"))
+        StoreError::Unavailable(cause)
     })
 }
 
@@ -206,7 +227,7 @@ pub(crate) fn unexpected<E>(operation: &str, e: E) -> StoreError
 where
     E: std::error::Error + Send + Sync + 'static,
 {
-    StoreError::Unavailable(format!("{operation}: {}", DisplayErrorContext(&e)))
+    StoreError::Unavailable(Cause::with_source(operation.to_string(), e))
 }
 
 /// One item's fate in a cancelled transaction.
@@ -371,8 +392,8 @@ pub(crate) const ALL_OLD: aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckF
     aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld;
 
 /// An SDK request builder refused its input (a missing required field: a bug here).
-pub(crate) fn build_err(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Unavailable(format!("building a request: {e}"))
+pub(crate) fn build_err(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::Unavailable(Cause::with_source("building a request", e))
 }
 
 /// The transaction item that credits `money` to an existing account (a top-up, a refund): the

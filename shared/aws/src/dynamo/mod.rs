@@ -148,7 +148,9 @@ impl DynamoStore {
                 .keys(key.clone())
                 .consistent_read(true)
                 .build()
-                .map_err(|e| StoreError::Unavailable(format!("BatchGetItem request: {e}")))?;
+                .map_err(|e| {
+                    StoreError::Unavailable(format!("BatchGetItem request: {e}").into())
+                })?;
             pending.insert((*table).to_string(), ka);
         }
         let mut found: Vec<(String, Item)> = Vec::new();

@@ -316,10 +316,9 @@ impl DynamoStore {
                 throttled: reasons.throttled(),
             });
         }
-        Err(StoreError::Unavailable(format!(
-            "pay transaction cancelled: {}",
-            reasons.summary()
-        )))
+        Err(StoreError::Unavailable(
+            format!("pay transaction cancelled: {}", reasons.summary()).into(),
+        ))
     }
 }
 
@@ -424,7 +423,7 @@ impl DynamoStore {
     ) -> Result<Option<PaymentRecord>, StoreError> {
         if record.payment_request_id.is_empty() {
             return Err(StoreError::Unavailable(
-                "a payment needs a paymentRequestId".to_string(),
+                "a payment needs a paymentRequestId".into(),
             ));
         }
         let req = self
@@ -449,7 +448,9 @@ impl DynamoStore {
                     return Ok(None);
                 }
                 existing.map(Some).ok_or_else(|| {
-                    StoreError::Unavailable("payment vanished after a failed put".to_string())
+                    StoreError::Unavailable(
+                        "payment vanished after a failed put".to_string().into(),
+                    )
                 })
             }
             Err(e) => Err(unexpected("PutItem", e)),

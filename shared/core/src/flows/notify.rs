@@ -54,9 +54,9 @@ pub struct NotifyJob {
 /// Why one attempt did not count as delivered.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DeliveryError {
-    /// No answer (refused, reset, timed out).
+    /// No answer (refused, reset, timed out); the client's error is the source.
     #[error("no answer: {0}")]
-    Transport(String),
+    Transport(#[source] crate::cause::Cause),
     /// An answer whose signature did not verify: it may not be Alipay+'s.
     #[error("answer signature invalid: {0}")]
     BadSignature(String),
@@ -102,7 +102,7 @@ pub trait DeadLetters: Send + Sync {
 /// source delivers it again (nothing is lost).
 #[derive(Debug, thiserror::Error)]
 #[error("queue: {0}")]
-pub struct QueueError(pub String);
+pub struct QueueError(#[source] pub crate::cause::Cause);
 
 /// What the notify function needs.
 #[derive(Clone)]
@@ -244,7 +244,10 @@ pub async fn attempt(deps: &NotifyDeps, job: &NotifyJob) -> Result<JobOutcome, N
             Ok(JobOutcome::Refused)
         }
         Err(e) => {
-            let error: String = e.to_string().chars().take(ERROR_CHARS_MAX).collect();
+            let error: String = crate::cause::chain(&e)
+                .chars()
+                .take(ERROR_CHARS_MAX)
+                .collect();
             tracing::warn!(flow = "notifyPayment", payment_request_id = id, attempt = job.attempt, error = %error, "not delivered");
             let next = usize::try_from(job.attempt)
                 .ok()
