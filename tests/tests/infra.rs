@@ -881,9 +881,12 @@ fn every_variable_set_is_read_and_every_variable_read_is_set() {
     );
 }
 
-/// Every metric an alarm reads, with its namespace and dimensions (`(name, value)`), from both
-/// alarm forms (a single metric, or `Metrics` with `MetricStat`s and expressions).
-fn alarm_metrics(alarm: &Value) -> Vec<(Value, String, Vec<(String, String)>)> {
+/// A metric an alarm reads: namespace, name, dimensions (`(name, value)`).
+type AlarmMetric = (Value, String, Vec<(String, String)>);
+
+/// Every metric an alarm reads, from both alarm forms (a single metric, or `Metrics` with
+/// `MetricStat`s and expressions).
+fn alarm_metrics(alarm: &Value) -> Vec<AlarmMetric> {
     let p = props(alarm);
     let dims = |m: &Value| {
         items(&m["Dimensions"])

@@ -12,46 +12,11 @@ use mpp_core::flows::notify::{
 use mpp_core::store::memory::MemoryStore;
 use mpp_core::store::Ports;
 use mpp_e2e::harness::*;
+use mpp_e2e::logs::Captured;
 use mpp_e2e::receiver::{Behaviour, Receiver};
 use serde_json::{json, Value};
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
-
-/// The captured log bytes.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'w> tracing_subscriber::fmt::MakeWriter<'w> for Capture {
-    type Writer = Capture;
-
-    fn make_writer(&'w self) -> Capture {
-        self.clone()
-    }
-}
-
-impl Capture {
-    /// The lines logged since the last call, parsed.
-    fn take(&self) -> Vec<Value> {
-        let bytes = std::mem::take(&mut *self.0.lock().unwrap());
-        String::from_utf8(bytes)
-            .unwrap()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-            .collect()
-    }
-}
 
 /// Every line names `request_id` and its trace id, and at least one line was logged.
 fn assert_all_carry(function: &str, lines: &[Value], request_id: &str) {
@@ -88,14 +53,15 @@ impl DeadLetters for Queue {
 
 #[tokio::test]
 async fn every_log_line_of_every_function_carries_the_request_and_trace_ids() {
-    let capture = Capture::default();
+    let capture = Captured::default();
+    let writer = capture.clone();
     let _logs = tracing::subscriber::set_default(mpp_aws::lambda::json_logs(
         tracing_subscriber::EnvFilter::new("info"),
-        capture.clone(),
+        move || writer.clone(),
     ));
     let store = Arc::new(MemoryStore::new());
     let m = Mpp::on(Ports::of(store.clone()), Default::default()).await;
-    capture.take();
+    capture.take_json();
     let budget = Duration::from_secs(5);
     let bytes = |v: Value| serde_json::to_vec(&v).unwrap();
     let inquiry = json!({"acquirerId": "1020000000000000001", "pspId": "1020000000000000001", "paymentRequestId": "RID-1"});
@@ -110,7 +76,7 @@ async fn every_log_line_of_every_function_carries_the_request_and_trace_ids() {
         pay::handler::handle(&m.pay, request).await.unwrap(),
     );
     assert_eq!(a.status_letter(), "S");
-    assert_all_carry("pay", &capture.take(), "req-pay");
+    assert_all_carry("pay", &capture.take_json(), "req-pay");
 
     let request = in_lambda(
         m.event(EVALUATION_PATH, &bytes(evaluation("RID-2"))).await,
@@ -120,7 +86,7 @@ async fn every_log_line_of_every_function_carries_the_request_and_trace_ids() {
     evaluation::handler::handle(&m.evaluation, request)
         .await
         .unwrap();
-    assert_all_carry("evaluation", &capture.take(), "req-evaluation");
+    assert_all_carry("evaluation", &capture.take_json(), "req-evaluation");
 
     let request = in_lambda(
         m.event(INQUIRY_PATH, &bytes(inquiry.clone())).await,
@@ -128,7 +94,7 @@ async fn every_log_line_of_every_function_carries_the_request_and_trace_ids() {
         budget,
     );
     inquiry::handler::handle(&m.inquiry, request).await.unwrap();
-    assert_all_carry("inquiryPayment", &capture.take(), "req-inquiry");
+    assert_all_carry("inquiryPayment", &capture.take_json(), "req-inquiry");
 
     let request = in_lambda(
         m.event(REFUND_PATH, &bytes(refund_body("RID-1", "RID-1-R", 100)))
@@ -137,7 +103,7 @@ async fn every_log_line_of_every_function_carries_the_request_and_trace_ids() {
         budget,
     );
     refund::handler::handle(&m.refund, request).await.unwrap();
-    assert_all_carry("refund", &capture.take(), "req-refund");
+    assert_all_carry("refund", &capture.take_json(), "req-refund");
 
     let request = in_lambda(
         m.event(CANCEL_PATH, &bytes(inquiry)).await,
@@ -145,7 +111,7 @@ async fn every_log_line_of_every_function_carries_the_request_and_trace_ids() {
         budget,
     );
     cancel::handler::handle(&m.cancel, request).await.unwrap();
-    assert_all_carry("cancelPayment", &capture.take(), "req-cancel");
+    assert_all_carry("cancelPayment", &capture.take_json(), "req-cancel");
 
     // notify: an SQS batch delivering the payment's notification to an acknowledging receiver.
     let receiver = Receiver::start(vec![], Behaviour::Ack).await;
@@ -179,7 +145,7 @@ async fn every_log_line_of_every_function_carries_the_request_and_trace_ids() {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_millis() as u64;
-    capture.take();
+    capture.take_json();
     let out = notify::handler::handle(
         &deps,
         LambdaEvent::new(serde_json::from_value(event).unwrap(), context),
@@ -190,7 +156,7 @@ async fn every_log_line_of_every_function_carries_the_request_and_trace_ids() {
         serde_json::to_value(&out).unwrap(),
         json!({"batchItemFailures": []})
     );
-    let lines = capture.take();
+    let lines = capture.take_json();
     assert!(
         lines.iter().any(|l| l["fields"]["message"] == "delivered"),
         "{lines:?}"

@@ -85,7 +85,11 @@ async fn lost_answers_past_the_bound_are_outcome_unknown_and_safe_to_repeat() {
         "{}",
         cause.chain()
     );
-    assert!(cause.chain().contains("InternalServerError"), "{}", cause.chain());
+    assert!(
+        cause.chain().contains("InternalServerError"),
+        "{}",
+        cause.chain()
+    );
     let pay = intent(
         "lost-2",
         "c-lost",

@@ -61,6 +61,13 @@ pub fn backoff(attempt: u32) -> Duration {
     Duration::from_millis(1 + jitter() % ceiling.max(1))
 }
 
+/// Sleeps the backoff before retry `attempt` of an outer loop (a transaction lost a race, a
+/// batch left keys unprocessed), never past the operation's deadline: the request after it then
+/// finds no time left and ends the loop with a `StoreError`.
+pub(crate) async fn pause(attempt: u32) {
+    tokio::time::sleep(Deadline::attempt_budget(backoff(attempt))).await;
+}
+
 /// A random number without a random-number crate: `RandomState` is seeded per process from the
 /// OS and advanced per instance.
 fn jitter() -> u64 {
@@ -332,7 +339,7 @@ impl DynamoStore {
         let mut throttled = false;
         for attempt in 0..super::TXN_ATTEMPTS_MAX {
             if attempt > 0 {
-                tokio::time::sleep(backoff(attempt)).await;
+                pause(attempt).await;
             }
             match self.transact(items.clone(), token).await? {
                 TxOutcome::Done => return Ok(TxOutcome::Done),

@@ -159,7 +159,7 @@ impl DynamoStore {
                 break;
             }
             if round > 0 {
-                tokio::time::sleep(backoff(round)).await;
+                call::pause(round).await;
             }
             let req = self
                 .client

@@ -1,10 +1,10 @@
 //! `PayStore`: the read before a payment, the one transaction that makes it, and the record of
 //! a declined one.
 
-use super::call::{
-    backoff, call_token, send_tracked, unexpected, Effect, Reasons, TxOutcome, VALIDATION_ERROR,
-};
 use super::call::{build_err, ALL_OLD};
+use super::call::{
+    call_token, send_tracked, unexpected, Effect, Reasons, TxOutcome, VALIDATION_ERROR,
+};
 use super::item::{self, Item};
 use super::{DynamoStore, TXN_ATTEMPTS_MAX};
 use async_trait::async_trait;
@@ -377,7 +377,7 @@ impl PayStore for DynamoStore {
         let mut throttled = false;
         for attempt in 0..TXN_ATTEMPTS_MAX {
             if attempt > 0 {
-                tokio::time::sleep(backoff(attempt)).await;
+                super::call::pause(attempt).await;
             }
             match self.transact(items.clone(), &token).await? {
                 TxOutcome::Done => return Ok(CommitOutcome::Committed),

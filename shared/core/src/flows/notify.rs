@@ -229,11 +229,7 @@ pub async fn attempt(deps: &NotifyDeps, job: &NotifyJob) -> Result<JobOutcome, N
                 .chars()
                 .take(ERROR_CHARS_MAX)
                 .collect();
-            deps.dead_letters.put(job).await?;
-            deps.deliveries
-                .record_attempt(id, job.attempt, Some(&error), now)
-                .await?;
-            deps.deliveries.record_dead_letter(id, now).await?;
+            dead_letter(deps, job, &error, now).await?;
             tracing::error!(
                 flow = "notifyPayment",
                 payment_request_id = id,
@@ -266,11 +262,7 @@ pub async fn attempt(deps: &NotifyDeps, job: &NotifyJob) -> Result<JobOutcome, N
                     Ok(JobOutcome::Retrying { delay_secs })
                 }
                 None => {
-                    deps.dead_letters.put(job).await?;
-                    deps.deliveries
-                        .record_attempt(id, job.attempt, Some(&error), now)
-                        .await?;
-                    deps.deliveries.record_dead_letter(id, now).await?;
+                    dead_letter(deps, job, &error, now).await?;
                     tracing::error!(
                         flow = "notifyPayment",
                         payment_request_id = id,
@@ -282,6 +274,23 @@ pub async fn attempt(deps: &NotifyDeps, job: &NotifyJob) -> Result<JobOutcome, N
             }
         }
     }
+}
+
+/// Hands `job` to the dead-letter queue and records its last attempt and the hand-over on the
+/// payment (the queue first: a failure after it leaves the job kept and the record redelivered).
+async fn dead_letter(
+    deps: &NotifyDeps,
+    job: &NotifyJob,
+    error: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), NotifyError> {
+    let id = job.payment_request_id.as_str();
+    deps.dead_letters.put(job).await?;
+    deps.deliveries
+        .record_attempt(id, job.attempt, Some(error), now)
+        .await?;
+    deps.deliveries.record_dead_letter(id, now).await?;
+    Ok(())
 }
 
 /// Keeps a delay readable in logs and docs.
