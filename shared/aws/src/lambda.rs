@@ -229,6 +229,47 @@ mod tests {
     use super::*;
     use mpp_core::result_code::ResultCode;
 
+    fn context(request_id: &str, deadline_in: Option<Duration>) -> lambda_http::Context {
+        let mut ctx = lambda_http::Context::default();
+        ctx.request_id = request_id.into();
+        ctx.xray_trace_id = Some("Root=1-abc".into());
+        ctx.deadline = deadline_in
+            .map(|d| {
+                (SystemTime::now() + d)
+                    .duration_since(SystemTime::UNIX_EPOCH)
+                    .unwrap()
+                    .as_millis() as u64
+            })
+            .unwrap_or(0);
+        ctx
+    }
+
+    #[tokio::test]
+    async fn the_invocation_takes_ids_and_the_earlier_deadline_from_the_context() {
+        let short = invocation_of("pay", &context("r-1", Some(Duration::from_secs(3))));
+        assert_eq!(short.request_id.as_deref(), Some("r-1"));
+        assert_eq!(short.trace_id.as_deref(), Some("Root=1-abc"));
+        let left = short.deadline.unwrap().remaining();
+        // 3 s less the margin (the context's deadline has millisecond resolution).
+        assert!(left <= Duration::from_secs(3) - LAMBDA_MARGIN, "{left:?}");
+        assert!(left > Duration::from_millis(2_500), "{left:?}");
+        // A function with more time than Alipay+ waits answers within the operation's budget.
+        let long = invocation_of(
+            "inquiryPayment",
+            &context("r-2", Some(Duration::from_secs(60))),
+        );
+        let left = long.deadline.unwrap().remaining();
+        assert!(
+            left <= mpp_core::deadline::operation_budget("inquiryPayment"),
+            "{left:?}"
+        );
+        assert!(left > Duration::from_millis(3_900), "{left:?}");
+        // `mpp serve` sets a request id and no deadline: the operation's budget.
+        let serve = invocation_of("pay", &context("r-3", None));
+        assert!(serve.deadline.unwrap().remaining() > Duration::from_millis(6_900));
+        assert_eq!(invocation_of("pay", &context("", None)).request_id, None);
+    }
+
     #[test]
     fn emf_lines_carry_the_operation_code_and_latency() {
         let line = emf_line(
