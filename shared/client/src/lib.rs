@@ -104,7 +104,10 @@ impl SignedClient {
     }
 
     /// The same client, allowed to call only `destinations` (checked before every call, with
-    /// `mpp_core::outbound::Destinations::check`; a refused URL is never contacted).
+    /// `mpp_core::outbound::Destinations::check`; a refused URL is never contacted). Every client
+    /// a Lambda function builds must use this with the configured list
+    /// (`mpp_aws::notify_settings::NotifySettings::destinations`); only commands whose user names
+    /// the URL (`mpp call`, the hub, the acquirer) keep the default.
     pub fn with_destinations(mut self, destinations: Destinations) -> SignedClient {
         self.destinations = destinations;
         self
