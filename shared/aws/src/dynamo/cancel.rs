@@ -5,10 +5,10 @@
 //! succeeded one 3 (`GetItem` payment, `GetItem` account, `TransactWriteItems`). A lost race
 //! reads again, at most [`TXN_ATTEMPTS_MAX`] times.
 
-use super::call::{
-    backoff, call_nonce, request_token, send_tracked, unexpected, Effect, Reasons, TxOutcome,
-};
 use super::call::{build_err, ALL_OLD};
+use super::call::{
+    call_nonce, request_token, send_tracked, unexpected, Effect, Reasons, TxOutcome,
+};
 use super::item;
 use super::{DynamoStore, TXN_ATTEMPTS_MAX};
 use async_trait::async_trait;
@@ -220,7 +220,7 @@ impl CancelStore for DynamoStore {
         let mut known: Option<Option<PaymentRecord>> = None;
         for attempt in 0..TXN_ATTEMPTS_MAX {
             if attempt > 0 {
-                tokio::time::sleep(backoff(attempt)).await;
+                super::call::pause(attempt).await;
             }
             let current = match known.take() {
                 Some(p) => p,
