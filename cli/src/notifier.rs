@@ -3,6 +3,7 @@
 //! Lines file as the dead-letter queue.
 
 use mpp_client::SignedClient;
+use mpp_core::cause::Cause;
 use mpp_core::flows::notify::{
     attempt, job_for, DeadLetters, NotifyDeps, NotifyJob, QueueError, RetryQueue,
     ATTEMPT_TIMEOUT_SECS,
@@ -36,13 +37,15 @@ struct FileDeadLetters(PathBuf);
 impl DeadLetters for FileDeadLetters {
     async fn put(&self, job: &NotifyJob) -> Result<(), QueueError> {
         use std::io::Write as _;
-        let line = serde_json::to_string(job).map_err(|e| QueueError(e.to_string()))?;
+        let line = serde_json::to_string(job)
+            .map_err(|e| QueueError(Cause::with_source("serialising the job", e)))?;
         let mut f = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(&self.0)
-            .map_err(|e| QueueError(format!("{}: {e}", self.0.display())))?;
-        writeln!(f, "{line}").map_err(|e| QueueError(e.to_string()))
+            .map_err(|e| QueueError(Cause::with_source(self.0.display().to_string(), e)))?;
+        writeln!(f, "{line}")
+            .map_err(|e| QueueError(Cause::with_source("writing a dead letter", e)))
     }
 }
 

@@ -6,6 +6,7 @@ use axum::body::{to_bytes, Body as AxumBody};
 use axum::extract::{Request as AxumRequest, State};
 use axum::response::Response as AxumResponse;
 use clap::Args;
+use lambda_http::RequestExt;
 use mpp_client::SignedClient;
 use mpp_core::clock::{Clock, SystemClock};
 use mpp_core::edge::{no_interface, Edge};
@@ -69,6 +70,11 @@ pub struct ServeArgs {
     /// that name a URL are notified).
     #[arg(long)]
     pub notify_url: Option<String>,
+    /// A host notifyPayment (and any other outbound call) may go to; repeatable. Without any,
+    /// only loopback hosts are allowed; once one is given, only the listed hosts (loopback only
+    /// when listed). `*.domain` allows a domain and its subdomains.
+    #[arg(long = "notify-allow-host", value_name = "HOST")]
+    pub notify_allow_host: Vec<String>,
     /// Minutes after midnight (UTC+8) of the day after a payment until which it may be cancelled.
     #[arg(long, default_value_t = 30)]
     pub cancel_cutoff_minutes: i64,
@@ -162,6 +168,14 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
         );
     }
 
+    let destinations =
+        mpp_core::outbound::Destinations::local(args.notify_allow_host.iter().map(String::as_str))
+            .map_err(|e| other(format!("--notify-allow-host: {e}")))?;
+    if let Some(url) = &args.notify_url {
+        destinations
+            .check(url)
+            .map_err(|e| other(format!("--notify-url is not allowed: {e}")))?;
+    }
     if let Some(feed) = feed {
         let client = SignedClient::new(
             "",
@@ -170,7 +184,8 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
             Some(alipay_key.clone()),
             crate::notifier::attempt_timeout(),
         )
-        .map_err(other)?;
+        .map_err(other)?
+        .with_destinations(destinations);
         let config = crate::notifier::NotifierConfig {
             client,
             deliveries: stores.deliveries.clone(),
@@ -278,6 +293,11 @@ async fn route(State(app): State<Arc<App>>, request: AxumRequest) -> AxumRespons
         Err(_) => vec![b' '; MAX_BODY_BYTES + 1],
     };
     let request = lambda_http::Request::from_parts(parts, lambda_http::Body::Binary(bytes));
+    // A request id of our own, as Lambda gives one, so every log line of a call can be found
+    // (no deadline in it: the handler takes the operation's own budget).
+    let mut context = lambda_http::Context::default();
+    context.request_id = uuid::Uuid::new_v4().to_string();
+    let request = request.with_lambda_context(context);
     let path = request.uri().path().to_string();
     let route = path.strip_prefix(app.prefix.as_str()).unwrap_or("");
     // The operation table says which inbound operation a route is; each has its function's

@@ -257,6 +257,25 @@ impl Mpp {
     }
 }
 
+/// `request` as the Lambda runtime hands it over: with a context naming `request_id` and a
+/// deadline `budget` from now.
+pub fn in_lambda(
+    request: lambda_http::Request,
+    request_id: &str,
+    budget: std::time::Duration,
+) -> lambda_http::Request {
+    use lambda_http::RequestExt;
+    let mut context = lambda_http::Context::default();
+    context.request_id = request_id.to_string();
+    context.xray_trace_id = Some(format!("Root=1-00000000-{request_id}"));
+    let deadline = std::time::SystemTime::now() + budget;
+    context.deadline = deadline
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    request.with_lambda_context(context)
+}
+
 /// An API Gateway REST event with exactly these headers (tests tamper with them).
 pub fn raw_event(path: &str, body: &[u8], headers: &[(String, String)]) -> lambda_http::Request {
     let mut event: Value =

@@ -8,6 +8,8 @@ pub mod after_pay_scenarios;
 pub mod conformance;
 pub mod faults;
 pub mod harness;
+pub mod logs;
 pub mod pay_scenarios;
 pub mod process;
 pub mod receiver;
+pub mod stall;

@@ -142,3 +142,39 @@ async fn bad_input_and_an_unreachable_alipay_get_envelopes() {
         "{v}"
     );
 }
+
+/// An Alipay+ that accepts connections and never answers: the function answers U by its Lambda
+/// deadline (1.5 s here, far below the client's 6.5 s retry budget). (That every log line carries
+/// the request id is `request_ids.rs`, which owns its process's log subscriber.)
+#[tokio::test(flavor = "multi_thread")]
+async fn a_silent_alipay_gets_u_by_the_deadline() {
+    use mpp_e2e::harness::in_lambda;
+    // Accepts and holds every connection, answers nothing; bounded by the test's life.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", silent.local_addr().unwrap());
+    let holder = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((conn, _)) = silent.accept().await {
+            held.push(conn);
+        }
+    });
+    let d = deps(&url);
+    let headers = vec![("Content-Type".to_string(), "application/json".to_string())];
+    let request = in_lambda(
+        raw_event(
+            &format!("/internal{INTERNAL_ROUTE}"),
+            br#"{"customerId":"2160000000000001"}"#,
+            &headers,
+        ),
+        "req-codes",
+        std::time::Duration::from_millis(1_500),
+    );
+    let started = std::time::Instant::now();
+    let response = handle(&d, request).await.unwrap();
+    let took = started.elapsed();
+    let v: Value = serde_json::from_slice(mpp_aws::lambda::body_bytes(response.body())).unwrap();
+    assert_eq!(v["result"]["resultStatus"], "U", "{v}");
+    // Behaviour, not speed: without the deadline the client would wait out its 6.5 s budget.
+    assert!(took < std::time::Duration::from_millis(4_000), "{took:?}");
+    holder.abort();
+}

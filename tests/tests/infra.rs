@@ -3,8 +3,8 @@
 //! its event sources, its role and log group; nothing in the template builds a crate that does not
 //! exist; each role grants exactly what `infra/policies.md` writes down; only the function roles
 //! may use the KMS keys; only the functions that must call out can reach the internet; the tables
-//! are the store's tables; every environment variable set is one the code reads; every metric
-//! filter reads a log line and fields the code writes.
+//! are the store's tables; every environment variable set is one the code reads; every alarm
+//! reads a metric the code emits (EMF, `mpp_aws::metrics`), in the stack's namespace.
 //!
 //! The template is parsed with `serde_norway` (serde_yaml's maintained fork): CloudFormation's
 //! short forms (`!Ref`, `!GetAtt`, `!Sub`, `!If`) arrive as tagged values; the long forms
@@ -297,8 +297,8 @@ fn every_function_crate_has_its_resource_built_from_its_binary() {
             .unwrap_or_else(|| panic!("functions/{}: no {id} in the template", c.dir));
         assert_eq!(
             props(r)["Timeout"].as_u64(),
-            Some(c.table.deadline.as_secs()),
-            "{id}: Timeout is the operation table's deadline"
+            Some(c.table.function_timeout.as_secs()),
+            "{id}: Timeout is the operation table's function_timeout"
         );
         assert_eq!(
             r["Type"].as_str(),
@@ -419,37 +419,20 @@ fn every_alipay_facing_function_has_its_route_deadline_and_metrics() {
         assert!(timeout_s <= 8, "{id}: Alipay+ waits 8 s at most");
         assert_eq!(
             timeout_s,
-            c.table.deadline.as_secs(),
-            "{id}: Timeout is the operation table's deadline"
+            c.table.wait.as_secs(),
+            "{id}: the API deadline is the operation table's wait"
         );
         assert_eq!(
             p["TimeoutInMillis"].as_u64(),
             Some(timeout_s * 1000),
             "{id}: API Gateway deadline"
         );
-        // The flow's alarms name it as the `flow` log field does.
+        // The flow's alarms name it as the `flow` dimension of the EMF lines does.
         let flow_alarms = of_type(&t, "AWS::CloudWatch::Alarm")
             .into_iter()
-            .filter(|(_, a)| mentions(a, "Flow", &c.operation))
+            .filter(|(_, a)| mentions(a, "flow", &c.operation))
             .count();
-        assert!(flow_alarms >= 1, "{id}: no alarm on Flow={}", c.operation);
-        let log_group = id.replace("Function", "LogGroup");
-        let filters: BTreeSet<String> = of_type(&t, "AWS::Logs::MetricFilter")
-            .into_iter()
-            .filter(|(_, m)| ref_of(&props(m)["LogGroupName"]) == Some(log_group.as_str()))
-            .filter_map(|(_, m)| props(m)["FilterName"].as_str().map(str::to_string))
-            .collect();
-        for wanted in [
-            "answers-by-status",
-            "answers-by-code",
-            "latency",
-            "cold-start-init",
-        ] {
-            assert!(
-                filters.contains(wanted),
-                "{id}: metric filter {wanted} missing ({filters:?})"
-            );
-        }
+        assert!(flow_alarms >= 1, "{id}: no alarm on flow={}", c.operation);
     }
     let api = props(resource(&t, "MppApi").expect("MppApi"));
     assert_eq!(
@@ -965,6 +948,9 @@ fn every_variable_set_is_read_and_every_variable_read_is_set() {
         let set = env_of(&t, f);
         let mut files = shared.to_vec();
         files.push(root().join("functions").join(&c.dir).join("src/main.rs"));
+        if c.dir == "notify" {
+            files.push(root().join("shared/aws/src/notify_settings.rs"));
+        }
         let known = literals(&files);
         for name in &set {
             let by_library = READ_BY_LIBRARIES.iter().any(|(n, _)| n == name);
@@ -993,53 +979,96 @@ fn every_variable_set_is_read_and_every_variable_read_is_set() {
     );
 }
 
-/// Every `.rs` file under `shared/` and `functions/`, as text.
-fn sources() -> String {
-    fn walk(dir: &Path, out: &mut String) {
-        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                walk(&path, out);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                out.push_str(&std::fs::read_to_string(&path).unwrap_or_default());
-            }
+/// A metric an alarm reads: namespace, name, dimensions (`(name, value)`).
+type AlarmMetric = (Value, String, Vec<(String, String)>);
+
+/// Every metric an alarm reads, from both alarm forms (a single metric, or `Metrics` with
+/// `MetricStat`s and expressions).
+fn alarm_metrics(alarm: &Value) -> Vec<AlarmMetric> {
+    let p = props(alarm);
+    let dims = |m: &Value| {
+        items(&m["Dimensions"])
+            .into_iter()
+            .map(|d| {
+                (
+                    d["Name"].as_str().unwrap_or_default().to_string(),
+                    d["Value"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut out = Vec::new();
+    if let Some(name) = p["MetricName"].as_str() {
+        out.push((p["Namespace"].clone(), name.to_string(), dims(p)));
+    }
+    for m in items(&p["Metrics"]) {
+        let metric = &m["MetricStat"]["Metric"];
+        if let Some(name) = metric["MetricName"].as_str() {
+            out.push((metric["Namespace"].clone(), name.to_string(), dims(metric)));
         }
     }
-    let mut out = String::new();
-    walk(&root().join("shared"), &mut out);
-    walk(&root().join("functions"), &mut out);
     out
 }
 
 #[test]
-fn metric_filters_read_log_lines_the_code_writes() {
+fn every_alarm_reads_a_metric_the_code_emits() {
     let t = template();
-    let code = sources();
-    for (id, f) in of_type(&t, "AWS::Logs::MetricFilter") {
-        let p = props(f);
-        let pattern = p["FilterPattern"].as_str().unwrap_or_default();
-        let message = pattern
-            .split("$.fields.message = \"")
-            .nth(1)
-            .and_then(|rest| rest.split('"').next())
-            .unwrap_or_else(|| panic!("{id}: the pattern names no message: {pattern}"));
-        assert!(
-            code.contains(&format!("\"{message}\"")),
-            "{id}: no log line says {message:?}"
-        );
-        let mut fields = Vec::new();
-        for m in items(&p["MetricTransformations"]) {
-            fields.push(m["MetricValue"].as_str().unwrap_or_default().to_string());
-            for d in items(&m["Dimensions"]) {
-                fields.push(d["Value"].as_str().unwrap_or_default().to_string());
+    // One pipeline: the EMF lines. No metric filter re-derives metrics from the logs.
+    assert!(
+        of_type(&t, "AWS::Logs::MetricFilter").is_empty(),
+        "metric filters are a second pipeline; emit EMF (shared/aws/src/metrics.rs) instead"
+    );
+    let namespace = &t["Globals"]["Function"]["Environment"]["Variables"]["METRICS_NAMESPACE"];
+    assert_eq!(
+        intrinsic(namespace).map(|(f, arg)| (f, arg.as_str().map(str::to_string))),
+        Some(("Sub".to_string(), Some("MPP/${AWS::StackName}".to_string()))),
+        "the EMF namespace is per stack"
+    );
+    let operations: BTreeSet<String> = function_crates().into_iter().map(|c| c.operation).collect();
+    let mut ours = 0;
+    for (id, alarm) in of_type(&t, "AWS::CloudWatch::Alarm") {
+        let metrics = alarm_metrics(alarm);
+        assert!(!metrics.is_empty(), "{id}: reads no metric");
+        for (ns, name, dims) in metrics {
+            if ns.as_str().is_some_and(|n| n.starts_with("AWS/")) {
+                continue;
+            }
+            ours += 1;
+            assert_eq!(
+                &ns, namespace,
+                "{id}: {name} is not in the functions' namespace"
+            );
+            let emitted = mpp_aws::metrics::EMITTED
+                .iter()
+                .find(|m| m.name == name)
+                .unwrap_or_else(|| panic!("{id}: the code emits no metric {name}"));
+            let mut names: Vec<&str> = dims.iter().map(|(n, _)| n.as_str()).collect();
+            names.sort_unstable();
+            let published = emitted.dimension_sets.iter().any(|set| {
+                let mut set = set.to_vec();
+                set.sort_unstable();
+                set == names
+            });
+            assert!(
+                published,
+                "{id}: {name} is not published with dimensions {names:?} ({:?})",
+                emitted.dimension_sets
+            );
+            for (dim, value) in &dims {
+                match dim.as_str() {
+                    "flow" => assert!(operations.contains(value), "{id}: no flow {value}"),
+                    "result_status" => assert!(
+                        ["S", "F", "U"].contains(&value.as_str()),
+                        "{id}: status {value}"
+                    ),
+                    "result_code" => assert!(
+                        mpp_core::result_code::ResultCode::from_code(value).is_some(),
+                        "{id}: code {value}"
+                    ),
+                    other => panic!("{id}: the code writes no dimension {other}"),
+                }
             }
         }
-        for field in fields.iter().filter(|f| f.starts_with("$.")) {
-            let name = field.rsplit('.').next().unwrap_or_default();
-            assert!(
-                code.contains(&format!("{name} =")),
-                "{id}: no log line has the field {name}"
-            );
-        }
     }
+    assert!(ours > 0, "no alarm reads the functions' metrics");
 }

@@ -266,11 +266,14 @@ async fn the_handler_reports_sqs_messages_it_could_not_handle() {
         {"eventSource": "aws:sqs", "messageId": "m-orphan", "body": serde_json::to_string(&orphan).unwrap()},
         {"eventSource": "aws:sqs", "messageId": "m-junk", "body": "not a job"},
     ]});
-    let out = notify::handler::handle(&deps, LambdaEvent::new(event, Context::default()))
-        .await
-        .unwrap();
+    let out = notify::handler::handle(
+        &deps,
+        LambdaEvent::new(serde_json::from_value(event).unwrap(), Context::default()),
+    )
+    .await
+    .unwrap();
     assert_eq!(
-        out,
+        serde_json::to_value(&out).unwrap(),
         json!({"batchItemFailures": [{"itemIdentifier": "m-orphan"}]})
     );
     assert!(r
@@ -311,4 +314,132 @@ async fn a_base_url_with_a_stage_signs_and_verifies_the_whole_path() {
     let got = receiver.received();
     assert_eq!(got[0].path, "/live/aps/api/v1/payments/pay");
     assert!(got[0].signature_ok, "our signature covers the stage");
+}
+
+#[tokio::test]
+async fn a_disallowed_notify_url_is_never_contacted_and_the_refusal_is_counted() {
+    // A listener on a loopback port the allow-list does not name: it counts every connection.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!(
+        "http://{}/aps/api/v1/payments/notifyPayment",
+        listener.local_addr().unwrap()
+    );
+    let contacted = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let seen = contacted.clone();
+    tokio::spawn(async move {
+        while let Ok(_conn) = listener.accept().await {
+            seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    });
+    let mut r = rig(&url).await;
+    // What `mpp serve --notify-allow-host hub.test` builds: loopback is no longer allowed.
+    let transport = SignedClient::new(
+        "",
+        CLIENT_ID,
+        keys().mpp.clone(),
+        Some(keys().alipay_public.clone()),
+        Duration::from_millis(500),
+    )
+    .unwrap()
+    .with_destinations(mpp_core::outbound::Destinations::local(["hub.test"]).unwrap());
+    r.deps.transport = Arc::new(transport);
+    r.mpp.pay(&auto_debit("NT-REFUSED")).await;
+    let job = r.job("NT-REFUSED").await;
+    assert_eq!(job.url, url);
+
+    let refused_before = mpp_aws::metrics::emitted(mpp_aws::metrics::NOTIFY_REFUSED);
+    let deps = notify::handler::Deps {
+        notify: r.deps.clone(),
+    };
+    let event = json!({"Records": [
+        {"eventSource": "aws:sqs", "messageId": "m-refused", "body": serde_json::to_string(&job).unwrap()},
+    ]});
+    let out = notify::handler::handle(
+        &deps,
+        LambdaEvent::new(serde_json::from_value(event).unwrap(), Context::default()),
+    )
+    .await
+    .unwrap();
+    // Handled (not redelivered: no retry can help), counted, kept for an operator, recorded.
+    assert_eq!(
+        serde_json::to_value(&out).unwrap(),
+        json!({"batchItemFailures": []})
+    );
+    assert_eq!(
+        mpp_aws::metrics::emitted(mpp_aws::metrics::NOTIFY_REFUSED) - refused_before,
+        1
+    );
+    assert_eq!(r.dead.0.lock().unwrap().len(), 1);
+    assert!(r.retries.0.lock().unwrap().is_empty());
+    let delivery = r.deps.deliveries.delivery("NT-REFUSED").await.unwrap();
+    assert!(delivery.dead_lettered_at.is_some());
+    assert!(delivery.delivered_at.is_none());
+    let error = delivery.last_error.unwrap();
+    assert!(error.contains("not on the allow-list"), "{error}");
+    // Give a stray connection time to arrive: there is none.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(contacted.load(std::sync::atomic::Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn a_typed_stream_batch_notifies_inserts_only_and_drops_what_it_cannot_read() {
+    let receiver = Receiver::start(vec![], Behaviour::Ack).await;
+    let r = rig(&receiver.url).await;
+    r.mpp.pay(&auto_debit("NT-STREAM")).await;
+    let record = r
+        .mpp
+        .ports
+        .payments
+        .payment("NT-STREAM")
+        .await
+        .unwrap()
+        .unwrap();
+    let image = serde_json::to_value(mpp_aws::dynamo::payment_image(&record)).unwrap();
+    // The shape Lambda delivers from a DynamoDB Stream (NEW_AND_OLD_IMAGES).
+    let stream_record = |name: &str, sequence: &str| {
+        json!({
+            "eventID": format!("e-{sequence}"),
+            "eventName": name,
+            "eventVersion": "1.1",
+            "eventSource": "aws:dynamodb",
+            "awsRegion": "us-east-1",
+            "dynamodb": {
+                "ApproximateCreationDateTime": 1_764_460_800.0,
+                "Keys": {"paymentRequestId": {"S": "NT-STREAM"}},
+                "NewImage": image.clone(),
+                "SequenceNumber": sequence,
+                "SizeBytes": 512,
+                "StreamViewType": "NEW_AND_OLD_IMAGES"
+            },
+            "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/mpp-payments/stream/2026-11-30T00:00:00.000"
+        })
+    };
+    let event = json!({"Records": [
+        stream_record("INSERT", "100"),
+        stream_record("MODIFY", "101"),
+        {"eventSource": "aws:kinesis", "eventID": "k-1"},
+        {"eventSource": "aws:dynamodb", "eventName": "INSERT"},
+    ]});
+    let deps = notify::handler::Deps {
+        notify: r.deps.clone(),
+    };
+    let out = notify::handler::handle(
+        &deps,
+        LambdaEvent::new(serde_json::from_value(event).unwrap(), Context::default()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        serde_json::to_value(&out).unwrap(),
+        json!({"batchItemFailures": []})
+    );
+    assert_eq!(receiver.received().len(), 1, "the INSERT only, once");
+    assert!(r
+        .deps
+        .deliveries
+        .delivery("NT-STREAM")
+        .await
+        .unwrap()
+        .delivered_at
+        .is_some());
 }

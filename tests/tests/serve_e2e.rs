@@ -218,6 +218,58 @@ async fn serve_notifies_the_payment_notify_url() {
     assert_eq!(receiver.received().len(), 2, "nothing after the S");
 }
 
+#[tokio::test]
+async fn serve_never_contacts_a_notify_url_off_its_allow_list() {
+    let receiver = Receiver::start(vec![], Behaviour::Ack).await;
+    // Once a host is listed, loopback is allowed only when listed: the receiver is not.
+    let server = Server::start_with_harness_keys(&["--notify-allow-host", "hub.test"]);
+    let a = server.alipay();
+    let mut body = auto_debit("E2E-REFUSED");
+    body["paymentNotifyUrl"] = json!(receiver.url);
+    let paid = a.call("pay", &body).await;
+    assert_eq!(
+        code(&paid),
+        "SUCCESS",
+        "the payment itself is never refused"
+    );
+    // The refused job lands in the dead-letter file at once, and nothing is ever sent.
+    let dead = server.state_dir.path().join("notify-dead-letters.jsonl");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !std::fs::read_to_string(&dead).is_ok_and(|t| t.contains("E2E-REFUSED")) {
+        assert!(std::time::Instant::now() < deadline, "not dead-lettered");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(
+        receiver.received().is_empty(),
+        "a refused URL was contacted"
+    );
+}
+
+#[test]
+fn serve_refuses_a_bad_allow_list_or_a_notify_url_off_it() {
+    let run = |args: &[&str]| {
+        std::process::Command::new(mpp_binary())
+            .arg("serve")
+            .args(["--addr", "127.0.0.1:0", "--state-dir"])
+            .arg(tempfile::tempdir().unwrap().path())
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["--notify-allow-host", "bad/host"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--notify-allow-host"));
+    let out = run(&[
+        "--notify-allow-host",
+        "hub.test",
+        "--notify-url",
+        "http://127.0.0.1:9/notify",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--notify-url"));
+}
+
 #[test]
 fn mpp_call_verifies_the_answer_and_shouts_when_it_does_not() {
     let server = Server::start(&[]);

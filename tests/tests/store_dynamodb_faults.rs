@@ -76,10 +76,20 @@ async fn lost_answers_past_the_bound_are_outcome_unknown_and_safe_to_repeat() {
     );
 
     let record = failed_record("lost-1", ResultCode::UserBalanceNotEnough, t0());
-    assert!(matches!(
-        lossy.record_payment(&record).await,
-        Err(StoreError::OutcomeUnknown(_))
-    ));
+    let Err(StoreError::OutcomeUnknown(cause)) = lossy.record_payment(&record).await else {
+        panic!("a write whose answers were all lost is OutcomeUnknown");
+    };
+    // The SDK's error is kept as the source, not flattened into the message.
+    assert!(
+        std::error::Error::source(&cause).is_some(),
+        "{}",
+        cause.chain()
+    );
+    assert!(
+        cause.chain().contains("InternalServerError"),
+        "{}",
+        cause.chain()
+    );
     let pay = intent(
         "lost-2",
         "c-lost",

@@ -1,7 +1,7 @@
 //! HTTP in, domain call, HTTP out.
 
 use lambda_http::{Body, Request, Response};
-use mpp_core::flows::codes::{serve_internal, CodesDeps};
+use mpp_core::flows::codes::{serve_internal_within, CodesDeps};
 use std::convert::Infallible;
 use std::time::Instant;
 
@@ -26,20 +26,17 @@ pub async fn handle(deps: &Deps, request: Request) -> Result<Response<Body>, Inf
         .headers()
         .get(http_content_type())
         .and_then(|v| v.to_str().ok());
-    let answer = serve_internal(
+    let invocation = mpp_aws::lambda::invocation(OPERATION, &request);
+    let answer = serve_internal_within(
         &deps.codes,
+        OPERATION,
+        &invocation,
         request.method().as_str(),
         content_type,
         mpp_aws::lambda::body_bytes(request.body()),
     )
     .await;
-    tracing::info!(
-        flow = OPERATION,
-        result_code = answer.code.code(),
-        result_status = answer.code.status().as_str(),
-        latency_ms = started.elapsed().as_millis() as u64,
-        "answered"
-    );
+    mpp_aws::lambda::record_answer(OPERATION, answer.code, started.elapsed());
     let text = String::from_utf8_lossy(&answer.body).into_owned();
     let mut response = Response::new(Body::Text(text));
     *response.status_mut() = lambda_http::http::StatusCode::from_u16(answer.status)

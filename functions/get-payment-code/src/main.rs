@@ -6,6 +6,7 @@ use mpp_aws::config::{required_var, Runtime};
 use mpp_client::codes::{AlipayCodeIssuer, ATTEMPT_TIMEOUT};
 use mpp_client::SignedClient;
 use mpp_core::flows::codes::CodesDeps;
+use mpp_core::outbound::Destinations;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -17,23 +18,24 @@ async fn main() -> Result<(), lambda_http::Error> {
     // Alipay+'s answers are verified with its newest key; each attempt waits ATTEMPT_TIMEOUT
     // (the retry budget, mpp_client::codes::DEADLINE, fits the function's 8 s timeout).
     let alipay_key = rt.config.verifier.keys.values().next_back().cloned();
+    let api_url = required_var("ALIPAY_API_URL")?;
+    // The one outbound check (mpp_core::outbound): https to Alipay+'s domain and the configured
+    // API host only, as notify's default.
+    let destinations = Destinations::alipay_default(Some(&api_url));
     let client = SignedClient::new(
-        required_var("ALIPAY_API_URL")?,
+        api_url,
         rt.config.client_id.clone(),
         rt.edge.signer.clone(),
         alipay_key,
         ATTEMPT_TIMEOUT,
-    )?;
+    )?
+    .with_destinations(destinations);
     let deps = Arc::new(Deps {
         codes: CodesDeps {
             issuer: Arc::new(AlipayCodeIssuer { client }),
         },
     });
-    tracing::info!(
-        flow = OPERATION,
-        init_ms = started.elapsed().as_millis() as u64,
-        "ready"
-    );
+    mpp_aws::lambda::ready(OPERATION, started.elapsed());
     lambda_http::run(lambda_http::service_fn(|request| {
         let deps = deps.clone();
         async move { handle(&deps, request).await }

@@ -16,10 +16,14 @@
 //! | `SIGNING_KEY_PEM` | `local` (development only): the private key PEM | |
 //! | `KMS_ENDPOINT` | KMS endpoint override (moto) | AWS |
 //! | `CANCEL_CUTOFF_MINUTES` | cancel window past the next midnight UTC+8 | 30 |
+//! | `METRICS_NAMESPACE` | CloudWatch namespace of the EMF metric lines (`crate::metrics`) | `MPP/local` |
+//! | `ALIPAY_NOTIFY_URL` | notify: where notifyPayment goes without a `paymentNotifyUrl` | required (notify) |
+//! | `NOTIFY_ALLOW_HOSTS` | notify: hosts outbound calls may reach, comma-separated (`host`, `*.domain`); `https` only | `*.alipayplus.com` and the host of `ALIPAY_NOTIFY_URL` |
+//! | `NOTIFY_RETRY_QUEUE_URL`, `NOTIFY_DEAD_LETTER_QUEUE_URL` | notify: the SQS queues | required (notify) |
 //! | `PSP_ID`, `BLOCKED_MERCHANTS`, `REGISTERED_MERCHANTS`, `BLOCKED_MCCS`, `BLOCKED_REGIONS`, `RISK_MAX_AMOUNTS`, `CURRENCIES` | merchant and risk policy (`mpp_core::flows::Policy`) | allow |
 
 use crate::dynamo::{dynamo_client, dynamo_client_from, DynamoStore, TableNames};
-use crate::kms::{kms_client, KmsEnvelopeSigner, KmsSigner};
+use crate::kms::{kms_client, kms_client_from, KmsEnvelopeSigner, KmsSigner};
 use base64::Engine as _;
 use mpp_core::clock::{Clock, SystemClock};
 use mpp_core::edge::Edge;
@@ -27,6 +31,8 @@ use mpp_core::flows::policy::PolicyError;
 use mpp_core::flows::Policy;
 use mpp_core::signature::{load_public_key, LocalSigner, Signer, VerifierConfig, DEFAULT_MAX_SKEW};
 use std::sync::Arc;
+
+pub use crate::notify_settings::NotifySettings;
 
 /// A setting that is missing or wrong. The function refuses to start (Lambda reports the init
 /// error) rather than answer Alipay+ with a half-configured edge.
@@ -105,6 +111,8 @@ pub struct Config {
     pub policy: Policy,
     /// Cancel window past the next midnight (UTC+8).
     pub cancel_cutoff: chrono::Duration,
+    /// CloudWatch namespace of the metric lines.
+    pub metrics_namespace: String,
 }
 
 impl Config {
@@ -204,6 +212,8 @@ impl Config {
                 .map_err(|_| invalid("SIGNING_KEY_VERSION", "out of range"))?,
             policy: Policy::from_settings(|k| get(k))?,
             cancel_cutoff: chrono::Duration::minutes(number("CANCEL_CUTOFF_MINUTES", 30)?),
+            metrics_namespace: get("METRICS_NAMESPACE")
+                .unwrap_or_else(|| crate::metrics::DEFAULT_NAMESPACE.to_string()),
         })
     }
 }
@@ -239,6 +249,7 @@ impl Runtime {
     /// from it and the signer (for `kms-envelope`, the one KMS `Decrypt` of this cold start).
     pub async fn from_env() -> Result<Runtime, ConfigError> {
         let config = Config::from_env()?;
+        crate::metrics::set_namespace(&config.metrics_namespace);
         let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
         let dynamo = match &config.dynamodb_endpoint {
             Some(url) => dynamo_client(Some(url)).await,
@@ -247,7 +258,7 @@ impl Runtime {
         let kms = || async {
             match &config.kms_endpoint {
                 Some(url) => kms_client(Some(url)).await,
-                None => aws_sdk_kms::Client::new(&sdk),
+                None => kms_client_from(&sdk),
             }
         };
         let signer: Arc<dyn Signer> = match &config.signer {

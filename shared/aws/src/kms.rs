@@ -54,6 +54,21 @@ pub async fn kms_client(endpoint: Option<&str>) -> Client {
     Client::new(&loader.load().await)
 }
 
+/// A KMS client from an AWS configuration shared with other clients (one `SdkConfig` per cold
+/// start), with the per-attempt and per-operation timeouts of [`kms_client`]: the SDK's defaults
+/// set no operation timeout, and a KMS that stops answering must not hold an answer past its
+/// deadline (the edge cuts signing off there too).
+pub fn kms_client_from(sdk: &aws_config::SdkConfig) -> Client {
+    let timeouts = TimeoutConfig::builder()
+        .operation_attempt_timeout(KMS_ATTEMPT_TIMEOUT)
+        .operation_timeout(KMS_OPERATION_TIMEOUT)
+        .build();
+    let conf = aws_sdk_kms::config::Builder::from(sdk)
+        .timeout_config(timeouts)
+        .build();
+    Client::from_conf(conf)
+}
+
 /// How [`KmsSigner`] sends the content to KMS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KmsSignMode {

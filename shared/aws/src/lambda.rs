@@ -1,8 +1,10 @@
 //! The Lambda side of the edge: API Gateway events in, signed Alipay+ answers out, and the
 //! logging set-up every function shares. The Alipay+ logic itself is `mpp_core::edge`.
 
-use lambda_http::{Body, Request, Response};
-use mpp_core::edge::{Inbound, Outbound};
+use lambda_http::{Body, Request, RequestExt, Response};
+use mpp_core::deadline::{Deadline, LAMBDA_MARGIN};
+use mpp_core::edge::{Inbound, Invocation, Outbound};
+use std::time::{Duration, SystemTime};
 
 /// The body exactly as received. API Gateway hands a Base64-encoded body to lambda_http, which
 /// decodes it into `Body::Binary`; either way these are the bytes Alipay+ signed.
@@ -35,6 +37,45 @@ pub fn inbound(request: &Request) -> Inbound<'_> {
     }
 }
 
+/// The invocation a request belongs to: the Lambda request id and X-Ray trace id from the
+/// runtime's context, and the deadline: the earlier of the function's remaining time less
+/// [`LAMBDA_MARGIN`] and the operation's own budget (`mpp_core::deadline::operation_budget`).
+/// Without a context, or one that names no deadline (`mpp serve` sets only a request id), the
+/// operation's budget alone.
+pub fn invocation(operation: &str, request: &Request) -> Invocation {
+    let own = Deadline::for_operation(operation);
+    let Some(ctx) = request.lambda_context_ref() else {
+        return Invocation {
+            deadline: Some(own),
+            ..Invocation::default()
+        };
+    };
+    invocation_of(operation, ctx)
+}
+
+/// The function's own deadline: its remaining time less [`LAMBDA_MARGIN`].
+pub fn remaining_deadline(ctx: &lambda_http::Context) -> Deadline {
+    let remaining = ctx
+        .deadline()
+        .duration_since(SystemTime::now())
+        .unwrap_or(Duration::ZERO);
+    Deadline::after(remaining.saturating_sub(LAMBDA_MARGIN))
+}
+
+/// [`invocation`] from a Lambda context (the notify function's events carry one too).
+pub fn invocation_of(operation: &str, ctx: &lambda_http::Context) -> Invocation {
+    let own = Deadline::for_operation(operation);
+    let deadline = match ctx.deadline {
+        0 => own,
+        _ => remaining_deadline(ctx).min(own),
+    };
+    Invocation {
+        request_id: Some(ctx.request_id.clone()).filter(|id| !id.is_empty()),
+        trace_id: ctx.xray_trace_id.clone().filter(|id| !id.is_empty()),
+        deadline: Some(deadline),
+    }
+}
+
 /// Turns the signed answer into the Lambda response. The body goes out as text when it is
 /// UTF-8 (it always is: we serialise JSON), so API Gateway passes the signed bytes unchanged.
 pub fn respond(out: Outbound) -> Response<Body> {
@@ -63,7 +104,20 @@ pub fn respond(out: Outbound) -> Response<Body> {
 pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
+    let _ = tracing::subscriber::set_global_default(json_logs(filter, std::io::stdout));
+}
+
+/// The functions' log format, writing to `writer`: one JSON object per line with the event's
+/// fields and its innermost span's (`flow`, `request_id`, `trace_id`, `payment_request_id`).
+/// Tests capture the functions' logs with it.
+pub fn json_logs<W>(
+    filter: tracing_subscriber::EnvFilter,
+    writer: W,
+) -> impl tracing::Subscriber + Send + Sync + 'static
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
+    tracing_subscriber::fmt()
         .json()
         .with_env_filter(filter)
         .with_current_span(true)
@@ -71,7 +125,8 @@ pub fn init_tracing() {
         .with_target(false)
         .without_time()
         .with_ansi(false)
-        .try_init();
+        .with_writer(writer)
+        .finish()
 }
 
 /// Serves one Alipay+ call from API Gateway: the edge's checks, `flow`, the signed answer.
@@ -89,54 +144,68 @@ where
     Fut: std::future::Future<Output = Result<Resp, mpp_core::edge::EdgeError>>,
 {
     let started = std::time::Instant::now();
-    let out = mpp_core::edge::serve(edge, operation, inbound(request), flow).await;
-    if in_lambda() {
-        // One line on stdout, which CloudWatch Logs turns into metrics: no API call on the path.
-        println!(
-            "{}",
-            emf_line(operation, out.code, started.elapsed(), chrono::Utc::now())
-        );
-    }
+    let invocation = invocation(operation, request);
+    let out =
+        mpp_core::edge::serve_within(edge, operation, &invocation, inbound(request), flow).await;
+    record_answer(operation, out.code, started.elapsed());
     Ok(respond(out))
 }
 
-/// CloudWatch namespace of the functions' Embedded Metric Format lines.
-pub const METRICS_NAMESPACE: &str = "MPP";
-
-/// Whether this process is a Lambda function (the runtime sets `AWS_LAMBDA_FUNCTION_NAME`);
-/// `mpp serve` calls the same handlers and prints no metric lines.
-fn in_lambda() -> bool {
-    static IN_LAMBDA: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *IN_LAMBDA.get_or_init(|| std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some())
+/// The `Answers` and `LatencyMs` metrics of one answer: one EMF line on stdout, which CloudWatch
+/// Logs turns into metrics (no API call on the path).
+pub fn record_answer(
+    operation: &str,
+    code: mpp_core::result_code::ResultCode,
+    latency: std::time::Duration,
+) {
+    crate::metrics::emit(
+        &answer_metrics(latency),
+        &answer_dimensions(operation, code),
+    );
 }
 
-/// An Embedded Metric Format line for one answer: `Answers` (count) and `LatencyMs` per
-/// operation, and per operation and result code / status.
+fn answer_metrics(latency: std::time::Duration) -> [(crate::metrics::Metric, f64); 2] {
+    [
+        (crate::metrics::ANSWERS, 1.0),
+        (crate::metrics::LATENCY_MS, latency.as_secs_f64() * 1000.0),
+    ]
+}
+
+fn answer_dimensions(
+    operation: &str,
+    code: mpp_core::result_code::ResultCode,
+) -> [(&'static str, &str); 3] {
+    [
+        ("flow", operation),
+        ("result_code", code.code()),
+        ("result_status", code.status().as_str()),
+    ]
+}
+
+/// An Embedded Metric Format line for one answer in the configured namespace
+/// (`crate::metrics`): `Answers` (count) and `LatencyMs` per operation, and per operation and
+/// result code / status.
 pub fn emf_line(
     operation: &str,
     code: mpp_core::result_code::ResultCode,
     latency: std::time::Duration,
     now: chrono::DateTime<chrono::Utc>,
 ) -> String {
-    serde_json::json!({
-        "_aws": {
-            "Timestamp": now.timestamp_millis(),
-            "CloudWatchMetrics": [{
-                "Namespace": METRICS_NAMESPACE,
-                "Dimensions": [["flow"], ["flow", "result_status"], ["flow", "result_code"]],
-                "Metrics": [
-                    {"Name": "Answers", "Unit": "Count"},
-                    {"Name": "LatencyMs", "Unit": "Milliseconds"}
-                ]
-            }]
-        },
-        "flow": operation,
-        "result_code": code.code(),
-        "result_status": code.status().as_str(),
-        "Answers": 1,
-        "LatencyMs": latency.as_secs_f64() * 1000.0,
-    })
-    .to_string()
+    crate::metrics::line(
+        crate::metrics::namespace(),
+        &answer_metrics(latency),
+        &answer_dimensions(operation, code),
+        now,
+    )
+}
+
+/// The end of a cold start: the `ready` log line and the `InitMs` metric.
+pub fn ready(operation: &'static str, init: std::time::Duration) {
+    tracing::info!(flow = operation, init_ms = init.as_millis() as u64, "ready");
+    crate::metrics::emit(
+        &[(crate::metrics::INIT_MS, init.as_secs_f64() * 1000.0)],
+        &[("flow", operation)],
+    );
 }
 
 /// The cold start every HTTP function shares: JSON logs, the environment and the AWS clients
@@ -157,11 +226,7 @@ where
     let started = std::time::Instant::now();
     let runtime = crate::config::Runtime::from_env().await?;
     let deps = std::sync::Arc::new(deps(&runtime));
-    tracing::info!(
-        flow = operation,
-        init_ms = started.elapsed().as_millis() as u64,
-        "ready"
-    );
+    ready(operation, started.elapsed());
     lambda_http::run(lambda_http::service_fn(|request| {
         handle(deps.clone(), request)
     }))
@@ -172,6 +237,47 @@ where
 mod tests {
     use super::*;
     use mpp_core::result_code::ResultCode;
+
+    fn context(request_id: &str, deadline_in: Option<Duration>) -> lambda_http::Context {
+        let mut ctx = lambda_http::Context::default();
+        ctx.request_id = request_id.into();
+        ctx.xray_trace_id = Some("Root=1-abc".into());
+        ctx.deadline = deadline_in
+            .map(|d| {
+                (SystemTime::now() + d)
+                    .duration_since(SystemTime::UNIX_EPOCH)
+                    .unwrap()
+                    .as_millis() as u64
+            })
+            .unwrap_or(0);
+        ctx
+    }
+
+    #[tokio::test]
+    async fn the_invocation_takes_ids_and_the_earlier_deadline_from_the_context() {
+        let short = invocation_of("pay", &context("r-1", Some(Duration::from_secs(3))));
+        assert_eq!(short.request_id.as_deref(), Some("r-1"));
+        assert_eq!(short.trace_id.as_deref(), Some("Root=1-abc"));
+        let left = short.deadline.unwrap().remaining();
+        // 3 s less the margin (the context's deadline has millisecond resolution).
+        assert!(left <= Duration::from_secs(3) - LAMBDA_MARGIN, "{left:?}");
+        assert!(left > Duration::from_millis(2_500), "{left:?}");
+        // A function with more time than Alipay+ waits answers within the operation's budget.
+        let long = invocation_of(
+            "inquiryPayment",
+            &context("r-2", Some(Duration::from_secs(60))),
+        );
+        let left = long.deadline.unwrap().remaining();
+        assert!(
+            left <= mpp_core::deadline::operation_budget("inquiryPayment"),
+            "{left:?}"
+        );
+        assert!(left > Duration::from_millis(3_900), "{left:?}");
+        // `mpp serve` sets a request id and no deadline: the operation's budget.
+        let serve = invocation_of("pay", &context("r-3", None));
+        assert!(serve.deadline.unwrap().remaining() > Duration::from_millis(6_900));
+        assert_eq!(invocation_of("pay", &context("", None)).request_id, None);
+    }
 
     #[test]
     fn emf_lines_carry_the_operation_code_and_latency() {
@@ -188,7 +294,7 @@ mod tests {
         assert_eq!(v["LatencyMs"], 12.0);
         assert_eq!(
             v["_aws"]["CloudWatchMetrics"][0]["Namespace"],
-            METRICS_NAMESPACE
+            crate::metrics::namespace()
         );
         let dims = &v["_aws"]["CloudWatchMetrics"][0]["Dimensions"];
         assert!(dims.as_array().unwrap().iter().all(|d| d

@@ -9,4 +9,6 @@ pub mod config;
 pub mod dynamo;
 pub mod kms;
 pub mod lambda;
+pub mod metrics;
+pub mod notify_settings;
 pub mod sqs;

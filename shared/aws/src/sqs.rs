@@ -2,13 +2,14 @@
 //! schedule) and the dead-letter queue an operator replays from.
 
 use aws_sdk_sqs::Client;
+use mpp_core::cause::Cause;
 use mpp_core::flows::notify::{DeadLetters, NotifyJob, QueueError, RetryQueue};
 
 /// SQS refuses delays above 15 minutes; the schedule's longest is 5.
 const SQS_DELAY_SECS_MAX: u32 = 900;
 
 fn body(job: &NotifyJob) -> Result<String, QueueError> {
-    serde_json::to_string(job).map_err(|e| QueueError(e.to_string()))
+    serde_json::to_string(job).map_err(|e| QueueError(Cause::with_source("serialising the job", e)))
 }
 
 /// Retries as delayed SQS messages; the notify function consumes the queue.
@@ -32,7 +33,7 @@ impl RetryQueue for SqsRetryQueue {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| QueueError(aws_sdk_sqs::error::DisplayErrorContext(&e).to_string()))
+            .map_err(|e| QueueError(Cause::with_source("SendMessage to the retry queue", e)))
     }
 }
 
@@ -56,6 +57,11 @@ impl DeadLetters for SqsDeadLetters {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| QueueError(aws_sdk_sqs::error::DisplayErrorContext(&e).to_string()))
+            .map_err(|e| {
+                QueueError(Cause::with_source(
+                    "SendMessage to the dead-letter queue",
+                    e,
+                ))
+            })
     }
 }

@@ -64,6 +64,9 @@ pub enum GetPaymentCodeError {
     /// A signed answer that is not a getPaymentCode response.
     #[error("the answer is not a getPaymentCode response: {0}")]
     BadAnswer(String),
+    /// Alipay+'s URL is not on the client's allow-list: nothing was sent, not retried.
+    #[error("destination refused: {0}")]
+    Destination(mpp_core::outbound::Refused),
     /// No answer, or U, on every attempt.
     #[error("no result after {attempts} attempts: {last}")]
     Unknown {
@@ -123,19 +126,28 @@ pub async fn get_payment_code(
 ) -> Result<PaymentCodes, GetPaymentCodeError> {
     let body = to_body(req);
     let mut last = String::new();
+    let mut made = 0;
     // Bounded by ATTEMPTS_MAX; each attempt by ATTEMPT_TIMEOUT.
     for attempt in 1..=ATTEMPTS_MAX {
         if attempt > 1 {
             tokio::time::sleep(RETRY_BACKOFF).await;
         }
-        let sent =
-            tokio::time::timeout(ATTEMPT_TIMEOUT, client.call(GET_PAYMENT_CODE_PATH, &body)).await;
+        // Each attempt also ends by the operation's deadline when one is current (the function's
+        // remaining time), so the app backend always gets an answer.
+        let patience = mpp_core::deadline::Deadline::attempt_budget(ATTEMPT_TIMEOUT);
+        if patience.is_zero() {
+            last = "the deadline came before another attempt".to_owned();
+            break;
+        }
+        made = attempt;
+        let sent = tokio::time::timeout(patience, client.call(GET_PAYMENT_CODE_PATH, &body)).await;
         let answer = match sent {
             Err(_) => {
-                last = format!("timed out after {} ms", ATTEMPT_TIMEOUT.as_millis());
+                last = format!("timed out after {} ms", patience.as_millis());
                 continue;
             }
             Ok(Err(CallError::Sign(e))) => return Err(GetPaymentCodeError::Sign(e)),
+            Ok(Err(CallError::Refused(r))) => return Err(GetPaymentCodeError::Destination(r)),
             Ok(Err(CallError::Transport(t))) => {
                 last = t;
                 continue;
@@ -169,7 +181,7 @@ pub async fn get_payment_code(
         }
     }
     Err(GetPaymentCodeError::Unknown {
-        attempts: ATTEMPTS_MAX,
+        attempts: made,
         last,
     })
 }
@@ -194,6 +206,7 @@ impl CodeIssuer for AlipayCodeIssuer {
                 | GetPaymentCodeError::Sign(_)
                 | GetPaymentCodeError::BadSignature(_)
                 | GetPaymentCodeError::BadAnswer(_)
+                | GetPaymentCodeError::Destination(_)
                 | GetPaymentCodeError::Unknown { .. }),
             ) => Err(IssueError::Unknown(e.to_string())),
         }

@@ -10,8 +10,11 @@
 pub mod codes;
 
 use chrono::Utc;
+use mpp_core::cause::Cause;
+use mpp_core::deadline::Deadline;
 use mpp_core::flows::notify::{DeliveryError, NotifyTransport};
 use mpp_core::flows::wire_time;
+use mpp_core::outbound::{Destinations, Refused};
 use mpp_core::signature::{sign_headers, verify_response, SignatureError, Signer, SignerError};
 use std::sync::Arc;
 use std::time::Duration;
@@ -49,6 +52,9 @@ pub enum CallError {
     /// who re-sends the same request.
     #[error("no answer: {0}")]
     Transport(String),
+    /// The destination is not on the client's allow-list: nothing was sent.
+    #[error("destination refused: {0}")]
+    Refused(#[from] Refused),
 }
 
 impl CallError {
@@ -69,11 +75,14 @@ pub struct SignedClient {
     pub client_id: String,
     signer: Arc<dyn Signer>,
     peer_key: Option<rsa::RsaPublicKey>,
+    timeout: Duration,
+    destinations: Destinations,
 }
 
 impl SignedClient {
     /// A client with `timeout` per call. `peer_key` verifies the answers (None: not checked,
-    /// reported as `SignatureError` on each answer).
+    /// reported as `SignatureError` on each answer). It may call any `http`/`https` URL until
+    /// [`SignedClient::with_destinations`] narrows that.
     pub fn new(
         base_url: impl Into<String>,
         client_id: impl Into<String>,
@@ -91,7 +100,19 @@ impl SignedClient {
             client_id: client_id.into(),
             signer,
             peer_key,
+            timeout,
+            destinations: Destinations::any(),
         })
+    }
+
+    /// The same client, allowed to call only `destinations` (checked before every call, with
+    /// `mpp_core::outbound::Destinations::check`; a refused URL is never contacted). Every client
+    /// a Lambda function builds must use this with the configured list
+    /// (`mpp_aws::notify_settings::NotifySettings::destinations`); only commands whose user names
+    /// the URL (`mpp call`, the hub, the acquirer) keep the default.
+    pub fn with_destinations(mut self, destinations: Destinations) -> SignedClient {
+        self.destinations = destinations;
+        self
     }
 
     /// Signs `body` for `path` under the base URL and POSTs it; verifies the answer's signature.
@@ -105,6 +126,7 @@ impl SignedClient {
     /// Signs `body` for the path of the absolute `url` and POSTs it there (notifyPayment goes to
     /// the pay request's `paymentNotifyUrl`, not to our base URL).
     pub async fn call_url(&self, url: &str, body: &[u8]) -> Result<SignedResponse, CallError> {
+        self.destinations.check(url)?;
         let parsed =
             reqwest::Url::parse(url).map_err(|e| CallError::Transport(format!("bad URL: {e}")))?;
         let path = match parsed.query() {
@@ -143,7 +165,14 @@ impl SignedClient {
         body: &[u8],
         headers: Vec<(String, String)>,
     ) -> Result<SignedResponse, CallError> {
-        let mut req = self.http.post(url).body(body.to_vec());
+        self.destinations.check(url)?;
+        // One attempt, bounded by the client's timeout and by the operation's deadline when a
+        // caller runs under one (the notify function's invocation).
+        let mut req = self
+            .http
+            .post(url)
+            .timeout(Deadline::attempt_budget(self.timeout))
+            .body(body.to_vec());
         for (k, v) in headers {
             req = req.header(k, v);
         }
@@ -183,10 +212,12 @@ fn describe(e: &reqwest::Error) -> String {
 #[async_trait::async_trait]
 impl NotifyTransport for SignedClient {
     async fn send(&self, url: &str, body: &[u8]) -> Result<(), DeliveryError> {
-        let answer = self
-            .call_url(url, body)
-            .await
-            .map_err(|e| DeliveryError::Transport(e.to_string()))?;
+        let answer = self.call_url(url, body).await.map_err(|e| match e {
+            CallError::Refused(r) => DeliveryError::Refused(r),
+            CallError::Sign(_) | CallError::Transport(_) => {
+                DeliveryError::Transport(Cause::with_source("notifyPayment", e))
+            }
+        })?;
         if let Err(e) = &answer.signature {
             return Err(DeliveryError::BadSignature(e.to_string()));
         }

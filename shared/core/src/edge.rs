@@ -6,6 +6,7 @@
 //! an answer leave unsigned (U `UNKNOWN_EXCEPTION`: Alipay+ treats it as unknown and retries).
 
 use crate::clock::Clock;
+use crate::deadline::{Deadline, Expired, SIGN_RESERVE};
 use crate::flows::wire_time;
 use crate::result_code::{ResultCode, ResultStatus};
 use crate::signature::{sign_headers, verify_request, SignatureError, Signer, VerifierConfig};
@@ -80,6 +81,10 @@ pub enum EdgeError {
     /// The store failed: the outcome is unknown.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The flow did not finish before the operation's deadline (a store or another dependency
+    /// stopped answering): whatever it was writing may or may not have happened.
+    #[error("the flow was cut off at the operation's deadline")]
+    Deadline(#[from] Expired),
 }
 
 impl EdgeError {
@@ -99,6 +104,7 @@ impl EdgeError {
                 | StoreError::AlreadyExists(_)
                 | StoreError::NotFound(_),
             ) => ResultCode::UnknownException,
+            EdgeError::Deadline(_) => ResultCode::UnknownException,
         }
     }
 
@@ -117,7 +123,7 @@ impl EdgeError {
     pub fn log_text(&self) -> String {
         match self {
             EdgeError::Param(p) => format!("`{}`: {}", p.field, scrub(&p.rule)),
-            other => scrub(&other.to_string()),
+            other => scrub(&crate::cause::chain(other)),
         }
     }
 }
@@ -159,10 +165,43 @@ struct Envelope {
     result: ResultObject,
 }
 
+/// Which call this is, for every log line of it, and when its answer is due.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Invocation {
+    /// The runtime's id of this invocation (Lambda's request id; `mpp serve` makes one up).
+    pub request_id: Option<String>,
+    /// The X-Ray trace id, when tracing is on.
+    pub trace_id: Option<String>,
+    /// When the answer must have left. `None`: no deadline (the local hub, which simulates
+    /// Alipay+ and applies its own delay faults).
+    pub deadline: Option<Deadline>,
+}
+
 /// Serves one Alipay+ call: checks, runs `flow` on the validated request, signs the answer.
+/// No deadline and no request id: [`serve_within`] is the production path.
 pub async fn serve<Req, Resp, F, Fut>(
     edge: &Edge,
     operation: &'static str,
+    inbound: Inbound<'_>,
+    flow: F,
+) -> Outbound
+where
+    Req: DeserializeOwned + Validate + Keyed,
+    Resp: Serialize + Answered,
+    F: FnOnce(Req) -> Fut,
+    Fut: Future<Output = Result<Resp, EdgeError>>,
+{
+    serve_within(edge, operation, &Invocation::default(), inbound, flow).await
+}
+
+/// [`serve`] for one invocation: its ids go on the span of every log line, and the answer goes
+/// out by its deadline. The flow (and every store call in it) runs under the deadline less
+/// [`SIGN_RESERVE`] and is cut off there with U `UNKNOWN_EXCEPTION`; signing runs under the
+/// deadline itself, and a signer that does not answer in time gives the unsigned U.
+pub async fn serve_within<Req, Resp, F, Fut>(
+    edge: &Edge,
+    operation: &'static str,
+    invocation: &Invocation,
     inbound: Inbound<'_>,
     flow: F,
 ) -> Outbound
@@ -176,14 +215,25 @@ where
     let span = tracing::info_span!(
         "alipay",
         flow = operation,
+        request_id = invocation.request_id.as_deref(),
+        trace_id = invocation.trace_id.as_deref(),
         payment_request_id = tracing::field::Empty,
         client_id = tracing::field::Empty
     );
+    let deadline = invocation.deadline;
     async move {
         let client_id = header(inbound.headers, "client-id")
             .unwrap_or(&edge.client_id)
             .to_string();
-        let (body, code) = match handle::<Req, Resp, F, Fut>(edge, inbound, flow).await {
+        let handled = match deadline {
+            Some(d) => d
+                .less(SIGN_RESERVE)
+                .run(handle::<Req, Resp, F, Fut>(edge, inbound, flow))
+                .await
+                .unwrap_or_else(|e| Err(EdgeError::Deadline(e))),
+            None => handle::<Req, Resp, F, Fut>(edge, inbound, flow).await,
+        };
+        let (body, code) = match handled {
             Ok(resp) => (to_body(&resp), resp.code()),
             Err(e) => {
                 let code = e.code();
@@ -206,7 +256,19 @@ where
                 (to_body(&envelope), code)
             }
         };
-        let outbound = sign(edge, &client_id, inbound.path_and_query, body, code).await;
+        let outbound = match deadline {
+            Some(d) => match d
+                .run(sign(edge, &client_id, inbound.path_and_query, body, code))
+                .await
+            {
+                Ok(out) => out,
+                Err(e) => {
+                    tracing::error!(error = %e, "response signing did not finish in time");
+                    unsigned_unknown(edge, &client_id)
+                }
+            },
+            None => sign(edge, &client_id, inbound.path_and_query, body, code).await,
+        };
         tracing::info!(
             result_code = outbound.code.code(),
             result_status = outbound.code.status().as_str(),
@@ -294,24 +356,30 @@ async fn sign(
         },
         Err(e) => {
             tracing::error!(error = %e, "response signing failed");
-            let code = ResultCode::UnknownException;
-            let body = to_body(&Envelope {
-                result: ResultObject::from(code),
-            });
-            Outbound {
-                status: code.http_status(),
-                headers: vec![
-                    (
-                        "Content-Type".into(),
-                        "application/json; charset=UTF-8".into(),
-                    ),
-                    ("Client-Id".into(), client_id.to_string()),
-                    ("Response-Time".into(), time),
-                ],
-                body,
-                code,
-            }
+            unsigned_unknown(edge, client_id)
         }
+    }
+}
+
+/// The answer when no signature can be had (the signer failed or did not answer in time): U
+/// `UNKNOWN_EXCEPTION`, unsigned. Alipay+ treats it as unknown and inquires or re-sends.
+fn unsigned_unknown(edge: &Edge, client_id: &str) -> Outbound {
+    let code = ResultCode::UnknownException;
+    let body = to_body(&Envelope {
+        result: ResultObject::from(code),
+    });
+    Outbound {
+        status: code.http_status(),
+        headers: vec![
+            (
+                "Content-Type".into(),
+                "application/json; charset=UTF-8".into(),
+            ),
+            ("Client-Id".into(), client_id.to_string()),
+            ("Response-Time".into(), wire_time(edge.clock.now())),
+        ],
+        body,
+        code,
     }
 }
 

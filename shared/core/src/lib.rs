@@ -8,12 +8,15 @@
 //! It must never import the AWS SDK or `lambda_http`: AWS adapters live in `mpp-aws`, the HTTP
 //! runtime in the function crates. What crosses in is plain bytes, headers and ports.
 
+pub mod cause;
 pub mod clock;
+pub mod deadline;
 pub mod edge;
 pub mod flows;
 pub mod ids;
 pub mod money;
 pub mod operations;
+pub mod outbound;
 pub mod result_code;
 pub mod seed;
 pub mod signature;

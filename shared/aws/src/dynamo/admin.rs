@@ -55,9 +55,9 @@ impl DynamoStore {
                 None => return Ok(out),
             }
         }
-        Err(StoreError::Unavailable(format!(
-            "ledger of {customer_id} exceeds {PAGES_MAX} pages"
-        )))
+        Err(StoreError::Unavailable(
+            format!("ledger of {customer_id} exceeds {PAGES_MAX} pages").into(),
+        ))
     }
 
     /// Every item of a table (only `projection` if given), page by page.
@@ -86,9 +86,9 @@ impl DynamoStore {
                 None => return Ok(out),
             }
         }
-        Err(StoreError::Unavailable(format!(
-            "table {table} exceeds {PAGES_MAX} pages"
-        )))
+        Err(StoreError::Unavailable(
+            format!("table {table} exceeds {PAGES_MAX} pages").into(),
+        ))
     }
 }
 
@@ -101,10 +101,13 @@ impl AdminStore for DynamoStore {
     ) -> Result<(), StoreError> {
         let openings = account.opening_entries(now);
         if openings.len() + 1 > TRANSACT_ITEMS_MAX {
-            return Err(StoreError::Unavailable(format!(
-                "an account opens with at most {} currencies",
-                TRANSACT_ITEMS_MAX - 1
-            )));
+            return Err(StoreError::Unavailable(
+                format!(
+                    "an account opens with at most {} currencies",
+                    TRANSACT_ITEMS_MAX - 1
+                )
+                .into(),
+            ));
         }
         let put_account = Put::builder()
             .table_name(&self.tables.accounts)
@@ -138,10 +141,9 @@ impl AdminStore for DynamoStore {
                         account.customer_id
                     )))
                 } else {
-                    Err(StoreError::Unavailable(format!(
-                        "transaction cancelled: {}",
-                        reasons.summary()
-                    )))
+                    Err(StoreError::Unavailable(
+                        format!("transaction cancelled: {}", reasons.summary()).into(),
+                    ))
                 }
             }
         }
@@ -180,10 +182,9 @@ impl AdminStore for DynamoStore {
                 } else if reasons.failed(0).is_some() {
                     Err(StoreError::NotFound(format!("account {customer_id}")))
                 } else {
-                    Err(StoreError::Unavailable(format!(
-                        "transaction cancelled: {}",
-                        reasons.summary()
-                    )))
+                    Err(StoreError::Unavailable(
+                        format!("transaction cancelled: {}", reasons.summary()).into(),
+                    ))
                 }
             }
         }

@@ -8,6 +8,8 @@ use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkErro
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::TransactWriteItem;
 use aws_smithy_runtime_api::http::Response as HttpResponse;
+use mpp_core::cause::Cause;
+use mpp_core::deadline::Deadline;
 use mpp_core::store::StoreError;
 use sha2::{Digest, Sha256};
 use std::future::Future;
@@ -22,6 +24,10 @@ pub const SEND_ATTEMPTS_MAX: u32 = 6;
 pub const BACKOFF_BASE_MS: u64 = 20;
 /// Largest backoff ceiling: beyond a second a caller is better served by an error.
 pub const BACKOFF_CAP_MS: u64 = 1_000;
+
+/// The least time worth starting an attempt with: DynamoDB answers in single-digit
+/// milliseconds; an attempt begun with less than this left would only be abandoned.
+pub const ATTEMPT_MIN: Duration = Duration::from_millis(50);
 
 /// Error codes that mean "slow down".
 const THROTTLE_CODES: [&str; 3] = [
@@ -53,6 +59,13 @@ pub fn backoff(attempt: u32) -> Duration {
         .saturating_mul(1u64 << attempt.min(16))
         .min(BACKOFF_CAP_MS);
     Duration::from_millis(1 + jitter() % ceiling.max(1))
+}
+
+/// Sleeps the backoff before retry `attempt` of an outer loop (a transaction lost a race, a
+/// batch left keys unprocessed), never past the operation's deadline: the request after it then
+/// finds no time left and ends the loop with a `StoreError`.
+pub(crate) async fn pause(attempt: u32) {
+    tokio::time::sleep(Deadline::attempt_budget(backoff(attempt))).await;
 }
 
 /// A random number without a random-number crate: `RandomState` is seeded per process from the
@@ -118,12 +131,45 @@ where
 {
     let mut maybe_applied = false;
     let mut throttled = false;
-    let mut last = String::new();
+    // The last failure, kept whole: it becomes the source of the StoreError.
+    let mut last_error: Option<SdkError<E, HttpResponse>> = None;
+    // Why the loop stopped early, if the deadline stopped it.
+    let mut stopped: Option<&'static str> = None;
+    // The operation's deadline (set by the edge) bounds the whole loop: no attempt starts when
+    // too little is left for it to be answered, and an attempt in flight is abandoned when the
+    // deadline comes. Outside any deadline (admin, seed) the loop keeps SEND_ATTEMPTS_MAX and
+    // the client's ATTEMPT_TIMEOUT_MS only.
+    let deadline = Deadline::current();
     for attempt in 0..SEND_ATTEMPTS_MAX {
         if attempt > 0 {
-            tokio::time::sleep(backoff(attempt)).await;
+            let pause = backoff(attempt);
+            if deadline.is_some_and(|d| d.remaining() < pause + ATTEMPT_MIN) {
+                stopped = Some("no time left for another attempt before the deadline");
+                break;
+            }
+            tokio::time::sleep(pause).await;
         }
-        let err = match call().await {
+        if deadline.is_some_and(|d| d.remaining() < ATTEMPT_MIN) {
+            stopped = Some("the deadline came before an attempt could be sent");
+            break;
+        }
+        let answered = match deadline {
+            Some(d) => d.run(call()).await,
+            None => Ok(call().await),
+        };
+        let Ok(answered) = answered else {
+            // Abandoned in flight: a write may have reached DynamoDB.
+            maybe_applied = true;
+            throttled = false;
+            stopped = Some("no answer before the operation's deadline");
+            tracing::warn!(
+                operation,
+                attempt,
+                "dynamodb request cut off at the deadline"
+            );
+            break;
+        };
+        let err = match answered {
             Ok(out) => {
                 return Ok(Sent {
                     result: Ok(out),
@@ -132,37 +178,54 @@ where
             }
             Err(err) => err,
         };
-        last = DisplayErrorContext(&err).to_string();
+        let last = DisplayErrorContext(&err).to_string();
         throttled = false;
         match err {
             SdkError::ServiceError(ctx) => {
-                let e = ctx.into_err();
-                match e.code() {
+                let code = ctx.err().code().map(str::to_string);
+                match code.as_deref() {
                     Some(c) if THROTTLE_CODES.contains(&c) => throttled = true,
                     Some(c) if SERVER_CODES.contains(&c) => maybe_applied = true,
                     Some(IN_PROGRESS_CODE) => {}
                     _ => {
                         return Ok(Sent {
-                            result: Err(e),
+                            result: Err(ctx.into_err()),
                             after_lost_answer: maybe_applied,
                         })
                     }
                 }
+                last_error = Some(SdkError::ServiceError(ctx));
             }
             // Sent, but no usable answer: the write may have happened.
-            SdkError::TimeoutError(_) | SdkError::ResponseError(_) => maybe_applied = true,
-            SdkError::DispatchFailure(d) if !d.is_user() => maybe_applied = true,
+            SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
+                maybe_applied = true;
+                last_error = Some(err);
+            }
+            SdkError::DispatchFailure(ref d) if !d.is_user() => {
+                maybe_applied = true;
+                last_error = Some(err);
+            }
             // Never sent (a bad request or configuration): retrying cannot help.
-            _ => return Err(StoreError::Unavailable(format!("{operation}: {last}"))),
+            _ => return Err(StoreError::Unavailable(Cause::with_source(operation, err))),
         }
         tracing::warn!(operation, attempt, throttled, error = %last, "dynamodb request retried");
     }
+    // The context says how the loop ended; the SDK's last error, when there was one, is the
+    // source (DisplayErrorContext of it is in the retry warnings already).
+    let context = match stopped {
+        Some(why) => format!("{operation}: {why}"),
+        None => format!("{operation}: gave up after {SEND_ATTEMPTS_MAX} attempts"),
+    };
+    let cause = match last_error {
+        Some(e) => Cause::with_source(context, e),
+        None => Cause::new(context),
+    };
     Err(if effect == Effect::Write && maybe_applied {
-        StoreError::OutcomeUnknown(format!("{operation}: {last}"))
+        StoreError::OutcomeUnknown(cause)
     } else if throttled {
         StoreError::Throttled
     } else {
-        StoreError::Unavailable(format!("{operation}: {last}"))
+        StoreError::Unavailable(cause)
     })
 }
 
@@ -171,7 +234,7 @@ pub(crate) fn unexpected<E>(operation: &str, e: E) -> StoreError
 where
     E: std::error::Error + Send + Sync + 'static,
 {
-    StoreError::Unavailable(format!("{operation}: {}", DisplayErrorContext(&e)))
+    StoreError::Unavailable(Cause::with_source(operation.to_string(), e))
 }
 
 /// One item's fate in a cancelled transaction.
@@ -276,7 +339,7 @@ impl DynamoStore {
         let mut throttled = false;
         for attempt in 0..super::TXN_ATTEMPTS_MAX {
             if attempt > 0 {
-                tokio::time::sleep(backoff(attempt)).await;
+                pause(attempt).await;
             }
             match self.transact(items.clone(), token).await? {
                 TxOutcome::Done => return Ok(TxOutcome::Done),
@@ -336,8 +399,8 @@ pub(crate) const ALL_OLD: aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckF
     aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld;
 
 /// An SDK request builder refused its input (a missing required field: a bug here).
-pub(crate) fn build_err(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Unavailable(format!("building a request: {e}"))
+pub(crate) fn build_err(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::Unavailable(Cause::with_source("building a request", e))
 }
 
 /// The transaction item that credits `money` to an existing account (a top-up, a refund): the

@@ -16,10 +16,10 @@
 //! happen) comes back with the account item, and the transaction runs once more with the
 //! counters as they are: 3 calls in that rare case.
 
-use super::call::{
-    backoff, call_nonce, request_token, send_tracked, unexpected, Effect, Reasons, TxOutcome,
-};
 use super::call::{build_err, ALL_OLD};
+use super::call::{
+    call_nonce, request_token, send_tracked, unexpected, Effect, Reasons, TxOutcome,
+};
 use super::item;
 use super::{DynamoStore, TXN_ATTEMPTS_MAX};
 use async_trait::async_trait;
@@ -229,7 +229,7 @@ impl CancelStore for DynamoStore {
         let mut pause = false;
         for attempt in 0..TXN_ATTEMPTS_MAX {
             if attempt > 0 && pause {
-                tokio::time::sleep(backoff(attempt)).await;
+                super::call::pause(attempt).await;
             }
             let current = match known.take() {
                 Some(p) => p,

@@ -25,7 +25,7 @@ mod tables;
 pub use call::{backoff, BACKOFF_BASE_MS, BACKOFF_CAP_MS, SEND_ATTEMPTS_MAX, TRANSACT_ITEMS_MAX};
 pub use calls::CallCounter;
 pub use pay::USAGE_LOOKBACK_DAYS;
-pub use stream::payment_from_image;
+pub use stream::{payment_from_image, payment_from_item, payment_image};
 pub use tables::TABLE_WAIT_POLLS_MAX;
 
 use async_trait::async_trait;
@@ -148,7 +148,9 @@ impl DynamoStore {
                 .keys(key.clone())
                 .consistent_read(true)
                 .build()
-                .map_err(|e| StoreError::Unavailable(format!("BatchGetItem request: {e}")))?;
+                .map_err(|e| {
+                    StoreError::Unavailable(format!("BatchGetItem request: {e}").into())
+                })?;
             pending.insert((*table).to_string(), ka);
         }
         let mut found: Vec<(String, Item)> = Vec::new();
@@ -157,7 +159,7 @@ impl DynamoStore {
                 break;
             }
             if round > 0 {
-                tokio::time::sleep(backoff(round)).await;
+                call::pause(round).await;
             }
             let req = self
                 .client

@@ -1,11 +1,10 @@
 //! `PayStore`: the read before a payment, the one transaction that makes it, and the record of
 //! a declined one.
 
-use super::call::{
-    backoff, call_token, send, send_tracked, unexpected, Effect, Reasons, TxOutcome,
-    VALIDATION_ERROR,
-};
 use super::call::{build_err, ALL_OLD};
+use super::call::{
+    call_token, send, send_tracked, unexpected, Effect, Reasons, TxOutcome, VALIDATION_ERROR,
+};
 use super::item::{self, Item};
 use super::{DynamoStore, TXN_ATTEMPTS_MAX};
 use async_trait::async_trait;
@@ -355,10 +354,9 @@ impl DynamoStore {
                 throttled: reasons.throttled(),
             });
         }
-        Err(StoreError::Unavailable(format!(
-            "pay transaction cancelled: {}",
-            reasons.summary()
-        )))
+        Err(StoreError::Unavailable(
+            format!("pay transaction cancelled: {}", reasons.summary()).into(),
+        ))
     }
 }
 
@@ -417,7 +415,7 @@ impl PayStore for DynamoStore {
         let mut throttled = false;
         for attempt in 0..TXN_ATTEMPTS_MAX {
             if attempt > 0 {
-                tokio::time::sleep(backoff(attempt)).await;
+                super::call::pause(attempt).await;
             }
             match self.transact(items.clone(), &token).await? {
                 TxOutcome::Done => return Ok(CommitOutcome::Committed),
@@ -494,7 +492,7 @@ impl DynamoStore {
     ) -> Result<Option<PaymentRecord>, StoreError> {
         if record.payment_request_id.is_empty() {
             return Err(StoreError::Unavailable(
-                "a payment needs a paymentRequestId".to_string(),
+                "a payment needs a paymentRequestId".into(),
             ));
         }
         let req = self
@@ -519,7 +517,9 @@ impl DynamoStore {
                     return Ok(None);
                 }
                 existing.map(Some).ok_or_else(|| {
-                    StoreError::Unavailable("payment vanished after a failed put".to_string())
+                    StoreError::Unavailable(
+                        "payment vanished after a failed put".to_string().into(),
+                    )
                 })
             }
             Err(e) => Err(unexpected("PutItem", e)),

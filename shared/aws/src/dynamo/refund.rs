@@ -3,8 +3,8 @@
 //! credit the wallet, append the REFUND entry): 2 calls; a repeat 1. A lost race runs again from
 //! the read, at most [`TXN_ATTEMPTS_MAX`] times.
 
-use super::call::{backoff, call_nonce, request_token, Reasons, TxOutcome};
 use super::call::{build_err, credit_update, ALL_OLD};
+use super::call::{call_nonce, request_token, Reasons, TxOutcome};
 use super::item;
 use super::{DynamoStore, TXN_ATTEMPTS_MAX};
 use async_trait::async_trait;
@@ -96,7 +96,7 @@ impl RefundStore for DynamoStore {
         let mut known: Option<Option<PaymentRecord>> = None;
         for attempt in 0..TXN_ATTEMPTS_MAX {
             if attempt > 0 {
-                tokio::time::sleep(backoff(attempt)).await;
+                super::call::pause(attempt).await;
             }
             let (stored, payment) = match known.take() {
                 Some(p) => (None, p),

@@ -2,7 +2,7 @@
 //! `NewImage` (DynamoDB JSON, as Lambda delivers it) back into a `PaymentRecord` with the same
 //! decoding the store uses, so a stream record and a read can never disagree.
 
-use super::item::payment_from;
+use super::item::{payment_from, payment_item};
 use mpp_core::store::{PaymentRecord, StoreError};
 
 /// Decodes a stream image (the `NewImage` object of a stream record, in DynamoDB JSON:
@@ -13,4 +13,18 @@ pub fn payment_from_image(image: &serde_json::Value) -> Result<PaymentRecord, St
     let item: std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue> =
         item.into();
     payment_from(&item)
+}
+
+/// Decodes a stream image as the typed Lambda event carries it (`aws_lambda_events`' DynamoDB
+/// `StreamRecord::new_image`), with the same decoding the store uses.
+pub fn payment_from_item(item: serde_dynamo::Item) -> Result<PaymentRecord, StoreError> {
+    let item: std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue> =
+        item.into();
+    payment_from(&item)
+}
+
+/// The image a payments-table stream record carries for `record` (the item the store writes):
+/// what tools and tests put in a stream event.
+pub fn payment_image(record: &PaymentRecord) -> serde_dynamo::Item {
+    serde_dynamo::Item::from(payment_item(record))
 }

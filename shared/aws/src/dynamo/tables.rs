@@ -163,8 +163,8 @@ impl DynamoStore {
             tracing::debug!(table = name, poll, "waiting for the table to become ACTIVE");
             tokio::time::sleep(Duration::from_millis(TABLE_WAIT_POLL_MS)).await;
         }
-        Err(StoreError::Unavailable(format!(
-            "table {name} not ACTIVE after {TABLE_WAIT_POLLS_MAX} polls"
-        )))
+        Err(StoreError::Unavailable(
+            format!("table {name} not ACTIVE after {TABLE_WAIT_POLLS_MAX} polls").into(),
+        ))
     }
 }

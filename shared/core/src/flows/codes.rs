@@ -6,7 +6,7 @@
 //! Bad input is `PARAM_ILLEGAL` naming the field; Alipay+'s refusal is passed on as its F code; no
 //! usable answer is U `UNKNOWN_EXCEPTION` (the app asks again: unused codes simply expire).
 
-use crate::edge::scrub;
+use crate::edge::{scrub, Invocation};
 use crate::result_code::{ResultCode, ResultStatus};
 use crate::wire::{
     parse_request, to_body, GetPaymentCodeRequest, GetPaymentCodeResponse, PaymentCodeInfo,
@@ -14,6 +14,7 @@ use crate::wire::{
 };
 use async_trait::async_trait;
 use std::sync::Arc;
+use tracing::Instrument;
 
 /// Why Alipay+ gave no codes.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -111,6 +112,45 @@ pub async fn serve_internal(
         .code()
         .unwrap_or(ResultCode::UnknownException);
     answer(code.http_status(), &response, code)
+}
+
+/// [`serve_internal`] for one invocation: its request and trace ids on every log line of it, and
+/// the answer out by its deadline — U `UNKNOWN_EXCEPTION` when Alipay+ has not answered in time
+/// (the app asks again; codes never fetched cost nothing).
+pub async fn serve_internal_within(
+    deps: &CodesDeps,
+    operation: &'static str,
+    invocation: &Invocation,
+    method: &str,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> CodesAnswer {
+    let span = tracing::info_span!(
+        "internal",
+        flow = operation,
+        request_id = invocation.request_id.as_deref(),
+        trace_id = invocation.trace_id.as_deref(),
+    );
+    let started = std::time::Instant::now();
+    let work = serve_internal(deps, method, content_type, body);
+    async move {
+        let out = match invocation.deadline {
+            Some(d) => d.run(work).await.unwrap_or_else(|_| {
+                let code = ResultCode::UnknownException;
+                answer(code.http_status(), &envelope(code, None), code)
+            }),
+            None => work.await,
+        };
+        tracing::info!(
+            result_code = out.code.code(),
+            result_status = out.code.status().as_str(),
+            latency_ms = started.elapsed().as_millis() as u64,
+            "answered"
+        );
+        out
+    }
+    .instrument(span)
+    .await
 }
 
 /// Asks Alipay+ for the codes and says what became of it.

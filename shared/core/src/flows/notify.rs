@@ -54,9 +54,9 @@ pub struct NotifyJob {
 /// Why one attempt did not count as delivered.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DeliveryError {
-    /// No answer (refused, reset, timed out).
+    /// No answer (refused, reset, timed out); the client's error is the source.
     #[error("no answer: {0}")]
-    Transport(String),
+    Transport(#[source] crate::cause::Cause),
     /// An answer whose signature did not verify: it may not be Alipay+'s.
     #[error("answer signature invalid: {0}")]
     BadSignature(String),
@@ -71,6 +71,10 @@ pub enum DeliveryError {
     /// An answer that is not an Alipay+ envelope.
     #[error("answered HTTP {0} without an Alipay+ result")]
     NotAnEnvelope(u16),
+    /// The destination is not on the allow-list (`crate::outbound`): nothing was sent, and
+    /// retrying cannot help until an operator changes the list.
+    #[error("not sent: {0}")]
+    Refused(#[from] crate::outbound::Refused),
 }
 
 /// Sends one signed notifyPayment and judges the signed answer (mpp-client implements it).
@@ -98,7 +102,7 @@ pub trait DeadLetters: Send + Sync {
 /// source delivers it again (nothing is lost).
 #[derive(Debug, thiserror::Error)]
 #[error("queue: {0}")]
-pub struct QueueError(pub String);
+pub struct QueueError(#[source] pub crate::cause::Cause);
 
 /// What the notify function needs.
 #[derive(Clone)]
@@ -142,6 +146,8 @@ pub enum JobOutcome {
     },
     /// Failed for the last time; in the dead-letter queue.
     DeadLettered,
+    /// Not sent: the destination is not allowed (`crate::outbound`). In the dead-letter queue.
+    Refused,
 }
 
 /// The notifyPayment body for a payment created in a final state, or `None` when there is
@@ -214,8 +220,30 @@ pub async fn attempt(deps: &NotifyDeps, job: &NotifyJob) -> Result<JobOutcome, N
             );
             Ok(JobOutcome::Delivered)
         }
+        Err(DeliveryError::Refused(refused)) => {
+            // Never sent, and no retry can change that: kept for an operator (who fixes the
+            // allow-list or the payment's URL and replays it), recorded on the payment, and
+            // logged at error level for the `NotifyRefused` metric and its alarm.
+            let error: String = DeliveryError::Refused(refused.clone())
+                .to_string()
+                .chars()
+                .take(ERROR_CHARS_MAX)
+                .collect();
+            dead_letter(deps, job, &error, now).await?;
+            tracing::error!(
+                flow = "notifyPayment",
+                payment_request_id = id,
+                attempt = job.attempt,
+                error = %refused,
+                "destination refused"
+            );
+            Ok(JobOutcome::Refused)
+        }
         Err(e) => {
-            let error: String = e.to_string().chars().take(ERROR_CHARS_MAX).collect();
+            let error: String = crate::cause::chain(&e)
+                .chars()
+                .take(ERROR_CHARS_MAX)
+                .collect();
             tracing::warn!(flow = "notifyPayment", payment_request_id = id, attempt = job.attempt, error = %error, "not delivered");
             let next = usize::try_from(job.attempt)
                 .ok()
@@ -234,11 +262,7 @@ pub async fn attempt(deps: &NotifyDeps, job: &NotifyJob) -> Result<JobOutcome, N
                     Ok(JobOutcome::Retrying { delay_secs })
                 }
                 None => {
-                    deps.dead_letters.put(job).await?;
-                    deps.deliveries
-                        .record_attempt(id, job.attempt, Some(&error), now)
-                        .await?;
-                    deps.deliveries.record_dead_letter(id, now).await?;
+                    dead_letter(deps, job, &error, now).await?;
                     tracing::error!(
                         flow = "notifyPayment",
                         payment_request_id = id,
@@ -250,6 +274,23 @@ pub async fn attempt(deps: &NotifyDeps, job: &NotifyJob) -> Result<JobOutcome, N
             }
         }
     }
+}
+
+/// Hands `job` to the dead-letter queue and records its last attempt and the hand-over on the
+/// payment (the queue first: a failure after it leaves the job kept and the record redelivered).
+async fn dead_letter(
+    deps: &NotifyDeps,
+    job: &NotifyJob,
+    error: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), NotifyError> {
+    let id = job.payment_request_id.as_str();
+    deps.dead_letters.put(job).await?;
+    deps.deliveries
+        .record_attempt(id, job.attempt, Some(error), now)
+        .await?;
+    deps.deliveries.record_dead_letter(id, now).await?;
+    Ok(())
 }
 
 /// Keeps a delay readable in logs and docs.

@@ -550,10 +550,10 @@ pub enum StoreError {
     /// The write may or may not have happened (timeout, connection lost after sending). Safe to
     /// repeat: every write is conditional on the prior state and carries an idempotency token.
     #[error("store outcome unknown: {0}")]
-    OutcomeUnknown(String),
+    OutcomeUnknown(#[source] crate::cause::Cause),
     /// The store is unreachable or refused the call.
     #[error("store unavailable: {0}")]
-    Unavailable(String),
+    Unavailable(#[source] crate::cause::Cause),
     /// A stored item could not be read back as a record (a bug or manual edit).
     #[error("stored item is corrupt: {0}")]
     Corrupt(String),
