@@ -5,7 +5,9 @@ use mpp_core::flows::codes::{serve_internal_within, CodesDeps};
 use std::convert::Infallible;
 use std::time::Instant;
 
-/// The Alipay+ operation: the same name across crate, binary, SAM resource, route and log field.
+/// The Alipay+ operation name, from the operation table (`mpp_core::operations`): the route,
+/// the `flow` log field and the metric dimension; the crate, binary and SAM resource are the
+/// table's `function` (checked by `tests/tests/infra.rs`).
 pub const OPERATION: &str = mpp_core::operations::GET_PAYMENT_CODE.name;
 
 /// The route on the internal (IAM-authorised) API the app backend calls.

@@ -6,7 +6,9 @@ use mpp_core::flows::inquiry::{inquire, InquiryDeps};
 use mpp_core::wire::InquiryPaymentRequest;
 use std::convert::Infallible;
 
-/// The Alipay+ operation: the same name across crate, binary, SAM resource, route and log field.
+/// The Alipay+ operation name, from the operation table (`mpp_core::operations`): the route,
+/// the `flow` log field and the metric dimension; the crate, binary and SAM resource are the
+/// table's `function` (checked by `tests/tests/infra.rs`).
 pub const OPERATION: &str = mpp_core::operations::INQUIRY_PAYMENT.name;
 
 /// Built once per cold start.

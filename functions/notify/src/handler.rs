@@ -20,7 +20,9 @@ use tracing::Instrument;
 /// less is reported failed untouched, and its event source delivers it again.
 const JOB_TIME_MIN: Duration = Duration::from_secs(ATTEMPT_TIMEOUT_SECS + 1);
 
-/// The Alipay+ operation: the same name across crate, binary, SAM resource and log field.
+/// The Alipay+ operation name, from the operation table (`mpp_core::operations`): the route,
+/// the `flow` log field and the metric dimension; the crate, binary and SAM resource are the
+/// table's `function` (checked by `tests/tests/infra.rs`).
 pub const OPERATION: &str = mpp_core::operations::NOTIFY_PAYMENT.name;
 
 /// Built once per cold start.
