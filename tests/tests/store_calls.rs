@@ -212,6 +212,46 @@ async fn every_operation_keeps_its_call_budget() {
     assert!(matches!(r.unwrap(), CancelOutcome::Closed(_)));
     assert_eq!(made, ops(&[("GetItem", 1), ("PutItem", 1)]));
 
+    // Cancelled after midnight UTC+8 with the debit day's counters still standing (no payment
+    // since): the transaction guessed "gone" (the debit was not today), is refused with the
+    // account item, and runs once more giving the day's allowance back: 3 calls, the rare case.
+    let late = intent(
+        "p-late",
+        "c-calls",
+        won(10),
+        MethodGuard::Token(hash("tok-calls")),
+        t0(),
+    );
+    assert_eq!(
+        s.commit_payment(&late).await.unwrap(),
+        CommitOutcome::Committed
+    );
+    let before = s.account(&CustomerId::new("c-calls")).await.unwrap();
+    let after_midnight = mpp_e2e::conformance::next_day() + chrono::Duration::minutes(10);
+    let (r, made) = counted!(
+        calls,
+        "cancel (after midnight, counters standing)",
+        s.cancel_payment(
+            "p-late",
+            &placeholder("p-late", after_midnight),
+            after_midnight
+        )
+    );
+    assert!(matches!(r.unwrap(), CancelOutcome::Reversed(_)));
+    assert_eq!(made, ops(&[("GetItem", 1), ("TransactWriteItems", 2)]));
+    let krw = mpp_e2e::conformance::krw();
+    let day = mpp_e2e::conformance::DAY0;
+    let allowance =
+        |a: &Option<mpp_core::store::Account>| a.as_ref().map(|a| a.allowance(krw, day));
+    let after = s.account(&CustomerId::new("c-calls")).await.unwrap();
+    assert_eq!(
+        allowance(&after),
+        allowance(&before).map(|(amount, count)| (
+            amount.checked_add(mpp_core::money::MinorUnit(10)).unwrap(),
+            count + 1
+        ))
+    );
+
     // Reads and admin.
     let (r, made) = counted!(calls, "payment (inquiry)", s.payment("p-calls"));
     assert!(r.unwrap().is_some());
