@@ -305,6 +305,13 @@ async fn ledger_kind<S: Store>(s: &S, id: &str, kind: EntryKind) -> Vec<(String,
 }
 
 /// Commits `intent` and expects `decline`, with nothing written.
+/// Each row in order: the payment is declined for its reason and writes nothing.
+async fn expect_declines<S: Store>(s: &S, rows: &[(DebitIntent, Decline)]) {
+    for (i, decline) in rows {
+        expect_decline(s, i, *decline).await;
+    }
+}
+
 async fn expect_decline<S: Store>(s: &S, i: &DebitIntent, decline: Decline) {
     let before = s.account(&i.customer_id).await.unwrap();
     let outcome = s.commit_payment(i).await.unwrap();
@@ -570,34 +577,30 @@ pub async fn token_declines<S: Store>(s: Arc<S>) {
         .unwrap();
 
     let d = won(100);
-    expect_decline(
+    expect_declines(
         &*s,
-        &intent("t1", "c-tok", d, by_token("tok-unknown"), t0()),
-        Decline::TokenInvalid,
-    )
-    .await;
-    expect_decline(
-        &*s,
-        &intent("t2", "c-tok", d, by_token("tok-revoked"), t0()),
-        Decline::TokenInvalid,
-    )
-    .await;
-    expect_decline(
-        &*s,
-        &intent("t3", "c-tok", d, by_token("tok-scope"), t0()),
-        Decline::TokenInvalid,
-    )
-    .await;
-    expect_decline(
-        &*s,
-        &intent("t4", "c-tok", d, by_token("tok-expired"), t0()),
-        Decline::TokenExpired,
-    )
-    .await;
-    expect_decline(
-        &*s,
-        &intent("t5", "c-tok", d, by_token("tok-of-other"), t0()),
-        Decline::TokenInvalid,
+        &[
+            (
+                intent("t1", "c-tok", d, by_token("tok-unknown"), t0()),
+                Decline::TokenInvalid,
+            ),
+            (
+                intent("t2", "c-tok", d, by_token("tok-revoked"), t0()),
+                Decline::TokenInvalid,
+            ),
+            (
+                intent("t3", "c-tok", d, by_token("tok-scope"), t0()),
+                Decline::TokenInvalid,
+            ),
+            (
+                intent("t4", "c-tok", d, by_token("tok-expired"), t0()),
+                Decline::TokenExpired,
+            ),
+            (
+                intent("t5", "c-tok", d, by_token("tok-of-other"), t0()),
+                Decline::TokenInvalid,
+            ),
+        ],
     )
     .await;
     // One nanosecond before expiry it still works.
@@ -683,28 +686,28 @@ pub async fn code_declines<S: Store>(s: Arc<S>) {
         .await
         .unwrap();
     let by_code = |n: &str| MethodGuard::Code(hash(n));
-    expect_decline(
+    expect_declines(
         &*s,
-        &intent("k1", "c-code", won(1), by_code("code-unknown"), t0()),
-        Decline::CodeInvalid,
-    )
-    .await;
-    expect_decline(
-        &*s,
-        &intent(
-            "k2",
-            "c-code",
-            won(1),
-            by_code("code-late"),
-            t0() + Duration::minutes(1),
-        ),
-        Decline::CodeExpired,
-    )
-    .await;
-    expect_decline(
-        &*s,
-        &intent("k3", "c-code", won(1), by_code("code-other"), t0()),
-        Decline::CodeInvalid,
+        &[
+            (
+                intent("k1", "c-code", won(1), by_code("code-unknown"), t0()),
+                Decline::CodeInvalid,
+            ),
+            (
+                intent(
+                    "k2",
+                    "c-code",
+                    won(1),
+                    by_code("code-late"),
+                    t0() + Duration::minutes(1),
+                ),
+                Decline::CodeExpired,
+            ),
+            (
+                intent("k3", "c-code", won(1), by_code("code-other"), t0()),
+                Decline::CodeInvalid,
+            ),
+        ],
     )
     .await;
     assert_eq!(
@@ -742,46 +745,38 @@ pub async fn account_declines<S: Store>(s: Arc<S>) {
     }
     s.put_token(&token("tok-ghost", "c-ghost")).await.unwrap();
     let tok = |c: &str| by_token(&format!("tok-{c}"));
-    expect_decline(
+    expect_declines(
         &*s,
-        &intent("u1", "c-ghost", won(1), by_token("tok-ghost"), t0()),
-        Decline::UserNotExist,
-    )
-    .await;
-    expect_decline(
-        &*s,
-        &intent("u1n", "c-ghost", won(1), MethodGuard::Nfc, t0()),
-        Decline::UserNotExist,
-    )
-    .await;
-    expect_decline(
-        &*s,
-        &intent("u2", "c-frozen", won(1), tok("c-frozen"), t0()),
-        Decline::UserStatusAbnormal,
-    )
-    .await;
-    expect_decline(
-        &*s,
-        &intent("u3", "c-closed", won(1), tok("c-closed"), t0()),
-        Decline::UserStatusAbnormal,
-    )
-    .await;
-    expect_decline(
-        &*s,
-        &intent("u4", "c-pending", won(1), tok("c-pending"), t0()),
-        Decline::KycNotQualified,
-    )
-    .await;
-    expect_decline(
-        &*s,
-        &intent("u5", "c-kyc-failed", won(1), tok("c-kyc-failed"), t0()),
-        Decline::KycNotQualified,
-    )
-    .await;
-    expect_decline(
-        &*s,
-        &intent("u6", "c-plain", won(1), MethodGuard::Nfc, t0()),
-        Decline::MethodUnavailable,
+        &[
+            (
+                intent("u1", "c-ghost", won(1), by_token("tok-ghost"), t0()),
+                Decline::UserNotExist,
+            ),
+            (
+                intent("u1n", "c-ghost", won(1), MethodGuard::Nfc, t0()),
+                Decline::UserNotExist,
+            ),
+            (
+                intent("u2", "c-frozen", won(1), tok("c-frozen"), t0()),
+                Decline::UserStatusAbnormal,
+            ),
+            (
+                intent("u3", "c-closed", won(1), tok("c-closed"), t0()),
+                Decline::UserStatusAbnormal,
+            ),
+            (
+                intent("u4", "c-pending", won(1), tok("c-pending"), t0()),
+                Decline::KycNotQualified,
+            ),
+            (
+                intent("u5", "c-kyc-failed", won(1), tok("c-kyc-failed"), t0()),
+                Decline::KycNotQualified,
+            ),
+            (
+                intent("u6", "c-plain", won(1), MethodGuard::Nfc, t0()),
+                Decline::MethodUnavailable,
+            ),
+        ],
     )
     .await;
     let dollars = Money {
