@@ -12,7 +12,6 @@ use aws_sdk_kms::Client;
 use mpp_core::signature::{
     load_private_key, load_private_key_der, KeyError, LocalSigner, Signer, SignerError,
 };
-use rsa::pkcs8::EncodePrivateKey;
 use sha2::{Digest, Sha256};
 use std::time::Duration;
 
@@ -231,17 +230,12 @@ pub async fn encrypt_private_key(
     pem: &str,
 ) -> Result<Vec<u8>, EnvelopeError> {
     let key = load_private_key(pem).map_err(EnvelopeError::Key)?;
-    let der = key.to_pkcs8_der().map_err(|e| {
-        EnvelopeError::Key(KeyError::Invalid {
-            kind: "private key",
-            detail: e.to_string(),
-        })
-    })?;
+    let der = key.to_pkcs8_der().map_err(EnvelopeError::Key)?;
     let (context_key, context_value) = ENVELOPE_CONTEXT;
     let out = client
         .encrypt()
         .key_id(kms_key_id)
-        .plaintext(Blob::new(der.as_bytes()))
+        .plaintext(Blob::new(der.as_slice()))
         .encryption_context(context_key, context_value)
         .send()
         .await

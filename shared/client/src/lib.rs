@@ -66,7 +66,7 @@ pub struct SignedClient {
     /// Our `Client-Id`.
     pub client_id: String,
     signer: Arc<dyn Signer>,
-    peer_key: Option<rsa::RsaPublicKey>,
+    peer_key: Option<mpp_core::signature::RsaPublicKey>,
 }
 
 impl SignedClient {
@@ -76,7 +76,7 @@ impl SignedClient {
         base_url: impl Into<String>,
         client_id: impl Into<String>,
         signer: Arc<dyn Signer>,
-        peer_key: Option<rsa::RsaPublicKey>,
+        peer_key: Option<mpp_core::signature::RsaPublicKey>,
         timeout: Duration,
     ) -> Result<SignedClient, CallError> {
         let http = reqwest::Client::builder()

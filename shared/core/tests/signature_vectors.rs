@@ -1,4 +1,4 @@
-//! Fixed RSA256 vectors (`tests/fixtures/signature_vectors/`): PKCS#1 v1.5 is deterministic, so
+//! Fixed RSA256 vectors (`tests/signature_vectors/`): PKCS#1 v1.5 is deterministic, so
 //! the signature of a given content under a given key has exactly one right value. openssl made
 //! the stored signatures; every private-key form we load must sign to exactly those bytes, and
 //! every public-key form must verify them (and refuse them once anything changes).
@@ -22,7 +22,7 @@ use std::process::Command;
 const OPENSSL: &str = "/usr/bin/openssl";
 
 fn dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/signature_vectors")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/signature_vectors")
 }
 
 fn read(name: &str) -> String {
@@ -241,7 +241,11 @@ fn openssl_makes_the_stored_signatures() {
             .arg(&content_file)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         assert_eq!(out.stdout, v.signature, "{} ({})", v.name, v.body_file);
     }
 }
