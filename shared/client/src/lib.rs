@@ -14,6 +14,9 @@ use mpp_core::signature::{sign_headers, verify_response, SignatureError, Signer,
 use std::sync::Arc;
 use std::time::Duration;
 
+mod tls;
+pub use tls::{http_client, http_client_builder};
+
 /// Alipay+ waits 8 s for pay; our default client timeout matches the longest published wait.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(8);
 
@@ -79,10 +82,7 @@ impl SignedClient {
         peer_key: Option<mpp_core::signature::RsaPublicKey>,
         timeout: Duration,
     ) -> Result<SignedClient, CallError> {
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .build()
-            .map_err(|e| CallError::Transport(e.to_string()))?;
+        let http = http_client(timeout)?;
         Ok(SignedClient {
             http,
             base_url: base_url.into().trim_end_matches('/').to_string(),

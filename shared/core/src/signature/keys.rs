@@ -71,9 +71,12 @@ impl RsaPublicKey {
     }
 
     fn from_aws_lc(key: &aws_lc_rs::rsa::PublicKey) -> Result<RsaPublicKey, KeyError> {
-        let bits = key.modulus_len() * 8;
-        check_size(bits)?;
         let spki = key.as_der().map_err(invalid_pub)?;
+        let bits = spki_to_pkcs1(spki.as_ref())
+            .as_deref()
+            .and_then(pkcs1_public_modulus_bits)
+            .ok_or_else(|| invalid_pub("no RSA modulus in the encoded key"))?;
+        check_size(bits)?;
         let parsed = ParsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, spki.as_ref())
             .map_err(invalid_pub)?;
         Ok(RsaPublicKey {
@@ -493,7 +496,17 @@ fn pkcs1_private_modulus_bits(der: &[u8]) -> Option<usize> {
     let (DER_INTEGER, _version, rest) = der_element(inner)? else {
         return None;
     };
-    let (DER_INTEGER, modulus, _) = der_element(rest)? else {
+    modulus_bits(rest)
+}
+
+/// The modulus length of a PKCS#1 `RSAPublicKey`.
+fn pkcs1_public_modulus_bits(der: &[u8]) -> Option<usize> {
+    modulus_bits(der_sequence(der)?)
+}
+
+/// The byte length × 8 of the INTEGER at the start of `input`, without leading zero bytes.
+fn modulus_bits(input: &[u8]) -> Option<usize> {
+    let (DER_INTEGER, modulus, _) = der_element(input)? else {
         return None;
     };
     let significant = modulus.iter().skip_while(|b| **b == 0).count();
