@@ -45,15 +45,15 @@ pub struct TestKeys {
     /// Signs as Alipay+.
     pub alipay: Arc<LocalSigner>,
     /// Alipay+'s public key, as the MPP is configured with it.
-    pub alipay_public: rsa::RsaPublicKey,
+    pub alipay_public: mpp_core::signature::RsaPublicKey,
     /// Signs as the MPP.
     pub mpp: Arc<LocalSigner>,
     /// The MPP's public key, to verify its answers.
-    pub mpp_public: rsa::RsaPublicKey,
+    pub mpp_public: mpp_core::signature::RsaPublicKey,
     /// The private keys, for a process that must use the same keys.
-    pub alipay_private: rsa::RsaPrivateKey,
+    pub alipay_private: mpp_core::signature::RsaPrivateKey,
     /// The MPP's private key.
-    pub mpp_private: rsa::RsaPrivateKey,
+    pub mpp_private: mpp_core::signature::RsaPrivateKey,
 }
 
 /// The shared test keys.

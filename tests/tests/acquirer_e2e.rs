@@ -58,8 +58,8 @@ fn amount(currency: &str, value: u64) -> Amount {
 }
 
 /// The acquirer's key pair, made once per test binary.
-fn acquirer_key() -> &'static rsa::RsaPrivateKey {
-    static KEY: OnceLock<rsa::RsaPrivateKey> = OnceLock::new();
+fn acquirer_key() -> &'static mpp_core::signature::RsaPrivateKey {
+    static KEY: OnceLock<mpp_core::signature::RsaPrivateKey> = OnceLock::new();
     KEY.get_or_init(|| generate_key_pair(2048).unwrap())
 }
 

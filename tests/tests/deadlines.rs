@@ -11,7 +11,7 @@
 use base64::Engine as _;
 use lambda_http::{Body, Response};
 use mpp_aws::kms::{kms_client, KmsSigner};
-use mpp_core::signature::{load_public_key, verify_response, Signer};
+use mpp_core::signature::{load_public_key, verify_response, RsaPublicKey, Signer};
 use mpp_core::store::Ports;
 use mpp_e2e::harness::*;
 use mpp_e2e::stall::Stall;
@@ -67,7 +67,7 @@ async fn invoke(m: &Mpp, op: Op, path: &str, body: &Value, id: &str) -> (Respons
 }
 
 /// The answer's `result` and, when it carries one, whether its signature verifies with `key`.
-fn read(path: &str, response: &Response<Body>, key: &rsa::RsaPublicKey) -> (Value, Option<bool>) {
+fn read(path: &str, response: &Response<Body>, key: &RsaPublicKey) -> (Value, Option<bool>) {
     let body = mpp_aws::lambda::body_bytes(response.body()).to_vec();
     let signed = response
         .headers()
@@ -77,7 +77,7 @@ fn read(path: &str, response: &Response<Body>, key: &rsa::RsaPublicKey) -> (Valu
     (json, signed)
 }
 
-async fn seed_payments(m: &Mpp, key: &rsa::RsaPublicKey) {
+async fn seed_payments(m: &Mpp, key: &RsaPublicKey) {
     for id in ["DL-CANCEL", "DL-REFUND"] {
         let (response, _) =
             invoke(m, Op::Pay, PAY_PATH, &with_krw(auto_debit(id), 1_000), id).await;
@@ -88,7 +88,7 @@ async fn seed_payments(m: &Mpp, key: &rsa::RsaPublicKey) {
 }
 
 /// Sends every request while the dependency hangs: each is `U` before the deadline.
-async fn all_answer_u_in_time(m: &Mpp, key: &rsa::RsaPublicKey, expect_signed: bool) {
+async fn all_answer_u_in_time(m: &Mpp, key: &RsaPublicKey, expect_signed: bool) {
     for (op, path, body) in requests() {
         let (response, took) = invoke(m, op, path, &body, &format!("stalled-{op:?}")).await;
         let (json, signed) = read(path, &response, key);
@@ -105,7 +105,7 @@ async fn all_answer_u_in_time(m: &Mpp, key: &rsa::RsaPublicKey, expect_signed: b
 }
 
 /// Sends every request twice once the dependency is back: S both times, the same ids.
-async fn all_succeed_once(m: &Mpp, key: &rsa::RsaPublicKey, balance_before: u64) {
+async fn all_succeed_once(m: &Mpp, key: &RsaPublicKey, balance_before: u64) {
     for (op, path, body) in requests() {
         let mut ids = Vec::new();
         for round in 0..2 {

@@ -66,7 +66,7 @@ impl HttpGateway {
         path_prefix: &str,
         client_id: &str,
         signer: Arc<dyn Signer>,
-        alipay_key: rsa::RsaPublicKey,
+        alipay_key: mpp_core::signature::RsaPublicKey,
         timeout: Duration,
     ) -> Result<HttpGateway, GatewayError> {
         let client = SignedClient::new(base_url, client_id, signer, Some(alipay_key), timeout)?;

@@ -4,6 +4,7 @@
 
 use aws_config::timeout::TimeoutConfig;
 use aws_config::BehaviorVersion;
+#[cfg(feature = "local-dev")]
 use aws_credential_types::Credentials;
 use aws_sdk_kms::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_kms::primitives::Blob;
@@ -12,7 +13,6 @@ use aws_sdk_kms::Client;
 use mpp_core::signature::{
     load_private_key, load_private_key_der, KeyError, LocalSigner, Signer, SignerError,
 };
-use rsa::pkcs8::EncodePrivateKey;
 use sha2::{Digest, Sha256};
 use std::time::Duration;
 
@@ -26,6 +26,7 @@ pub const KMS_RAW_MESSAGE_BYTES_MAX: usize = 4096;
 pub const ENVELOPE_CONTEXT: (&str, &str) = ("purpose", "mpp-alipayplus-signing-key");
 
 /// The region used with an endpoint override (moto ignores it; the SDK needs one).
+#[cfg(feature = "local-dev")]
 const LOCAL_REGION: &str = "us-east-1";
 
 /// One attempt at a KMS call: KMS answers in milliseconds, so a slow attempt is better retried.
@@ -35,9 +36,9 @@ const KMS_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(2);
 /// 8 s Alipay+ waits for an answer.
 const KMS_OPERATION_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// A KMS client, with an endpoint override for a KMS-compatible server on loopback (moto): then
-/// region `us-east-1` and dummy static credentials. Without one, the standard AWS configuration
-/// chain (Lambda's role). Functions that also use DynamoDB should build one `SdkConfig` and
+/// A KMS client, with an endpoint override for a KMS-compatible server on loopback (moto): in
+/// development builds (feature `local-dev`) then region `us-east-1` and dummy static
+/// credentials. Otherwise the standard AWS configuration chain (Lambda's role). Functions that also use DynamoDB should build one `SdkConfig` and
 /// `Client::new(&config)` from it instead.
 pub async fn kms_client(endpoint: Option<&str>) -> Client {
     let timeouts = TimeoutConfig::builder()
@@ -46,10 +47,14 @@ pub async fn kms_client(endpoint: Option<&str>) -> Client {
         .build();
     let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts);
     if let Some(url) = endpoint {
-        loader = loader
-            .endpoint_url(url)
-            .region(aws_config::Region::new(LOCAL_REGION))
-            .credentials_provider(Credentials::from_keys("testing", "testing", None));
+        loader = loader.endpoint_url(url);
+        // Fixed dummy credentials for moto: development builds only (feature `local-dev`).
+        #[cfg(feature = "local-dev")]
+        {
+            loader = loader
+                .region(aws_config::Region::new(LOCAL_REGION))
+                .credentials_provider(Credentials::from_keys("testing", "testing", None));
+        }
     }
     Client::new(&loader.load().await)
 }
@@ -246,17 +251,12 @@ pub async fn encrypt_private_key(
     pem: &str,
 ) -> Result<Vec<u8>, EnvelopeError> {
     let key = load_private_key(pem).map_err(EnvelopeError::Key)?;
-    let der = key.to_pkcs8_der().map_err(|e| {
-        EnvelopeError::Key(KeyError::Invalid {
-            kind: "private key",
-            detail: e.to_string(),
-        })
-    })?;
+    let der = key.to_pkcs8_der().map_err(EnvelopeError::Key)?;
     let (context_key, context_value) = ENVELOPE_CONTEXT;
     let out = client
         .encrypt()
         .key_id(kms_key_id)
-        .plaintext(Blob::new(der.as_bytes()))
+        .plaintext(Blob::new(der.as_slice()))
         .encryption_context(context_key, context_value)
         .send()
         .await

@@ -31,7 +31,6 @@ use mpp_core::signature::{
     public_key_pem, sign_headers, verify_request, SignatureError, Signer, SignerError,
     VerifierConfig,
 };
-use rsa::pkcs1::EncodeRsaPrivateKey;
 use sha2::{Digest, Sha256};
 use std::path::Path;
 use std::process::Command;
@@ -233,11 +232,15 @@ type Seen = Arc<Mutex<Vec<(String, String, usize)>>>;
 
 /// A KMS `Sign` endpoint on 127.0.0.1 with AWS's documented semantics: RAW is hashed with
 /// SHA-256, DIGEST is signed as given. One request per connection; ends with the test.
-async fn start_digest_kms(key: rsa::RsaPrivateKey) -> (String, Seen, tokio::task::JoinHandle<()>) {
+async fn start_digest_kms(
+    key: mpp_core::signature::RsaPrivateKey,
+) -> (String, Seen, tokio::task::JoinHandle<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let seen: Seen = Arc::default();
     let log = seen.clone();
+    // An independent signer over a given digest: AWS-LC directly, not our LocalSigner.
+    let pair = aws_lc_rs::rsa::KeyPair::from_pkcs8(&key.to_pkcs8_der().unwrap()).unwrap();
     let task = tokio::spawn(async move {
         for _ in 0..32 {
             let Ok((mut conn, _)) = listener.accept().await else {
@@ -268,8 +271,11 @@ async fn start_digest_kms(key: rsa::RsaPrivateKey) -> (String, Seen, tokio::task
                 "DIGEST" => message,
                 _ => Sha256::digest(&message).to_vec(),
             };
-            let sig = key
-                .sign(rsa::Pkcs1v15Sign::new::<Sha256>(), &digest)
+            let digest =
+                aws_lc_rs::digest::Digest::import_less_safe(&digest, &aws_lc_rs::digest::SHA256)
+                    .unwrap();
+            let mut sig = vec![0; pair.public_modulus_len()];
+            pair.sign_digest(&aws_lc_rs::signature::RSA_PKCS1_SHA256, &digest, &mut sig)
                 .unwrap();
             let answer = serde_json::json!({
                 "KeyId": req["KeyId"], "Signature": STANDARD.encode(sig),
@@ -332,7 +338,7 @@ async fn read_request(conn: &mut tokio::net::TcpStream) -> (String, Vec<u8>) {
 #[tokio::test]
 async fn digest_mode_verifies_where_the_server_implements_digest() {
     let key = generate_key_pair(2048).unwrap();
-    let public = rsa::RsaPublicKey::from(&key);
+    let public = mpp_core::signature::RsaPublicKey::from(&key);
     let dir = tempfile::tempdir().unwrap();
     let pem_file = dir.path().join("pub.pem");
     std::fs::write(&pem_file, public_key_pem(&public)).unwrap();
@@ -444,17 +450,23 @@ async fn envelope_signer_round_trip() {
         .expect("CreateKey");
     let wrapping_id = wrapping.key_metadata().unwrap().key_id().to_string();
     let key = generate_key_pair(2048).unwrap();
-    let public = rsa::RsaPublicKey::from(&key);
+    let public = mpp_core::signature::RsaPublicKey::from(&key);
     let cfg = VerifierConfig::new(CLIENT, 7, public.clone());
     let dir = tempfile::tempdir().unwrap();
     let pem_file = dir.path().join("pub.pem");
     std::fs::write(&pem_file, public_key_pem(&public)).unwrap();
 
     let pkcs8_pem = private_key_pem(&key);
-    let pkcs1_pem = key
-        .to_pkcs1_pem(rsa::pkcs8::LineEnding::LF)
-        .unwrap()
-        .to_string();
+    let pkcs1_b64 = STANDARD.encode(key.to_pkcs1_der().unwrap());
+    let pkcs1_lines: Vec<&str> = pkcs1_b64
+        .as_bytes()
+        .chunks(64)
+        .map(|l| std::str::from_utf8(l).unwrap())
+        .collect();
+    let pkcs1_pem = format!(
+        "-----BEGIN RSA PRIVATE KEY-----\n{}\n-----END RSA PRIVATE KEY-----\n",
+        pkcs1_lines.join("\n")
+    );
     for (form, pem) in [
         ("PKCS#8", pkcs8_pem.as_str()),
         ("PKCS#1", pkcs1_pem.as_str()),
@@ -462,11 +474,9 @@ async fn envelope_signer_round_trip() {
         let ciphertext = encrypt_private_key(&client, &wrapping_id, pem)
             .await
             .unwrap();
-        let der = rsa::pkcs8::EncodePrivateKey::to_pkcs8_der(&key).unwrap();
+        let der = key.to_pkcs8_der().unwrap();
         assert!(
-            !ciphertext
-                .windows(64)
-                .any(|w| w == &der.as_bytes()[100..164]),
+            !ciphertext.windows(64).any(|w| w == &der[100..164]),
             "{form}: the key is visible in the ciphertext"
         );
         let signer = KmsEnvelopeSigner::load(&client, &ciphertext, 7)

@@ -19,6 +19,9 @@ use mpp_core::signature::{sign_headers, verify_response, SignatureError, Signer,
 use std::sync::Arc;
 use std::time::Duration;
 
+mod tls;
+pub use tls::{http_client, http_client_builder};
+
 /// Alipay+ waits 8 s for pay; our default client timeout matches the longest published wait.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(8);
 
@@ -74,7 +77,7 @@ pub struct SignedClient {
     /// Our `Client-Id`.
     pub client_id: String,
     signer: Arc<dyn Signer>,
-    peer_key: Option<rsa::RsaPublicKey>,
+    peer_key: Option<mpp_core::signature::RsaPublicKey>,
     timeout: Duration,
     destinations: Destinations,
 }
@@ -87,13 +90,10 @@ impl SignedClient {
         base_url: impl Into<String>,
         client_id: impl Into<String>,
         signer: Arc<dyn Signer>,
-        peer_key: Option<rsa::RsaPublicKey>,
+        peer_key: Option<mpp_core::signature::RsaPublicKey>,
         timeout: Duration,
     ) -> Result<SignedClient, CallError> {
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .build()
-            .map_err(|e| CallError::Transport(e.to_string()))?;
+        let http = http_client(timeout)?;
         Ok(SignedClient {
             http,
             base_url: base_url.into().trim_end_matches('/').to_string(),

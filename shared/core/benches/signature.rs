@@ -25,7 +25,7 @@ fn signature(c: &mut Criterion) {
     let Ok(key) = generate_key_pair(2048) else {
         panic!("key generation failed");
     };
-    let cfg = VerifierConfig::new(CLIENT, 1, rsa::RsaPublicKey::from(&key));
+    let cfg = VerifierConfig::new(CLIENT, 1, mpp_core::signature::RsaPublicKey::from(&key));
     let signer = LocalSigner::new(key, 1);
     let now = chrono::DateTime::parse_from_rfc3339(TIME)
         .map(|t| t.to_utc())

@@ -95,8 +95,12 @@ async fn openssl_verifies_what_we_sign() {
     let dir = tempfile::tempdir().unwrap();
     let key = mpp_core::signature::generate_key_pair(2048).unwrap();
     let public_file = dir.path().join("pub.pem");
-    std::fs::write(&public_file, public_key_pem(&rsa::RsaPublicKey::from(&key))).unwrap();
-    let cfg = VerifierConfig::new(CLIENT, 1, rsa::RsaPublicKey::from(&key));
+    std::fs::write(
+        &public_file,
+        public_key_pem(&mpp_core::signature::RsaPublicKey::from(&key)),
+    )
+    .unwrap();
+    let cfg = VerifierConfig::new(CLIENT, 1, mpp_core::signature::RsaPublicKey::from(&key));
     let signer = LocalSigner::new(key, 1);
 
     for (name, body) in bodies() {
@@ -278,7 +282,7 @@ fn openssl_keys_load_in_pkcs1_and_pkcs8_and_ours_load_in_openssl() {
     let from8 = load_private_key(&text(&pkcs8)).unwrap();
     let from1 = load_private_key(&text(&pkcs1)).unwrap();
     assert_eq!(from8, from1);
-    let public = rsa::RsaPublicKey::from(&from8);
+    let public = mpp_core::signature::RsaPublicKey::from(&from8);
     assert_eq!(load_public_key(&text(&spki)).unwrap(), public);
     assert_eq!(load_public_key(&text(&rsa_pub)).unwrap(), public);
 

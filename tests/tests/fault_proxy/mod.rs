@@ -248,7 +248,12 @@ pub async fn start(upstream: &str, schedule: Schedule) -> Proxy {
     let state = Arc::new(State {
         schedule,
         upstream: upstream.to_string(),
-        client: reqwest::Client::new(),
+        client: mpp_client::http_client_builder()
+            .and_then(|b| {
+                b.build()
+                    .map_err(|e| mpp_client::CallError::Transport(e.to_string()))
+            })
+            .unwrap_or_else(|e| panic!("the proxy's HTTP client: {e}")),
         counts: Mutex::new(HashMap::new()),
         injected: injected.clone(),
     });

@@ -199,13 +199,13 @@ pub struct HubKeys {
     /// acquirer.
     pub signer: Arc<dyn Signer>,
     /// The MPP's public key (its answers and notifications).
-    pub mpp_public_key: rsa::RsaPublicKey,
+    pub mpp_public_key: mpp_core::signature::RsaPublicKey,
     /// Its key version (the `keyVersion` the MPP signs with).
     pub mpp_key_version: u32,
     /// The `Client-Id` between hub and MPP (both directions, as in Alipay+).
     pub mpp_client_id: String,
     /// The acquirer's public key (its requests and acknowledgements).
-    pub acquirer_public_key: rsa::RsaPublicKey,
+    pub acquirer_public_key: mpp_core::signature::RsaPublicKey,
     /// Its key version.
     pub acquirer_key_version: u32,
     /// The acquirer's `Client-Id` (both directions).
@@ -303,7 +303,7 @@ pub(crate) struct HubState {
     acq_edge: Edge,
     mpp_edge: Edge,
     signer: Arc<dyn Signer>,
-    acquirer_public_key: rsa::RsaPublicKey,
+    acquirer_public_key: mpp_core::signature::RsaPublicKey,
     acquirer_client_id: String,
     mpp: Vec<(String, SignedClient)>,
     faults: Faults,

@@ -4,6 +4,7 @@
 //! records come back exactly as the service writes them, in the shape Lambda delivers
 //! (`eventName`, `dynamodb.NewImage`, `dynamodb.SequenceNumber`, …), plus the `eventSourceARN`
 //! Lambda adds. DynamoDB Local does not check request signatures; against AWS use the Lambda.
+//! Development only: compiled with the `local-dev` feature, never into a Lambda binary.
 
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -58,10 +59,7 @@ impl LocalStream {
         table: &str,
         start: StartAt,
     ) -> Result<LocalStream, StreamError> {
-        let http = reqwest::Client::builder()
-            .timeout(CALL_TIMEOUT)
-            .build()
-            .map_err(|e| StreamError(e.to_string()))?;
+        let http = mpp_client::http_client(CALL_TIMEOUT).map_err(|e| StreamError(e.to_string()))?;
         let mut reader = LocalStream {
             http,
             endpoint: endpoint.trim_end_matches('/').to_string(),

@@ -16,6 +16,7 @@ mod calls;
 mod cancel;
 mod delivery;
 mod item;
+#[cfg(feature = "local-dev")]
 pub mod local_stream;
 mod pay;
 mod refund;
@@ -30,7 +31,9 @@ pub use tables::TABLE_WAIT_POLLS_MAX;
 
 use async_trait::async_trait;
 use aws_config::{BehaviorVersion, SdkConfig};
+#[cfg(feature = "local-dev")]
 use aws_credential_types::Credentials;
+#[cfg(feature = "local-dev")]
 use aws_sdk_dynamodb::config::Region;
 use aws_sdk_dynamodb::types::KeysAndAttributes;
 use aws_sdk_dynamodb::Client;
@@ -68,7 +71,9 @@ pub const CONNECT_TIMEOUT_MS: u64 = 2_000;
 
 /// The region and credentials used against a loopback endpoint (DynamoDB Local ignores both but
 /// the SDK must sign with something).
+#[cfg(feature = "local-dev")]
 const LOCAL_REGION: &str = "us-east-1";
+#[cfg(feature = "local-dev")]
 const LOCAL_KEY: &str = "local";
 
 /// The six table names.
@@ -208,11 +213,13 @@ fn key_is_empty(key: &Item) -> bool {
 
 /// A DynamoDB client for the store: the SDK's retries off (the store retries, bounded) and
 /// [`ATTEMPT_TIMEOUT_MS`]/[`CONNECT_TIMEOUT_MS`] timeouts. Without `endpoint`, region and
-/// credentials come from the environment (the Lambda role). With a loopback `endpoint`
-/// (DynamoDB Local), region `us-east-1` and fixed dummy credentials, nothing read from the
-/// environment; any other `endpoint` only overrides the URL.
+/// credentials come from the environment (the Lambda role); an `endpoint` only overrides the
+/// URL. Development builds (feature `local-dev`: `mpp serve`, tests) give a loopback `endpoint`
+/// (DynamoDB Local) region `us-east-1` and fixed dummy credentials instead, nothing read from
+/// the environment; Lambda binaries are built without that.
 pub async fn dynamo_client(endpoint: Option<&str>) -> Client {
     match endpoint {
+        #[cfg(feature = "local-dev")]
         Some(url) if is_loopback(url) => {
             let conf = aws_sdk_dynamodb::Config::builder()
                 .behavior_version(BehaviorVersion::latest())
@@ -255,6 +262,7 @@ fn timeouts() -> TimeoutConfig {
 }
 
 /// `http://127.0.0.1:8000`, `http://localhost:8000`, `http://[::1]:8000`.
+#[cfg(feature = "local-dev")]
 fn is_loopback(url: &str) -> bool {
     let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
     let authority = rest.split('/').next().unwrap_or("");
@@ -318,6 +326,7 @@ impl PaymentReader for DynamoStore {
 mod tests {
     use super::*;
 
+    #[cfg(feature = "local-dev")]
     #[test]
     fn loopback_endpoints_are_recognised() {
         assert!(is_loopback("http://127.0.0.1:8000"));

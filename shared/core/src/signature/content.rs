@@ -1,6 +1,6 @@
 //! The content to sign (`alipayplus-apis.md` §3).
 
-use sha2::{Digest, Sha256};
+use aws_lc_rs::digest::{Context, Digest, SHA256};
 
 /// The bytes that are signed:
 /// `<METHOD> <path_and_query>\n<client_id>.<time>.<body bytes>`.
@@ -36,12 +36,12 @@ pub(crate) fn content_digest(
     client_id: &[u8],
     time: &[u8],
     body: &[u8],
-) -> [u8; 32] {
-    let mut hasher = Sha256::new();
+) -> Digest {
+    let mut hasher = Context::new(&SHA256);
     for part in parts(method, path_and_query, client_id, time, body) {
         hasher.update(part);
     }
-    hasher.finalize().into()
+    hasher.finish()
 }
 
 /// The content as its pieces, in order, so building and hashing cannot drift apart.

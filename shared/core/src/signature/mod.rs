@@ -33,7 +33,7 @@ pub use header::{
 };
 pub use keys::{
     generate_key_pair, load_private_key, load_private_key_der, load_public_key, private_key_pem,
-    public_key_base64_der, public_key_pem, KeyError, KEY_BITS_MIN,
+    public_key_base64_der, public_key_pem, KeyError, RsaPrivateKey, RsaPublicKey, KEY_BITS_MIN,
 };
 pub use sign::{sign_headers, LocalSigner, Signer, SignerError, CONTENT_TYPE_JSON};
 pub use verify::{

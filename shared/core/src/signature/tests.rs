@@ -6,9 +6,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use http::{HeaderMap, HeaderName, HeaderValue};
-use rsa::pkcs1::{EncodeRsaPrivateKey, EncodeRsaPublicKey};
-use rsa::pkcs8::{EncodePrivateKey, LineEnding};
-use rsa::{RsaPrivateKey, RsaPublicKey};
+use keys::pem_encode;
 use std::sync::OnceLock;
 
 const CLIENT: &str = "TEST_5X00000000000000";
@@ -109,7 +107,7 @@ fn content_digest_matches_the_content() {
         ISO_TIME.as_bytes(),
         BODY,
     );
-    assert_eq!(d.as_slice(), Sha256::digest(&c).as_slice());
+    assert_eq!(d.as_ref(), Sha256::digest(&c).as_slice());
 }
 
 // ---- header parsing and encoding ----------------------------------------------------------
@@ -762,15 +760,21 @@ async fn local_signing_is_deterministic_pkcs1v15_despite_blinding() {
     assert_eq!(a, b);
     assert_eq!(a.len(), 256);
     assert_eq!(signer.key_version(), 1);
-    // The same as the unblinded reference computation.
-    use sha2::{Digest, Sha256};
-    let reference = key1()
-        .sign(
-            rsa::Pkcs1v15Sign::new::<Sha256>(),
-            &Sha256::digest(&content),
-        )
-        .unwrap();
-    assert_eq!(a, reference);
+    // The same as the reference computation: openssl's signature of a fixed content with a
+    // fixed key (`tests/signature_vectors`, first row).
+    let vectors = fixture("vectors.tsv");
+    let row: Vec<&str> = vectors.lines().nth(1).unwrap().split('\t').collect();
+    assert_eq!(row[1], "rsa2048_pkcs1.pem");
+    let signer = LocalSigner::from_pem(&fixture(row[1]), 1).unwrap();
+    let content = content_to_sign(row[2], row[3], row[4], row[5], fixture(row[6]).as_bytes());
+    let reference = STANDARD.decode(row[7]).unwrap();
+    assert_eq!(signer.sign(&content).await.unwrap(), reference);
+}
+
+/// A file of `tests/signature_vectors` (keys made by openssl, vectors signed by it).
+fn fixture(name: &str) -> String {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/signature_vectors/");
+    std::fs::read_to_string(format!("{dir}{name}")).unwrap()
 }
 
 #[test]
@@ -803,7 +807,7 @@ fn public_keys_load_in_every_form() {
     let public = RsaPublicKey::from(key1());
     let spki_pem = public_key_pem(&public);
     assert!(spki_pem.starts_with("-----BEGIN PUBLIC KEY-----\n"));
-    let pkcs1_pem = public.to_pkcs1_pem(LineEnding::LF).unwrap();
+    let pkcs1_pem = pem_encode("RSA PUBLIC KEY", &public.pkcs1_der());
     let b64_der = public_key_base64_der(&public);
     assert!(
         !b64_der.contains('\n') && b64_der.starts_with("MIIBIjAN"),
@@ -814,7 +818,7 @@ fn public_keys_load_in_every_form() {
         .chunks(64)
         .map(|c| std::str::from_utf8(c).unwrap().to_string() + "\n")
         .collect();
-    let pkcs1_b64 = STANDARD.encode(public.to_pkcs1_der().unwrap().as_bytes());
+    let pkcs1_b64 = STANDARD.encode(public.pkcs1_der());
     let crlf = spki_pem.replace('\n', "\r\n");
     let with_preamble = format!("subject=CN=alipay\n{spki_pem}");
     for (form, text) in [
@@ -839,9 +843,9 @@ fn private_keys_load_in_every_form() {
     let key = key1();
     let pkcs8_pem = private_key_pem(key);
     assert!(pkcs8_pem.starts_with("-----BEGIN PRIVATE KEY-----\n"));
-    let pkcs1_pem = key.to_pkcs1_pem(LineEnding::LF).unwrap();
-    let pkcs8_b64 = STANDARD.encode(key.to_pkcs8_der().unwrap().as_bytes());
-    let pkcs1_b64 = STANDARD.encode(key.to_pkcs1_der().unwrap().as_bytes());
+    let pkcs1_pem = pem_encode("RSA PRIVATE KEY", &key.to_pkcs1_der().unwrap());
+    let pkcs8_b64 = STANDARD.encode(key.to_pkcs8_der().unwrap());
+    let pkcs1_b64 = STANDARD.encode(key.to_pkcs1_der().unwrap());
     for (form, text) in [
         ("PKCS#8 PEM", pkcs8_pem.as_str()),
         ("PKCS#1 PEM", pkcs1_pem.as_str()),
@@ -855,11 +859,11 @@ fn private_keys_load_in_every_form() {
         );
     }
     assert_eq!(
-        &load_private_key_der(key.to_pkcs8_der().unwrap().as_bytes()).unwrap(),
+        &load_private_key_der(&key.to_pkcs8_der().unwrap()).unwrap(),
         key
     );
     assert_eq!(
-        &load_private_key_der(key.to_pkcs1_der().unwrap().as_bytes()).unwrap(),
+        &load_private_key_der(&key.to_pkcs1_der().unwrap()).unwrap(),
         key
     );
     assert_eq!(&load_private_key_der(pkcs8_pem.as_bytes()).unwrap(), key);
@@ -916,9 +920,14 @@ fn small_keys_are_refused() {
         generate_key_pair(8192).unwrap_err(),
         KeyError::Size { bits: 8192 }
     );
-    let small = RsaPrivateKey::new(&mut rand::rngs::OsRng, 1024).unwrap();
-    let e = load_private_key(&private_key_pem(&small)).unwrap_err();
+    // A 1024-bit key made by openssl (AWS-LC does not generate keys that small).
+    let e = load_private_key(&fixture("rsa1024_pkcs8.pem")).unwrap_err();
     assert_eq!(e, KeyError::Size { bits: 1024 });
-    let e = load_public_key(&public_key_base64_der(&RsaPublicKey::from(&small))).unwrap_err();
+    let e = load_public_key(&fixture("rsa1024_spki_base64_der.txt")).unwrap_err();
     assert_eq!(e, KeyError::Size { bits: 1024 });
+    // And one larger than a signature header can carry.
+    let e = load_private_key(&fixture("rsa8192_pkcs8.pem")).unwrap_err();
+    assert_eq!(e, KeyError::Size { bits: 8192 });
+    let e = load_public_key(&fixture("rsa8192_spki.pem")).unwrap_err();
+    assert_eq!(e, KeyError::Size { bits: 8192 });
 }

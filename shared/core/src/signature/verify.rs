@@ -3,11 +3,10 @@
 use super::content::content_digest;
 use super::error::SignatureError;
 use super::header::parse_signature_header;
+use super::keys::RsaPublicKey;
 use super::{header_names, ALGORITHM_RSA256};
 use chrono::{DateTime, Duration, Utc};
 use http::HeaderMap;
-use rsa::{Pkcs1v15Sign, RsaPublicKey};
-use sha2::Sha256;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The default clock-skew window: a request whose `Request-Time` is more than 5 minutes before
@@ -173,8 +172,9 @@ pub fn verify_with_time_header(
         time.as_bytes(),
         body,
     );
-    key.verify(Pkcs1v15Sign::new::<Sha256>(), &digest, &parsed.signature)
-        .map_err(|_| SignatureError::BadSignature)?;
+    if !key.verify_digest(&digest, &parsed.signature) {
+        return Err(SignatureError::BadSignature);
+    }
     Ok(Verified {
         client_id: client_id.to_string(),
         key_version,
