@@ -269,16 +269,22 @@ where
             },
             None => sign(edge, &client_id, inbound.path_and_query, body, code).await,
         };
-        tracing::info!(
-            result_code = outbound.code.code(),
-            result_status = outbound.code.status().as_str(),
-            latency_ms = started.elapsed().as_millis() as u64,
-            "answered"
-        );
+        log_answered(outbound.code, started);
         outbound
     }
     .instrument(span)
     .await
+}
+
+/// The one `answered` log line of a call (inside its span): the code, its status and the latency.
+/// Every inbound answer logs it, signed Alipay+ routes and the internal routes alike.
+pub(crate) fn log_answered(code: ResultCode, started: Instant) {
+    tracing::info!(
+        result_code = code.code(),
+        result_status = code.status().as_str(),
+        latency_ms = started.elapsed().as_millis() as u64,
+        "answered"
+    );
 }
 
 async fn handle<Req, Resp, F, Fut>(

@@ -141,12 +141,7 @@ pub async fn serve_internal_within(
             }),
             None => work.await,
         };
-        tracing::info!(
-            result_code = out.code.code(),
-            result_status = out.code.status().as_str(),
-            latency_ms = started.elapsed().as_millis() as u64,
-            "answered"
-        );
+        crate::edge::log_answered(out.code, started);
         out
     }
     .instrument(span)
