@@ -42,6 +42,9 @@ export AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1
 export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true
 unset AWS_PROFILE AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN
 export SAM_CLI_TELEMETRY=0
+# The template generates the per-function resources with Fn::ForEach (AWS::LanguageExtensions):
+# SAM CLI expands it locally only when asked (samconfig.toml asks too, for `sam build`/`deploy`).
+export SAM_CLI_ENABLE_LANGUAGE_EXTENSIONS=1
 export PATH="$PWD/$VENV/bin:$PATH"
 
 lint() {
@@ -49,7 +52,7 @@ lint() {
   pip_install "lint-$SAM_CLI_VERSION-$CFN_LINT_VERSION" \
     "aws-sam-cli==$SAM_CLI_VERSION" "cfn-lint==$CFN_LINT_VERSION"
   step "sam validate --lint"
-  sam validate --lint --template "$TEMPLATE"
+  sam validate --lint --language-extensions --template "$TEMPLATE"
   step "cfn-lint"
   cfn-lint "$TEMPLATE"
   echo "infra lint: $TEMPLATE passed sam validate --lint and cfn-lint"

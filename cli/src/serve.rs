@@ -86,8 +86,8 @@ struct App {
     edge: Edge,
     pay: pay::handler::Deps,
     evaluation: evaluation::handler::Deps,
-    inquiry: inquiry::handler::Deps,
-    cancel: cancel::handler::Deps,
+    inquiry: inquiry_payment::handler::Deps,
+    cancel: cancel_payment::handler::Deps,
     refund: refund::handler::Deps,
 }
 
@@ -214,8 +214,8 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
         prefix: args.path_prefix.trim_end_matches('/').to_string(),
         pay: pay::handler::Deps::from_wiring(&wiring),
         evaluation: evaluation::handler::Deps::from_wiring(&wiring),
-        inquiry: inquiry::handler::Deps::from_wiring(&wiring),
-        cancel: cancel::handler::Deps::from_wiring(&wiring),
+        inquiry: inquiry_payment::handler::Deps::from_wiring(&wiring),
+        cancel: cancel_payment::handler::Deps::from_wiring(&wiring),
         refund: refund::handler::Deps::from_wiring(&wiring),
         edge,
     });
@@ -310,10 +310,10 @@ async fn route(State(app): State<Arc<App>>, request: AxumRequest) -> AxumRespons
             evaluation::handler::handle(&app.evaluation, request).await
         }
         Some(n) if n == operations::INQUIRY_PAYMENT.name => {
-            inquiry::handler::handle(&app.inquiry, request).await
+            inquiry_payment::handler::handle(&app.inquiry, request).await
         }
         Some(n) if n == operations::CANCEL_PAYMENT.name => {
-            cancel::handler::handle(&app.cancel, request).await
+            cancel_payment::handler::handle(&app.cancel, request).await
         }
         Some(n) if n == operations::REFUND.name => {
             refund::handler::handle(&app.refund, request).await

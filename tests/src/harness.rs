@@ -89,9 +89,9 @@ pub struct Mpp {
     /// The evaluation function's dependencies.
     pub evaluation: evaluation::handler::Deps,
     /// The inquiry function's dependencies.
-    pub inquiry: inquiry::handler::Deps,
+    pub inquiry: inquiry_payment::handler::Deps,
     /// The cancel function's dependencies.
-    pub cancel: cancel::handler::Deps,
+    pub cancel: cancel_payment::handler::Deps,
     /// The refund function's dependencies.
     pub refund: refund::handler::Deps,
 }
@@ -145,8 +145,8 @@ impl Mpp {
         Mpp {
             pay: pay::handler::Deps::from_wiring(&wiring),
             evaluation: evaluation::handler::Deps::from_wiring(&wiring),
-            inquiry: inquiry::handler::Deps::from_wiring(&wiring),
-            cancel: cancel::handler::Deps::from_wiring(&wiring),
+            inquiry: inquiry_payment::handler::Deps::from_wiring(&wiring),
+            cancel: cancel_payment::handler::Deps::from_wiring(&wiring),
             refund: refund::handler::Deps::from_wiring(&wiring),
             ports,
             clock,
@@ -200,7 +200,7 @@ impl Mpp {
             .await;
         answer(
             INQUIRY_PATH,
-            inquiry::handler::handle(&self.inquiry, request)
+            inquiry_payment::handler::handle(&self.inquiry, request)
                 .await
                 .unwrap(),
         )
@@ -214,7 +214,7 @@ impl Mpp {
             .await;
         answer(
             CANCEL_PATH,
-            cancel::handler::handle(&self.cancel, request)
+            cancel_payment::handler::handle(&self.cancel, request)
                 .await
                 .unwrap(),
         )

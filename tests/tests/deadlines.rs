@@ -59,7 +59,7 @@ async fn invoke(m: &Mpp, op: Op, path: &str, body: &Value, id: &str) -> (Respons
     let started = Instant::now();
     let response = match op {
         Op::Pay => pay::handler::handle(&m.pay, request).await,
-        Op::Cancel => cancel::handler::handle(&m.cancel, request).await,
+        Op::Cancel => cancel_payment::handler::handle(&m.cancel, request).await,
         Op::Refund => refund::handler::handle(&m.refund, request).await,
     }
     .unwrap();

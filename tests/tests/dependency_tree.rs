@@ -15,7 +15,14 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-const FUNCTIONS: [&str; 6] = ["pay", "evaluation", "inquiry", "cancel", "refund", "notify"];
+const FUNCTIONS: [&str; 6] = [
+    "pay",
+    "evaluation",
+    "inquiry-payment",
+    "cancel-payment",
+    "refund",
+    "notify-payment",
+];
 
 /// Crates that must not be linked into any function.
 const FORBIDDEN: [&str; 4] = ["rsa", "num-bigint-dig", "ring", "hyper-rustls@0.24"];
@@ -104,7 +111,7 @@ fn no_function_links_development_code() {
         // stream reader, which is what brought it into mpp-aws.
         assert_eq!(
             tree.contains_key("reqwest"),
-            function == "notify",
+            function == "notify-payment",
             "{function}: reqwest"
         );
         let features = cargo_tree(function, &["-e", "features", "--prefix", "none"]);

@@ -22,7 +22,7 @@ const ROUTE_PREFIX: &str = "/aps/api/v1/payments/";
 
 /// Functions that must reach the internet, and why: everything else runs without a route out.
 const CALLS_OUT: &[(&str, &str)] = &[
-    ("notify", "POSTs notifyPayment to Alipay+"),
+    ("notify-payment", "POSTs notifyPayment to Alipay+"),
     ("get-payment-code", "calls getPaymentCode at Alipay+"),
 ];
 
@@ -164,7 +164,190 @@ fn read_crate(dir: &Path) -> FunctionCrate {
 // The template.
 
 fn template() -> Value {
-    serde_norway::from_str(&read("infra/template.yaml")).expect("infra/template.yaml parses")
+    let raw: Value =
+        serde_norway::from_str(&read("infra/template.yaml")).expect("infra/template.yaml parses");
+    expand(raw)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The `AWS::LanguageExtensions` transform, as far as the template uses it: the checks below read
+// the template CloudFormation deploys, so `Fn::ForEach` loops are expanded (the identifier
+// replaced in keys and in every string, `Ref` to it replaced by the item), then `Fn::FindInMap`
+// with literal keys is looked up in `Mappings`, and a `!Sub` left without variables becomes its
+// string. `sam validate --lint --language-extensions` and `cfn-lint` (.ci/infra.sh) check the
+// same template with AWS's own expansion.
+
+fn expand(mut t: Value) -> Value {
+    let mappings = t.get("Mappings").cloned().unwrap_or(Value::Null);
+    if let Some(resources) = t.get_mut("Resources") {
+        let expanded = expand_for_each(resources.clone());
+        *resources = expanded;
+    }
+    resolve(t, &mappings)
+}
+
+/// Expands every `Fn::ForEach::Name: [Identifier, [items], {fragment}]` key of a mapping.
+fn expand_for_each(v: Value) -> Value {
+    let Value::Mapping(m) = v else { return v };
+    let mut out = Mapping::new();
+    for (k, v) in m {
+        let key = k.as_str().unwrap_or_default().to_string();
+        if key.starts_with("Fn::ForEach::") {
+            let args = v.as_sequence().expect("Fn::ForEach takes a list");
+            let id = args[0].as_str().expect("Fn::ForEach identifier");
+            for item in args[1].as_sequence().expect("a literal collection") {
+                let item = item.as_str().expect("string items");
+                let fragment = substitute(args[2].clone(), id, item);
+                let Value::Mapping(fragment) = expand_for_each(fragment) else {
+                    panic!("Fn::ForEach fragment is a mapping")
+                };
+                for (k, v) in fragment {
+                    assert!(out.insert(k.clone(), v).is_none(), "{k:?} twice");
+                }
+            }
+        } else {
+            out.insert(k, v);
+        }
+    }
+    Value::Mapping(out)
+}
+
+fn substitute(v: Value, id: &str, item: &str) -> Value {
+    let in_text = |s: &str| {
+        s.replace(&format!("${{{id}}}"), item)
+            .replace(&format!("&{{{id}}}"), item)
+    };
+    match v {
+        Value::String(s) => Value::String(in_text(&s)),
+        Value::Sequence(s) => {
+            Value::Sequence(s.into_iter().map(|x| substitute(x, id, item)).collect())
+        }
+        Value::Mapping(m) => {
+            if ref_of(&Value::Mapping(m.clone())) == Some(id) {
+                return Value::String(item.to_string());
+            }
+            Value::Mapping(
+                m.into_iter()
+                    .map(|(k, v)| (substitute(k, id, item), substitute(v, id, item)))
+                    .collect(),
+            )
+        }
+        Value::Tagged(t) => {
+            if t.tag == "Ref" && t.value.as_str() == Some(id) {
+                return Value::String(item.to_string());
+            }
+            let tag = t.tag.clone();
+            Value::Tagged(Box::new(serde_norway::value::TaggedValue {
+                tag,
+                value: substitute(t.value, id, item),
+            }))
+        }
+        other => other,
+    }
+}
+
+/// Resolves `Fn::FindInMap` with literal keys, `Ref`/`GetAtt` whose argument is a resolved
+/// `!Sub`, and `!Sub`s without variables left.
+fn resolve(v: Value, mappings: &Value) -> Value {
+    let v = match v {
+        Value::Sequence(s) => {
+            Value::Sequence(s.into_iter().map(|x| resolve(x, mappings)).collect())
+        }
+        Value::Mapping(m) => Value::Mapping(
+            m.into_iter()
+                .map(|(k, v)| (k, resolve(v, mappings)))
+                .collect(),
+        ),
+        Value::Tagged(t) => {
+            let tag = t.tag.clone();
+            Value::Tagged(Box::new(serde_norway::value::TaggedValue {
+                tag,
+                value: resolve(t.value, mappings),
+            }))
+        }
+        other => other,
+    };
+    let Some((name, arg)) = intrinsic(&v) else {
+        return v;
+    };
+    match (name.as_str(), arg) {
+        ("FindInMap", Value::Sequence(keys)) if keys.iter().all(Value::is_string) => {
+            let found = &mappings[keys[0].as_str().unwrap()][keys[1].as_str().unwrap()]
+                [keys[2].as_str().unwrap()];
+            assert!(!found.is_null(), "FindInMap {keys:?}: no such entry");
+            // Mappings hold strings; numbers come back as numbers, as CloudFormation coerces.
+            match found.as_str().and_then(|s| s.parse::<u64>().ok()) {
+                Some(n) => Value::Number(n.into()),
+                None => found.clone(),
+            }
+        }
+        ("Sub", Value::String(s)) if !s.contains("${") => Value::String(s.clone()),
+        ("Sub", Value::Sequence(parts)) if parts.len() == 2 => {
+            let mut text = parts[0].as_str().unwrap_or_default().to_string();
+            if let Some(vars) = parts[1].as_mapping() {
+                for (k, val) in vars {
+                    let val = match val {
+                        Value::Number(n) => n.to_string(),
+                        other => match other.as_str() {
+                            Some(s) => s.to_string(),
+                            None => return v,
+                        },
+                    };
+                    text = text.replace(&format!("${{{}}}", k.as_str().unwrap_or_default()), &val);
+                }
+            }
+            if text.contains("${") {
+                Value::Tagged(Box::new(serde_norway::value::TaggedValue {
+                    tag: serde_norway::value::Tag::new("Sub"),
+                    value: Value::String(text),
+                }))
+            } else {
+                Value::String(text)
+            }
+        }
+        ("Ref", Value::String(_)) => v.clone(),
+        ("Ref", inner) => match inner.as_str() {
+            Some(id) => Value::Tagged(Box::new(serde_norway::value::TaggedValue {
+                tag: serde_norway::value::Tag::new("Ref"),
+                value: Value::String(id.to_string()),
+            })),
+            None => v.clone(),
+        },
+        _ => v.clone(),
+    }
+}
+
+#[test]
+fn the_expansion_makes_every_generated_resource_once() {
+    let t = template();
+    let raw: Value = serde_norway::from_str(&read("infra/template.yaml")).unwrap();
+    let resources = resources(&t);
+    assert!(resources
+        .keys()
+        .all(|k| !k.as_str().unwrap().starts_with("Fn::")));
+    // Nothing is left unexpanded or unresolved in what the checks read.
+    let text = serde_norway::to_string(resources).unwrap();
+    assert!(!text.contains("${Op}"), "a loop identifier survived");
+    assert!(!text.contains("FindInMap"), "a FindInMap survived");
+    // Every row of the Operations mapping is a function of the loop, and the other way round.
+    let rows: BTreeSet<String> = raw["Mappings"]["Operations"]
+        .as_mapping()
+        .unwrap()
+        .keys()
+        .map(|k| k.as_str().unwrap().to_string())
+        .collect();
+    for row in &rows {
+        assert!(resource(&t, &format!("{row}Function")).is_some(), "{row}");
+        let name = raw["Mappings"]["Operations"][row.as_str()]["Name"]
+            .as_str()
+            .unwrap();
+        let op = mpp_core::operations::by_name(name).unwrap_or_else(|| panic!("{name}"));
+        assert_eq!(
+            op.resource_prefix(),
+            *row,
+            "{name}: the logical id is the Alipay+ name"
+        );
+    }
 }
 
 fn resources(t: &Value) -> &Mapping {
@@ -611,10 +794,14 @@ fn granted(t: &Value, crates: &[FunctionCrate]) -> Grants {
             .into_iter()
             .map(|p| &p["PolicyDocument"])
             .collect();
-        assert!(
-            props(role)["ManagedPolicyArns"].is_null(),
-            "{role_id}: no managed policies"
-        );
+        // Managed policies only of this template (no AWS-managed ones with their wildcards).
+        let managed = &props(role)["ManagedPolicyArns"];
+        for arn in items(managed).into_iter().filter(|_| !managed.is_null()) {
+            let id = ref_of(arn).unwrap_or_else(|| panic!("{role_id}: {arn:?} is not ours"));
+            let policy = resource(t, id).unwrap_or_else(|| panic!("{role_id}: {id} missing"));
+            assert_eq!(policy["Type"].as_str(), Some("AWS::IAM::ManagedPolicy"));
+            documents.push(&props(policy)["PolicyDocument"]);
+        }
         for (_, policy) in of_type(t, "AWS::IAM::Policy") {
             if items(&props(policy)["Roles"])
                 .into_iter()
@@ -704,7 +891,7 @@ fn each_role_grants_exactly_what_infra_policies_md_writes_down() {
     ];
     for (f, _, a) in granted
         .iter()
-        .filter(|(f, ..)| f == "evaluation" || f == "inquiry")
+        .filter(|(f, ..)| f == "evaluation" || f == "inquiry-payment")
     {
         assert!(
             !a.starts_with("dynamodb:") || reads.contains(&a.as_str()),
@@ -948,7 +1135,7 @@ fn every_variable_set_is_read_and_every_variable_read_is_set() {
         let set = env_of(&t, f);
         let mut files = shared.to_vec();
         files.push(root().join("functions").join(&c.dir).join("src/main.rs"));
-        if c.dir == "notify" {
+        if c.dir == "notify-payment" {
             files.push(root().join("shared/aws/src/notify_settings.rs"));
         }
         let known = literals(&files);

@@ -85,7 +85,7 @@ async fn stream_records_from_dynamodb_local_drive_the_notify_handler() {
         Duration::from_secs(5),
     )
     .unwrap();
-    let deps = notify::handler::Deps {
+    let deps = notify_payment::handler::Deps {
         notify: NotifyDeps {
             transport: Arc::new(transport),
             retries: Arc::new(NoQueue),
@@ -95,7 +95,7 @@ async fn stream_records_from_dynamodb_local_drive_the_notify_handler() {
             default_url: receiver.url.clone(),
         },
     };
-    let out = notify::handler::handle(
+    let out = notify_payment::handler::handle(
         &deps,
         LambdaEvent::new(
             serde_json::from_value(json!({ "Records": batch })).unwrap(),
@@ -142,7 +142,7 @@ async fn stream_records_from_dynamodb_local_drive_the_notify_handler() {
         later.iter().all(|r| r["eventName"] == "MODIFY"),
         "{later:?}"
     );
-    let out = notify::handler::handle(
+    let out = notify_payment::handler::handle(
         &deps,
         LambdaEvent::new(
             serde_json::from_value(json!({ "Records": later })).unwrap(),

@@ -93,7 +93,9 @@ async fn every_log_line_of_every_function_carries_the_request_and_trace_ids() {
         "req-inquiry",
         budget,
     );
-    inquiry::handler::handle(&m.inquiry, request).await.unwrap();
+    inquiry_payment::handler::handle(&m.inquiry, request)
+        .await
+        .unwrap();
     assert_all_carry("inquiryPayment", &capture.take_json(), "req-inquiry");
 
     let request = in_lambda(
@@ -110,7 +112,9 @@ async fn every_log_line_of_every_function_carries_the_request_and_trace_ids() {
         "req-cancel",
         budget,
     );
-    cancel::handler::handle(&m.cancel, request).await.unwrap();
+    cancel_payment::handler::handle(&m.cancel, request)
+        .await
+        .unwrap();
     assert_all_carry("cancelPayment", &capture.take_json(), "req-cancel");
 
     // notify: an SQS batch delivering the payment's notification to an acknowledging receiver.
@@ -123,7 +127,7 @@ async fn every_log_line_of_every_function_carries_the_request_and_trace_ids() {
         Duration::from_millis(2_000),
     )
     .unwrap();
-    let deps = notify::handler::Deps {
+    let deps = notify_payment::handler::Deps {
         notify: NotifyDeps {
             transport: Arc::new(transport),
             retries: Arc::new(Queue),
@@ -146,7 +150,7 @@ async fn every_log_line_of_every_function_carries_the_request_and_trace_ids() {
         .unwrap()
         .as_millis() as u64;
     capture.take_json();
-    let out = notify::handler::handle(
+    let out = notify_payment::handler::handle(
         &deps,
         LambdaEvent::new(serde_json::from_value(event).unwrap(), context),
     )

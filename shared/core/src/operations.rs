@@ -53,6 +53,33 @@ pub struct Operation {
 }
 
 impl Operation {
+    /// The function crate's name the naming promise gives this operation: the Alipay+ name in
+    /// kebab case (`inquiryPayment` → `inquiry-payment`). Checked against `function` in the
+    /// tests, so a crate cannot drift from its operation's name.
+    pub fn kebab_name(&self) -> String {
+        let mut out = String::with_capacity(self.name.len() + 4);
+        for c in self.name.chars() {
+            if c.is_ascii_uppercase() {
+                out.push('-');
+                out.push(c.to_ascii_lowercase());
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
+
+    /// The prefix of the operation's SAM logical ids: the Alipay+ name with its first letter
+    /// capitalised (`inquiryPayment` → `InquiryPayment`: `InquiryPaymentFunction`,
+    /// `InquiryPaymentFunctionRole`, ...).
+    pub fn resource_prefix(&self) -> String {
+        let mut chars = self.name.chars();
+        match chars.next() {
+            Some(first) => first.to_ascii_uppercase().to_string() + chars.as_str(),
+            None => String::new(),
+        }
+    }
+
     /// The full path as the spec names it (`/aps/api/v1/payments/pay`).
     pub fn path(&self) -> String {
         format!("{}{}", self.prefix, self.route)
@@ -89,7 +116,7 @@ pub const INQUIRY_PAYMENT: Operation = Operation {
     prefix: PATH_PREFIX,
     route: "/inquiryPayment",
     direction: Direction::Inbound,
-    function: Some("inquiry"),
+    function: Some("inquiry-payment"),
     wait: Duration::from_secs(5),
     function_timeout: Duration::from_secs(5),
 };
@@ -100,7 +127,7 @@ pub const CANCEL_PAYMENT: Operation = Operation {
     prefix: PATH_PREFIX,
     route: "/cancelPayment",
     direction: Direction::Inbound,
-    function: Some("cancel"),
+    function: Some("cancel-payment"),
     wait: Duration::from_secs(8),
     function_timeout: Duration::from_secs(8),
 };
@@ -122,7 +149,7 @@ pub const NOTIFY_PAYMENT: Operation = Operation {
     prefix: PATH_PREFIX,
     route: "/notifyPayment",
     direction: Direction::Outbound,
-    function: Some("notify"),
+    function: Some("notify-payment"),
     // MPP → Alipay+: "use a 5 s client timeout".
     wait: Duration::from_secs(5),
     // A batch of stream records, each one bounded call.
@@ -207,8 +234,12 @@ mod tests {
             assert_eq!(by_name(o.name), Some(o));
             if let Some(f) = o.function {
                 assert_eq!(by_function(f), Some(o));
+                // The naming promise reaches the crate and its binary too.
+                assert_eq!(f, o.kebab_name(), "{}", o.name);
             }
         }
+        assert_eq!(INQUIRY_PAYMENT.kebab_name(), "inquiry-payment");
+        assert_eq!(INQUIRY_PAYMENT.resource_prefix(), "InquiryPayment");
         assert_eq!(PAY.path(), "/aps/api/v1/payments/pay");
         assert_eq!(GET_PAYMENT_CODE.path(), crate::wire::GET_PAYMENT_CODE_PATH);
         for o in OPERATIONS {

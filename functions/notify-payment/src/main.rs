@@ -6,7 +6,7 @@ use mpp_aws::config::{NotifySettings, Runtime};
 use mpp_aws::sqs::{SqsDeadLetters, SqsRetryQueue};
 use mpp_client::SignedClient;
 use mpp_core::flows::notify::{NotifyDeps, ATTEMPT_TIMEOUT_SECS};
-use notify::handler::{handle, Deps, OPERATION};
+use notify_payment::handler::{handle, Deps, OPERATION};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
