@@ -7,6 +7,10 @@
 #                                crate under functions/ in one invocation, and the binary sizes
 #                                (manual: 25 CPU-minutes from scratch, 15 to 40 minutes on 2 cores;
 #                                too slow for every CI run next to the test suite)
+#   bash .ci/infra.sh sam-template  `sam build` of the template with a stub `cargo lambda` (no
+#                                compiling, seconds): proves SAM CLI expands the Fn::ForEach loops
+#                                and builds each function from its own crate and binary (CI runs it
+#                                after the lint)
 #   bash .ci/infra.sh sam-build  the lint, then `sam build` into .local/sam-build (one cargo
 #                                invocation per function: 12 minutes with the dependencies built)
 #
@@ -103,9 +107,37 @@ sam_build() {
   printf 'sam build in %dm%02ds (.local/sam-build)\n' $((took / 60)) $((took % 60))
 }
 
+# sam build with .ci/stub-cargo-lambda first on PATH, into a scratch directory; then every
+# function's artifact must be the bootstrap of the binary its Metadata names.
+sam_template() {
+  step "sam build (stub cargo lambda: the template, not the code)"
+  local scratch
+  scratch=$(mktemp -d)
+  REAL_CARGO=$(command -v cargo) CARGO_TARGET_DIR="$scratch/target" \
+    PATH="$PWD/.ci/stub-cargo-lambda:$PATH" \
+    sam build --template "$TEMPLATE" --base-dir infra --build-dir "$scratch/build" >"$scratch/log" 2>&1 \
+    || { cat "$scratch/log"; rm -rf "$scratch"; return 1; }
+  # The naming promise: InquiryPaymentFunction is built from functions/inquiry-payment's binary.
+  local built=0 f id crate
+  for f in "$scratch"/build/*Function/bootstrap; do
+    id=$(basename "$(dirname "$f")")
+    crate=$(sed -E 's/Function$//; s/([a-z0-9])([A-Z])/\1-\2/g' <<<"$id" | tr '[:upper:]' '[:lower:]')
+    [[ -f "functions/$crate/Cargo.toml" ]] && grep -qx "stub bootstrap of $crate" "$f" \
+      || { echo "sam build: $id is not functions/$crate's binary ($(cat "$f"))" >&2; rm -rf "$scratch"; return 1; }
+    built=$((built + 1))
+  done
+  local functions
+  functions=$(ls functions | wc -l)
+  [[ "$built" -eq "$functions" ]] \
+    || { echo "sam build made $built functions, functions/ has $functions" >&2; rm -rf "$scratch"; return 1; }
+  echo "sam build: $built functions, each from its own binary"
+  rm -rf "$scratch"
+}
+
 case "${1:-lint}" in
-  lint) lint ;;
+  lint) lint; sam_template ;;
+  sam-template) sam_template ;;
   build) lint; build ;;
   sam-build) lint; sam_build ;;
-  *) echo "usage: bash .ci/infra.sh [lint|build|sam-build]" >&2; exit 2 ;;
+  *) echo "usage: bash .ci/infra.sh [lint|sam-template|build|sam-build]" >&2; exit 2 ;;
 esac
