@@ -170,6 +170,12 @@ async fn stream_record(deps: &Deps, record: &dynamodb::EventRecord) -> Result<()
             return Ok(());
         }
     };
+    // As an unreadable image: a record whose state lacks what it must hold is not notified
+    // with fields missing; the error names it (inquiryPayment answers it U).
+    if let Err(e) = payment.status() {
+        tracing::error!(flow = OPERATION, error = %e, sequence = %sequence, "payment record corrupt: not notified");
+        return Ok(());
+    }
     let Some(job) = job_for(&payment, &deps.notify.default_url) else {
         return Ok(());
     };

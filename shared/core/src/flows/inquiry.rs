@@ -7,7 +7,8 @@
 
 use super::{result, text, timestamp};
 use crate::result_code::ResultCode;
-use crate::store::{PaymentReader, PaymentRecord, PaymentState, StoreError};
+use crate::store::payment::Status;
+use crate::store::{PaymentReader, PaymentRecord, StoreError};
 use crate::wire::{Amount, InquiryPaymentRequest, InquiryPaymentResponse};
 use std::sync::Arc;
 
@@ -18,13 +19,10 @@ pub struct InquiryDeps {
     pub payments: Arc<dyn PaymentReader>,
 }
 
-/// The inquiry answer for a stored payment (also what notify must agree with).
-pub fn payment_result(record: &PaymentRecord) -> ResultCode {
-    match record.state {
-        PaymentState::Succeeded => ResultCode::Success,
-        PaymentState::Failed => record.result_code,
-        PaymentState::Closed | PaymentState::Cancelled => ResultCode::OrderIsClosed,
-    }
+/// The inquiry answer for a stored payment (also what notify must agree with); a record whose
+/// state lacks what it must hold is corrupt (`PaymentRecord::status`).
+pub fn payment_result(record: &PaymentRecord) -> Result<ResultCode, StoreError> {
+    Ok(record.status()?.payment_result())
 }
 
 fn empty(code: ResultCode) -> InquiryPaymentResponse {
@@ -53,17 +51,17 @@ pub async fn inquire(
     else {
         return Ok(empty(ResultCode::OrderNotExist));
     };
-    let outcome = payment_result(&record);
+    let status = record.status()?;
     let mut resp = empty(ResultCode::Success);
-    resp.payment_result = Some(result(outcome));
+    resp.payment_result = Some(result(status.payment_result()));
     resp.payment_request_id = text(&record.payment_request_id);
     resp.order_lifecycle_id = record.order_lifecycle_id.as_deref().and_then(text);
-    if outcome == ResultCode::Success {
-        resp.payment_id = record.payment_id.as_deref().and_then(text);
-        resp.payment_time = record.payment_time.as_deref().and_then(timestamp);
+    if let Status::Succeeded(paid) = status {
+        resp.payment_id = text(&paid.payment_id);
+        resp.payment_time = timestamp(&paid.payment_time);
         resp.payment_amount = record.payment_amount.map(Amount::from_money);
         resp.pay_to_amount = record.pay_to_amount.map(Amount::from_money);
-        resp.customer_id = record.customer_id.as_ref().and_then(|c| text(c.as_str()));
+        resp.customer_id = text(paid.customer.as_str());
     }
     Ok(resp)
 }

@@ -154,7 +154,9 @@ pub enum JobOutcome {
 /// nothing to notify (see the module comment).
 pub fn notification_for(record: &PaymentRecord) -> Option<NotifyPaymentRequest> {
     record.fingerprint.as_ref()?;
-    let code = payment_result(record);
+    // A corrupt record is not notified with fields missing; inquiry answers it U, and the
+    // stream consumer's logs name it (`job_for` returns None).
+    let code = payment_result(record).ok()?;
     let payment_amount = Amount::from_money(record.payment_amount?);
     let success = code.status() == ResultStatus::S;
     // paymentResult is S or F, never U: stored payments are final.

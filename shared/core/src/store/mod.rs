@@ -7,6 +7,7 @@
 //! the local stack. See `docs/store.md` for the table design.
 
 pub mod memory;
+pub mod payment;
 pub mod rules;
 pub mod transitions;
 

@@ -14,6 +14,7 @@
 //! SUCCEEDED --refund---> SUCCEEDED     (refunded += amount, never above the debit)
 //! ```
 
+use super::payment::{Debit, Status};
 use super::{
     CancelOutcome, CustomerId, EntryKind, LedgerEntry, PaymentRecord, PaymentState, RefundIntent,
     RefundOutcome, RefundRecord, RefundRefusal, StoreError,
@@ -32,32 +33,6 @@ pub fn cancel_deadline(at: DateTime<Utc>, cutoff: Duration) -> DateTime<Utc> {
         .single()
         .map(|t| t.with_timezone(&Utc));
     next_midnight.unwrap_or(at) + cutoff
-}
-
-/// What a succeeded payment must hold: who was debited, and what. A succeeded record without
-/// them is corrupt; this is the one place that says so.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Debited {
-    /// The payer.
-    pub customer: CustomerId,
-    /// What the wallet was debited.
-    pub debit: Money,
-}
-
-impl PaymentRecord {
-    /// The payer and debit of a succeeded (or cancelled) payment; `Corrupt` when missing.
-    pub fn debited(&self) -> Result<Debited, StoreError> {
-        match (&self.customer_id, self.debit) {
-            (Some(customer), Some(debit)) => Ok(Debited {
-                customer: customer.clone(),
-                debit,
-            }),
-            _ => Err(StoreError::Corrupt(format!(
-                "succeeded payment without debit: {}",
-                self.payment_request_id
-            ))),
-        }
-    }
 }
 
 /// A cancelPayment to decide.
@@ -124,11 +99,8 @@ pub fn decide_cancel(
         closed.closed_at = Some(now);
         return Ok(CancelDecision::CloseUnknown(closed));
     };
-    let open = match payment.state {
-        PaymentState::Closed | PaymentState::Cancelled => false,
-        PaymentState::Succeeded | PaymentState::Failed => true,
-    };
-    if !open {
+    let status = payment.status()?;
+    if !status.is_open() {
         return Ok(CancelDecision::Answer(CancelOutcome::AlreadyClosed(
             payment,
         )));
@@ -140,24 +112,25 @@ pub fn decide_cancel(
             )));
         }
     }
-    match payment.state {
-        PaymentState::Closed | PaymentState::Cancelled => Ok(CancelDecision::Answer(
+    match status {
+        Status::Closed { .. } | Status::Cancelled { .. } => Ok(CancelDecision::Answer(
             CancelOutcome::AlreadyClosed(payment),
         )),
-        PaymentState::Failed => {
+        Status::Failed { .. } => {
             let mut closed = payment;
             closed.state = PaymentState::Closed;
             closed.closed_at = Some(now);
             Ok(CancelDecision::CloseFailed(closed))
         }
-        PaymentState::Succeeded => {
-            let Debited { customer, debit } = payment.debited()?;
+        Status::Succeeded(Debit {
+            customer,
+            debit,
+            refunded,
+            ..
+        }) => {
             let back = Money {
                 currency: debit.currency,
-                value: debit
-                    .value
-                    .checked_sub(payment.refunded)
-                    .unwrap_or_default(),
+                value: debit.value.checked_sub(refunded).unwrap_or_default(),
             };
             let id = payment.payment_request_id.clone();
             let entry = (back.value > MinorUnit::ZERO).then(|| LedgerEntry {
@@ -234,13 +207,17 @@ pub fn decide_refund(
     if let Some(stored) = stored {
         return Ok(RefundDecision::Answer(RefundOutcome::Exists(stored)));
     }
-    match payment.state {
-        PaymentState::Succeeded => {}
-        PaymentState::Failed | PaymentState::Closed | PaymentState::Cancelled => {
+    let Debit {
+        customer,
+        debit,
+        refunded,
+        ..
+    } = match payment.status()? {
+        Status::Succeeded(debit) => debit,
+        Status::Failed { .. } | Status::Closed { .. } | Status::Cancelled { .. } => {
             return refused(RefundRefusal::NotRefundable);
         }
-    }
-    let Debited { customer, debit } = payment.debited()?;
+    };
     if debit.currency != intent.amount.currency {
         return refused(RefundRefusal::CurrencyMismatch);
     }
@@ -248,10 +225,10 @@ pub fn decide_refund(
     let Some(threshold) = debit.value.checked_sub(intent.amount.value) else {
         return refused(RefundRefusal::ExceedsPayment);
     };
-    if payment.refunded > threshold {
+    if refunded > threshold {
         return refused(RefundRefusal::ExceedsPayment);
     }
-    let Some(refunded_after) = payment.refunded.checked_add(intent.amount.value) else {
+    let Some(refunded_after) = refunded.checked_add(intent.amount.value) else {
         return refused(RefundRefusal::ExceedsPayment);
     };
     let record = RefundRecord {
@@ -384,6 +361,7 @@ mod tests {
         ));
         let mut failed = paid("p1", 1_000, 0);
         failed.state = PaymentState::Failed;
+        failed.result_code = ResultCode::UserBalanceNotEnough;
         assert!(matches!(
             decide_cancel(&cancel_at("p1", late, cutoff), Some(failed.clone())),
             Ok(CancelDecision::Answer(CancelOutcome::WindowExceeded(_)))
