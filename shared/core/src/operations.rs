@@ -142,8 +142,33 @@ pub const GET_PAYMENT_CODE: Operation = Operation {
     function_timeout: Duration::from_secs(8),
 };
 
+/// sendOTP (risk control for auto debit, `account-binding.md` §7): the merchant challenges the
+/// user; we send a one-time password by SMS or e-mail. The path is not published; the spec takes
+/// `/aps/api/v1/users/sendOTP`. The wait is not published either: 8 s like pay (the SMS or
+/// e-mail hand-off runs inside it, `flows::otp::DELIVERY_BUDGET`).
+pub const SEND_OTP: Operation = Operation {
+    name: "sendOTP",
+    prefix: API_PREFIX,
+    route: "/users/sendOTP",
+    direction: Direction::Inbound,
+    function: Some("send-otp"),
+    wait: Duration::from_secs(8),
+    function_timeout: Duration::from_secs(8),
+};
+
+/// verifyOTP: does the code the user typed match? 5 s: one read and one conditional write.
+pub const VERIFY_OTP: Operation = Operation {
+    name: "verifyOTP",
+    prefix: API_PREFIX,
+    route: "/users/verifyOTP",
+    direction: Direction::Inbound,
+    function: Some("verify-otp"),
+    wait: Duration::from_secs(5),
+    function_timeout: Duration::from_secs(5),
+};
+
 /// Every operation, in the order the docs list them.
-pub const OPERATIONS: [&Operation; 7] = [
+pub const OPERATIONS: [&Operation; 9] = [
     &PAY,
     &EVALUATION,
     &INQUIRY_PAYMENT,
@@ -151,6 +176,8 @@ pub const OPERATIONS: [&Operation; 7] = [
     &REFUND,
     &NOTIFY_PAYMENT,
     &GET_PAYMENT_CODE,
+    &SEND_OTP,
+    &VERIFY_OTP,
 ];
 
 /// The operation of an Alipay+ name.
@@ -158,12 +185,20 @@ pub fn by_name(name: &str) -> Option<&'static Operation> {
     OPERATIONS.into_iter().find(|o| o.name == name)
 }
 
-/// The inbound operation served at `route` (the path after [`PATH_PREFIX`]: every inbound
-/// operation is under it).
+/// The inbound payment operation served at `route` (the path after [`PATH_PREFIX`]).
 pub fn inbound_by_route(route: &str) -> Option<&'static Operation> {
     OPERATIONS
         .into_iter()
-        .find(|o| o.direction == Direction::Inbound && o.route == route)
+        .find(|o| o.direction == Direction::Inbound && o.prefix == PATH_PREFIX && o.route == route)
+}
+
+/// The inbound operation outside [`PATH_PREFIX`] served at the full `path`
+/// (`/aps/api/v1/users/sendOTP`): those keep the spec's path whatever prefix the payment APIs
+/// are served under.
+pub fn inbound_by_path(path: &str) -> Option<&'static Operation> {
+    OPERATIONS.into_iter().find(|o| {
+        o.direction == Direction::Inbound && o.prefix != PATH_PREFIX && o.path() == path
+    })
 }
 
 /// The operation a function crate serves.
@@ -213,9 +248,13 @@ mod tests {
         assert_eq!(GET_PAYMENT_CODE.path(), crate::wire::GET_PAYMENT_CODE_PATH);
         for o in OPERATIONS {
             if o.direction == Direction::Inbound {
-                assert_eq!(o.prefix, PATH_PREFIX, "{}", o.name);
+                assert!(o.prefix == PATH_PREFIX || o.prefix == API_PREFIX, "{}", o.name);
             }
         }
+        assert_eq!(SEND_OTP.path(), "/aps/api/v1/users/sendOTP");
+        assert_eq!(inbound_by_path("/aps/api/v1/users/verifyOTP"), Some(&VERIFY_OTP));
+        assert_eq!(inbound_by_route("/users/verifyOTP"), None);
+        assert_eq!(inbound_by_path("/aps/api/v1/payments/pay"), None);
         assert_eq!(inbound_by_route("/inquiryPayment"), Some(&INQUIRY_PAYMENT));
         assert_eq!(inbound_by_route("/notifyPayment"), None);
     }
