@@ -139,8 +139,7 @@ mod tests {
             o.send(&m).await.unwrap();
         }
         let lines = o.json_lines();
-        let first: serde_json::Value =
-            serde_json::from_str(lines.lines().next().unwrap()).unwrap();
+        let first: serde_json::Value = serde_json::from_str(lines.lines().next().unwrap()).unwrap();
         assert_eq!(first["channel"], "MOBILE");
         assert_eq!(first["to"], "+821012345678");
         assert_eq!(first["text"], "code 2");

@@ -196,9 +196,9 @@ pub fn inbound_by_route(route: &str) -> Option<&'static Operation> {
 /// (`/aps/api/v1/users/sendOTP`): those keep the spec's path whatever prefix the payment APIs
 /// are served under.
 pub fn inbound_by_path(path: &str) -> Option<&'static Operation> {
-    OPERATIONS.into_iter().find(|o| {
-        o.direction == Direction::Inbound && o.prefix != PATH_PREFIX && o.path() == path
-    })
+    OPERATIONS
+        .into_iter()
+        .find(|o| o.direction == Direction::Inbound && o.prefix != PATH_PREFIX && o.path() == path)
 }
 
 /// The operation a function crate serves.
@@ -248,11 +248,18 @@ mod tests {
         assert_eq!(GET_PAYMENT_CODE.path(), crate::wire::GET_PAYMENT_CODE_PATH);
         for o in OPERATIONS {
             if o.direction == Direction::Inbound {
-                assert!(o.prefix == PATH_PREFIX || o.prefix == API_PREFIX, "{}", o.name);
+                assert!(
+                    o.prefix == PATH_PREFIX || o.prefix == API_PREFIX,
+                    "{}",
+                    o.name
+                );
             }
         }
         assert_eq!(SEND_OTP.path(), "/aps/api/v1/users/sendOTP");
-        assert_eq!(inbound_by_path("/aps/api/v1/users/verifyOTP"), Some(&VERIFY_OTP));
+        assert_eq!(
+            inbound_by_path("/aps/api/v1/users/verifyOTP"),
+            Some(&VERIFY_OTP)
+        );
         assert_eq!(inbound_by_route("/users/verifyOTP"), None);
         assert_eq!(inbound_by_path("/aps/api/v1/payments/pay"), None);
         assert_eq!(inbound_by_route("/inquiryPayment"), Some(&INQUIRY_PAYMENT));

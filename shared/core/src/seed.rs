@@ -227,7 +227,8 @@ impl Seed {
                 check_email(e).map_err(|rule| entry(format!("{at}.email"), rule))?;
             }
             if contacts != Contacts::default() {
-                seed.contacts.push((CustomerId::new(a.customer_id.as_str()), contacts));
+                seed.contacts
+                    .push((CustomerId::new(a.customer_id.as_str()), contacts));
             }
             seed.accounts.push(Account {
                 customer_id: customer(&format!("{at}.customerId"), &a.customer_id)?,

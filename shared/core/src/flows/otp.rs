@@ -98,7 +98,10 @@ pub fn otp_message(channel: VerifyType, to: &str, code: &OtpCode) -> Message {
 }
 
 /// The token check pay makes, as a code.
-fn token_code(token: Option<AccessToken>, now: chrono::DateTime<chrono::Utc>) -> Result<AccessToken, ResultCode> {
+fn token_code(
+    token: Option<AccessToken>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<AccessToken, ResultCode> {
     match check_method(&MethodFound::Token(token.clone()), now) {
         Ok(_) => token.ok_or(ResultCode::InvalidToken),
         Err(decline) => Err(decline.code()),
@@ -140,7 +143,9 @@ pub async fn send_otp(
     let sent = Deadline::attempt_budget(DELIVERY_BUDGET);
     let delivered = match tokio::time::timeout(sent, deps.sender.send(&message)).await {
         Ok(r) => r,
-        Err(_) => Err(SendError::Unknown("no answer from the delivery service in time".into())),
+        Err(_) => Err(SendError::Unknown(
+            "no answer from the delivery service in time".into(),
+        )),
     };
     match delivered {
         Ok(()) => {}
