@@ -279,6 +279,25 @@ impl Alipay {
         json
     }
 
+    /// POSTs `body` to the full `path` (an API outside the payments prefix, e.g.
+    /// `/aps/api/v1/users/sendOTP`), asserts the answer is a signed envelope, returns it.
+    pub async fn call_path(&self, path: &str, body: &Value) -> Value {
+        let bytes = serde_json::to_vec(body).unwrap();
+        let answer = self.client.call(path, &bytes).await.unwrap();
+        answer
+            .signature
+            .as_ref()
+            .unwrap_or_else(|e| panic!("answer signature: {e}"));
+        let json = answer
+            .json()
+            .unwrap_or_else(|| panic!("not JSON: {}", String::from_utf8_lossy(&answer.body)));
+        assert!(
+            json["result"]["resultCode"].is_string(),
+            "not an envelope: {json}"
+        );
+        json
+    }
+
     /// POSTs without checking.
     pub async fn raw(&self, api: &str, body: &Value) -> SignedResponse {
         let bytes = serde_json::to_vec(body).unwrap();
