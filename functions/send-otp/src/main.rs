@@ -10,11 +10,12 @@ async fn main() -> Result<(), lambda_http::Error> {
         OPERATION,
         |rt| {
             let (sns, ses) = mpp_aws::messaging::clients_from(&rt.sdk);
-            let sender = mpp_aws::messaging::AwsMessageSender::new(
-                sns,
-                ses,
-                rt.config.otp_email_from.clone(),
-            );
+            // The verified SES identity OTP e-mails come from; unset: EMAIL OTPs answer
+            // PROCESS_FAIL (SMS still works).
+            let email_from = std::env::var("OTP_EMAIL_FROM")
+                .ok()
+                .filter(|v| !v.trim().is_empty());
+            let sender = mpp_aws::messaging::AwsMessageSender::new(sns, ses, email_from);
             Deps::from_wiring(&rt.wiring(), Arc::new(sender))
         },
         |deps, request| async move { handle(&deps, request).await },

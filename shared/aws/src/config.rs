@@ -16,7 +16,6 @@
 //! | `SIGNING_KEY_PEM` | `local` (development only): the private key PEM | |
 //! | `KMS_ENDPOINT` | KMS endpoint override (moto) | AWS |
 //! | `CANCEL_CUTOFF_MINUTES` | cancel window past the next midnight UTC+8 | 30 |
-//! | `OTP_EMAIL_FROM` | sendOTP: the verified SES identity OTP e-mails come from (unset: `EMAIL` OTPs are refused with `PROCESS_FAIL`) | none |
 //! | `METRICS_NAMESPACE` | CloudWatch namespace of the EMF metric lines (`crate::metrics`) | `MPP/local` |
 //! | `ALIPAY_NOTIFY_URL` | notify: where notifyPayment goes without a `paymentNotifyUrl` | required (notify) |
 //! | `NOTIFY_ALLOW_HOSTS` | notify: hosts outbound calls may reach, comma-separated (`host`, `*.domain`); `https` only | `*.alipayplus.com` and the host of `ALIPAY_NOTIFY_URL` |
@@ -114,8 +113,6 @@ pub struct Config {
     pub cancel_cutoff: chrono::Duration,
     /// CloudWatch namespace of the metric lines.
     pub metrics_namespace: String,
-    /// sendOTP: the SES identity e-mails come from.
-    pub otp_email_from: Option<String>,
 }
 
 impl Config {
@@ -217,7 +214,6 @@ impl Config {
             cancel_cutoff: chrono::Duration::minutes(number("CANCEL_CUTOFF_MINUTES", 30)?),
             metrics_namespace: get("METRICS_NAMESPACE")
                 .unwrap_or_else(|| crate::metrics::DEFAULT_NAMESPACE.to_string()),
-            otp_email_from: get("OTP_EMAIL_FROM"),
         })
     }
 }
