@@ -8,11 +8,9 @@ use crate::{other, CliError};
 use clap::{Args, Subcommand, ValueEnum};
 use mpp_client::{SignedClient, DEFAULT_TIMEOUT};
 use mpp_core::operations::{SEND_OTP, VERIFY_OTP};
-use mpp_core::signature::{load_private_key, load_public_key, LocalSigner};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
 
 /// Exit code of an answer that is not S (F or U), or of no trusted answer.
 const EXIT_NOT_S: u8 = 1;
@@ -159,20 +157,12 @@ fn access_token(c: &Common) -> Result<String, CliError> {
 }
 
 async fn call(c: &Common, path: &str, body: &Value) -> Result<ExitCode, CliError> {
-    let acquirer_dir = crate::hub::ensure_acquirer_keys(&c.state_dir)?;
-    let key_path = c
-        .key
-        .clone()
-        .unwrap_or_else(|| acquirer_dir.join("private_key.pem"));
-    let alipay_path = c
-        .alipay_public_key
-        .clone()
-        .unwrap_or_else(|| c.state_dir.join("alipay/public_key.pem"));
-    let signer = Arc::new(LocalSigner::new(
-        load_private_key(&read(&key_path)?).map_err(other)?,
+    let (signer, alipay) = crate::hub::acquirer_keys(
+        &c.state_dir,
+        c.key.as_deref(),
         c.key_version,
-    ));
-    let alipay = load_public_key(&read(&alipay_path)?).map_err(other)?;
+        c.alipay_public_key.as_deref(),
+    )?;
     let client = SignedClient::new(
         &c.hub_url,
         &c.client_id,

@@ -298,6 +298,7 @@ fn print_banner(
         dev.alipay_dir.join("private_key.pem").display(),
         dev.mpp_dir.join("public_key.pem").display()
     );
+    println!("OTP messages (sendOTP): printed here and served at GET http://{addr}{OUTBOX_PATH}");
     // Last: tests and scripts wait for this line.
     println!("listening on http://{addr}");
 }

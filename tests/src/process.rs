@@ -264,19 +264,11 @@ impl Alipay {
     /// POSTs `body` to `/aps/api/v1/payments/<api>`, asserts the answer is a signed envelope,
     /// returns it.
     pub async fn call(&self, api: &str, body: &Value) -> Value {
-        let answer = self.raw(api, body).await;
-        answer
-            .signature
-            .as_ref()
-            .unwrap_or_else(|e| panic!("answer signature: {e}"));
-        let json = answer
-            .json()
-            .unwrap_or_else(|| panic!("not JSON: {}", String::from_utf8_lossy(&answer.body)));
-        assert!(
-            json["result"]["resultCode"].is_string(),
-            "not an envelope: {json}"
-        );
-        json
+        self.call_path(
+            &format!("{}/{api}", mpp_core::operations::PATH_PREFIX),
+            body,
+        )
+        .await
     }
 
     /// POSTs `body` to the full `path` (an API outside the payments prefix, e.g.

@@ -76,12 +76,8 @@ async fn serve_sends_the_code_to_the_dev_outbox_and_verifies_it() {
 async fn mpp_call_knows_send_otp_and_verify_otp() {
     let server = Server::start(&[]);
     let state = server.state_dir.path();
-    let file = state.join("send.json");
-    std::fs::write(
-        &file,
-        json!({"acquirerId": "1", "pspId": "1", "accessToken": TOKEN}).to_string(),
-    )
-    .unwrap();
+    // The README's example file.
+    let file = mpp_e2e::process::workspace().join("examples/send-otp.json");
     let key = state.join("alipay/private_key.pem");
     let verify_key = state.join("mpp/public_key.pem");
     let call = |api: &str, body: &std::path::Path| {
