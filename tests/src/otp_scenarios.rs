@@ -435,12 +435,23 @@ pub async fn concurrent_sends_never_pass_the_daily_cap(f: Factory) {
     }
     let ok = codes.iter().filter(|c| *c == "SUCCESS").count();
     let capped = codes.iter().filter(|c| *c == "RISK_REJECT").count();
-    assert_eq!(
-        (ok, capped),
-        (OTP_DAILY_MAX as usize, n - OTP_DAILY_MAX as usize),
-        "{codes:?}"
-    );
-    assert_eq!(m.outbox.messages().len(), OTP_DAILY_MAX as usize);
+    // U answers appear only behind the fault proxy (throttling or contention past the bounds).
+    let unknown = codes.iter().filter(|c| unknown_outcome(c)).count();
+    let cap = OTP_DAILY_MAX as usize;
+    assert_eq!(ok + capped + unknown, n, "{codes:?}");
+    assert!(ok <= cap, "over the cap: {codes:?}");
+    assert_eq!(m.outbox.messages().len(), ok, "one message per S");
+    if unknown == 0 {
+        assert_eq!((ok, capped), (cap, n - cap), "{codes:?}");
+    }
+    if ok == cap {
+        assert_code(&m.send_otp(TOKEN, None).await, "RISK_REJECT", "F");
+    }
+}
+
+/// A U answer: the outcome is unknown, the caller retries.
+fn unknown_outcome(code: &str) -> bool {
+    code == "UNKNOWN_EXCEPTION" || code == "REQUEST_TRAFFIC_EXCEED_LIMIT"
 }
 
 pub async fn concurrent_wrong_codes_each_count_once(f: Factory) {
@@ -461,10 +472,18 @@ pub async fn concurrent_wrong_codes_each_count_once(f: Factory) {
         .filter(|c| *c == "USER_PAYMENT_VERIFICATION_FAILED")
         .count();
     let locked = codes.iter().filter(|c| *c == "RISK_REJECT").count();
-    assert_eq!(
-        (counted, locked),
-        (OTP_TRIES_MAX as usize, n - OTP_TRIES_MAX as usize),
-        "{codes:?}"
+    let unknown = codes.iter().filter(|c| unknown_outcome(c)).count();
+    let tries = OTP_TRIES_MAX as usize;
+    assert_eq!(counted + locked + unknown, n, "{codes:?}");
+    // Never more wrong answers than tries: each was counted, once.
+    assert!(
+        counted <= tries,
+        "a wrong code answered without being counted: {codes:?}"
     );
-    assert_code(&m.verify_otp(TOKEN, &id, &code).await, "RISK_REJECT", "F");
+    if unknown == 0 {
+        assert_eq!((counted, locked), (tries, n - tries), "{codes:?}");
+    }
+    if counted == tries {
+        assert_code(&m.verify_otp(TOKEN, &id, &code).await, "RISK_REJECT", "F");
+    }
 }

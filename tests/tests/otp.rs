@@ -5,6 +5,11 @@
 //! `bash .ci/dynamodb-local.sh run cargo test -p mpp-e2e --test otp`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test file
 
+#[allow(dead_code)] // this file uses only part of the helpers
+mod dynamodb_local;
+#[allow(dead_code)]
+mod fault_proxy;
+
 mod memory {
     use mpp_core::flows::Policy;
     use mpp_core::store::memory::MemoryStore;
@@ -51,6 +56,37 @@ mod dynamodb {
                     TableNames::with_prefix(&prefix),
                 );
                 store.create_tables().await.unwrap();
+                Mpp::on(Ports::of(Arc::new(store)), policy).await
+            })
+        })
+    }
+
+    mpp_e2e::otp_scenario_tests!(factory());
+}
+
+/// The same scenarios on DynamoDB Local behind the fault-injecting proxy: every request meets
+/// a transaction conflict, throttling, an unprocessed batch and a lost answer once. The answers
+/// must not change: the OTP transaction is idempotent (one `ClientRequestToken` per call), a
+/// verify whose answer was lost is recognised on `ALL_OLD` and counted once.
+mod dynamodb_faults {
+    use mpp_core::flows::Policy;
+    use mpp_core::store::memory::MemoryStore;
+    use mpp_core::store::Ports;
+    use mpp_e2e::harness::Mpp;
+    use mpp_e2e::pay_scenarios::Factory;
+    use std::sync::Arc;
+
+    use super::{dynamodb_local, fault_proxy};
+
+    fn factory() -> Factory {
+        Arc::new(|policy: Policy| {
+            Box::pin(async move {
+                let Some(upstream) = mpp_e2e::process::dynamodb_endpoint() else {
+                    return Mpp::on(Ports::of(Arc::new(MemoryStore::new())), policy).await;
+                };
+                let proxy =
+                    fault_proxy::start(&upstream, fault_proxy::Schedule::EveryKindOnce).await;
+                let (store, _) = dynamodb_local::store_at(&proxy.url).await;
                 Mpp::on(Ports::of(Arc::new(store)), policy).await
             })
         })

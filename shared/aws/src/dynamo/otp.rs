@@ -46,6 +46,11 @@ const EXPIRES_AT: &str = "expiresAt";
 const FAILED_TRIES: &str = "failedTries";
 const STATE: &str = "state";
 const SENT: &str = "sent";
+/// The nonces of the verify calls whose write was applied (a string set; at most
+/// `OTP_TRIES_MAX` + 1 entries, since only a PENDING OTP is written): tells our own write whose
+/// answer was lost from other calls' writes, even identical ones (two wrong codes both taking
+/// tries 2 → 3) or later ones (tries 3 → 4 on top of ours).
+const WRITTEN_BY: &str = "writtenBy";
 /// The attribute DynamoDB's TTL reads (the template enables it).
 pub(crate) const TTL: &str = "ttl";
 /// Account attributes.
@@ -201,17 +206,20 @@ impl DynamoStore {
         &self,
         before: &OtpRecord,
         after: &OtpRecord,
+        nonce: &str,
     ) -> Result<Option<Option<OtpRecord>>, StoreError> {
         let req = self
             .client
             .update_item()
             .table_name(&self.tables.otps)
             .set_key(Some(item::key(OTP_KEY, &after.verify_request_id)))
-            .update_expression("SET #state = :state, #tries = :tries")
+            .update_expression("SET #state = :state, #tries = :tries ADD #by :nonce")
             .condition_expression("#kind = :otp AND #state = :pending AND #tries = :read")
             .expression_attribute_names("#state", STATE)
             .expression_attribute_names("#tries", FAILED_TRIES)
             .expression_attribute_names("#kind", KIND)
+            .expression_attribute_names("#by", WRITTEN_BY)
+            .expression_attribute_values(":nonce", AttributeValue::Ss(vec![nonce.to_string()]))
             .expression_attribute_values(":state", item::s(after.state.as_str()))
             .expression_attribute_values(":tries", item::n(u64::from(after.failed_tries)))
             .expression_attribute_values(":otp", item::s(KIND_OTP))
@@ -222,12 +230,17 @@ impl DynamoStore {
         match sent.result {
             Ok(_) => Ok(None),
             Err(UpdateItemError::ConditionalCheckFailedException(e)) => {
+                let ours = e.item.as_ref().and_then(|i| i.get(WRITTEN_BY)).is_some_and(
+                    |v| matches!(v, AttributeValue::Ss(n) if n.iter().any(|x| x == nonce)),
+                );
                 let now = match e.item.as_ref() {
                     Some(i) => otp_from(i)?,
                     None => None,
                 };
-                // Our own update, whose answer was lost on an earlier attempt of this call.
-                if sent.after_lost_answer && now.as_ref() == Some(after) {
+                // Our own update, whose answer was lost on an earlier attempt of this call: the
+                // item carries this call's nonce (another call's write, identical or later, does
+                // not). It counted; it must not count again.
+                if sent.after_lost_answer && ours {
                     return Ok(None);
                 }
                 Ok(Some(now))
@@ -361,6 +374,8 @@ impl VerifyOtpStore for DynamoStore {
         current: Option<OtpRecord>,
     ) -> Result<VerifyOutcome, StoreError> {
         let mut current = current;
+        // One nonce per call: every attempt of this call writes it.
+        let nonce = super::call::call_nonce();
         for attempt_no in 0..TXN_ATTEMPTS_MAX {
             if attempt_no > 0 {
                 super::call::pause(attempt_no).await;
@@ -372,7 +387,7 @@ impl VerifyOtpStore for DynamoStore {
                 (VerifyDecision::MarkVerified(after), Some(before))
                 | (VerifyDecision::CountWrong(after, _), Some(before)) => (before, after),
             };
-            match self.write_verify(before, after).await? {
+            match self.write_verify(before, after, &nonce).await? {
                 None => return Ok(outcome),
                 Some(now) => current = now,
             }
