@@ -12,24 +12,8 @@ use mpp_core::messaging::{Message, MessageSender, SendError};
 use mpp_core::wire::VerifyType;
 use serde_json::Value;
 
-fn moto_endpoint() -> Option<String> {
-    match std::env::var("MOTO_ENDPOINT") {
-        Ok(url) if !url.trim().is_empty() => {
-            assert!(
-                url.starts_with("http://127.") || url.starts_with("http://localhost:"),
-                "MOTO_ENDPOINT={url} is not a loopback address: tests talk to 127.0.0.1 only"
-            );
-            Some(url)
-        }
-        _ if std::env::var_os("CI").is_some() => panic!(
-            "MOTO_ENDPOINT is not set and CI is: start moto first with `eval \"$(bash .ci/moto.sh)\"`"
-        ),
-        _ => {
-            eprintln!("skipping: MOTO_ENDPOINT is not set (start moto with `eval \"$(bash .ci/moto.sh)\"`)");
-            None
-        }
-    }
-}
+mod common;
+use common::moto_endpoint;
 
 async fn recorded(endpoint: &str) -> Value {
     let client = mpp_client::http_client(std::time::Duration::from_secs(5)).unwrap();
