@@ -14,10 +14,10 @@ use mpp_acquirer::{Acquirer, Merchant, OrderState, RetryPolicy, Sale, Step, Step
 use mpp_core::clock::SystemClock;
 use mpp_core::edge::Edge;
 use mpp_core::money::{Currency, MinorUnit};
-use mpp_core::signature::{load_private_key, load_public_key, LocalSigner, VerifierConfig};
+use mpp_core::signature::VerifierConfig;
 use mpp_core::wire::Amount;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -101,10 +101,6 @@ pub async fn run(command: AcquirerCommand) -> Result<ExitCode, CliError> {
     }
 }
 
-fn read(path: &Path) -> Result<String, CliError> {
-    std::fs::read_to_string(path).map_err(CliError::io(path))
-}
-
 /// Prints each step with the time since the start.
 struct Printer(Instant);
 
@@ -182,20 +178,12 @@ fn identify_first(scanned: &str) -> Result<(), CliError> {
 async fn pay(args: PayArgs) -> Result<ExitCode, CliError> {
     identify_first(&args.code)?;
     crate::hub::init_logs("warn");
-    let acquirer_dir = crate::hub::ensure_acquirer_keys(&args.state_dir)?;
-    let key_path = args
-        .key
-        .clone()
-        .unwrap_or_else(|| acquirer_dir.join("private_key.pem"));
-    let alipay_path = args
-        .alipay_public_key
-        .clone()
-        .unwrap_or_else(|| args.state_dir.join("alipay/public_key.pem"));
-    let signer = Arc::new(LocalSigner::new(
-        load_private_key(&read(&key_path)?).map_err(other)?,
+    let (signer, alipay_key) = crate::hub::acquirer_keys(
+        &args.state_dir,
+        args.key.as_deref(),
         args.key_version,
-    ));
-    let alipay_key = load_public_key(&read(&alipay_path)?).map_err(other)?;
+        args.alipay_public_key.as_deref(),
+    )?;
     let currency = Currency::from_code(&args.currency)
         .ok_or_else(|| other(format!("{} is not an ISO 4217 currency", args.currency)))?;
     let value =
@@ -312,6 +300,7 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
     use clap::Parser;
+    use std::path::Path;
 
     #[derive(Parser)]
     struct Cli {

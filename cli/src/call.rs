@@ -79,13 +79,13 @@ const ALIASES: &[(&str, &Operation)] = &[
     ("cancel", &operations::CANCEL_PAYMENT),
 ];
 
-/// The route of an API name: an inbound operation of the operation table by its Alipay+ name,
+/// The operation of an API name: an inbound operation of the operation table by its Alipay+ name,
 /// or one of the short aliases.
-pub fn api_path(api: &str) -> Option<&'static str> {
+pub fn api_operation(api: &str) -> Option<&'static Operation> {
     let op = operations::by_name(api)
         .or_else(|| ALIASES.iter().find(|(a, _)| *a == api).map(|(_, o)| *o))?;
     match op.direction {
-        Direction::Inbound => Some(op.route),
+        Direction::Inbound => Some(op),
         Direction::Outbound | Direction::Internal => None,
     }
 }
@@ -105,14 +105,19 @@ fn read(path: &PathBuf) -> Result<String, CliError> {
 }
 
 pub async fn run(args: CallArgs) -> Result<ExitCode, CliError> {
-    let route = api_path(&args.api).ok_or_else(|| {
+    let op = api_operation(&args.api).ok_or_else(|| {
         other(format!(
             "unknown API {:?}: use one of {}",
             args.api,
             api_names()
         ))
     })?;
-    let path = args.alipay.path(route);
+    // The payment APIs under --path-prefix; the others (sendOTP, verifyOTP) at their spec path.
+    let path = if op.prefix == operations::PATH_PREFIX {
+        args.alipay.path(op.route)
+    } else {
+        op.path()
+    };
     let body = std::fs::read(&args.body).map_err(CliError::io(&args.body))?;
     let client = args.alipay.client(args.alipay.signer()?)?;
     let answer = client.call(&path, &body).await.map_err(other)?;

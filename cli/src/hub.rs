@@ -87,6 +87,31 @@ pub fn init_logs(default: &str) {
         .try_init();
 }
 
+/// The acquirer's signer and Alipay+'s public key: `key` (default
+/// `<state-dir>/acquirer/private_key.pem`, made if missing) and `alipay_public_key` (default
+/// `<state-dir>/alipay/public_key.pem`). What `mpp acquirer` and `mpp merchant` sign and verify with.
+pub fn acquirer_keys(
+    state_dir: &Path,
+    key: Option<&Path>,
+    key_version: u32,
+    alipay_public_key: Option<&Path>,
+) -> Result<(Arc<LocalSigner>, mpp_core::signature::RsaPublicKey), CliError> {
+    let acquirer_dir = ensure_acquirer_keys(state_dir)?;
+    let key_path = key
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| acquirer_dir.join("private_key.pem"));
+    let alipay_path = alipay_public_key
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| state_dir.join("alipay/public_key.pem"));
+    let read = |p: &Path| std::fs::read_to_string(p).map_err(CliError::io(p));
+    let signer = Arc::new(LocalSigner::new(
+        load_private_key(&read(&key_path)?).map_err(other)?,
+        key_version,
+    ));
+    let alipay_key = load_public_key(&read(&alipay_path)?).map_err(other)?;
+    Ok((signer, alipay_key))
+}
+
 /// Makes the acquirer's development key pair unless it exists.
 pub fn ensure_acquirer_keys(state_dir: &Path) -> Result<PathBuf, CliError> {
     let dir = state_dir.join("acquirer");

@@ -8,6 +8,7 @@ mod codes;
 mod devkeys;
 mod hub;
 mod keys;
+mod merchant;
 mod notifier;
 mod seed;
 mod serve;
@@ -39,6 +40,11 @@ enum Command {
         #[command(subcommand)]
         command: acquirer::AcquirerCommand,
     },
+    /// The merchant's side of auto debit (through its acquirer): `otp send`, `otp verify`.
+    Merchant {
+        #[command(subcommand)]
+        command: merchant::MerchantCommand,
+    },
     /// Payment codes for the wallet app, from Alipay+ (getPaymentCode).
     Codes {
         #[command(subcommand)]
@@ -65,6 +71,7 @@ async fn main() -> ExitCode {
         Command::Bench(args) => bench::run(args).await,
         Command::Acquirer { command } => acquirer::run(command).await,
         Command::Hub(args) => hub::run(args).await,
+        Command::Merchant { command } => merchant::run(command).await,
         Command::Codes { command } => codes::run(command).await,
         Command::Keys { command } => keys::run(command),
     };

@@ -89,7 +89,15 @@ struct App {
     inquiry: inquiry_payment::handler::Deps,
     cancel: cancel_payment::handler::Deps,
     refund: refund::handler::Deps,
+    send_otp: send_otp::handler::Deps,
+    verify_otp: verify_otp::handler::Deps,
+    /// sendOTP's local delivery: printed, and served at [`OUTBOX_PATH`].
+    outbox: Arc<mpp_core::messaging::Outbox>,
 }
+
+/// The development endpoint with every OTP message sent so far (JSON lines, oldest first).
+/// `mpp serve` listens on loopback only, so only this machine reads it.
+pub const OUTBOX_PATH: &str = "/dev/outbox";
 
 fn read(path: &Path) -> Result<String, CliError> {
     std::fs::read_to_string(path).map_err(CliError::io(path))
@@ -210,7 +218,18 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
         policy,
         cancel_cutoff: chrono::Duration::minutes(args.cancel_cutoff_minutes),
     };
+    if !args.addr.ip().is_loopback() {
+        // The outbox hands out live one-time passwords: never off this machine.
+        return Err(other(format!(
+            "--addr {}: mpp serve listens on loopback only (it serves {OUTBOX_PATH})",
+            args.addr
+        )));
+    }
+    let outbox = Arc::new(mpp_core::messaging::Outbox::printing());
     let app = Arc::new(App {
+        send_otp: send_otp::handler::Deps::from_wiring(&wiring, outbox.clone()),
+        verify_otp: verify_otp::handler::Deps::from_wiring(&wiring),
+        outbox,
         prefix: args.path_prefix.trim_end_matches('/').to_string(),
         pay: pay::handler::Deps::from_wiring(&wiring),
         evaluation: evaluation::handler::Deps::from_wiring(&wiring),
@@ -279,6 +298,7 @@ fn print_banner(
         dev.alipay_dir.join("private_key.pem").display(),
         dev.mpp_dir.join("public_key.pem").display()
     );
+    println!("OTP messages (sendOTP): printed here and served at GET http://{addr}{OUTBOX_PATH}");
     // Last: tests and scripts wait for this line.
     println!("listening on http://{addr}");
 }
@@ -286,6 +306,12 @@ fn print_banner(
 /// Every request: read the body (bounded), build the Lambda request, call the function's own
 /// handler for the path, and hand its response back.
 async fn route(State(app): State<Arc<App>>, request: AxumRequest) -> AxumResponse {
+    if request.uri().path() == OUTBOX_PATH && request.method() == axum::http::Method::GET {
+        return AxumResponse::builder()
+            .header("Content-Type", "application/x-ndjson; charset=UTF-8")
+            .body(AxumBody::from(app.outbox.json_lines()))
+            .unwrap_or_default();
+    }
     let (parts, body) = request.into_parts();
     let bytes = match to_bytes(body, READ_BODY_BYTES_MAX).await {
         Ok(b) => b.to_vec(),
@@ -303,7 +329,9 @@ async fn route(State(app): State<Arc<App>>, request: AxumRequest) -> AxumRespons
     // The operation table says which inbound operation a route is; each has its function's
     // own handler here. An inbound row without an arm would answer NO_INTERFACE_DEF:
     // `tests/tests/serve_e2e.rs` calls every inbound route of the table through `mpp serve`.
-    let name = operations::inbound_by_route(route).map(|o| o.name);
+    let name = operations::inbound_by_route(route)
+        .or_else(|| operations::inbound_by_path(&path))
+        .map(|o| o.name);
     let response = match name {
         Some(n) if n == operations::PAY.name => pay::handler::handle(&app.pay, request).await,
         Some(n) if n == operations::EVALUATION.name => {
@@ -317,6 +345,12 @@ async fn route(State(app): State<Arc<App>>, request: AxumRequest) -> AxumRespons
         }
         Some(n) if n == operations::REFUND.name => {
             refund::handler::handle(&app.refund, request).await
+        }
+        Some(n) if n == operations::SEND_OTP.name => {
+            send_otp::handler::handle(&app.send_otp, request).await
+        }
+        Some(n) if n == operations::VERIFY_OTP.name => {
+            verify_otp::handler::handle(&app.verify_otp, request).await
         }
         _ => {
             let out = no_interface(&app.edge, mpp_aws::lambda::inbound(&request)).await;

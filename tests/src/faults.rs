@@ -164,6 +164,43 @@ impl<S: RefundStore + 'static> RefundStore for Faulty<S> {
     }
 }
 
+#[async_trait]
+impl<S: otp::SendOtpStore + 'static> otp::SendOtpStore for Faulty<S> {
+    async fn otp_token(
+        &self,
+        token_hash: &mpp_core::ids::SecretHash,
+    ) -> Result<Option<AccessToken>, StoreError> {
+        self.read(self.inner.otp_token(token_hash)).await
+    }
+    async fn recipient(
+        &self,
+        customer_id: &CustomerId,
+    ) -> Result<Option<otp::Recipient>, StoreError> {
+        self.read(self.inner.recipient(customer_id)).await
+    }
+    async fn issue_otp(&self, o: &otp::OtpRecord) -> Result<otp::IssueOutcome, StoreError> {
+        self.write(self.inner.issue_otp(o)).await
+    }
+}
+
+#[async_trait]
+impl<S: otp::VerifyOtpStore + 'static> otp::VerifyOtpStore for Faulty<S> {
+    async fn load_for_verify(
+        &self,
+        token_hash: &mpp_core::ids::SecretHash,
+        id: &str,
+    ) -> Result<(Option<AccessToken>, Option<otp::OtpRecord>), StoreError> {
+        self.read(self.inner.load_for_verify(token_hash, id)).await
+    }
+    async fn verify_otp(
+        &self,
+        attempt: &otp::OtpAttempt,
+        current: Option<otp::OtpRecord>,
+    ) -> Result<otp::VerifyOutcome, StoreError> {
+        self.write(self.inner.verify_otp(attempt, current)).await
+    }
+}
+
 /// Admin calls are the test's own bookkeeping: never faulted.
 #[async_trait]
 impl<S: AdminStore + 'static> AdminStore for Faulty<S> {
@@ -197,6 +234,13 @@ impl<S: AdminStore + 'static> AdminStore for Faulty<S> {
     }
     async fn put_payment_code(&self, code: &PaymentCode) -> Result<(), StoreError> {
         self.inner.put_payment_code(code).await
+    }
+    async fn put_contacts(
+        &self,
+        customer_id: &CustomerId,
+        contacts: &otp::Contacts,
+    ) -> Result<(), StoreError> {
+        self.inner.put_contacts(customer_id, contacts).await
     }
     async fn ledger(&self, customer_id: &CustomerId) -> Result<Vec<LedgerEntry>, StoreError> {
         self.inner.ledger(customer_id).await

@@ -31,6 +31,10 @@ pub const INQUIRY_PATH: &str = "/prod/aps/api/v1/payments/inquiryPayment";
 pub const CANCEL_PATH: &str = "/prod/aps/api/v1/payments/cancelPayment";
 /// The refund route.
 pub const REFUND_PATH: &str = "/prod/aps/api/v1/payments/refund";
+/// The sendOTP route.
+pub const SEND_OTP_PATH: &str = "/prod/aps/api/v1/users/sendOTP";
+/// The verifyOTP route.
+pub const VERIFY_OTP_PATH: &str = "/prod/aps/api/v1/users/verifyOTP";
 /// The demo wallet of `examples/seed.json`: 30000 KRW, 5000 USD, NFC enabled.
 pub const CUSTOMER: &str = "2160000000000001";
 /// Its access token.
@@ -94,6 +98,12 @@ pub struct Mpp {
     pub cancel: cancel_payment::handler::Deps,
     /// The refund function's dependencies.
     pub refund: refund::handler::Deps,
+    /// The send-otp function's dependencies (delivering to [`Mpp::outbox`]).
+    pub send_otp: send_otp::handler::Deps,
+    /// The verify-otp function's dependencies.
+    pub verify_otp: verify_otp::handler::Deps,
+    /// Every OTP message sent.
+    pub outbox: Arc<mpp_core::messaging::Outbox>,
 }
 
 /// A checked answer.
@@ -142,7 +152,11 @@ impl Mpp {
             policy: Arc::new(policy),
             cancel_cutoff: DEFAULT_CANCEL_CUTOFF,
         };
+        let outbox = Arc::new(mpp_core::messaging::Outbox::new());
         Mpp {
+            send_otp: send_otp::handler::Deps::from_wiring(&wiring, outbox.clone()),
+            verify_otp: verify_otp::handler::Deps::from_wiring(&wiring),
+            outbox,
             pay: pay::handler::Deps::from_wiring(&wiring),
             evaluation: evaluation::handler::Deps::from_wiring(&wiring),
             inquiry: inquiry_payment::handler::Deps::from_wiring(&wiring),
@@ -233,6 +247,55 @@ impl Mpp {
         )
     }
 
+    /// Calls the send-otp handler for `token` (`verify_type` absent: the default, MOBILE).
+    pub async fn send_otp(&self, token: &str, verify_type: Option<&str>) -> Answer {
+        let mut body = json!({"acquirerId": "1020000000000000001", "pspId": "1020000000000000001", "accessToken": token});
+        if let Some(t) = verify_type {
+            body["verifyType"] = json!(t);
+        }
+        self.send_otp_raw(&serde_json::to_vec(&body).unwrap()).await
+    }
+
+    /// Calls the send-otp handler with raw bytes.
+    pub async fn send_otp_raw(&self, bytes: &[u8]) -> Answer {
+        let request = self.event(SEND_OTP_PATH, bytes).await;
+        answer(
+            SEND_OTP_PATH,
+            send_otp::handler::handle(&self.send_otp, request)
+                .await
+                .unwrap(),
+        )
+    }
+
+    /// Calls the verify-otp handler.
+    pub async fn verify_otp(&self, token: &str, verify_request_id: &str, code: &str) -> Answer {
+        let body = json!({"acquirerId": "1020000000000000001", "pspId": "1020000000000000001",
+            "accessToken": token, "verifyRequestId": verify_request_id, "otpCode": code});
+        self.verify_otp_raw(&serde_json::to_vec(&body).unwrap())
+            .await
+    }
+
+    /// Calls the verify-otp handler with raw bytes.
+    pub async fn verify_otp_raw(&self, bytes: &[u8]) -> Answer {
+        let request = self.event(VERIFY_OTP_PATH, bytes).await;
+        answer(
+            VERIFY_OTP_PATH,
+            verify_otp::handler::handle(&self.verify_otp, request)
+                .await
+                .unwrap(),
+        )
+    }
+
+    /// The code in the last message of the outbox (its only run of 6 digits).
+    pub fn last_otp_code(&self) -> String {
+        let m = self
+            .outbox
+            .messages()
+            .pop()
+            .expect("a message in the outbox");
+        otp_code_in(&m.text)
+    }
+
     /// The balance of the demo wallet in `currency`.
     pub async fn balance(&self, customer: &str, currency: &str) -> u64 {
         let account = self
@@ -255,6 +318,14 @@ impl Mpp {
             assert!(bad.is_empty(), "ledger of {id} does not add up: {bad:?}");
         }
     }
+}
+
+/// The one-time password in a message's text: its run of exactly 6 digits.
+pub fn otp_code_in(text: &str) -> String {
+    text.split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == mpp_core::store::otp::OTP_DIGITS)
+        .expect("a 6-digit code in the message")
+        .to_string()
 }
 
 /// `request` as the Lambda runtime hands it over: with a context naming `request_id` and a
@@ -401,6 +472,8 @@ mod tests {
             (INQUIRY_PATH, &operations::INQUIRY_PAYMENT),
             (CANCEL_PATH, &operations::CANCEL_PAYMENT),
             (REFUND_PATH, &operations::REFUND),
+            (SEND_OTP_PATH, &operations::SEND_OTP),
+            (VERIFY_OTP_PATH, &operations::VERIFY_OTP),
         ] {
             assert_eq!(path, format!("/prod{}", op.path()), "{}", op.name);
         }

@@ -9,6 +9,7 @@ pub mod conformance;
 pub mod faults;
 pub mod harness;
 pub mod logs;
+pub mod otp_scenarios;
 pub mod pay_scenarios;
 pub mod process;
 pub mod receiver;

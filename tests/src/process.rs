@@ -264,7 +264,18 @@ impl Alipay {
     /// POSTs `body` to `/aps/api/v1/payments/<api>`, asserts the answer is a signed envelope,
     /// returns it.
     pub async fn call(&self, api: &str, body: &Value) -> Value {
-        let answer = self.raw(api, body).await;
+        self.call_path(
+            &format!("{}/{api}", mpp_core::operations::PATH_PREFIX),
+            body,
+        )
+        .await
+    }
+
+    /// POSTs `body` to the full `path` (an API outside the payments prefix, e.g.
+    /// `/aps/api/v1/users/sendOTP`), asserts the answer is a signed envelope, returns it.
+    pub async fn call_path(&self, path: &str, body: &Value) -> Value {
+        let bytes = serde_json::to_vec(body).unwrap();
+        let answer = self.client.call(path, &bytes).await.unwrap();
         answer
             .signature
             .as_ref()

@@ -16,6 +16,7 @@ use mpp_core::signature::{LocalSigner, Signer, SignerError};
 use mpp_core::store::Ports;
 use mpp_e2e::harness::{
     auto_debit, evaluation, keys, nfc, refund_body, user_presented, with_krw, Answer, Mpp, CODE,
+    TOKEN,
 };
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -124,7 +125,9 @@ async fn calls_per_operation_meet_the_design_targets() {
     m.evaluation.edge.signer = dyn_signer.clone();
     m.inquiry.edge.signer = dyn_signer.clone();
     m.cancel.edge.signer = dyn_signer.clone();
-    m.refund.edge.signer = dyn_signer;
+    m.refund.edge.signer = dyn_signer.clone();
+    m.send_otp.edge.signer = dyn_signer.clone();
+    m.verify_otp.edge.signer = dyn_signer;
     let mut meter = Meter {
         store: calls,
         signer,
@@ -197,6 +200,33 @@ async fn calls_per_operation_meet_the_design_targets() {
         .measure("cancel (unknown id)", "≤ 2 store", m.cancel("CPO-NONE"))
         .await;
     assert_eq!(a.code(), "SUCCESS");
+    let a = meter
+        .measure("sendOTP", "≤ 3 store", m.send_otp(TOKEN, None))
+        .await;
+    assert_eq!(a.code(), "SUCCESS");
+    let id = a.body["verifyRequestId"].as_str().unwrap().to_string();
+    let code = m.last_otp_code();
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let a = meter
+        .measure(
+            "verifyOTP (wrong code)",
+            "≤ 2 store",
+            m.verify_otp(TOKEN, &id, wrong),
+        )
+        .await;
+    assert_eq!(a.code(), "USER_PAYMENT_VERIFICATION_FAILED");
+    let a = meter
+        .measure("verifyOTP", "≤ 2 store", m.verify_otp(TOKEN, &id, &code))
+        .await;
+    assert_eq!(a.code(), "SUCCESS");
+    let a = meter
+        .measure(
+            "verifyOTP (used)",
+            "≤ 1 store",
+            m.verify_otp(TOKEN, &id, &code),
+        )
+        .await;
+    assert_eq!(a.code(), "INVALID_CODE");
     meter.print();
 
     let r = meter.row(new);
@@ -225,6 +255,10 @@ async fn calls_per_operation_meet_the_design_targets() {
         ("cancel (repeat)", 1),
         ("cancel (of a decline)", 2),
         ("cancel (unknown id)", 2),
+        ("sendOTP", 3),
+        ("verifyOTP (wrong code)", 2),
+        ("verifyOTP", 2),
+        ("verifyOTP (used)", 1),
     ] {
         let r = meter.row(operation);
         assert!(

@@ -231,6 +231,8 @@ pub struct Runtime {
     pub clock: Arc<dyn Clock>,
     /// Merchant and risk rules.
     pub policy: Arc<Policy>,
+    /// The cold start's AWS configuration, for a function's own clients (sendOTP's SNS and SES).
+    pub sdk: aws_config::SdkConfig,
 }
 
 impl Runtime {
@@ -293,6 +295,7 @@ impl Runtime {
             edge,
             clock,
             config,
+            sdk,
         })
     }
 }

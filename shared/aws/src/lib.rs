@@ -9,6 +9,7 @@ pub mod config;
 pub mod dynamo;
 pub mod kms;
 pub mod lambda;
+pub mod messaging;
 pub mod metrics;
 pub mod notify_settings;
 pub mod sqs;

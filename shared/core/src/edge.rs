@@ -85,6 +85,10 @@ pub enum EdgeError {
     /// stopped answering): whatever it was writing may or may not have happened.
     #[error("the flow was cut off at the operation's deadline")]
     Deadline(#[from] Expired),
+    /// sendOTP's message may or may not have gone out (the delivery service did not answer in
+    /// time, throttled us or failed): U, so the caller asks again.
+    #[error(transparent)]
+    Delivery(crate::messaging::SendError),
 }
 
 impl EdgeError {
@@ -104,7 +108,7 @@ impl EdgeError {
                 | StoreError::AlreadyExists(_)
                 | StoreError::NotFound(_),
             ) => ResultCode::UnknownException,
-            EdgeError::Deadline(_) => ResultCode::UnknownException,
+            EdgeError::Deadline(_) | EdgeError::Delivery(_) => ResultCode::UnknownException,
         }
     }
 
@@ -447,6 +451,41 @@ macro_rules! keyed_and_answered {
             }
         )*
     };
+}
+
+impl From<crate::flows::otp::OtpError> for EdgeError {
+    fn from(e: crate::flows::otp::OtpError) -> EdgeError {
+        match e {
+            crate::flows::otp::OtpError::Store(s) => EdgeError::Store(s),
+            crate::flows::otp::OtpError::Delivery(d) => EdgeError::Delivery(d),
+        }
+    }
+}
+
+/// sendOTP and verifyOTP name no payment: their log lines carry an empty `payment_request_id`
+/// (verifyOTP's flow logs its `verify_request_id`).
+impl Keyed for crate::wire::SendOtpRequest {
+    fn payment_request_id(&self) -> &str {
+        ""
+    }
+}
+
+impl Keyed for crate::wire::VerifyOtpRequest {
+    fn payment_request_id(&self) -> &str {
+        ""
+    }
+}
+
+impl Answered for crate::wire::SendOtpResponse {
+    fn code(&self) -> ResultCode {
+        self.result.code().unwrap_or(ResultCode::UnknownException)
+    }
+}
+
+impl Answered for crate::wire::VerifyOtpResponse {
+    fn code(&self) -> ResultCode {
+        self.result.code().unwrap_or(ResultCode::UnknownException)
+    }
 }
 
 keyed_and_answered! {

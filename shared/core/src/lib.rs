@@ -14,6 +14,7 @@ pub mod deadline;
 pub mod edge;
 pub mod flows;
 pub mod ids;
+pub mod messaging;
 pub mod money;
 pub mod operations;
 pub mod outbound;

@@ -54,30 +54,36 @@ pub struct Operation {
 
 impl Operation {
     /// The function crate's name the naming promise gives this operation: the Alipay+ name in
-    /// kebab case (`inquiryPayment` → `inquiry-payment`). Checked against `function` in the
-    /// tests, so a crate cannot drift from its operation's name.
+    /// kebab case, an acronym one word (`inquiryPayment` → `inquiry-payment`, `sendOTP` →
+    /// `send-otp`). Checked against `function` in the tests, so a crate cannot drift from its
+    /// operation's name.
     pub fn kebab_name(&self) -> String {
         let mut out = String::with_capacity(self.name.len() + 4);
+        let mut previous_lower = false;
         for c in self.name.chars() {
-            if c.is_ascii_uppercase() {
+            if c.is_ascii_uppercase() && previous_lower {
                 out.push('-');
-                out.push(c.to_ascii_lowercase());
-            } else {
-                out.push(c);
             }
+            previous_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+            out.push(c.to_ascii_lowercase());
         }
         out
     }
 
-    /// The prefix of the operation's SAM logical ids: the Alipay+ name with its first letter
-    /// capitalised (`inquiryPayment` → `InquiryPayment`: `InquiryPaymentFunction`,
-    /// `InquiryPaymentFunctionRole`, ...).
+    /// The prefix of the operation's SAM logical ids: the crate name in Pascal case
+    /// (`inquiry-payment` → `InquiryPayment`: `InquiryPaymentFunction`, `…FunctionRole`, ...;
+    /// `send-otp` → `SendOtp`).
     pub fn resource_prefix(&self) -> String {
-        let mut chars = self.name.chars();
-        match chars.next() {
-            Some(first) => first.to_ascii_uppercase().to_string() + chars.as_str(),
-            None => String::new(),
-        }
+        self.kebab_name()
+            .split('-')
+            .map(|word| {
+                let mut chars = word.chars();
+                match chars.next() {
+                    Some(first) => first.to_ascii_uppercase().to_string() + chars.as_str(),
+                    None => String::new(),
+                }
+            })
+            .collect()
     }
 
     /// The full path as the spec names it (`/aps/api/v1/payments/pay`).
@@ -169,8 +175,33 @@ pub const GET_PAYMENT_CODE: Operation = Operation {
     function_timeout: Duration::from_secs(8),
 };
 
+/// sendOTP (risk control for auto debit, `account-binding.md` §7): the merchant challenges the
+/// user; we send a one-time password by SMS or e-mail. The path is not published; the spec takes
+/// `/aps/api/v1/users/sendOTP`. The wait is not published either: 8 s like pay (the SMS or
+/// e-mail hand-off runs inside it, `flows::otp::DELIVERY_BUDGET`).
+pub const SEND_OTP: Operation = Operation {
+    name: "sendOTP",
+    prefix: API_PREFIX,
+    route: "/users/sendOTP",
+    direction: Direction::Inbound,
+    function: Some("send-otp"),
+    wait: Duration::from_secs(8),
+    function_timeout: Duration::from_secs(8),
+};
+
+/// verifyOTP: does the code the user typed match? 5 s: one read and one conditional write.
+pub const VERIFY_OTP: Operation = Operation {
+    name: "verifyOTP",
+    prefix: API_PREFIX,
+    route: "/users/verifyOTP",
+    direction: Direction::Inbound,
+    function: Some("verify-otp"),
+    wait: Duration::from_secs(5),
+    function_timeout: Duration::from_secs(5),
+};
+
 /// Every operation, in the order the docs list them.
-pub const OPERATIONS: [&Operation; 7] = [
+pub const OPERATIONS: [&Operation; 9] = [
     &PAY,
     &EVALUATION,
     &INQUIRY_PAYMENT,
@@ -178,6 +209,8 @@ pub const OPERATIONS: [&Operation; 7] = [
     &REFUND,
     &NOTIFY_PAYMENT,
     &GET_PAYMENT_CODE,
+    &SEND_OTP,
+    &VERIFY_OTP,
 ];
 
 /// The operation of an Alipay+ name.
@@ -185,12 +218,20 @@ pub fn by_name(name: &str) -> Option<&'static Operation> {
     OPERATIONS.into_iter().find(|o| o.name == name)
 }
 
-/// The inbound operation served at `route` (the path after [`PATH_PREFIX`]: every inbound
-/// operation is under it).
+/// The inbound payment operation served at `route` (the path after [`PATH_PREFIX`]).
 pub fn inbound_by_route(route: &str) -> Option<&'static Operation> {
     OPERATIONS
         .into_iter()
-        .find(|o| o.direction == Direction::Inbound && o.route == route)
+        .find(|o| o.direction == Direction::Inbound && o.prefix == PATH_PREFIX && o.route == route)
+}
+
+/// The inbound operation outside [`PATH_PREFIX`] served at the full `path`
+/// (`/aps/api/v1/users/sendOTP`): those keep the spec's path whatever prefix the payment APIs
+/// are served under.
+pub fn inbound_by_path(path: &str) -> Option<&'static Operation> {
+    OPERATIONS
+        .into_iter()
+        .find(|o| o.direction == Direction::Inbound && o.prefix != PATH_PREFIX && o.path() == path)
 }
 
 /// The operation a function crate serves.
@@ -240,13 +281,27 @@ mod tests {
         }
         assert_eq!(INQUIRY_PAYMENT.kebab_name(), "inquiry-payment");
         assert_eq!(INQUIRY_PAYMENT.resource_prefix(), "InquiryPayment");
+        assert_eq!(SEND_OTP.kebab_name(), "send-otp");
+        assert_eq!(VERIFY_OTP.resource_prefix(), "VerifyOtp");
+        assert_eq!(GET_PAYMENT_CODE.kebab_name(), "get-payment-code");
         assert_eq!(PAY.path(), "/aps/api/v1/payments/pay");
         assert_eq!(GET_PAYMENT_CODE.path(), crate::wire::GET_PAYMENT_CODE_PATH);
         for o in OPERATIONS {
             if o.direction == Direction::Inbound {
-                assert_eq!(o.prefix, PATH_PREFIX, "{}", o.name);
+                assert!(
+                    o.prefix == PATH_PREFIX || o.prefix == API_PREFIX,
+                    "{}",
+                    o.name
+                );
             }
         }
+        assert_eq!(SEND_OTP.path(), "/aps/api/v1/users/sendOTP");
+        assert_eq!(
+            inbound_by_path("/aps/api/v1/users/verifyOTP"),
+            Some(&VERIFY_OTP)
+        );
+        assert_eq!(inbound_by_route("/users/verifyOTP"), None);
+        assert_eq!(inbound_by_path("/aps/api/v1/payments/pay"), None);
         assert_eq!(inbound_by_route("/inquiryPayment"), Some(&INQUIRY_PAYMENT));
         assert_eq!(inbound_by_route("/notifyPayment"), None);
     }

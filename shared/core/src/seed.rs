@@ -15,6 +15,7 @@
 
 use crate::ids::{CustomerId, Secret};
 use crate::money::{Currency, MinorUnit};
+use crate::store::otp::{check_email, check_phone, Contacts};
 use crate::store::{
     AccessToken, Account, AccountStatus, AdminStore, KycStatus, Limits, PaymentCode, StoreError,
 };
@@ -50,6 +51,10 @@ struct SeedAccount {
     balances: BTreeMap<String, String>,
     #[serde(default)]
     limits: BTreeMap<String, SeedLimits>,
+    /// sendOTP's SMS address (E.164).
+    phone: Option<String>,
+    /// sendOTP's e-mail address.
+    email: Option<String>,
 }
 
 fn normal() -> String {
@@ -101,6 +106,8 @@ pub struct Seed {
     pub tokens: Vec<AccessToken>,
     /// Payment codes (hashed).
     pub payment_codes: Vec<PaymentCode>,
+    /// Phone and e-mail of the accounts that have any (sendOTP).
+    pub contacts: Vec<(CustomerId, Contacts)>,
 }
 
 /// A seed file that cannot be loaded, naming the entry.
@@ -209,6 +216,20 @@ impl Seed {
                     },
                 );
             }
+            let contacts = Contacts {
+                phone: a.phone.clone(),
+                email: a.email.clone(),
+            };
+            if let Some(p) = &contacts.phone {
+                check_phone(p).map_err(|rule| entry(format!("{at}.phone"), rule))?;
+            }
+            if let Some(e) = &contacts.email {
+                check_email(e).map_err(|rule| entry(format!("{at}.email"), rule))?;
+            }
+            if contacts != Contacts::default() {
+                seed.contacts
+                    .push((CustomerId::new(a.customer_id.as_str()), contacts));
+            }
             seed.accounts.push(Account {
                 customer_id: customer(&format!("{at}.customerId"), &a.customer_id)?,
                 status: AccountStatus::parse(&a.status).ok_or_else(|| {
@@ -285,6 +306,16 @@ impl Seed {
                 }
             }
         }
+        // Contacts are written again like tokens: an operator changes a phone number by seeding.
+        for (customer, contacts) in &self.contacts {
+            store
+                .put_contacts(customer, contacts)
+                .await
+                .map_err(|source| SeedError::Store {
+                    at: format!("accounts[{customer}]"),
+                    source,
+                })?;
+        }
         for (i, t) in self.tokens.iter().enumerate() {
             store
                 .put_token(t)
@@ -332,6 +363,11 @@ mod tests {
         assert_eq!(seed.accounts.len(), 2);
         assert_eq!(seed.tokens.len(), 2);
         assert_eq!(seed.payment_codes.len(), 1);
+        assert_eq!(
+            seed.contacts[0].1.phone.as_deref(),
+            Some("+821012345678"),
+            "the demo wallet has a phone for sendOTP"
+        );
         let krw = Currency::from_code("KRW").unwrap();
         assert_eq!(
             seed.accounts[0].limits_for(krw).single_max,
@@ -373,6 +409,14 @@ mod tests {
             (
                 r#"{"accounts":[{"customerId":"1","colour":"red"}]}"#,
                 "accounts[0]",
+            ),
+            (
+                r#"{"accounts":[{"customerId":"1","phone":"010-1234"}]}"#,
+                "accounts[0].phone",
+            ),
+            (
+                r#"{"accounts":[{"customerId":"1","email":"nobody"}]}"#,
+                "accounts[0].email",
             ),
         ];
         for (json, at) in cases {

@@ -199,3 +199,28 @@ fn get_payment_code_samples_round_trip() {
     let e = parse_request::<GetPaymentCodeResponse>(&serde_json::to_vec(&v).unwrap()).unwrap_err();
     assert_eq!(e.field, "paymentCodeInfoList");
 }
+
+/// sendOTP and verifyOTP: `account-binding.md` §7 gives fields, no JSON; these are our samples
+/// of exactly those fields.
+#[test]
+fn otp_samples_round_trip() {
+    let req: SendOtpRequest = round_trip("send_otp_request.json");
+    assert_eq!(req.channel(), VerifyType::Mobile);
+    let resp: SendOtpResponse = round_trip("send_otp_response.json");
+    assert!(resp.verify_request_id.is_some());
+    let req: VerifyOtpRequest = round_trip("verify_otp_request.json");
+    assert_eq!(req.otp_code.0.as_str(), "482913");
+    assert!(
+        !format!("{req:?}").contains("482913"),
+        "the code never prints"
+    );
+    assert!(
+        !format!("{req:?}").contains("JWDQ"),
+        "the token never prints"
+    );
+    round_trip::<VerifyOtpResponse>("verify_otp_response.json");
+    // verifyType is optional: MOBILE by default.
+    let no_type: SendOtpRequest =
+        parse_request(br#"{"acquirerId":"1","pspId":"1","accessToken":"t"}"#).unwrap();
+    assert_eq!(no_type.channel(), VerifyType::Mobile);
+}

@@ -12,6 +12,7 @@
 
 pub mod faults;
 mod flows;
+mod otp;
 pub mod quote;
 pub mod translate;
 
@@ -472,6 +473,33 @@ async fn route(State(hub): State<Arc<HubState>>, request: Request) -> Response {
             inbound,
             |req: Wire<GetPaymentCodeRequest>| async move {
                 Ok::<_, EdgeError>(Wire(flows::get_payment_code(&h, req.0)))
+            },
+        )
+        .await;
+        return respond(out);
+    }
+    // sendOTP and verifyOTP from the acquirer: forwarded to the token's MPP (`otp`).
+    if parts.uri.path() == mpp_core::operations::SEND_OTP.path() {
+        let h = hub.clone();
+        let out = serve(
+            &hub.acq_edge,
+            mpp_core::operations::SEND_OTP.name,
+            inbound(&parts, &body),
+            |req: mpp_core::wire::SendOtpRequest| async move {
+                Ok::<_, EdgeError>(otp::send_otp(&h, req).await)
+            },
+        )
+        .await;
+        return respond(out);
+    }
+    if parts.uri.path() == mpp_core::operations::VERIFY_OTP.path() {
+        let h = hub.clone();
+        let out = serve(
+            &hub.acq_edge,
+            mpp_core::operations::VERIFY_OTP.name,
+            inbound(&parts, &body),
+            |req: mpp_core::wire::VerifyOtpRequest| async move {
+                Ok::<_, EdgeError>(otp::verify_otp(&h, req).await)
             },
         )
         .await;

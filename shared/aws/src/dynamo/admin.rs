@@ -260,6 +260,14 @@ impl AdminStore for DynamoStore {
             .await
     }
 
+    async fn put_contacts(
+        &self,
+        customer_id: &CustomerId,
+        contacts: &mpp_core::store::otp::Contacts,
+    ) -> Result<(), StoreError> {
+        self.set_contacts(customer_id, contacts).await
+    }
+
     async fn ledger(&self, customer_id: &CustomerId) -> Result<Vec<LedgerEntry>, StoreError> {
         self.query_ledger(customer_id)
             .await?

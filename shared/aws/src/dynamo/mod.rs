@@ -18,6 +18,7 @@ mod delivery;
 mod item;
 #[cfg(feature = "local-dev")]
 pub mod local_stream;
+mod otp;
 mod pay;
 mod refund;
 mod stream;
@@ -91,6 +92,8 @@ pub struct TableNames {
     pub refunds: String,
     /// PK `customerId`, SK `entryId`.
     pub ledger: String,
+    /// PK `otpKey`: sendOTP's one-time passwords and per-token daily counts; TTL `ttl`.
+    pub otps: String,
 }
 
 impl TableNames {
@@ -104,6 +107,7 @@ impl TableNames {
             payments: format!("{prefix}-payments"),
             refunds: format!("{prefix}-refunds"),
             ledger: format!("{prefix}-ledger"),
+            otps: format!("{prefix}-otps"),
         }
     }
 }

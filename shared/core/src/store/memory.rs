@@ -12,6 +12,10 @@ use super::*;
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
+// sendOTP and verifyOTP on this store (a file of its own; it reaches `State` as a child module).
+#[path = "memory_otp.rs"]
+mod otp_impl;
+
 #[derive(Default)]
 struct State {
     accounts: HashMap<CustomerId, Account>,
@@ -21,6 +25,12 @@ struct State {
     refunds: HashMap<String, RefundRecord>,
     ledger: HashMap<CustomerId, Vec<LedgerEntry>>,
     deliveries: HashMap<String, Delivery>,
+    /// sendOTP's one-time passwords, by `verifyRequestId`.
+    otps: HashMap<String, super::otp::OtpRecord>,
+    /// OTPs sent per token and business day.
+    otp_days: HashMap<(SecretHash, u32), u32>,
+    /// Phone and e-mail per account.
+    contacts: HashMap<CustomerId, super::otp::Contacts>,
     feed: Option<tokio::sync::mpsc::UnboundedSender<PaymentRecord>>,
 }
 
@@ -345,6 +355,19 @@ impl AdminStore for MemoryStore {
         self.lock()
             .codes
             .insert(code.code_hash.clone(), code.clone());
+        Ok(())
+    }
+
+    async fn put_contacts(
+        &self,
+        customer_id: &CustomerId,
+        contacts: &super::otp::Contacts,
+    ) -> Result<(), StoreError> {
+        let mut s = self.lock();
+        if !s.accounts.contains_key(customer_id) {
+            return Err(StoreError::NotFound(format!("account {customer_id}")));
+        }
+        s.contacts.insert(customer_id.clone(), contacts.clone());
         Ok(())
     }
 

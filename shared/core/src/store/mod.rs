@@ -7,6 +7,7 @@
 //! the local stack. See `docs/store.md` for the table design.
 
 pub mod memory;
+pub mod otp;
 pub mod payment;
 pub mod rules;
 pub mod transitions;
@@ -668,6 +669,12 @@ pub trait AdminStore: Send + Sync {
     async fn put_token(&self, token: &AccessToken) -> Result<(), StoreError>;
     /// Stores a payment code (by hash).
     async fn put_payment_code(&self, code: &PaymentCode) -> Result<(), StoreError>;
+    /// Sets the phone and e-mail of an existing account (sendOTP's addresses).
+    async fn put_contacts(
+        &self,
+        customer_id: &CustomerId,
+        contacts: &otp::Contacts,
+    ) -> Result<(), StoreError>;
     /// Every ledger entry of a wallet.
     async fn ledger(&self, customer_id: &CustomerId) -> Result<Vec<LedgerEntry>, StoreError>;
     /// Every payment (bounded scan, for checks and the local stack).
@@ -718,6 +725,10 @@ pub struct Ports {
     pub admin: std::sync::Arc<dyn AdminStore>,
     /// notifyPayment delivery state.
     pub deliveries: std::sync::Arc<dyn DeliveryStore>,
+    /// sendOTP's reads and OTP write.
+    pub send_otp: std::sync::Arc<dyn otp::SendOtpStore>,
+    /// verifyOTP's read and OTP write.
+    pub verify_otp: std::sync::Arc<dyn otp::VerifyOtpStore>,
 }
 
 impl Ports {
@@ -731,9 +742,13 @@ impl Ports {
             + RefundStore
             + AdminStore
             + DeliveryStore
+            + otp::SendOtpStore
+            + otp::VerifyOtpStore
             + 'static,
     {
         Ports {
+            send_otp: store.clone(),
+            verify_otp: store.clone(),
             deliveries: store.clone(),
             pay: store.clone(),
             wallet: store.clone(),

@@ -13,6 +13,7 @@ mod codes;
 mod enums;
 mod inquiry;
 mod notify;
+mod otp;
 mod parse;
 mod pay;
 mod refund;
@@ -30,6 +31,10 @@ pub use enums::{
 };
 pub use inquiry::{InquiryPaymentRequest, InquiryPaymentResponse};
 pub use notify::{NotifyPaymentRequest, NotifyPaymentResponse};
+pub use otp::{
+    OtpText, SendOtpRequest, SendOtpResponse, TokenText, VerifyOtpRequest, VerifyOtpResponse,
+    VerifyType,
+};
 pub use parse::{parse_request, BODY_FIELD};
 pub use pay::{
     Address, Buyer, Env, Goods, Merchant, Order, PayRequest, PayResponse, PaymentFactor,
