@@ -12,6 +12,9 @@ use super::*;
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
+/// The per-day clearing query (reconciliation).
+mod clearing;
+
 #[derive(Default)]
 struct State {
     accounts: HashMap<CustomerId, Account>,
