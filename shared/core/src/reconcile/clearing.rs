@@ -62,9 +62,15 @@ pub enum DetailField {
 /// Summary header names, the first of each the name we write, the others accepted aliases.
 pub const SUMMARY_COLUMNS: &[(SummaryField, &[&str])] = &[
     (SummaryField::SettlementCurrency, &["settlementCurrency"]),
-    (SummaryField::ClearingDate, &["clearingDate", "transactionDate"]),
+    (
+        SummaryField::ClearingDate,
+        &["clearingDate", "transactionDate"],
+    ),
     (SummaryField::TotalCount, &["totalCount"]),
-    (SummaryField::NetAmount, &["netAmount", "totalAmount", "netSettlementAmount"]),
+    (
+        SummaryField::NetAmount,
+        &["netAmount", "totalAmount", "netSettlementAmount"],
+    ),
 ];
 
 /// Detail header names, the first of each the name we write, the others accepted aliases.
@@ -260,7 +266,9 @@ impl<R: BufRead> Lines<R> {
             }
             let text = std::str::from_utf8(&self.buf)
                 .map_err(|_| format_err(self.line_no, "not UTF-8"))?;
-            let text = text.trim_start_matches('\u{feff}').trim_end_matches(['\n', '\r']);
+            let text = text
+                .trim_start_matches('\u{feff}')
+                .trim_end_matches(['\n', '\r']);
             if text.trim().is_empty() || text.starts_with('#') {
                 continue;
             }
@@ -320,7 +328,12 @@ fn parse_signed(text: &str, line: u64, what: &str) -> Result<i128, ClearingError
         .map_err(|_| format_err(line, format!("{what} is not an integer in minor units")))
 }
 
-fn parse_money(amount: &str, currency: &str, line: u64, what: &str) -> Result<Money, ClearingError> {
+fn parse_money(
+    amount: &str,
+    currency: &str,
+    line: u64,
+    what: &str,
+) -> Result<Money, ClearingError> {
     let currency = Currency::from_code(currency.trim())
         .ok_or_else(|| format_err(line, format!("{what} currency is not an ISO 4217 code")))?;
     let t = amount.trim();
@@ -328,8 +341,7 @@ fn parse_money(amount: &str, currency: &str, line: u64, what: &str) -> Result<Mo
     let value = if t == "0" {
         MinorUnit::ZERO
     } else {
-        MinorUnit::parse_natural(t)
-            .map_err(|e| format_err(line, format!("{what} amount: {e}")))?
+        MinorUnit::parse_natural(t).map_err(|e| format_err(line, format!("{what} amount: {e}")))?
     };
     Ok(Money { currency, value })
 }
@@ -398,7 +410,10 @@ impl<R: BufRead> ClearingReader<R> {
                 detail: Vec::new(),
                 summary,
             }),
-            _ => Err(format_err(lines.line_no, "no detail header (transactionType)")),
+            _ => Err(format_err(
+                lines.line_no,
+                "no detail header (transactionType)",
+            )),
         }
     }
 
@@ -417,7 +432,10 @@ impl<R: BufRead> ClearingReader<R> {
         };
         let need = |field: DetailField| {
             get(field).ok_or_else(|| {
-                format_err(line, format!("{} is empty", names_of(DETAIL_COLUMNS, field)))
+                format_err(
+                    line,
+                    format!("{} is empty", names_of(DETAIL_COLUMNS, field)),
+                )
             })
         };
         let kind = need(DetailField::TransactionType)?;
@@ -471,9 +489,10 @@ fn read_summary(
             .filter(|s| !s.is_empty())
     };
     let settlement_currency = match get(SummaryField::SettlementCurrency) {
-        Some(c) => Some(Currency::from_code(c).ok_or_else(|| {
-            format_err(line, "settlementCurrency is not an ISO 4217 code")
-        })?),
+        Some(c) => Some(
+            Currency::from_code(c)
+                .ok_or_else(|| format_err(line, "settlementCurrency is not an ISO 4217 code"))?,
+        ),
         None => None,
     };
     let clearing_day = match get(SummaryField::ClearingDate) {
@@ -526,7 +545,10 @@ pub struct ClearingWriter<W: Write> {
 
 impl<W: Write> ClearingWriter<W> {
     /// Writes the summary section and the detail header.
-    pub fn start(mut out: W, summary: &ClearingSummary) -> Result<ClearingWriter<W>, ClearingError> {
+    pub fn start(
+        mut out: W,
+        summary: &ClearingSummary,
+    ) -> Result<ClearingWriter<W>, ClearingError> {
         let mut line = String::new();
         let names: Vec<&str> = SUMMARY_COLUMNS.iter().map(|(_, n)| n[0]).collect();
         line.push_str(&names.join(","));
@@ -592,11 +614,7 @@ impl<W: Write> ClearingWriter<W> {
 }
 
 /// The summary of a set of transactions in one settlement currency.
-pub fn summarise(
-    currency: Currency,
-    day: ClearingDay,
-    rows: &[Transaction],
-) -> ClearingSummary {
+pub fn summarise(currency: Currency, day: ClearingDay, rows: &[Transaction]) -> ClearingSummary {
     ClearingSummary {
         settlement_currency: Some(currency),
         clearing_day: Some(day),

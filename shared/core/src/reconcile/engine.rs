@@ -234,10 +234,9 @@ where
                     // Same id, the file's a payment and ours a refund: a type mismatch unless
                     // the file's refund of that id comes next.
                     let same_id = f.id() == l.id();
-                    let refund_follows = file
-                        .buf
-                        .get(1)
-                        .is_some_and(|n| n.id() == f.id() && n.transaction_type == TransactionType::Refund);
+                    let refund_follows = file.buf.get(1).is_some_and(|n| {
+                        n.id() == f.id() && n.transaction_type == TransactionType::Refund
+                    });
                     let f = file.buf.pop_front();
                     if same_id && !refund_follows {
                         let l = ours.buf.pop_front();
@@ -248,10 +247,9 @@ where
                 }
                 std::cmp::Ordering::Greater => {
                     let same_id = f.id() == l.id();
-                    let refund_follows = ours
-                        .buf
-                        .get(1)
-                        .is_some_and(|n| n.id() == l.id() && n.transaction_type == TransactionType::Refund);
+                    let refund_follows = ours.buf.get(1).is_some_and(|n| {
+                        n.id() == l.id() && n.transaction_type == TransactionType::Refund
+                    });
                     let l = ours.buf.pop_front();
                     if same_id && !refund_follows {
                         let f = file.buf.pop_front();
@@ -491,7 +489,13 @@ mod tests {
         let rows = vec![pay("a", 100), pay("b", 200), refund("r", "a", 30)];
         let (t, seen) = run(rows.clone(), rows).await;
         assert!(t.balanced(), "{seen:?}");
-        assert_eq!(t.matched, CountAmount { count: 3, amount: 270 });
+        assert_eq!(
+            t.matched,
+            CountAmount {
+                count: 3,
+                amount: 270
+            }
+        );
         assert_eq!(t.file, t.ledger);
     }
 
@@ -540,7 +544,13 @@ mod tests {
             ]
         );
         assert_eq!(t.other_currencies, 1);
-        assert_eq!(t.matched, CountAmount { count: 2, amount: 101 });
+        assert_eq!(
+            t.matched,
+            CountAmount {
+                count: 2,
+                amount: 101
+            }
+        );
         assert!(!t.balanced());
     }
 

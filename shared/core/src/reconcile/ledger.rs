@@ -62,7 +62,10 @@ pub fn payment_transaction(p: &PaymentRecord) -> Option<Transaction> {
 /// The cycle a payment clears in (succeeded payments only).
 pub fn payment_day(p: &PaymentRecord) -> Option<ClearingDay> {
     match p.state {
-        PaymentState::Succeeded => p.payment_time.as_deref().and_then(ClearingDay::of_wire_time),
+        PaymentState::Succeeded => p
+            .payment_time
+            .as_deref()
+            .and_then(ClearingDay::of_wire_time),
         PaymentState::Failed | PaymentState::Closed | PaymentState::Cancelled => None,
     }
 }

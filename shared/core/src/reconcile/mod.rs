@@ -145,11 +145,7 @@ impl ClearingDay {
 
     /// The calendar date.
     pub fn date(self) -> Option<NaiveDate> {
-        NaiveDate::from_ymd_opt(
-            (self.0 / 10_000) as i32,
-            (self.0 / 100) % 100,
-            self.0 % 100,
-        )
+        NaiveDate::from_ymd_opt((self.0 / 10_000) as i32, (self.0 / 100) % 100, self.0 % 100)
     }
 
     /// The day before (a file made on day D by default clears D − 1: reports come at 08:00
@@ -196,7 +192,11 @@ mod tests {
         assert_eq!(ClearingDay::parse("20261122"), Some(d));
         assert_eq!(ClearingDay::parse("2026-02-30"), None);
         assert_eq!(
-            ClearingDay::parse("20260301").unwrap().previous().unwrap().to_string(),
+            ClearingDay::parse("20260301")
+                .unwrap()
+                .previous()
+                .unwrap()
+                .to_string(),
             "2026-02-28"
         );
     }

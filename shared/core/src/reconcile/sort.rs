@@ -144,9 +144,7 @@ impl PartialOrd for Head {
 }
 impl Ord for Head {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.row
-            .key_cmp(&other.row)
-            .then(self.run.cmp(&other.run))
+        self.row.key_cmp(&other.row).then(self.run.cmp(&other.run))
     }
 }
 
@@ -161,7 +159,9 @@ impl RunMerge {
     fn open(files: Vec<tempfile_path::RunFile>) -> Result<RunMerge, SortError> {
         let mut readers = Vec::with_capacity(files.len());
         for f in &files {
-            readers.push(ClearingReader::open(BufReader::new(File::open(&f.path).map_err(ClearingError::Io)?))?);
+            readers.push(ClearingReader::open(BufReader::new(
+                File::open(&f.path).map_err(ClearingError::Io)?,
+            ))?);
         }
         let mut heap = BinaryHeap::with_capacity(readers.len());
         for (run, reader) in readers.iter_mut().enumerate() {
@@ -230,7 +230,11 @@ mod tests {
         want.sort_by(Transaction::key_cmp);
         assert_eq!(sorted, want);
         drop(sorted);
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "runs deleted");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "runs deleted"
+        );
     }
 
     #[test]

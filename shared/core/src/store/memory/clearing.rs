@@ -5,8 +5,8 @@
 
 use super::MemoryStore;
 use crate::reconcile::ledger::{
-    payment_day, payment_transaction, refund_day, refund_transaction, ClearingLedger,
-    ClearingPage, CLEARING_PAGE_MAX,
+    payment_day, payment_transaction, refund_day, refund_transaction, ClearingLedger, ClearingPage,
+    CLEARING_PAGE_MAX,
 };
 use crate::reconcile::{ClearingDay, Transaction, TransactionType};
 use crate::store::StoreError;
