@@ -5,10 +5,12 @@ mod acquirer;
 mod bench;
 mod call;
 mod codes;
+mod dev_clearing;
 mod devkeys;
 mod hub;
 mod keys;
 mod notifier;
+mod reconcile;
 mod seed;
 mod serve;
 
@@ -48,6 +50,9 @@ enum Command {
     Hub(hub::HubArgs),
     /// Load an MPP with a mix of signed requests and report throughput, latency and result codes.
     Bench(bench::BenchArgs),
+    /// Reconcile an Alipay+ clearing file against our ledger of its cycle (exit 0 balanced,
+    /// 1 discrepancies, 2 could not reconcile).
+    Reconcile(reconcile::ReconcileArgs),
     /// Key management.
     Keys {
         #[command(subcommand)]
@@ -67,6 +72,7 @@ async fn main() -> ExitCode {
         Command::Hub(args) => hub::run(args).await,
         Command::Codes { command } => codes::run(command).await,
         Command::Keys { command } => keys::run(command),
+        Command::Reconcile(args) => reconcile::run(args).await,
     };
     match outcome {
         Ok(code) => code,

@@ -89,6 +89,8 @@ struct App {
     inquiry: inquiry::handler::Deps,
     cancel: cancel::handler::Deps,
     refund: refund::handler::Deps,
+    /// The ledger by clearing day, for the loopback-only `GET /dev/clearing`.
+    clearing: Arc<dyn mpp_core::reconcile::ledger::ClearingLedger>,
 }
 
 fn read(path: &Path) -> Result<String, CliError> {
@@ -119,10 +121,12 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
     );
 
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let clearing: Arc<dyn mpp_core::reconcile::ledger::ClearingLedger>;
     let (stores, store_name, feed) = match &args.dynamodb_endpoint {
         None => {
             let store = Arc::new(MemoryStore::new());
             let feed = store.subscribe();
+            clearing = store.clone();
             (Stores::of(store), "memory".to_string(), Some(feed))
         }
         Some(endpoint) => {
@@ -144,8 +148,10 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
                 ),
                 false => None,
             };
+            let store = Arc::new(store);
+            clearing = store.clone();
             (
-                Stores::of(Arc::new(store)),
+                Stores::of(store),
                 format!("dynamodb {endpoint} (tables {}-*)", args.table_prefix),
                 feed,
             )
@@ -218,6 +224,7 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
         cancel: cancel::handler::Deps::from_wiring(&wiring),
         refund: refund::handler::Deps::from_wiring(&wiring),
         edge,
+        clearing,
     });
 
     let listener = tokio::net::TcpListener::bind(args.addr)
@@ -233,6 +240,8 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
         &store_name,
     );
     let router = axum::Router::new().fallback(route).with_state(app);
+    // The peer address: the development routes answer loopback peers only.
+    let router = router.into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, router)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
@@ -286,6 +295,14 @@ fn print_banner(
 /// Every request: read the body (bounded), build the Lambda request, call the function's own
 /// handler for the path, and hand its response back.
 async fn route(State(app): State<Arc<App>>, request: AxumRequest) -> AxumResponse {
+    if request.uri().path() == crate::dev_clearing::PATH && request.method() == http::Method::GET {
+        let peer = request
+            .extensions()
+            .get::<axum::extract::ConnectInfo<SocketAddr>>()
+            .map(|c| c.0);
+        return crate::dev_clearing::handle(app.clearing.as_ref(), peer, request.uri().query())
+            .await;
+    }
     let (parts, body) = request.into_parts();
     let bytes = match to_bytes(body, READ_BODY_BYTES_MAX).await {
         Ok(b) => b.to_vec(),

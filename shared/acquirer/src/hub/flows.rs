@@ -408,6 +408,18 @@ async fn forward_pay(hub: &HubState, acq_id: &str) -> AcqPayResponse {
         Ok(answer) => decode(answer),
         Err(e) => Reply::NoAnswer(e.to_string()),
     };
+    if let Reply::Answer(a) = &reply {
+        if a.result.result_status == ResultStatus::S {
+            super::clearing::record_payment(
+                hub,
+                &p.mpp_payment_request_id,
+                a.payment_id.as_ref().map(|t| t.as_str()),
+                a.payment_time.as_ref().map(|t| t.as_str()),
+                p.payment_amount,
+                p.pay_to_amount,
+            );
+        }
+    }
     let (forward, result) = match &reply {
         Reply::Answer(a) => (Forward::Answered, Some(a.result.clone())),
         Reply::NoAnswer(why) => {
@@ -597,6 +609,7 @@ async fn cancel_checked(hub: &HubState, req: &AcqCancelRequest) -> CancelPayment
                 if let Some(rec) = hub.records().by_acq.get_mut(acq_id) {
                     rec.closed = true;
                 }
+                super::clearing::record_cancel(hub, &p.mpp_payment_request_id);
             }
             a
         }

@@ -17,6 +17,7 @@ pub mod clearing;
 pub mod engine;
 pub mod ledger;
 pub mod report;
+pub mod run;
 pub mod sort;
 
 use crate::clock::business_day;
