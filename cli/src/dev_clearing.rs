@@ -33,9 +33,10 @@ pub async fn handle(
     if !peer.is_some_and(|p| p.ip().is_loopback()) {
         return plain(StatusCode::FORBIDDEN, "loopback only");
     }
-    let params: HashMap<String, String> = url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
-        .into_owned()
-        .collect();
+    let params: HashMap<String, String> =
+        url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
+            .into_owned()
+            .collect();
     let Some(day) = params.get("day").and_then(|d| ClearingDay::parse(d)) else {
         return plain(StatusCode::BAD_REQUEST, "day=YYYY-MM-DD is required");
     };
@@ -89,7 +90,12 @@ pub async fn handle(
                 r.headers_mut().insert(RESUME_HEADER, v);
             }
             // Never drop the resume point silently: that would end the day early.
-            Err(_) => return plain(StatusCode::INTERNAL_SERVER_ERROR, "resume point not encodable"),
+            Err(_) => {
+                return plain(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "resume point not encodable",
+                )
+            }
         }
     }
     r

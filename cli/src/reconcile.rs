@@ -55,9 +55,9 @@ pub struct ReconcileArgs {
 
 pub async fn run(args: ReconcileArgs) -> Result<ExitCode, CliError> {
     let day = match &args.day {
-        Some(d) => Some(
-            ClearingDay::parse(d).ok_or_else(|| other(format!("--day {d}: not YYYY-MM-DD")))?,
-        ),
+        Some(d) => {
+            Some(ClearingDay::parse(d).ok_or_else(|| other(format!("--day {d}: not YYYY-MM-DD")))?)
+        }
         None => None,
     };
     let ledger: Box<dyn ClearingLedger> = match (&args.mpp_url, &args.dynamodb_endpoint) {
@@ -147,7 +147,10 @@ impl ClearingLedger for HttpLedger {
         }
         let response = self.client.get(url).send().await.map_err(unavailable)?;
         if !response.status().is_success() {
-            return Err(unavailable(format!("/dev/clearing: HTTP {}", response.status())));
+            return Err(unavailable(format!(
+                "/dev/clearing: HTTP {}",
+                response.status()
+            )));
         }
         let resume_after = response
             .headers()
@@ -161,9 +164,7 @@ impl ClearingLedger for HttpLedger {
             });
         let body = response.bytes().await.map_err(unavailable)?;
         let reader = ClearingReader::open(body.as_ref()).map_err(unavailable)?;
-        let items = reader
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(unavailable)?;
+        let items = reader.collect::<Result<Vec<_>, _>>().map_err(unavailable)?;
         Ok(ClearingPage {
             items,
             resume_after,

@@ -97,10 +97,9 @@ pub(super) fn record_payment(
 
 /// Forgets a payment the MPP cancelled: a cancelled payment is not settled.
 pub(super) fn record_cancel(hub: &HubState, mpp_payment_request_id: &str) {
-    hub.clearing().entries.remove(&(
-        mpp_payment_request_id.to_string(),
-        TransactionType::Payment,
-    ));
+    hub.clearing()
+        .entries
+        .remove(&(mpp_payment_request_id.to_string(), TransactionType::Payment));
 }
 
 /// refund from the ACQP to Alipay+ (the hub): names the ACQP's payment.
@@ -150,12 +149,15 @@ pub(super) async fn refund(hub: &HubState, req: AcqRefundRequest) -> RefundRespo
     let Some(client) = hub.client(&p.route_prefix) else {
         return refund_answer(ResultCode::UnknownException);
     };
-    let (refund_from_amount, refund_quote) =
-        match convert(req.refund_amount, hub.config.mpp_currency, &hub.config.rates) {
-            Ok(Some((amount, quote))) => (amount, Some(quote)),
-            Ok(None) => (req.refund_amount, None),
-            Err(_) => return refund_answer(ResultCode::ParamIllegal),
-        };
+    let (refund_from_amount, refund_quote) = match convert(
+        req.refund_amount,
+        hub.config.mpp_currency,
+        &hub.config.rates,
+    ) {
+        Ok(Some((amount, quote))) => (amount, Some(quote)),
+        Ok(None) => (req.refund_amount, None),
+        Err(_) => return refund_answer(ResultCode::ParamIllegal),
+    };
     let (Ok(acquirer_id), Ok(psp_id), Ok(mpp_id)) = (
         Text::new(hub.config.acquirer_id.as_str()),
         Text::new(hub.config.psp_id.as_str()),
@@ -265,7 +267,10 @@ fn write_file(
     for r in rows {
         w.row(r)?;
     }
-    w.finish()?.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+    w.finish()?
+        .into_inner()
+        .map_err(|e| e.into_error())?
+        .sync_all()?;
     std::fs::rename(&partial, path)?;
     Ok(())
 }
@@ -275,8 +280,8 @@ pub(crate) fn until_cycle_end(now: DateTime<Utc>) -> (ClearingDay, std::time::Du
     let today = business_day(now);
     let mut t = now;
     // The day turns within 24 h: step by the remaining seconds of the UTC+8 day.
-    let secs_into_day = (now.timestamp() + i64::from(mpp_core::clock::BUSINESS_TZ_OFFSET_SECS))
-        .rem_euclid(86_400);
+    let secs_into_day =
+        (now.timestamp() + i64::from(mpp_core::clock::BUSINESS_TZ_OFFSET_SECS)).rem_euclid(86_400);
     t += chrono::Duration::seconds(86_400 - secs_into_day);
     debug_assert!(business_day(t) != today);
     let wait = (t - now).to_std().unwrap_or_default();

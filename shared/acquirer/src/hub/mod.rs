@@ -648,12 +648,16 @@ fn clearing_admin(hub: &HubState, method: &http::Method, query: Option<&str>) ->
     };
     match clearing::write_day(hub, day) {
         Ok(path) => plain(http::StatusCode::OK, format!("{}\n", path.display())),
-        Err(e @ clearing::ClearingFileError::NoDirectory) => {
-            plain(http::StatusCode::CONFLICT, format!("{e} (mpp hub --clearing-dir)\n"))
-        }
+        Err(e @ clearing::ClearingFileError::NoDirectory) => plain(
+            http::StatusCode::CONFLICT,
+            format!("{e} (mpp hub --clearing-dir)\n"),
+        ),
         Err(e) => {
             tracing::error!(flow = "hub", error = %e, "clearing file not written");
-            plain(http::StatusCode::INTERNAL_SERVER_ERROR, "not written\n".to_string())
+            plain(
+                http::StatusCode::INTERNAL_SERVER_ERROR,
+                "not written\n".to_string(),
+            )
         }
     }
 }

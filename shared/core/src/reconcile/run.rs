@@ -78,8 +78,7 @@ where
     let cursor = LedgerCursor::new(ledger, day, CLEARING_PAGE_MAX);
     let mut sink = |d: &super::engine::Discrepancy| write_discrepancy(&mut *out, d);
     let tally = reconcile(day, currency, summary, rows, cursor, &mut sink).await?;
-    write_summary(out, &tally)
-        .map_err(|e| RunError::Reconcile(ReconcileError::Sink(e)))?;
+    write_summary(out, &tally).map_err(|e| RunError::Reconcile(ReconcileError::Sink(e)))?;
     out.flush()
         .map_err(|e| RunError::Reconcile(ReconcileError::Sink(e)))?;
     Ok(tally)
