@@ -11,4 +11,5 @@ pub mod kms;
 pub mod lambda;
 pub mod metrics;
 pub mod notify_settings;
+pub mod s3;
 pub mod sqs;

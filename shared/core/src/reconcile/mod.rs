@@ -16,6 +16,7 @@
 pub mod clearing;
 pub mod engine;
 pub mod ledger;
+pub mod object;
 pub mod report;
 pub mod run;
 pub mod sort;
