@@ -176,6 +176,15 @@ async fn a_landed_file_is_reconciled_and_its_report_lands_beside_it() {
         handle_body(&deps, r#"{"Service":"Amazon S3","Event":"s3:TestEvent"}"#).await,
         Handled::Done
     );
+    // Records that name no object: counted as a failure (alarm), not retried.
+    assert_eq!(
+        handle_body(&deps, r#"{"Records":[{"s3":{}}]}"#).await,
+        Handled::Done
+    );
+    assert_eq!(
+        mpp_aws::metrics::emitted(mpp_aws::metrics::RECONCILE_FAILED),
+        1
+    );
     // A file that is not a clearing file is done for good (a retry cannot fix it), counted.
     let broken = KEY.replace("_000.csv", "_001.csv");
     client
@@ -192,7 +201,7 @@ async fn a_landed_file_is_reconciled_and_its_report_lands_beside_it() {
     );
     assert_eq!(
         mpp_aws::metrics::emitted(mpp_aws::metrics::RECONCILE_FAILED),
-        1
+        2
     );
     // A bucket that does not answer: the message comes back.
     let gone = Deps {

@@ -7,13 +7,13 @@
 //! asynchronous invocation; and the function's role names the bucket without the template
 //! looping bucket → function → role → bucket.
 
-use aws_lambda_events::event::s3::S3Event;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use lambda_runtime::LambdaEvent;
 use mpp_aws::metrics::{emit, RECONCILE_DISCREPANCIES, RECONCILE_FAILED};
 use mpp_core::reconcile::ledger::ClearingLedger;
 use mpp_core::reconcile::object::{reconcile_object, ClearingFiles, ObjectOutcome};
 use mpp_core::reconcile::report::human_summary;
+use serde::Deserialize;
 use std::convert::Infallible;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -36,6 +36,37 @@ pub struct Deps {
     pub tmp: PathBuf,
 }
 
+/// The part of an S3 event notification this function reads: each record's object key. Read
+/// leniently (everything else ignored), so no field S3 adds or omits can make a landed file
+/// unreadable here.
+#[derive(Debug, Deserialize)]
+pub struct Landed {
+    /// The records (absent in S3's `s3:TestEvent`).
+    #[serde(rename = "Records")]
+    pub records: Option<Vec<LandedRecord>>,
+}
+
+/// One record of an S3 event.
+#[derive(Debug, Deserialize)]
+pub struct LandedRecord {
+    /// The S3 part.
+    pub s3: LandedS3,
+}
+
+/// `s3` of a record.
+#[derive(Debug, Deserialize)]
+pub struct LandedS3 {
+    /// The object.
+    pub object: LandedObject,
+}
+
+/// `s3.object` of a record.
+#[derive(Debug, Deserialize)]
+pub struct LandedObject {
+    /// The key, URL-encoded.
+    pub key: String,
+}
+
 /// The object key as S3 events carry it: URL-encoded, `+` for a space.
 pub fn object_key(encoded: &str) -> String {
     let spaced = encoded.replace('+', " ");
@@ -55,20 +86,35 @@ pub enum Handled {
 
 /// Handles one message body (an S3 event, or S3's test event).
 pub async fn handle_body(deps: &Deps, body: &str) -> Handled {
-    let event: S3Event = match serde_json::from_str(body) {
-        Ok(e) => e,
+    let records = match serde_json::from_str::<Landed>(body) {
+        Ok(Landed { records: Some(r) }) => r,
+        Ok(Landed { records: None }) => {
+            // S3's s3:TestEvent (sent when the notification is configured): nothing to do.
+            tracing::info!(
+                flow = OPERATION,
+                "message without records (S3 test event): done"
+            );
+            return Handled::Done;
+        }
         Err(e) => {
-            // S3's s3:TestEvent and anything else that is no event: nothing to do, ever.
-            tracing::warn!(flow = OPERATION, error = %e, "message is not an S3 event: dropped");
+            // Records without an object key, or not JSON: no file can be named, a retry cannot
+            // help; counted, so the failure alarm fires.
+            emit(&[(RECONCILE_FAILED, 1.0)], &[("flow", OPERATION)]);
+            tracing::error!(flow = OPERATION, error = %e, "message is not an S3 event");
             return Handled::Done;
         }
     };
+    if records.len() > RECORDS_MAX {
+        emit(&[(RECONCILE_FAILED, 1.0)], &[("flow", OPERATION)]);
+        tracing::error!(
+            flow = OPERATION,
+            records = records.len(),
+            "more records than RECORDS_MAX: the rest not handled"
+        );
+    }
     let mut handled = Handled::Done;
-    for record in event.records.iter().take(RECORDS_MAX) {
-        let Some(encoded) = record.s3.object.key.as_deref() else {
-            continue;
-        };
-        let key = object_key(encoded);
+    for record in records.iter().take(RECORDS_MAX) {
+        let key = object_key(&record.s3.object.key);
         match reconcile_object(deps.files.as_ref(), deps.ledger.as_ref(), &key, &deps.tmp).await {
             Ok(ObjectOutcome::Skipped) => {
                 tracing::info!(flow = OPERATION, key = %key, "not a clearing file: skipped");
