@@ -11,5 +11,6 @@ pub mod kms;
 pub mod lambda;
 pub mod metrics;
 pub mod notify_settings;
+#[cfg(feature = "s3")]
 pub mod s3;
 pub mod sqs;

@@ -43,8 +43,8 @@ pub enum ObjectOutcome {
     Skipped,
     /// Reconciled; the report is at `report_key`.
     Reconciled {
-        /// The tally.
-        tally: Tally,
+        /// The tally (boxed: the outcome travels by value, the tally is a few hundred bytes).
+        tally: Box<Tally>,
         /// Where the report went.
         report_key: String,
     },
@@ -130,7 +130,10 @@ pub async fn reconcile_object(
     };
     let report_key = format!("{key}{REPORT_SUFFIX}");
     files.upload(&report_key, &report_path).await?;
-    Ok(ObjectOutcome::Reconciled { tally, report_key })
+    Ok(ObjectOutcome::Reconciled {
+        tally: Box::new(tally),
+        report_key,
+    })
 }
 
 /// A private working directory under `tmp`, removed when dropped (Lambda's /tmp outlives one
