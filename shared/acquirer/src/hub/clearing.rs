@@ -12,7 +12,7 @@
 
 use super::quote::convert;
 use super::{HubState, PAYMENTS_MAX};
-use crate::gateway::{decode, Reply};
+use crate::gateway::Reply;
 use chrono::{DateTime, Utc};
 use mpp_core::clock::business_day;
 use mpp_core::edge::Keyed;
@@ -158,11 +158,7 @@ pub(super) async fn refund(hub: &HubState, req: AcqRefundRequest) -> RefundRespo
         Ok(None) => (req.refund_amount, None),
         Err(_) => return refund_answer(ResultCode::ParamIllegal),
     };
-    let (Ok(acquirer_id), Ok(psp_id), Ok(mpp_id)) = (
-        Text::new(hub.config.acquirer_id.as_str()),
-        Text::new(hub.config.psp_id.as_str()),
-        Text::new(p.mpp_payment_request_id.as_str()),
-    ) else {
+    let Ok((acquirer_id, psp_id, mpp_id)) = super::flows::mpp_ids(hub, &p) else {
         return refund_answer(ResultCode::UnknownException);
     };
     let mpp_req = RefundRequest {
@@ -178,13 +174,8 @@ pub(super) async fn refund(hub: &HubState, req: AcqRefundRequest) -> RefundRespo
         surcharge_info: None,
         refund_reason: req.refund_reason.clone(),
     };
-    let reply: Reply<RefundResponse> = match client
-        .call(&hub.path(REFUND_PATH), &to_body(&mpp_req))
-        .await
-    {
-        Ok(a) => decode(a),
-        Err(e) => Reply::NoAnswer(e.to_string()),
-    };
+    let reply: Reply<RefundResponse> =
+        super::flows::relay(hub, client, REFUND_PATH, &to_body(&mpp_req)).await;
     match reply {
         Reply::Answer(a) => {
             if a.result.result_status == ResultStatus::S {
