@@ -11,7 +11,7 @@ const NAME: &str = "transactionItems_1022172000000000001_KRW_20261121001_LOCALAG
 
 #[test]
 fn the_fixture_reads_adds_up_and_round_trips_byte_for_byte() {
-    let bytes = std::fs::read(format!("tests/fixtures/{NAME}")).unwrap();
+    let bytes = std::fs::read(format!("tests/clearing_fixtures/{NAME}")).unwrap();
     let reader = ClearingReader::open(bytes.as_slice()).unwrap();
     let summary = reader.summary().clone();
     let rows: Vec<Transaction> = reader.map(Result::unwrap).collect();
