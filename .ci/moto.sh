@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Starts a KMS-compatible server (moto) on 127.0.0.1 for the KMS signer tests.
+# Starts an AWS-compatible server (moto) on 127.0.0.1 for the KMS signer tests and the S3
+# clearing-bucket tests (moto serves every service on one port; S3 needs nothing extra).
 #
 #   eval "$(bash .ci/moto.sh)"      # install if missing, start, print `export MOTO_ENDPOINT=...`
 #   bash .ci/moto.sh stop           # stop the server this script started

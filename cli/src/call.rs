@@ -86,7 +86,7 @@ pub fn api_operation(api: &str) -> Option<&'static Operation> {
         .or_else(|| ALIASES.iter().find(|(a, _)| *a == api).map(|(_, o)| *o))?;
     match op.direction {
         Direction::Inbound => Some(op),
-        Direction::Outbound | Direction::Internal => None,
+        Direction::Outbound | Direction::Internal | Direction::Landed => None,
     }
 }
 

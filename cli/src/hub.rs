@@ -70,6 +70,14 @@ pub struct HubArgs {
     /// How long a code issued by getPaymentCode is valid, in seconds (Alipay+: one minute).
     #[arg(long, default_value_t = 60)]
     pub code_life_secs: i64,
+    /// Write Alipay+'s clearing files here (`clearing/<pspId>/<date>/transactionItems_….csv`):
+    /// each day's at the cycle's end (midnight UTC+8), and at once on
+    /// `POST /hub/clearing?day=YYYY-MM-DD`.
+    #[arg(long)]
+    pub clearing_dir: Option<PathBuf>,
+    /// The participant agreement id in clearing file names.
+    #[arg(long, default_value = "LOCALAGREEMENT")]
+    pub participant_agreement_id: String,
 }
 
 fn read(path: &Path) -> Result<String, CliError> {
@@ -172,6 +180,8 @@ pub async fn run(args: HubArgs) -> Result<ExitCode, CliError> {
     config.drop_hold = Duration::from_millis(args.drop_hold_ms);
     config.order_life = chrono::Duration::seconds(args.order_life_secs);
     config.code_life = chrono::Duration::seconds(args.code_life_secs);
+    config.clearing_dir = args.clearing_dir.clone();
+    config.participant_agreement_id = args.participant_agreement_id.clone();
     if let Some(id) = &args.acquirer_id {
         config.acquirer_id = id.clone();
     }
@@ -218,6 +228,14 @@ pub async fn run(args: HubArgs) -> Result<ExitCode, CliError> {
         mpp_acquirer::hub::ISSUED_CODE_PREFIX,
         args.code_life_secs
     );
+    if let Some(dir) = &args.clearing_dir {
+        println!(
+            "clearing files: {} (at midnight UTC+8; now: curl -X POST '{}{}?day=YYYY-MM-DD')",
+            dir.display(),
+            hub.url(),
+            mpp_acquirer::hub::clearing::CLEARING_PATH
+        );
+    }
     println!("listening on {}", hub.url());
     println!("faults at run time: curl -X POST {}{FAULTS_PATH} --data 'pay=drop*1'   (GET lists, DELETE clears)", hub.url());
     let _ = tokio::signal::ctrl_c().await;

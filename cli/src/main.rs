@@ -5,11 +5,13 @@ mod acquirer;
 mod bench;
 mod call;
 mod codes;
+mod dev_clearing;
 mod devkeys;
 mod hub;
 mod keys;
 mod merchant;
 mod notifier;
+mod reconcile;
 mod seed;
 mod serve;
 
@@ -54,6 +56,9 @@ enum Command {
     Hub(hub::HubArgs),
     /// Load an MPP with a mix of signed requests and report throughput, latency and result codes.
     Bench(bench::BenchArgs),
+    /// Reconcile an Alipay+ clearing file against our ledger of its cycle (exit 0 balanced,
+    /// 1 discrepancies, 2 could not reconcile).
+    Reconcile(reconcile::ReconcileArgs),
     /// Key management.
     Keys {
         #[command(subcommand)]
@@ -74,6 +79,7 @@ async fn main() -> ExitCode {
         Command::Merchant { command } => merchant::run(command).await,
         Command::Codes { command } => codes::run(command).await,
         Command::Keys { command } => keys::run(command),
+        Command::Reconcile(args) => reconcile::run(args).await,
     };
     match outcome {
         Ok(code) => code,

@@ -93,6 +93,8 @@ struct App {
     verify_otp: verify_otp::handler::Deps,
     /// sendOTP's local delivery: printed, and served at [`OUTBOX_PATH`].
     outbox: Arc<mpp_core::messaging::Outbox>,
+    /// The ledger by clearing day, for the loopback-only `GET /dev/clearing`.
+    clearing: Arc<dyn mpp_core::reconcile::ledger::ClearingLedger>,
 }
 
 /// The development endpoint with every OTP message sent so far (JSON lines, oldest first).
@@ -127,10 +129,12 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
     );
 
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let clearing: Arc<dyn mpp_core::reconcile::ledger::ClearingLedger>;
     let (stores, store_name, feed) = match &args.dynamodb_endpoint {
         None => {
             let store = Arc::new(MemoryStore::new());
             let feed = store.subscribe();
+            clearing = store.clone();
             (Stores::of(store), "memory".to_string(), Some(feed))
         }
         Some(endpoint) => {
@@ -152,8 +156,10 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
                 ),
                 false => None,
             };
+            let store = Arc::new(store);
+            clearing = store.clone();
             (
-                Stores::of(Arc::new(store)),
+                Stores::of(store),
                 format!("dynamodb {endpoint} (tables {}-*)", args.table_prefix),
                 feed,
             )
@@ -237,6 +243,7 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
         cancel: cancel_payment::handler::Deps::from_wiring(&wiring),
         refund: refund::handler::Deps::from_wiring(&wiring),
         edge,
+        clearing,
     });
 
     let listener = tokio::net::TcpListener::bind(args.addr)
@@ -252,6 +259,8 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
         &store_name,
     );
     let router = axum::Router::new().fallback(route).with_state(app);
+    // The peer address: the development routes answer loopback peers only.
+    let router = router.into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, router)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
@@ -311,6 +320,14 @@ async fn route(State(app): State<Arc<App>>, request: AxumRequest) -> AxumRespons
             .header("Content-Type", "application/x-ndjson; charset=UTF-8")
             .body(AxumBody::from(app.outbox.json_lines()))
             .unwrap_or_default();
+    }
+    if request.uri().path() == crate::dev_clearing::PATH && request.method() == http::Method::GET {
+        let peer = request
+            .extensions()
+            .get::<axum::extract::ConnectInfo<SocketAddr>>()
+            .map(|c| c.0);
+        return crate::dev_clearing::handle(app.clearing.as_ref(), peer, request.uri().query())
+            .await;
     }
     let (parts, body) = request.into_parts();
     let bytes = match to_bytes(body, READ_BODY_BYTES_MAX).await {

@@ -15,13 +15,16 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-const FUNCTIONS: [&str; 6] = [
+const FUNCTIONS: [&str; 9] = [
     "pay",
     "evaluation",
     "inquiry-payment",
     "cancel-payment",
     "refund",
     "notify-payment",
+    "send-otp",
+    "verify-otp",
+    "reconcile",
 ];
 
 /// Crates that must not be linked into any function.

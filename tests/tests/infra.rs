@@ -149,9 +149,9 @@ fn read_crate(dir: &Path) -> FunctionCrate {
     );
     let internal_route = match table.direction {
         mpp_core::operations::Direction::Internal => Some(table.route.to_string()),
-        mpp_core::operations::Direction::Inbound | mpp_core::operations::Direction::Outbound => {
-            None
-        }
+        mpp_core::operations::Direction::Inbound
+        | mpp_core::operations::Direction::Outbound
+        | mpp_core::operations::Direction::Landed => None,
     };
     FunctionCrate {
         table,

@@ -12,4 +12,6 @@ pub mod lambda;
 pub mod messaging;
 pub mod metrics;
 pub mod notify_settings;
+#[cfg(feature = "s3")]
+pub mod s3;
 pub mod sqs;

@@ -73,8 +73,22 @@ pub const NOTIFY_REFUSED: Metric = Metric {
     dimension_sets: FLOW,
 };
 
+/// Discrepancies one clearing file's reconciliation found (0 when balanced): the alarm is on
+/// any datapoint above 0.
+pub const RECONCILE_DISCREPANCIES: Metric = Metric {
+    name: "ReconcileDiscrepancies",
+    unit: "Count",
+    dimension_sets: FLOW,
+};
+/// A landed clearing file that could not be reconciled (malformed, or the ledger kept failing).
+pub const RECONCILE_FAILED: Metric = Metric {
+    name: "ReconcileFailed",
+    unit: "Count",
+    dimension_sets: FLOW,
+};
+
 /// Every metric the code emits.
-pub const EMITTED: [Metric; 7] = [
+pub const EMITTED: [Metric; 9] = [
     ANSWERS,
     LATENCY_MS,
     INIT_MS,
@@ -82,6 +96,8 @@ pub const EMITTED: [Metric; 7] = [
     NOTIFY_FAILED_ATTEMPTS,
     NOTIFY_DEAD_LETTERED,
     NOTIFY_REFUSED,
+    RECONCILE_DISCREPANCIES,
+    RECONCILE_FAILED,
 ];
 
 static NAMESPACE: OnceLock<String> = OnceLock::new();

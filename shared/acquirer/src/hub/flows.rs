@@ -404,10 +404,19 @@ async fn forward_pay(hub: &HubState, acq_id: &str) -> AcqPayResponse {
     let Some((client, p)) = target(hub, acq_id) else {
         return pay_answer(ResultObject::from(ResultCode::UnknownException));
     };
-    let reply: Reply<PayResponse> = match client.call(&hub.path(PAY_PATH), &p.mpp_body).await {
-        Ok(answer) => decode(answer),
-        Err(e) => Reply::NoAnswer(e.to_string()),
-    };
+    let reply: Reply<PayResponse> = relay(hub, &client, PAY_PATH, &p.mpp_body).await;
+    if let Reply::Answer(a) = &reply {
+        if a.result.result_status == ResultStatus::S {
+            super::clearing::record_payment(
+                hub,
+                &p.mpp_payment_request_id,
+                a.payment_id.as_ref().map(|t| t.as_str()),
+                a.payment_time.as_ref().map(|t| t.as_str()),
+                p.payment_amount,
+                p.pay_to_amount,
+            );
+        }
+    }
     let (forward, result) = match &reply {
         Reply::Answer(a) => (Forward::Answered, Some(a.result.clone())),
         Reply::NoAnswer(why) => {
@@ -494,13 +503,8 @@ pub(super) async fn inquiry(
     }) else {
         return inquiry_answer(ResultObject::from(ResultCode::UnknownException), None);
     };
-    let reply: Reply<InquiryPaymentResponse> = match client
-        .call(&hub.path(INQUIRY_PATH), &to_body(&mpp_req))
-        .await
-    {
-        Ok(answer) => decode(answer),
-        Err(e) => Reply::NoAnswer(e.to_string()),
-    };
+    let reply: Reply<InquiryPaymentResponse> =
+        relay(hub, &client, INQUIRY_PATH, &to_body(&mpp_req)).await;
     let a = match reply {
         Reply::Answer(a) => a,
         Reply::NoAnswer(why) => {
@@ -528,9 +532,26 @@ pub(super) async fn inquiry(
     answer
 }
 
-type MppIds = (Text<64>, Text<64>, Text<64>);
+pub(super) type MppIds = (Text<64>, Text<64>, Text<64>);
 
-fn mpp_ids(hub: &HubState, p: &HubPayment) -> Result<MppIds, String> {
+/// One signed call to the MPP at `route`, its answer verified and decoded (or no answer).
+pub(super) async fn relay<T>(
+    hub: &HubState,
+    client: &SignedClient,
+    route: &str,
+    body: &[u8],
+) -> Reply<T>
+where
+    T: serde::de::DeserializeOwned + mpp_core::wire::Validate,
+{
+    match client.call(&hub.path(route), body).await {
+        Ok(answer) => decode(answer),
+        Err(e) => Reply::NoAnswer(e.to_string()),
+    }
+}
+
+/// The hub's acquirer id, the MPP's psp id and the payment's Alipay+ id, as wire text.
+pub(super) fn mpp_ids(hub: &HubState, p: &HubPayment) -> Result<MppIds, String> {
     Ok((
         Text::new(hub.config.acquirer_id.as_str())?,
         Text::new(hub.config.psp_id.as_str())?,
@@ -584,19 +605,15 @@ async fn cancel_checked(hub: &HubState, req: &AcqCancelRequest) -> CancelPayment
     }) else {
         return answer(ResultCode::UnknownException);
     };
-    let reply: Reply<CancelPaymentResponse> = match client
-        .call(&hub.path(CANCEL_PATH), &to_body(&mpp_req))
-        .await
-    {
-        Ok(a) => decode(a),
-        Err(e) => Reply::NoAnswer(e.to_string()),
-    };
+    let reply: Reply<CancelPaymentResponse> =
+        relay(hub, &client, CANCEL_PATH, &to_body(&mpp_req)).await;
     match reply {
         Reply::Answer(a) => {
             if a.result.result_status == ResultStatus::S {
                 if let Some(rec) = hub.records().by_acq.get_mut(acq_id) {
                     rec.closed = true;
                 }
+                super::clearing::record_cancel(hub, &p.mpp_payment_request_id);
             }
             a
         }

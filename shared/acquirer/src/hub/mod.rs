@@ -10,6 +10,7 @@
 //!
 //! One acquirer per hub (its client id and key are configured); records live in memory.
 
+pub mod clearing;
 pub mod faults;
 mod flows;
 mod otp;
@@ -170,6 +171,10 @@ pub struct HubConfig {
     pub drop_hold: Duration,
     /// How long a code issued by getPaymentCode is valid.
     pub code_life: chrono::Duration,
+    /// Where clearing files are written (`None`: none are).
+    pub clearing_dir: Option<std::path::PathBuf>,
+    /// The participant agreement id in clearing file names.
+    pub participant_agreement_id: String,
 }
 
 impl HubConfig {
@@ -189,6 +194,8 @@ impl HubConfig {
             notify_retry_delays: NOTIFY_RETRY_DELAYS.to_vec(),
             drop_hold: DROP_HOLD,
             code_life: ISSUED_CODE_LIFE,
+            clearing_dir: None,
+            participant_agreement_id: "LOCALAGREEMENT".to_string(),
         }
     }
 }
@@ -310,11 +317,16 @@ pub(crate) struct HubState {
     faults: Faults,
     records: Mutex<Records>,
     notify_url: String,
+    clearing: Mutex<clearing::ClearingBook>,
 }
 
 impl HubState {
     fn records(&self) -> std::sync::MutexGuard<'_, Records> {
         self.records.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn clearing(&self) -> std::sync::MutexGuard<'_, clearing::ClearingBook> {
+        self.clearing.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The MPP client for a code: the longest configured prefix it starts with.
@@ -339,6 +351,7 @@ impl HubState {
 pub struct Hub {
     state: Arc<HubState>,
     server: Server,
+    cycle_ends: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Hub {
@@ -407,13 +420,23 @@ impl Hub {
             faults: Faults::new(),
             records: Mutex::new(Records::default()),
             notify_url,
+            clearing: Mutex::new(clearing::ClearingBook::default()),
         });
         let router = axum::Router::new()
             .fallback(route)
             .with_state(state.clone());
         let server = Server::spawn(listener, router)?;
         tracing::info!(flow = "hub", addr = %server.addr(), "listening");
-        Ok(Hub { state, server })
+        let cycle_ends = state
+            .config
+            .clearing_dir
+            .is_some()
+            .then(|| tokio::spawn(clearing::at_cycle_ends(state.clone())));
+        Ok(Hub {
+            state,
+            server,
+            cycle_ends,
+        })
     }
 
     /// `http://127.0.0.1:PORT`.
@@ -450,8 +473,19 @@ impl Hub {
         self.state.records().issued.get(code).cloned()
     }
 
+    /// Writes the clearing file of `day` now (as `POST /hub/clearing?day=` does).
+    pub fn write_clearing_file(
+        &self,
+        day: mpp_core::reconcile::ClearingDay,
+    ) -> Result<std::path::PathBuf, clearing::ClearingFileError> {
+        clearing::write_day(&self.state, day)
+    }
+
     /// Stops serving and waits for requests in flight.
     pub async fn stop(self) {
+        if let Some(task) = &self.cycle_ends {
+            task.abort();
+        }
         self.server.stop().await;
     }
 }
@@ -462,6 +496,9 @@ async fn route(State(hub): State<Arc<HubState>>, request: Request) -> Response {
     let (parts, body) = read(request).await;
     if parts.uri.path() == FAULTS_PATH {
         return admin(&hub, &parts.method, &body);
+    }
+    if parts.uri.path() == clearing::CLEARING_PATH {
+        return clearing_admin(&hub, &parts.method, parts.uri.query());
     }
     if parts.uri.path() == GET_PAYMENT_CODE_PATH {
         // The MPP's own call: signed with the MPP's key, answered as Alipay+.
@@ -555,6 +592,19 @@ async fn route(State(hub): State<Arc<HubState>>, request: Request) -> Response {
             .await;
             deliver(&hub, out, fault).await
         }
+        clearing::REFUND_PATH => {
+            let h = hub.clone();
+            let out = serve(
+                &hub.acq_edge,
+                "refund",
+                inbound,
+                |req: clearing::AcqRefundRequest| async move {
+                    Ok::<_, EdgeError>(clearing::refund(&h, req).await)
+                },
+            )
+            .await;
+            respond(out)
+        }
         crate::gateway::NOTIFY_PATH => {
             let fault = hub.faults.take(FaultApi::Notify);
             let h = hub.clone();
@@ -606,6 +656,38 @@ fn plain(status: http::StatusCode, text: String) -> Response {
     let mut r = Response::new(Body::from(text));
     *r.status_mut() = status;
     r
+}
+
+/// `POST /hub/clearing?day=YYYY-MM-DD`: writes that day's clearing file now; answers its path.
+fn clearing_admin(hub: &HubState, method: &http::Method, query: Option<&str>) -> Response {
+    if *method != http::Method::POST {
+        return plain(http::StatusCode::METHOD_NOT_ALLOWED, "POST\n".to_string());
+    }
+    let day = query
+        .unwrap_or("")
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("day="))
+        .and_then(mpp_core::reconcile::ClearingDay::parse);
+    let Some(day) = day else {
+        return plain(
+            http::StatusCode::BAD_REQUEST,
+            "day=YYYY-MM-DD is required\n".to_string(),
+        );
+    };
+    match clearing::write_day(hub, day) {
+        Ok(path) => plain(http::StatusCode::OK, format!("{}\n", path.display())),
+        Err(e @ clearing::ClearingFileError::NoDirectory) => plain(
+            http::StatusCode::CONFLICT,
+            format!("{e} (mpp hub --clearing-dir)\n"),
+        ),
+        Err(e) => {
+            tracing::error!(flow = "hub", error = %e, "clearing file not written");
+            plain(
+                http::StatusCode::INTERNAL_SERVER_ERROR,
+                "not written\n".to_string(),
+            )
+        }
+    }
 }
 
 /// Most fault lines one admin request may set.

@@ -96,9 +96,11 @@ impl DynamoStore {
         let payment_update = Update::builder()
             .table_name(&self.tables.payments)
             .set_key(Some(item::key(item::PAYMENT_REQUEST_ID, &id)))
-            .update_expression("SET #state = :cancelled, #closedAt = :now")
+            // Out of its clearing day's index: a cancelled payment is not settled.
+            .update_expression("SET #state = :cancelled, #closedAt = :now REMOVE #clearingDay")
             .condition_expression("#state = :succeeded AND #refunded = :refunded")
             .expression_attribute_names("#state", item::STATE)
+            .expression_attribute_names("#clearingDay", item::CLEARING_DAY)
             .expression_attribute_names("#closedAt", item::CLOSED_AT)
             .expression_attribute_names("#refunded", item::REFUNDED)
             .expression_attribute_values(":cancelled", item::s(PaymentState::Cancelled.as_str()))

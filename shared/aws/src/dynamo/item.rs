@@ -73,6 +73,14 @@ pub(crate) const SUPPLEMENTAL_OF: &str = "supplementalOf";
 /// The payments table's global secondary index for supplemental payments' links.
 pub const LIFECYCLE_INDEX: &str = "orderLifecycleId-createdAt";
 
+/// The clearing cycle (`YYYYMMDD`, UTC+8) of a succeeded payment or a refund: the partition key
+/// of the day indexes, sparse (a payment has it only while SUCCEEDED; a cancel removes it).
+pub(crate) const CLEARING_DAY: &str = "clearingDay";
+/// The payments table's day index (hash `clearingDay`, range `paymentRequestId`).
+pub const PAYMENTS_DAY_INDEX: &str = "clearingDay-paymentRequestId";
+/// The refunds table's day index (hash `clearingDay`, range `refundRequestId`).
+pub const REFUNDS_DAY_INDEX: &str = "clearingDay-refundRequestId";
+
 // Refunds.
 pub(crate) const AMOUNT: &str = "amount";
 pub(crate) const REFUND_ID: &str = "refundId";
@@ -314,6 +322,11 @@ pub(crate) fn payment_item(p: &PaymentRecord) -> Item {
         SUPPLEMENTAL_OF,
         p.supplemental_of.as_deref().map(s),
     );
+    put_opt(
+        &mut item,
+        CLEARING_DAY,
+        mpp_core::reconcile::ledger::payment_day(p).map(|d| s(d.compact())),
+    );
     item
 }
 
@@ -535,14 +548,20 @@ pub(crate) fn code_from(item: &Item) -> Result<PaymentCode, StoreError> {
 
 /// A refund as an item.
 pub(crate) fn refund_item(r: &RefundRecord) -> Item {
-    HashMap::from([
+    let mut item = HashMap::from([
         (REFUND_REQUEST_ID.to_string(), s(&r.refund_request_id)),
         (FINGERPRINT.to_string(), s(&r.fingerprint)),
         (PAYMENT_REQUEST_ID.to_string(), s(&r.payment_request_id)),
         (AMOUNT.to_string(), money(r.amount)),
         (REFUND_ID.to_string(), s(&r.refund_id)),
         (REFUND_TIME.to_string(), s(&r.refund_time)),
-    ])
+    ]);
+    put_opt(
+        &mut item,
+        CLEARING_DAY,
+        mpp_core::reconcile::ledger::refund_day(r).map(|d| s(d.compact())),
+    );
+    item
 }
 
 /// A refund from its item.

@@ -14,6 +14,7 @@ mod admin;
 mod call;
 mod calls;
 mod cancel;
+mod clearing;
 mod delivery;
 mod item;
 #[cfg(feature = "local-dev")]
@@ -26,6 +27,7 @@ mod tables;
 
 pub use call::{backoff, BACKOFF_BASE_MS, BACKOFF_CAP_MS, SEND_ATTEMPTS_MAX, TRANSACT_ITEMS_MAX};
 pub use calls::CallCounter;
+pub use item::{PAYMENTS_DAY_INDEX, REFUNDS_DAY_INDEX};
 pub use pay::USAGE_LOOKBACK_DAYS;
 pub use stream::{payment_from_image, payment_from_item, payment_image};
 pub use tables::TABLE_WAIT_POLLS_MAX;

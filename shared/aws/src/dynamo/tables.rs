@@ -40,13 +40,29 @@ impl DynamoStore {
         ];
         for (name, pk, sk, stream) in specs {
             if self.table_status(name).await?.is_none() {
-                // Payments carry the sparse index of supplemental payments' links.
-                let index = (name == t.payments.as_str()).then_some((
-                    super::item::LIFECYCLE_INDEX,
-                    super::item::ORDER_LIFECYCLE_ID,
-                    super::item::CREATED_AT,
-                ));
-                self.create_table(name, pk, sk, stream, index).await?;
+                // Payments carry the sparse index of supplemental payments' links; payments and
+                // refunds the sparse day indexes of reconciliation.
+                let mut indexes = Vec::new();
+                if name == t.payments.as_str() {
+                    indexes.push((
+                        super::item::LIFECYCLE_INDEX,
+                        super::item::ORDER_LIFECYCLE_ID,
+                        super::item::CREATED_AT,
+                    ));
+                    indexes.push((
+                        super::item::PAYMENTS_DAY_INDEX,
+                        super::item::CLEARING_DAY,
+                        super::item::PAYMENT_REQUEST_ID,
+                    ));
+                }
+                if name == t.refunds.as_str() {
+                    indexes.push((
+                        super::item::REFUNDS_DAY_INDEX,
+                        super::item::CLEARING_DAY,
+                        super::item::REFUND_REQUEST_ID,
+                    ));
+                }
+                self.create_table(name, pk, sk, stream, &indexes).await?;
             }
         }
         for (name, ..) in specs {
@@ -70,7 +86,7 @@ impl DynamoStore {
         pk: &str,
         sk: Option<&str>,
         stream: bool,
-        index: Option<(&str, &str, &str)>,
+        indexes: &[(&str, &str, &str)],
     ) -> Result<(), StoreError> {
         let mut req = self
             .client
@@ -108,7 +124,8 @@ impl DynamoStore {
                         .map_err(build_err)?,
                 );
         }
-        if let Some((index_name, ipk, isk)) = index {
+        let mut defined: Vec<String> = std::iter::once(pk).chain(sk).map(str::to_string).collect();
+        for &(index_name, ipk, isk) in indexes {
             let key = |attr: &str, key_type: KeyType| {
                 KeySchemaElement::builder()
                     .attribute_name(attr)
@@ -117,6 +134,11 @@ impl DynamoStore {
                     .map_err(build_err)
             };
             for attr in [ipk, isk] {
+                // An attribute is defined once per table, even when two keys share it.
+                if defined.iter().any(|d| d == attr) {
+                    continue;
+                }
+                defined.push(attr.to_string());
                 req = req.attribute_definitions(
                     AttributeDefinition::builder()
                         .attribute_name(attr)

@@ -13,6 +13,8 @@ use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
 // sendOTP and verifyOTP on this store (a file of its own; it reaches `State` as a child module).
+/// The per-day clearing query (reconciliation).
+mod clearing;
 #[path = "memory_otp.rs"]
 mod otp_impl;
 
