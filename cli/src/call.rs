@@ -14,7 +14,8 @@ const EXIT_BAD_SIGNATURE: u8 = 3;
 
 #[derive(Args)]
 pub struct CallArgs {
-    /// The API: pay, evaluation, inquiryPayment, cancelPayment or refund.
+    /// The API: pay, evaluation, inquiryPayment, cancelPayment, refund, prepare, applyToken or
+    /// cancelToken.
     pub api: String,
     /// The JSON request body, sent byte for byte as it is in the file.
     pub body: PathBuf,
@@ -86,7 +87,21 @@ pub fn api_path(api: &str) -> Option<&'static str> {
         .or_else(|| ALIASES.iter().find(|(a, _)| *a == api).map(|(_, o)| *o))?;
     match op.direction {
         Direction::Inbound => Some(op.route),
-        Direction::Outbound | Direction::Internal => None,
+        Direction::Outbound | Direction::Internal | Direction::Page => None,
+    }
+}
+
+/// The full path `mpp call` posts an API to: under `--path-prefix` for the payment APIs; for
+/// the others (account binding, `/aps/api/v1/authorizations/...`) the spec's path behind the
+/// same stage as `--path-prefix` (the part before `/aps/api/v1/payments`).
+fn call_path(alipay: &AlipayArgs, api: &str, route: &'static str) -> String {
+    match operations::by_name(api) {
+        Some(op) if op.prefix != operations::PATH_PREFIX => {
+            let prefix = alipay.path_prefix.trim_end_matches('/');
+            let stage = prefix.strip_suffix(operations::PATH_PREFIX).unwrap_or("");
+            format!("{stage}{}", op.path())
+        }
+        _ => alipay.path(route),
     }
 }
 
@@ -112,7 +127,7 @@ pub async fn run(args: CallArgs) -> Result<ExitCode, CliError> {
             api_names()
         ))
     })?;
-    let path = args.alipay.path(route);
+    let path = call_path(&args.alipay, &args.api, route);
     let body = std::fs::read(&args.body).map_err(CliError::io(&args.body))?;
     let client = args.alipay.client(args.alipay.signer()?)?;
     let answer = client.call(&path, &body).await.map_err(other)?;

@@ -17,6 +17,7 @@ pub mod ids;
 pub mod money;
 pub mod operations;
 pub mod outbound;
+pub mod pin;
 pub mod result_code;
 pub mod seed;
 pub mod signature;

@@ -18,6 +18,7 @@ use crate::money::{Currency, MinorUnit};
 use crate::store::{
     AccessToken, Account, AccountStatus, AdminStore, KycStatus, Limits, PaymentCode, StoreError,
 };
+use crate::store::bindings::{LoginAdmin, WalletLogin};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -50,6 +51,12 @@ struct SeedAccount {
     balances: BTreeMap<String, String>,
     #[serde(default)]
     limits: BTreeMap<String, SeedLimits>,
+    /// The wallet login id for the authorization page (account binding).
+    #[serde(default)]
+    login_id: Option<String>,
+    /// The wallet PIN (4–12 digits); stored only as its Argon2id hash.
+    #[serde(default)]
+    pin: Option<String>,
 }
 
 fn normal() -> String {
@@ -101,6 +108,8 @@ pub struct Seed {
     pub tokens: Vec<AccessToken>,
     /// Payment codes (hashed).
     pub payment_codes: Vec<PaymentCode>,
+    /// Wallet logins (the PIN as an Argon2id hash).
+    pub logins: Vec<WalletLogin>,
 }
 
 /// A seed file that cannot be loaded, naming the entry.
@@ -209,6 +218,30 @@ impl Seed {
                     },
                 );
             }
+            match (&a.login_id, &a.pin) {
+                (None, None) => {}
+                (Some(login_id), Some(pin)) => {
+                    if login_id.is_empty() || login_id.chars().count() > 64 {
+                        return Err(entry(format!("{at}.loginId"), "must be 1 to 64 characters"));
+                    }
+                    if seed.logins.iter().any(|l| &l.login_id == login_id) {
+                        return Err(entry(format!("{at}.loginId"), "is used twice"));
+                    }
+                    // The PIN itself is never quoted in an error.
+                    let pin_hash = crate::pin::hash_pin(pin)
+                        .map_err(|e| entry(format!("{at}.pin"), e.to_string()))?;
+                    seed.logins.push(WalletLogin {
+                        login_id: login_id.clone(),
+                        customer_id: customer(&format!("{at}.customerId"), &a.customer_id)?,
+                        pin_hash,
+                        failures: 0,
+                        locked_until: None,
+                        version: 0,
+                    });
+                }
+                (Some(_), None) => return Err(entry(format!("{at}.pin"), "is required with loginId")),
+                (None, Some(_)) => return Err(entry(format!("{at}.loginId"), "is required with pin")),
+            }
             seed.accounts.push(Account {
                 customer_id: customer(&format!("{at}.customerId"), &a.customer_id)?,
                 status: AccountStatus::parse(&a.status).ok_or_else(|| {
@@ -309,6 +342,23 @@ impl Seed {
     }
 }
 
+impl Seed {
+    /// Writes the wallet logins (login id and PIN hash, counters cleared) through the login
+    /// port; returns how many.
+    pub async fn apply_logins(&self, store: &dyn LoginAdmin) -> Result<usize, SeedError> {
+        for (i, l) in self.logins.iter().enumerate() {
+            store
+                .put_wallet_login(l)
+                .await
+                .map_err(|source| SeedError::Store {
+                    at: format!("logins[{i}]"),
+                    source,
+                })?;
+        }
+        Ok(self.logins.len())
+    }
+}
+
 /// What a seed wrote.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SeedReport {
@@ -332,6 +382,8 @@ mod tests {
         assert_eq!(seed.accounts.len(), 2);
         assert_eq!(seed.tokens.len(), 2);
         assert_eq!(seed.payment_codes.len(), 1);
+        assert_eq!(seed.logins.len(), 1);
+        assert!(seed.logins[0].pin_hash.starts_with("$argon2id$"));
         let krw = Currency::from_code("KRW").unwrap();
         assert_eq!(
             seed.accounts[0].limits_for(krw).single_max,
@@ -373,6 +425,14 @@ mod tests {
             (
                 r#"{"accounts":[{"customerId":"1","colour":"red"}]}"#,
                 "accounts[0]",
+            ),
+            (
+                r#"{"accounts":[{"customerId":"1","loginId":"a","pin":"12x4"}]}"#,
+                "accounts[0].pin",
+            ),
+            (
+                r#"{"accounts":[{"customerId":"1","loginId":"a"}]}"#,
+                "accounts[0].pin",
             ),
         ];
         for (json, at) in cases {

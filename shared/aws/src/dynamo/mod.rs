@@ -11,6 +11,7 @@
 //! - No SDK type crosses the port: failures are `StoreError`s.
 
 mod admin;
+mod bindings;
 mod call;
 mod calls;
 mod cancel;
@@ -91,6 +92,8 @@ pub struct TableNames {
     pub refunds: String,
     /// PK `customerId`, SK `entryId`.
     pub ledger: String,
+    /// PK `bindingKey`: account binding (authorizations, prepare keys, logins, counters).
+    pub bindings: String,
 }
 
 impl TableNames {
@@ -104,6 +107,7 @@ impl TableNames {
             payments: format!("{prefix}-payments"),
             refunds: format!("{prefix}-refunds"),
             ledger: format!("{prefix}-ledger"),
+            bindings: format!("{prefix}-bindings"),
         }
     }
 }

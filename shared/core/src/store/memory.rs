@@ -12,6 +12,8 @@ use super::*;
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
+mod bindings;
+
 #[derive(Default)]
 struct State {
     accounts: HashMap<CustomerId, Account>,
@@ -21,6 +23,8 @@ struct State {
     refunds: HashMap<String, RefundRecord>,
     ledger: HashMap<CustomerId, Vec<LedgerEntry>>,
     deliveries: HashMap<String, Delivery>,
+    /// Account binding (issue 17): authorizations by `authId`, `prepare` keys, wallet logins.
+    bindings: bindings::BindingState,
     feed: Option<tokio::sync::mpsc::UnboundedSender<PaymentRecord>>,
 }
 

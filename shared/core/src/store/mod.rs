@@ -6,6 +6,7 @@
 //! `CancelStore` and `RefundStore` move existing ones; `AdminStore` is for operators, tests and
 //! the local stack. See `docs/store.md` for the table design.
 
+pub mod bindings;
 pub mod memory;
 pub mod rules;
 pub mod transitions;
@@ -717,6 +718,16 @@ pub struct Ports {
     pub admin: std::sync::Arc<dyn AdminStore>,
     /// notifyPayment delivery state.
     pub deliveries: std::sync::Arc<dyn DeliveryStore>,
+    /// prepare's writes (account binding).
+    pub prepare: std::sync::Arc<dyn bindings::PrepareStore>,
+    /// The authorization page's reads and writes.
+    pub authorization_page: std::sync::Arc<dyn bindings::AuthorizationPageStore>,
+    /// applyToken's writes.
+    pub tokens: std::sync::Arc<dyn bindings::TokenStore>,
+    /// cancelToken's writes.
+    pub cancel_token: std::sync::Arc<dyn bindings::CancelTokenStore>,
+    /// Wallet logins (the seed, operators).
+    pub logins: std::sync::Arc<dyn bindings::LoginAdmin>,
 }
 
 impl Ports {
@@ -730,9 +741,19 @@ impl Ports {
             + RefundStore
             + AdminStore
             + DeliveryStore
+            + bindings::PrepareStore
+            + bindings::AuthorizationPageStore
+            + bindings::TokenStore
+            + bindings::CancelTokenStore
+            + bindings::LoginAdmin
             + 'static,
     {
         Ports {
+            prepare: store.clone(),
+            authorization_page: store.clone(),
+            tokens: store.clone(),
+            cancel_token: store.clone(),
+            logins: store.clone(),
             deliveries: store.clone(),
             pay: store.clone(),
             wallet: store.clone(),
