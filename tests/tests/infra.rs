@@ -145,9 +145,9 @@ fn read_crate(dir: &Path) -> FunctionCrate {
     );
     let internal_route = match table.direction {
         mpp_core::operations::Direction::Internal => Some(table.route.to_string()),
-        mpp_core::operations::Direction::Inbound | mpp_core::operations::Direction::Outbound => {
-            None
-        }
+        mpp_core::operations::Direction::Inbound
+        | mpp_core::operations::Direction::Outbound
+        | mpp_core::operations::Direction::Page => None,
     };
     FunctionCrate {
         table,
@@ -401,17 +401,27 @@ fn every_alipay_facing_function_has_its_route_deadline_and_metrics() {
             .into_iter()
             .filter(|(_, e)| e["Type"].as_str() == Some("Api"))
             .collect();
-        assert_eq!(api.len(), 1, "{id}: one Api event");
+        // A page (the authorization page) is opened with GET and sent with POST; an Alipay+
+        // operation is POST only.
+        let page = c.table.direction == mpp_core::operations::Direction::Page;
+        let methods: &[&str] = if page { &["get", "post"] } else { &["post"] };
+        assert_eq!(api.len(), methods.len(), "{id}: one Api event per method");
+        let path = c.table.path();
+        if c.table.prefix == mpp_core::operations::PATH_PREFIX {
+            assert_eq!(path, format!("{ROUTE_PREFIX}{}", c.operation), "{id}");
+        }
         let p = props(api[0].1);
-        let path = format!("{ROUTE_PREFIX}{}", c.operation);
-        assert_eq!(path, c.table.path(), "{id}: the operation table's path");
-        assert_eq!(p["Path"].as_str(), Some(path.as_str()), "{id}: route");
-        assert_eq!(
-            p["Method"].as_str().map(str::to_ascii_lowercase).as_deref(),
-            Some("post"),
-            "{id}"
-        );
-        assert_eq!(ref_of(&p["RestApiId"]), Some("MppApi"), "{id}");
+        for (_, e) in &api {
+            let p = props(e);
+            assert_eq!(p["Path"].as_str(), Some(path.as_str()), "{id}: route");
+            assert_eq!(ref_of(&p["RestApiId"]), Some("MppApi"), "{id}");
+        }
+        let mut seen: Vec<String> = api
+            .iter()
+            .filter_map(|(_, e)| props(e)["Method"].as_str().map(str::to_ascii_lowercase))
+            .collect();
+        seen.sort();
+        assert_eq!(seen, methods, "{id}: methods");
         assert!(routes.insert(path), "{id}: route used twice");
         let timeout_s = props(f)["Timeout"]
             .as_u64()
@@ -845,6 +855,7 @@ fn the_tables_are_the_stores_tables() {
         names.payments.clone(),
         names.refunds,
         names.ledger,
+        names.bindings,
     ]
     .into();
     let mut found = BTreeSet::new();
@@ -950,6 +961,10 @@ fn every_variable_set_is_read_and_every_variable_read_is_set() {
         files.push(root().join("functions").join(&c.dir).join("src/main.rs"));
         if c.dir == "notify" {
             files.push(root().join("shared/aws/src/notify_settings.rs"));
+        }
+        // Account binding's settings: the functions that build an authUrl or apply the cap.
+        if ["prepare", "apply-token", "authorization-page"].contains(&c.dir.as_str()) {
+            files.push(root().join("shared/aws/src/binding_settings.rs"));
         }
         let known = literals(&files);
         for name in &set {

@@ -53,6 +53,7 @@ pub async fn handle(deps: &Deps, request: Request) -> Result<Response<Body>, Inf
     };
     // The page's own bounded work (one Argon2id check, a few store calls) runs under the
     // function's deadline; a store that stops answering is cut off there with a "try again" page.
+    let started = std::time::Instant::now();
     let work = serve_page(&deps.page, page);
     let answer = match invocation.deadline {
         Some(d) => d.run(work).instrument(span).await.unwrap_or_else(|_| {
@@ -60,6 +61,20 @@ pub async fn handle(deps: &Deps, request: Request) -> Result<Response<Body>, Inf
         }),
         None => work.instrument(span).await,
     };
+    // The page's answers in the same EMF metrics as the signed functions': S a page or a
+    // redirect, F the user's or the link's fault (4xx), U the store did not answer (503).
+    let status = match answer.status {
+        500.. => "U",
+        400..=499 => "F",
+        _ => "S",
+    };
+    mpp_aws::metrics::emit(
+        &[
+            (mpp_aws::metrics::ANSWERS, 1.0),
+            (mpp_aws::metrics::LATENCY_MS, started.elapsed().as_secs_f64() * 1000.0),
+        ],
+        &[("flow", OPERATION), ("result_code", answer.outcome), ("result_status", status)],
+    );
     let mut builder = Response::builder().status(answer.status);
     for (name, value) in &answer.headers {
         builder = builder.header(name.as_str(), value.as_str());

@@ -65,7 +65,7 @@ pub fn required_var(name: &'static str) -> Result<String, ConfigError> {
         .ok_or(ConfigError::Missing(name))
 }
 
-fn invalid(name: &'static str, reason: impl Into<String>) -> ConfigError {
+pub(crate) fn invalid(name: &'static str, reason: impl Into<String>) -> ConfigError {
     ConfigError::Invalid {
         name,
         reason: reason.into(),
@@ -218,32 +218,9 @@ impl Config {
             cancel_cutoff: chrono::Duration::minutes(number("CANCEL_CUTOFF_MINUTES", 30)?),
             metrics_namespace: get("METRICS_NAMESPACE")
                 .unwrap_or_else(|| crate::metrics::DEFAULT_NAMESPACE.to_string()),
-            bindings: binding_settings(&get)?,
+            bindings: crate::binding_settings::binding_settings(&get)?,
         })
     }
-}
-
-fn binding_settings(
-    get: &impl Fn(&str) -> Option<String>,
-) -> Result<mpp_core::flows::authorizations::BindingSettings, ConfigError> {
-    let defaults = mpp_core::flows::authorizations::BindingSettings::default();
-    let page_base_url = match get("AUTH_PAGE_BASE_URL") {
-        Some(u) if mpp_core::wire::is_web_url(&u) => u,
-        Some(_) => return Err(invalid("AUTH_PAGE_BASE_URL", "not an http(s) URL")),
-        None => defaults.page_base_url,
-    };
-    let bindings_per_account_max = match get("BINDINGS_PER_ACCOUNT_MAX") {
-        Some(v) => v
-            .parse::<u32>()
-            .ok()
-            .filter(|n| *n > 0)
-            .ok_or_else(|| invalid("BINDINGS_PER_ACCOUNT_MAX", "not a positive number"))?,
-        None => defaults.bindings_per_account_max,
-    };
-    Ok(mpp_core::flows::authorizations::BindingSettings {
-        page_base_url,
-        bindings_per_account_max,
-    })
 }
 
 /// What every Alipay+-facing function builds once per cold start.
