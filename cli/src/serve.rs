@@ -333,7 +333,10 @@ async fn route(State(app): State<Arc<App>>, request: AxumRequest) -> AxumRespons
     // The operation table says which inbound operation a route is; each has its function's
     // own handler here. An inbound row without an arm would answer NO_INTERFACE_DEF:
     // `tests/tests/serve_e2e.rs` calls every inbound route of the table through `mpp serve`.
-    let stage = app.prefix.strip_suffix(operations::PATH_PREFIX).unwrap_or("");
+    let stage = app
+        .prefix
+        .strip_suffix(operations::PATH_PREFIX)
+        .unwrap_or("");
     let name = operations::inbound_by_route(route)
         .or_else(|| operations::served_at(&path, stage))
         .map(|o| o.name);

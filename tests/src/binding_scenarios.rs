@@ -62,26 +62,16 @@ fn client(agreement: Option<&str>) -> Client {
 
 /// A new pending authorization (as prepare builds it; the fingerprint stands for the key fields).
 pub fn pending(agreement: Option<&str>, fingerprint: &str) -> Authorization {
-    let now = t0();
-    Authorization {
-        auth_id: new_auth_id().unwrap(),
-        fingerprint: fingerprint.into(),
-        client: client(agreement),
-        state: AuthorizationState::Pending,
-        created_at: now,
-        page_expires_at: now + PAGE_VALIDITY,
-        customer_id: None,
-        code_hash: None,
-        code_expires_at: None,
-        grant_seed: None,
-        tokens: None,
-        decided_at: None,
-        version: 0,
-    }
+    Authorization::pending(client(agreement), fingerprint.into(), t0()).unwrap()
 }
 
 async fn prepared(p: &Ports, agreement: &str) -> Authorization {
-    match p.prepare.prepare(&pending(Some(agreement), "fp")).await.unwrap() {
+    match p
+        .prepare
+        .prepare(&pending(Some(agreement), "fp"))
+        .await
+        .unwrap()
+    {
         PrepareOutcome::Created(a) => a,
         other => panic!("{other:?}"),
     }
@@ -95,7 +85,12 @@ async fn approve(p: &Ports, auth: &Authorization, customer: &str) -> Secret {
         code_hash: code.hash(),
         grant_seed: new_grant_seed().unwrap(),
     };
-    match p.authorization_page.decide(&auth.auth_id, &choice, t0()).await.unwrap() {
+    match p
+        .authorization_page
+        .decide(&auth.auth_id, &choice, t0())
+        .await
+        .unwrap()
+    {
         PageOutcome::Approved(_) => code,
         other => panic!("{other:?}"),
     }
@@ -134,10 +129,19 @@ async fn bound(p: &Ports, agreement: &str) -> (Authorization, IssuedTokens) {
 
 /// The access-token item pay reads: (live, revoked).
 async fn token_state(p: &Ports, token: &Secret) -> Option<bool> {
-    match p.wallet.find_method(&MethodRef::AccessToken(token.hash())).await.unwrap() {
+    match p
+        .wallet
+        .find_method(&MethodRef::AccessToken(token.hash()))
+        .await
+        .unwrap()
+    {
         MethodFound::Token(Some(t)) => {
             assert_eq!(t.customer_id, CustomerId::new(CUSTOMER));
-            assert!(t.scopes.iter().any(|s| s == "AGREEMENT_PAY"), "{:?}", t.scopes);
+            assert!(
+                t.scopes.iter().any(|s| s == "AGREEMENT_PAY"),
+                "{:?}",
+                t.scopes
+            );
             Some(t.revoked)
         }
         MethodFound::Token(None) => None,
@@ -146,26 +150,48 @@ async fn token_state(p: &Ports, token: &Secret) -> Option<bool> {
 }
 
 async fn count(p: &Ports) -> u32 {
-    p.authorization_page.bound_count(&CustomerId::new(CUSTOMER)).await.unwrap()
+    p.authorization_page
+        .bound_count(&CustomerId::new(CUSTOMER))
+        .await
+        .unwrap()
 }
 
 /// prepare: created once per `authClientId` + `referenceAgreementId`; a repeat gets the same
 /// authorization; other key fields are inconsistent; without an agreement id every prepare is new.
 pub async fn prepare_is_idempotent_on_client_and_agreement(p: Ports) {
     let first = prepared(&p, "agr-1").await;
-    match p.prepare.prepare(&pending(Some("agr-1"), "fp")).await.unwrap() {
+    match p
+        .prepare
+        .prepare(&pending(Some("agr-1"), "fp"))
+        .await
+        .unwrap()
+    {
         PrepareOutcome::Repeated(a) => assert_eq!(a.auth_id, first.auth_id),
         other => panic!("{other:?}"),
     }
     assert_eq!(
-        p.prepare.prepare(&pending(Some("agr-1"), "other")).await.unwrap(),
+        p.prepare
+            .prepare(&pending(Some("agr-1"), "other"))
+            .await
+            .unwrap(),
         PrepareOutcome::Inconsistent
     );
     let a = pending(None, "fp");
     let b = pending(None, "fp");
-    assert!(matches!(p.prepare.prepare(&a).await.unwrap(), PrepareOutcome::Created(_)));
-    assert!(matches!(p.prepare.prepare(&b).await.unwrap(), PrepareOutcome::Created(_)));
-    let stored = p.authorization_page.authorization(&first.auth_id).await.unwrap().unwrap();
+    assert!(matches!(
+        p.prepare.prepare(&a).await.unwrap(),
+        PrepareOutcome::Created(_)
+    ));
+    assert!(matches!(
+        p.prepare.prepare(&b).await.unwrap(),
+        PrepareOutcome::Created(_)
+    ));
+    let stored = p
+        .authorization_page
+        .authorization(&first.auth_id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stored, first);
 }
 
@@ -175,24 +201,39 @@ pub async fn the_page_decides_once(p: Ports) {
     let auth = prepared(&p, "agr-page").await;
     approve(&p, &auth, CUSTOMER).await;
     assert_eq!(
-        p.authorization_page.decide(&auth.auth_id, &PageChoice::Decline, t0()).await.unwrap(),
+        p.authorization_page
+            .decide(&auth.auth_id, &PageChoice::Decline, t0())
+            .await
+            .unwrap(),
         PageOutcome::Closed
     );
     let other = prepared(&p, "agr-page-2").await;
-    match p.authorization_page.decide(&other.auth_id, &PageChoice::Decline, t0()).await.unwrap() {
+    match p
+        .authorization_page
+        .decide(&other.auth_id, &PageChoice::Decline, t0())
+        .await
+        .unwrap()
+    {
         PageOutcome::Declined(a) => assert_eq!(a.state, AuthorizationState::Declined),
         o => panic!("{o:?}"),
     }
     let late = prepared(&p, "agr-page-3").await;
     assert_eq!(
         p.authorization_page
-            .decide(&late.auth_id, &PageChoice::Decline, t0() + PAGE_VALIDITY + Duration::seconds(1))
+            .decide(
+                &late.auth_id,
+                &PageChoice::Decline,
+                t0() + PAGE_VALIDITY + Duration::seconds(1)
+            )
             .await
             .unwrap(),
         PageOutcome::Closed
     );
     assert_eq!(
-        p.authorization_page.decide(&"0".repeat(32), &PageChoice::Decline, t0()).await.unwrap(),
+        p.authorization_page
+            .decide(&"0".repeat(32), &PageChoice::Decline, t0())
+            .await
+            .unwrap(),
         PageOutcome::NotFound
     );
 }
@@ -206,19 +247,37 @@ pub async fn code_exchange_binds_and_a_resent_exchange_gets_the_same_pair(p: Por
     assert_eq!(first.customer_id, CustomerId::new(CUSTOMER));
     assert!(first.access_token.expose().starts_with(&auth.auth_id));
     assert_eq!(first.access_token.expose().len(), TOKEN_CHARS);
-    assert_eq!(first.access_expires_at, t0() + Duration::minutes(1) + ACCESS_TOKEN_VALIDITY);
+    assert_eq!(
+        first.access_expires_at,
+        t0() + Duration::minutes(1) + ACCESS_TOKEN_VALIDITY
+    );
     assert_eq!(token_state(&p, &first.access_token).await, Some(false));
-    assert_eq!(token_state(&p, &first.refresh_token).await, None, "refresh tokens do not pay");
+    assert_eq!(
+        token_state(&p, &first.refresh_token).await,
+        None,
+        "refresh tokens do not pay"
+    );
     assert_eq!(count(&p).await, 1);
     let again = issued(p.tokens.exchange_code(&ask(&code, 4)).await.unwrap());
     assert_eq!(again, first);
     assert_eq!(count(&p).await, 1);
-    assert_eq!(refused(p.tokens.exchange_code(&ask(&code, 7)).await.unwrap()), TokenRefusal::InvalidCode);
+    assert_eq!(
+        refused(p.tokens.exchange_code(&ask(&code, 7)).await.unwrap()),
+        TokenRefusal::InvalidCode
+    );
     // Another client than the binding's.
     let mut other = ask(&code, 2);
     other.auth_client_id = Some("client-2".into());
-    assert_eq!(refused(p.tokens.exchange_code(&other).await.unwrap()), TokenRefusal::OtherClient);
-    let stored = p.authorization_page.authorization(&auth.auth_id).await.unwrap().unwrap();
+    assert_eq!(
+        refused(p.tokens.exchange_code(&other).await.unwrap()),
+        TokenRefusal::OtherClient
+    );
+    let stored = p
+        .authorization_page
+        .authorization(&auth.auth_id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stored.state, AuthorizationState::Bound);
     assert!(stored.grant_seed.is_some() && stored.code_hash == Some(code.hash()));
 }
@@ -229,14 +288,34 @@ pub async fn bad_expired_and_declined_codes_are_refused(p: Ports) {
     let auth = prepared(&p, "agr-bad").await;
     let code = approve(&p, &auth, CUSTOMER).await;
     let forged = Secret::new(format!("{}{}", auth.auth_id, "A".repeat(SECRET_CHARS)));
-    assert_eq!(refused(p.tokens.exchange_code(&ask(&forged, 1)).await.unwrap()), TokenRefusal::InvalidCode);
-    assert_eq!(refused(p.tokens.exchange_code(&ask(&Secret::new("nonsense"), 1)).await.unwrap()), TokenRefusal::InvalidCode);
-    assert_eq!(refused(p.tokens.exchange_code(&ask(&code, 6)).await.unwrap()), TokenRefusal::ExpiredCode);
+    assert_eq!(
+        refused(p.tokens.exchange_code(&ask(&forged, 1)).await.unwrap()),
+        TokenRefusal::InvalidCode
+    );
+    assert_eq!(
+        refused(
+            p.tokens
+                .exchange_code(&ask(&Secret::new("nonsense"), 1))
+                .await
+                .unwrap()
+        ),
+        TokenRefusal::InvalidCode
+    );
+    assert_eq!(
+        refused(p.tokens.exchange_code(&ask(&code, 6)).await.unwrap()),
+        TokenRefusal::ExpiredCode
+    );
     assert_eq!(count(&p).await, 0);
     let declined = prepared(&p, "agr-bad-2").await;
-    p.authorization_page.decide(&declined.auth_id, &PageChoice::Decline, t0()).await.unwrap();
+    p.authorization_page
+        .decide(&declined.auth_id, &PageChoice::Decline, t0())
+        .await
+        .unwrap();
     let guess = new_auth_code(&declined.auth_id).unwrap();
-    assert_eq!(refused(p.tokens.exchange_code(&ask(&guess, 1)).await.unwrap()), TokenRefusal::InvalidCode);
+    assert_eq!(
+        refused(p.tokens.exchange_code(&ask(&guess, 1)).await.unwrap()),
+        TokenRefusal::InvalidCode
+    );
 }
 
 /// Refresh: a new pair, the old access token revoked (pay refuses it), the old refresh token
@@ -244,19 +323,57 @@ pub async fn bad_expired_and_declined_codes_are_refused(p: Ports) {
 /// token `ExpiredRefreshToken`.
 pub async fn refresh_rotates_the_pair_and_a_resent_refresh_gets_the_same_pair(p: Ports) {
     let (_, t1) = bound(&p, "agr-r").await;
-    let t2 = issued(p.tokens.refresh_token(&ask(&t1.refresh_token, 10)).await.unwrap());
+    let t2 = issued(
+        p.tokens
+            .refresh_token(&ask(&t1.refresh_token, 10))
+            .await
+            .unwrap(),
+    );
     assert_ne!(t2.access_token, t1.access_token);
     assert_ne!(t2.refresh_token, t1.refresh_token);
-    assert_eq!(token_state(&p, &t1.access_token).await, Some(true), "the old pair stops working");
+    assert_eq!(
+        token_state(&p, &t1.access_token).await,
+        Some(true),
+        "the old pair stops working"
+    );
     assert_eq!(token_state(&p, &t2.access_token).await, Some(false));
-    let again = issued(p.tokens.refresh_token(&ask(&t1.refresh_token, 14)).await.unwrap());
+    let again = issued(
+        p.tokens
+            .refresh_token(&ask(&t1.refresh_token, 14))
+            .await
+            .unwrap(),
+    );
     assert_eq!(again, t2);
-    assert_eq!(refused(p.tokens.refresh_token(&ask(&t1.refresh_token, 16)).await.unwrap()), TokenRefusal::InvalidRefreshToken);
+    assert_eq!(
+        refused(
+            p.tokens
+                .refresh_token(&ask(&t1.refresh_token, 16))
+                .await
+                .unwrap()
+        ),
+        TokenRefusal::InvalidRefreshToken
+    );
     // An access token is not a refresh token.
-    assert_eq!(refused(p.tokens.refresh_token(&ask(&t2.access_token, 17)).await.unwrap()), TokenRefusal::InvalidRefreshToken);
+    assert_eq!(
+        refused(
+            p.tokens
+                .refresh_token(&ask(&t2.access_token, 17))
+                .await
+                .unwrap()
+        ),
+        TokenRefusal::InvalidRefreshToken
+    );
     let late = ask(&t2.refresh_token, 11 + REFRESH_TOKEN_VALIDITY.num_minutes());
-    assert_eq!(refused(p.tokens.refresh_token(&late).await.unwrap()), TokenRefusal::ExpiredRefreshToken);
-    let t3 = issued(p.tokens.refresh_token(&ask(&t2.refresh_token, 20)).await.unwrap());
+    assert_eq!(
+        refused(p.tokens.refresh_token(&late).await.unwrap()),
+        TokenRefusal::ExpiredRefreshToken
+    );
+    let t3 = issued(
+        p.tokens
+            .refresh_token(&ask(&t2.refresh_token, 20))
+            .await
+            .unwrap(),
+    );
     assert_eq!(token_state(&p, &t2.access_token).await, Some(true));
     assert_eq!(token_state(&p, &t3.access_token).await, Some(false));
     assert_eq!(count(&p).await, 1);
@@ -267,29 +384,66 @@ pub async fn refresh_rotates_the_pair_and_a_resent_refresh_gets_the_same_pair(p:
 /// token (no binding) is revoked by its item.
 pub async fn cancel_revokes_both_tokens_and_answers_the_same_again(p: Ports) {
     let (_, t1) = bound(&p, "agr-c").await;
-    let t2 = issued(p.tokens.refresh_token(&ask(&t1.refresh_token, 2)).await.unwrap());
+    let t2 = issued(
+        p.tokens
+            .refresh_token(&ask(&t1.refresh_token, 2))
+            .await
+            .unwrap(),
+    );
     assert_eq!(
-        p.cancel_token.cancel_token(&t1.access_token, t0()).await.unwrap(),
+        p.cancel_token
+            .cancel_token(&t1.access_token, t0())
+            .await
+            .unwrap(),
         CancelTokenOutcome::Refused(TokenRefusal::InvalidToken),
         "a rotated-away token is not the binding's"
     );
-    assert_eq!(p.cancel_token.cancel_token(&t2.access_token, t0()).await.unwrap(), CancelTokenOutcome::Cancelled);
+    assert_eq!(
+        p.cancel_token
+            .cancel_token(&t2.access_token, t0())
+            .await
+            .unwrap(),
+        CancelTokenOutcome::Cancelled
+    );
     assert_eq!(token_state(&p, &t2.access_token).await, Some(true));
     assert_eq!(count(&p).await, 0);
-    assert_eq!(p.cancel_token.cancel_token(&t2.access_token, t0()).await.unwrap(), CancelTokenOutcome::Cancelled);
-    assert_eq!(count(&p).await, 0);
-    assert_eq!(refused(p.tokens.refresh_token(&ask(&t2.refresh_token, 3)).await.unwrap()), TokenRefusal::InvalidRefreshToken);
     assert_eq!(
-        p.cancel_token.cancel_token(&Secret::new("never-issued"), t0()).await.unwrap(),
+        p.cancel_token
+            .cancel_token(&t2.access_token, t0())
+            .await
+            .unwrap(),
+        CancelTokenOutcome::Cancelled
+    );
+    assert_eq!(count(&p).await, 0);
+    assert_eq!(
+        refused(
+            p.tokens
+                .refresh_token(&ask(&t2.refresh_token, 3))
+                .await
+                .unwrap()
+        ),
+        TokenRefusal::InvalidRefreshToken
+    );
+    assert_eq!(
+        p.cancel_token
+            .cancel_token(&Secret::new("never-issued"), t0())
+            .await
+            .unwrap(),
         CancelTokenOutcome::Refused(TokenRefusal::InvalidToken)
     );
     // A seeded token.
     let seeded = crate::conformance::token("tok-seeded", CUSTOMER);
     p.admin.put_token(&seeded).await.unwrap();
     let plain = Secret::new("tok-seeded");
-    assert_eq!(p.cancel_token.cancel_token(&plain, t0()).await.unwrap(), CancelTokenOutcome::Cancelled);
+    assert_eq!(
+        p.cancel_token.cancel_token(&plain, t0()).await.unwrap(),
+        CancelTokenOutcome::Cancelled
+    );
     assert_eq!(token_state(&p, &plain).await, Some(true));
-    assert_eq!(p.cancel_token.cancel_token(&plain, t0()).await.unwrap(), CancelTokenOutcome::Cancelled);
+    assert_eq!(
+        p.cancel_token.cancel_token(&plain, t0()).await.unwrap(),
+        CancelTokenOutcome::Cancelled
+    );
 }
 
 /// The cap: the fourth binding of one account (cap 3) is refused; after a cancel it goes through.
@@ -301,8 +455,17 @@ pub async fn the_cap_of_bindings_per_account_refuses_one_more(p: Ports) {
     assert_eq!(count(&p).await, MAX);
     let extra = prepared(&p, "agr-cap-x").await;
     let code = approve(&p, &extra, CUSTOMER).await;
-    assert_eq!(refused(p.tokens.exchange_code(&ask(&code, 1)).await.unwrap()), TokenRefusal::TooManyBindings);
-    assert_eq!(p.cancel_token.cancel_token(&tokens[0].access_token, t0()).await.unwrap(), CancelTokenOutcome::Cancelled);
+    assert_eq!(
+        refused(p.tokens.exchange_code(&ask(&code, 1)).await.unwrap()),
+        TokenRefusal::TooManyBindings
+    );
+    assert_eq!(
+        p.cancel_token
+            .cancel_token(&tokens[0].access_token, t0())
+            .await
+            .unwrap(),
+        CancelTokenOutcome::Cancelled
+    );
     issued(p.tokens.exchange_code(&ask(&code, 2)).await.unwrap());
     assert_eq!(count(&p).await, MAX);
 }
@@ -321,11 +484,26 @@ pub async fn wrong_pins_lock_pin_entry_and_writes_are_versioned(p: Ports) {
     p.logins.put_wallet_login(&login).await.unwrap();
     let mut now = t0();
     for i in 1..=PIN_TRIES_MAX {
-        let current = p.authorization_page.login("user@example").await.unwrap().unwrap();
+        let current = p
+            .authorization_page
+            .login("user@example")
+            .await
+            .unwrap()
+            .unwrap();
         let (write, outcome) = decide_pin(&current, false, now);
         let write = write.unwrap();
-        assert!(p.authorization_page.put_login(&write, current.version).await.unwrap());
-        assert!(!p.authorization_page.put_login(&write, current.version).await.unwrap(), "stale version");
+        assert!(p
+            .authorization_page
+            .put_login(&write, current.version)
+            .await
+            .unwrap());
+        assert!(
+            !p.authorization_page
+                .put_login(&write, current.version)
+                .await
+                .unwrap(),
+            "stale version"
+        );
         if i < PIN_TRIES_MAX {
             assert_eq!(outcome, PinOutcome::Wrong(PIN_TRIES_MAX - i));
         } else {
@@ -333,12 +511,24 @@ pub async fn wrong_pins_lock_pin_entry_and_writes_are_versioned(p: Ports) {
         }
         now += Duration::seconds(1);
     }
-    let locked = p.authorization_page.login("user@example").await.unwrap().unwrap();
-    assert_eq!(decide_pin(&locked, true, now).1, PinOutcome::Locked(locked.locked_until.unwrap()));
+    let locked = p
+        .authorization_page
+        .login("user@example")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        decide_pin(&locked, true, now).1,
+        PinOutcome::Locked(locked.locked_until.unwrap())
+    );
     let after = locked.locked_until.unwrap() + Duration::seconds(1);
     let (write, outcome) = decide_pin(&locked, true, after);
     assert_eq!(outcome, PinOutcome::Accepted(CustomerId::new(CUSTOMER)));
-    assert!(p.authorization_page.put_login(&write.unwrap(), locked.version).await.unwrap());
+    assert!(p
+        .authorization_page
+        .put_login(&write.unwrap(), locked.version)
+        .await
+        .unwrap());
     assert_eq!(p.authorization_page.login("nobody").await.unwrap(), None);
 }
 
@@ -363,8 +553,16 @@ pub async fn race_refresh_against_refresh(p: Ports) {
     assert_eq!(a, b);
     assert_eq!(token_state(&p, &t1.access_token).await, Some(true));
     assert_eq!(token_state(&p, &a.access_token).await, Some(false));
-    let stored = p.authorization_page.authorization(&t1.access_token.expose()[..AUTH_ID_CHARS]).await.unwrap().unwrap();
-    assert_eq!(stored.version, 3, "prepare, approve, exchange, one rotation");
+    let stored = p
+        .authorization_page
+        .authorization(&t1.access_token.expose()[..AUTH_ID_CHARS])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        stored.version, 3,
+        "prepare, approve, exchange, one rotation"
+    );
 }
 
 /// A refresh and a cancel of the same binding at once: exactly one wins, and the state is the
@@ -375,11 +573,15 @@ pub async fn race_refresh_against_cancel(p: Ports) {
     let ir = ask(&t1.refresh_token, 2);
     let (r, c) = tokio::join!(
         p.tokens.refresh_token(&ir),
-        p.cancel_token.cancel_token(&t1.access_token, t0() + Duration::minutes(2))
+        p.cancel_token
+            .cancel_token(&t1.access_token, t0() + Duration::minutes(2))
     );
     assert_eq!(token_state(&p, &t1.access_token).await, Some(true));
     match (r.unwrap(), c.unwrap()) {
-        (TokenOutcome::Refused(TokenRefusal::InvalidRefreshToken), CancelTokenOutcome::Cancelled) => {
+        (
+            TokenOutcome::Refused(TokenRefusal::InvalidRefreshToken),
+            CancelTokenOutcome::Cancelled,
+        ) => {
             assert_eq!(count(&p).await, 0);
         }
         (TokenOutcome::Issued(t2), CancelTokenOutcome::Refused(TokenRefusal::InvalidToken)) => {
@@ -393,19 +595,38 @@ pub async fn race_refresh_against_cancel(p: Ports) {
 /// A pay with the token and a cancel of it at once: the cancel always succeeds; the pay either
 /// committed before it or is declined `TokenInvalid`; a pay after the cancel is declined.
 pub async fn race_pay_against_cancel(p: Ports) {
-    p.admin.create_account(&account(CUSTOMER, &[(krw(), 100_000)]), t0()).await.unwrap();
+    p.admin
+        .create_account(&account(CUSTOMER, &[(krw(), 100_000)]), t0())
+        .await
+        .unwrap();
     let (_, t1) = bound(&p, "agr-race-pc").await;
     let guard = MethodGuard::Token(t1.access_token.hash());
-    let pay = intent("pc-1", CUSTOMER, won(1_000), guard.clone(), t0() + Duration::minutes(2));
+    let pay = intent(
+        "pc-1",
+        CUSTOMER,
+        won(1_000),
+        guard.clone(),
+        t0() + Duration::minutes(2),
+    );
     let (paid, cancelled) = tokio::join!(
         p.pay.commit_payment(&pay),
-        p.cancel_token.cancel_token(&t1.access_token, t0() + Duration::minutes(2))
+        p.cancel_token
+            .cancel_token(&t1.access_token, t0() + Duration::minutes(2))
     );
     assert_eq!(cancelled.unwrap(), CancelTokenOutcome::Cancelled);
     match paid.unwrap() {
         CommitOutcome::Committed | CommitOutcome::Declined(Decline::TokenInvalid) => {}
         other => panic!("{other:?}"),
     }
-    let later = intent("pc-2", CUSTOMER, won(1_000), guard, t0() + Duration::minutes(3));
-    assert_eq!(p.pay.commit_payment(&later).await.unwrap(), CommitOutcome::Declined(Decline::TokenInvalid));
+    let later = intent(
+        "pc-2",
+        CUSTOMER,
+        won(1_000),
+        guard,
+        t0() + Duration::minutes(3),
+    );
+    assert_eq!(
+        p.pay.commit_payment(&later).await.unwrap(),
+        CommitOutcome::Declined(Decline::TokenInvalid)
+    );
 }

@@ -190,13 +190,16 @@ impl Mpp {
         let request = self.event(PREPARE_PATH, bytes).await;
         answer(
             PREPARE_PATH,
-            prepare::handler::handle(&self.prepare, request).await.unwrap(),
+            prepare::handler::handle(&self.prepare, request)
+                .await
+                .unwrap(),
         )
     }
 
     /// Calls the applyToken handler with `body` and checks the answer's signature.
     pub async fn apply_token(&self, body: &Value) -> Answer {
-        self.apply_token_raw(&serde_json::to_vec(body).unwrap()).await
+        self.apply_token_raw(&serde_json::to_vec(body).unwrap())
+            .await
     }
 
     /// Calls the applyToken handler with raw bytes.
@@ -212,7 +215,8 @@ impl Mpp {
 
     /// Calls the cancelToken handler with `body` and checks the answer's signature.
     pub async fn cancel_token(&self, body: &Value) -> Answer {
-        self.cancel_token_raw(&serde_json::to_vec(body).unwrap()).await
+        self.cancel_token_raw(&serde_json::to_vec(body).unwrap())
+            .await
     }
 
     /// Calls the cancelToken handler with raw bytes.
@@ -224,6 +228,32 @@ impl Mpp {
                 .await
                 .unwrap(),
         )
+    }
+
+    /// Opens the authorization page with `GET`: the cookie to send back (`name=value`), the
+    /// form's anti-forgery value, and the HTML.
+    pub async fn open_page(&self, query: &str) -> (String, String, String) {
+        let (status, headers, html) = self.page("GET", query, None, &[]).await;
+        assert_eq!(status, 200, "{html}");
+        let set_cookie = headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("set-cookie"))
+            .map(|(_, v)| v.clone())
+            .unwrap();
+        assert!(
+            set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Strict"),
+            "{set_cookie}"
+        );
+        let cookie = set_cookie.split(';').next().unwrap().to_string();
+        let af = html
+            .split("name=\"af\" value=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_string();
+        (cookie, af, html)
     }
 
     /// Opens the authorization page (`GET` with no body, `POST` with a form) through its
@@ -238,14 +268,14 @@ impl Mpp {
         let body: String = url_form(form);
         let mut builder = http::Request::builder()
             .method(method)
-            .uri(format!("https://wallet.example/wallet/authorizationPage?{query}"))
+            .uri(format!(
+                "https://wallet.example/wallet/authorizationPage?{query}"
+            ))
             .header("content-type", "application/x-www-form-urlencoded");
         if let Some(c) = cookie {
             builder = builder.header("cookie", c);
         }
-        let request: lambda_http::Request = builder
-            .body(lambda_http::Body::Text(body))
-            .unwrap();
+        let request: lambda_http::Request = builder.body(lambda_http::Body::Text(body)).unwrap();
         let response = authorization_page::handler::handle(&self.authorization_page, request)
             .await
             .unwrap();
@@ -255,7 +285,8 @@ impl Mpp {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
             .collect();
-        let html = String::from_utf8_lossy(mpp_aws::lambda::body_bytes(response.body())).into_owned();
+        let html =
+            String::from_utf8_lossy(mpp_aws::lambda::body_bytes(response.body())).into_owned();
         (status, headers, html)
     }
 
@@ -399,7 +430,9 @@ pub fn url_form(pairs: &[(&str, &str)]) -> String {
 fn percent(v: &str) -> String {
     v.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()

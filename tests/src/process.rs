@@ -289,7 +289,10 @@ impl Alipay {
             .as_ref()
             .unwrap_or_else(|e| panic!("answer signature: {e}"));
         let json = answer.json().unwrap();
-        assert!(json["result"]["resultCode"].is_string(), "not an envelope: {json}");
+        assert!(
+            json["result"]["resultCode"].is_string(),
+            "not an envelope: {json}"
+        );
         json
     }
 

@@ -107,7 +107,9 @@ async fn merchant() -> (String, tokio::sync::oneshot::Receiver<String>) {
         let mut tx = Some(tx);
         // Bounded: the browser asks for the page and maybe a favicon.
         for _ in 0..8 {
-            let Ok((mut sock, _)) = listener.accept().await else { return };
+            let Ok((mut sock, _)) = listener.accept().await else {
+                return;
+            };
             let mut buf = vec![0u8; 8192];
             let n = sock.read(&mut buf).await.unwrap_or(0);
             let head = String::from_utf8_lossy(&buf[..n]).to_string();
@@ -117,7 +119,8 @@ async fn merchant() -> (String, tokio::sync::oneshot::Receiver<String>) {
                     let _ = tx.send(target);
                 }
             }
-            let body = "<!doctype html><title>Merchant</title><p id=\"bound\">Back at the merchant</p>";
+            let body =
+                "<!doctype html><title>Merchant</title><p id=\"bound\">Back at the merchant</p>";
             let reply = format!("HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len());
             let _ = sock.write_all(reply.as_bytes()).await;
         }
@@ -131,7 +134,9 @@ fn code(v: &Value) -> &str {
 
 fn query_param(target: &str, name: &str) -> Option<String> {
     let url = url::Url::parse(&format!("http://x{target}")).ok()?;
-    url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+    url.query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
 }
 
 fn pay_with(id: &str, token: &str) -> Value {
@@ -149,30 +154,75 @@ async fn bind_pay_refresh_cancel(server: &Server, tag: &str) {
     let prepared = a.call_op(&PREPARE, &prep).await;
     assert_eq!(code(&prepared), "SUCCESS", "{prepared}");
     let auth_url = prepared["authUrl"].as_str().unwrap().to_string();
-    assert!(auth_url.starts_with(&format!("{}/wallet/authorizationPage?authId=", server.url)), "{auth_url}");
+    assert!(
+        auth_url.starts_with(&format!("{}/wallet/authorizationPage?authId=", server.url)),
+        "{auth_url}"
+    );
 
     // The user, in a real browser.
     let driver = start_driver().await;
     let profile = tempfile::tempdir().unwrap();
     let c = browser(&driver, profile.path()).await;
     c.goto(&auth_url).await.unwrap();
-    let who = c.find(Locator::Id("client")).await.unwrap().text().await.unwrap();
+    let who = c
+        .find(Locator::Id("client"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert_eq!(who, "Demo Shop wants to link your wallet");
-    let scopes = c.find(Locator::Id("scopes")).await.unwrap().text().await.unwrap();
-    assert!(scopes.contains("Take payments from your wallet automatically"), "{scopes}");
+    let scopes = c
+        .find(Locator::Id("scopes"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        scopes.contains("Take payments from your wallet automatically"),
+        "{scopes}"
+    );
     let shot = c.screenshot().await.unwrap();
-    assert!(shot.starts_with(b"\x89PNG") && shot.len() > 2_000, "a rendered page");
-    c.find(Locator::Id("loginId")).await.unwrap().send_keys(LOGIN_ID).await.unwrap();
-    c.find(Locator::Id("pin")).await.unwrap().send_keys(PIN).await.unwrap();
-    c.find(Locator::Id("approve")).await.unwrap().click().await.unwrap();
+    assert!(
+        shot.starts_with(b"\x89PNG") && shot.len() > 2_000,
+        "a rendered page"
+    );
+    c.find(Locator::Id("loginId"))
+        .await
+        .unwrap()
+        .send_keys(LOGIN_ID)
+        .await
+        .unwrap();
+    c.find(Locator::Id("pin"))
+        .await
+        .unwrap()
+        .send_keys(PIN)
+        .await
+        .unwrap();
+    c.find(Locator::Id("approve"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     let target = tokio::time::timeout(REDIRECT_WAIT, redirected)
         .await
         .expect("the browser reached the merchant's authRedirectUrl")
         .unwrap();
-    let back = c.find(Locator::Id("bound")).await.unwrap().text().await.unwrap();
+    let back = c
+        .find(Locator::Id("bound"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert_eq!(back, "Back at the merchant");
     let _ = c.close().await;
-    assert_eq!(query_param(&target, "authState").as_deref(), Some("state-7c1"));
+    assert_eq!(
+        query_param(&target, "authState").as_deref(),
+        Some("state-7c1")
+    );
     let auth_code = query_param(&target, "authCode").expect("authCode on the redirect");
 
     // Alipay+ exchanges the code; pay with the new token.
@@ -182,7 +232,9 @@ async fn bind_pay_refresh_cancel(server: &Server, tag: &str) {
     assert_eq!(code(&t1), "SUCCESS", "{t1}");
     assert_eq!(t1["customerId"], "2160000000000001");
     let access1 = t1["accessToken"].as_str().unwrap().to_string();
-    let paid = a.call("pay", &pay_with(&format!("E2E-{tag}-1"), &access1)).await;
+    let paid = a
+        .call("pay", &pay_with(&format!("E2E-{tag}-1"), &access1))
+        .await;
     assert_eq!(code(&paid), "SUCCESS", "{paid}");
 
     // Refresh: the old token stops, the new one pays.
@@ -191,15 +243,21 @@ async fn bind_pay_refresh_cancel(server: &Server, tag: &str) {
     let t2 = a.call_op(&APPLY_TOKEN, &refresh).await;
     assert_eq!(code(&t2), "SUCCESS", "{t2}");
     let access2 = t2["accessToken"].as_str().unwrap().to_string();
-    let old = a.call("pay", &pay_with(&format!("E2E-{tag}-2"), &access1)).await;
+    let old = a
+        .call("pay", &pay_with(&format!("E2E-{tag}-2"), &access1))
+        .await;
     assert_eq!(code(&old), "INVALID_TOKEN", "{old}");
-    let new = a.call("pay", &pay_with(&format!("E2E-{tag}-3"), &access2)).await;
+    let new = a
+        .call("pay", &pay_with(&format!("E2E-{tag}-3"), &access2))
+        .await;
     assert_eq!(code(&new), "SUCCESS", "{new}");
 
     // Unbind.
     let cancel = json!({"pspId": "1022188000000000001", "acquirerId": "1022172000000000001", "accessToken": access2});
     assert_eq!(code(&a.call_op(&CANCEL_TOKEN, &cancel).await), "SUCCESS");
-    let after = a.call("pay", &pay_with(&format!("E2E-{tag}-4"), &access2)).await;
+    let after = a
+        .call("pay", &pay_with(&format!("E2E-{tag}-4"), &access2))
+        .await;
     assert_eq!(code(&after), "INVALID_TOKEN", "{after}");
 }
 
@@ -226,5 +284,8 @@ async fn binding_end_to_end_on_dynamodb_local_in_chromium() {
     ]);
     let started = Instant::now();
     bind_pay_refresh_cancel(&server, "DDB").await;
-    eprintln!("binding end to end on DynamoDB Local: {:?}", started.elapsed());
+    eprintln!(
+        "binding end to end on DynamoDB Local: {:?}",
+        started.elapsed()
+    );
 }

@@ -17,30 +17,17 @@ fn header<'h>(headers: &'h [(String, String)], name: &str) -> Option<&'h str> {
 /// The `authId` query of an authUrl.
 fn query_of(auth_url: &str) -> String {
     let u = url_query(auth_url);
-    assert!(auth_url.starts_with("https://wallet.example/wallet/authorizationPage?authId="), "{auth_url}");
+    assert!(
+        auth_url.starts_with("https://wallet.example/wallet/authorizationPage?authId="),
+        "{auth_url}"
+    );
     u
 }
 
 fn url_query(u: &str) -> String {
-    u.split_once('?').map(|(_, q)| q.to_string()).unwrap_or_default()
-}
-
-/// Opens the page: the cookie to send back and the anti-forgery value of the form.
-async fn open(m: &Mpp, query: &str) -> (String, String, String) {
-    let (status, headers, html) = m.page("GET", query, None, &[]).await;
-    assert_eq!(status, 200, "{html}");
-    let set_cookie = header(&headers, "set-cookie").unwrap().to_string();
-    assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Strict"), "{set_cookie}");
-    let cookie = set_cookie.split(';').next().unwrap().to_string();
-    let af = html
-        .split("name=\"af\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
-    (cookie, af, html)
+    u.split_once('?')
+        .map(|(_, q)| q.to_string())
+        .unwrap_or_default()
 }
 
 fn param(location: &str, name: &str) -> Option<String> {
@@ -58,13 +45,26 @@ async fn prepared(m: &Mpp, agreement: &str) -> String {
 }
 
 async fn approve(m: &Mpp, query: &str) -> String {
-    let (cookie, af, _) = open(m, query).await;
+    let (cookie, af, _) = m.open_page(query).await;
     let (status, headers, html) = m
-        .page("POST", query, Some(&cookie), &[("af", &af), ("loginId", LOGIN_ID), ("pin", PIN), ("decision", "approve")])
+        .page(
+            "POST",
+            query,
+            Some(&cookie),
+            &[
+                ("af", &af),
+                ("loginId", LOGIN_ID),
+                ("pin", PIN),
+                ("decision", "approve"),
+            ],
+        )
         .await;
     assert_eq!(status, 303, "{html}");
     let location = header(&headers, "location").unwrap().to_string();
-    assert!(location.starts_with("https://merchant.example/bound?from=wallet&authCode="), "{location}");
+    assert!(
+        location.starts_with("https://merchant.example/bound?from=wallet&authCode="),
+        "{location}"
+    );
     assert_eq!(param(&location, "authState").as_deref(), Some("state-7c1"));
     param(&location, "authCode").unwrap()
 }
@@ -79,8 +79,11 @@ fn pay_with(id: &str, token: &str) -> Value {
 async fn a_binding_from_prepare_to_cancel_token() {
     let m = Mpp::memory().await;
     let query = prepared(&m, "AGR-1").await;
-    let (_, _, html) = open(&m, &query).await;
-    assert!(html.contains("Demo Shop wants to link your wallet"), "{html}");
+    let (_, _, html) = m.open_page(&query).await;
+    assert!(
+        html.contains("Demo Shop wants to link your wallet"),
+        "{html}"
+    );
     assert!(html.contains("Demo Merchant Co., Ltd."));
     assert!(html.contains("Take payments from your wallet automatically"));
     assert!(html.contains("name=\"viewport\""));
@@ -94,7 +97,10 @@ async fn a_binding_from_prepare_to_cancel_token() {
     let t1 = m.apply_token(&grant).await;
     assert_eq!(t1.code(), "SUCCESS", "{:?}", t1.body);
     assert_eq!(t1.body["customerId"], CUSTOMER);
-    assert!(t1.body["accessTokenExpiryTime"].as_str().unwrap().ends_with("+08:00"));
+    assert!(t1.body["accessTokenExpiryTime"]
+        .as_str()
+        .unwrap()
+        .ends_with("+08:00"));
     let access1 = t1.body["accessToken"].as_str().unwrap().to_string();
     let refresh1 = t1.body["refreshToken"].as_str().unwrap().to_string();
     // A re-sent applyToken for the same code: the same pair.
@@ -109,16 +115,36 @@ async fn a_binding_from_prepare_to_cancel_token() {
     assert_eq!(t2.code(), "SUCCESS");
     let access2 = t2.body["accessToken"].as_str().unwrap().to_string();
     assert_ne!(access2, access1);
-    assert_eq!(m.apply_token(&refresh).await.body, t2.body, "the same refresh token within 5 minutes");
-    assert_eq!(m.pay(&pay_with("BIND-PAY-2", &access1)).await.code(), "INVALID_TOKEN");
-    assert_eq!(m.pay(&pay_with("BIND-PAY-3", &access2)).await.code(), "SUCCESS");
+    assert_eq!(
+        m.apply_token(&refresh).await.body,
+        t2.body,
+        "the same refresh token within 5 minutes"
+    );
+    assert_eq!(
+        m.pay(&pay_with("BIND-PAY-2", &access1)).await.code(),
+        "INVALID_TOKEN"
+    );
+    assert_eq!(
+        m.pay(&pay_with("BIND-PAY-3", &access2)).await.code(),
+        "SUCCESS"
+    );
 
     let cancel = json!({"pspId": "1022188000000000001", "acquirerId": "1022172000000000001", "accessToken": access2});
     assert_eq!(m.cancel_token(&cancel).await.code(), "SUCCESS");
-    assert_eq!(m.cancel_token(&cancel).await.code(), "SUCCESS", "idempotent on accessToken");
-    assert_eq!(m.pay(&pay_with("BIND-PAY-4", &access2)).await.code(), "INVALID_TOKEN");
+    assert_eq!(
+        m.cancel_token(&cancel).await.code(),
+        "SUCCESS",
+        "idempotent on accessToken"
+    );
+    assert_eq!(
+        m.pay(&pay_with("BIND-PAY-4", &access2)).await.code(),
+        "INVALID_TOKEN"
+    );
     let refresh2 = json!({"pspId": "1022188000000000001", "grantType": "REFRESH_TOKEN", "refreshToken": t2.body["refreshToken"]});
-    assert_eq!(m.apply_token(&refresh2).await.code(), "INVALID_REFRESH_TOKEN");
+    assert_eq!(
+        m.apply_token(&refresh2).await.code(),
+        "INVALID_REFRESH_TOKEN"
+    );
     // The page of a used authorization.
     let (status, _, html) = m.page("GET", &query, None, &[]).await;
     assert_eq!(status, 410);
@@ -130,21 +156,56 @@ async fn a_binding_from_prepare_to_cancel_token() {
 async fn the_page_refuses_forgery_wrong_pins_and_locks_after_five() {
     let m = Mpp::memory().await;
     let query = prepared(&m, "AGR-PIN").await;
-    let (cookie, af, _) = open(&m, &query).await;
+    let (cookie, af, _) = m.open_page(&query).await;
     // No cookie, or a value that is not the cookie's: a forged post.
-    let form = [("af", af.as_str()), ("loginId", LOGIN_ID), ("pin", PIN), ("decision", "approve")];
+    let form = [
+        ("af", af.as_str()),
+        ("loginId", LOGIN_ID),
+        ("pin", PIN),
+        ("decision", "approve"),
+    ];
     assert_eq!(m.page("POST", &query, None, &form).await.0, 403);
-    assert_eq!(m.page("POST", &query, Some("mpp_af=00000000000000000000000000000000"), &form).await.0, 403);
+    assert_eq!(
+        m.page(
+            "POST",
+            &query,
+            Some("mpp_af=00000000000000000000000000000000"),
+            &form
+        )
+        .await
+        .0,
+        403
+    );
     for left in (1..5).rev() {
         let (status, _, html) = m
-            .page("POST", &query, Some(&cookie), &[("af", &af), ("loginId", LOGIN_ID), ("pin", "000000"), ("decision", "approve")])
+            .page(
+                "POST",
+                &query,
+                Some(&cookie),
+                &[
+                    ("af", &af),
+                    ("loginId", LOGIN_ID),
+                    ("pin", "000000"),
+                    ("decision", "approve"),
+                ],
+            )
             .await;
         assert_eq!(status, 200);
         assert!(html.contains(&format!("{left} tries left")), "{html}");
         assert!(!html.contains("000000"), "the PIN is never echoed");
     }
     let (status, _, html) = m
-        .page("POST", &query, Some(&cookie), &[("af", &af), ("loginId", LOGIN_ID), ("pin", "000000"), ("decision", "approve")])
+        .page(
+            "POST",
+            &query,
+            Some(&cookie),
+            &[
+                ("af", &af),
+                ("loginId", LOGIN_ID),
+                ("pin", "000000"),
+                ("decision", "approve"),
+            ],
+        )
         .await;
     assert_eq!(status, 423, "{html}");
     assert!(html.contains("locked for 15 minutes"));
@@ -152,7 +213,17 @@ async fn the_page_refuses_forgery_wrong_pins_and_locks_after_five() {
     assert_eq!(m.page("POST", &query, Some(&cookie), &form).await.0, 423);
     // Unknown login id: the same words as a wrong PIN.
     let (_, _, html) = m
-        .page("POST", &query, Some(&cookie), &[("af", &af), ("loginId", "nobody"), ("pin", PIN), ("decision", "approve")])
+        .page(
+            "POST",
+            &query,
+            Some(&cookie),
+            &[
+                ("af", &af),
+                ("loginId", "nobody"),
+                ("pin", PIN),
+                ("decision", "approve"),
+            ],
+        )
         .await;
     assert!(html.contains("The login id or PIN is wrong."));
     m.clock.advance(Duration::minutes(16));
@@ -165,16 +236,31 @@ async fn the_page_refuses_forgery_wrong_pins_and_locks_after_five() {
 async fn decline_redirects_with_access_denied_and_unknown_pages_say_so() {
     let m = Mpp::memory().await;
     let query = prepared(&m, "AGR-NO").await;
-    let (cookie, af, _) = open(&m, &query).await;
-    let (status, headers, _) = m.page("POST", &query, Some(&cookie), &[("af", &af), ("decision", "decline")]).await;
+    let (cookie, af, _) = m.open_page(&query).await;
+    let (status, headers, _) = m
+        .page(
+            "POST",
+            &query,
+            Some(&cookie),
+            &[("af", &af), ("decision", "decline")],
+        )
+        .await;
     assert_eq!(status, 303);
     let location = header(&headers, "location").unwrap();
     assert_eq!(param(location, "error").as_deref(), Some("access_denied"));
     assert_eq!(param(location, "authState").as_deref(), Some("state-7c1"));
     assert_eq!(param(location, "authCode"), None);
     assert_eq!(m.page("GET", &query, None, &[]).await.0, 410);
-    assert_eq!(m.page("GET", "authId=0123456789abcdef0123456789abcdef", None, &[]).await.0, 404);
-    assert_eq!(m.page("GET", "authId=../../etc/passwd", None, &[]).await.0, 404);
+    assert_eq!(
+        m.page("GET", "authId=0123456789abcdef0123456789abcdef", None, &[])
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        m.page("GET", "authId=../../etc/passwd", None, &[]).await.0,
+        404
+    );
     assert_eq!(m.page("GET", "", None, &[]).await.0, 404);
 }
 
@@ -185,7 +271,10 @@ async fn bad_binding_requests_get_envelopes() {
     bad["authRedirectUrl"] = json!("javascript:alert(1)");
     let a = m.prepare(&bad).await;
     assert_eq!(a.code(), "PARAM_ILLEGAL");
-    assert!(a.body["result"]["resultMessage"].as_str().unwrap().contains("authRedirectUrl"));
+    assert!(a.body["result"]["resultMessage"]
+        .as_str()
+        .unwrap()
+        .contains("authRedirectUrl"));
     let mut none = prepare_body("AGR-BAD");
     none["scopes"] = json!([]);
     assert_eq!(m.prepare(&none).await.code(), "PARAM_ILLEGAL");
@@ -204,9 +293,19 @@ async fn bad_binding_requests_get_envelopes() {
     assert_eq!(m.apply_token(&odd).await.code(), "PARAM_ILLEGAL");
     let unknown = json!({"pspId": "1", "grantType": "AUTHORIZATION_CODE", "authCode": "0123456789abcdef0123456789abcdefAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"});
     assert_eq!(m.apply_token(&unknown).await.code(), "INVALID_CODE");
-    let unknown_refresh = json!({"pspId": "1", "grantType": "REFRESH_TOKEN", "refreshToken": "nope"});
-    assert_eq!(m.apply_token(&unknown_refresh).await.code(), "INVALID_REFRESH_TOKEN");
+    let unknown_refresh =
+        json!({"pspId": "1", "grantType": "REFRESH_TOKEN", "refreshToken": "nope"});
+    assert_eq!(
+        m.apply_token(&unknown_refresh).await.code(),
+        "INVALID_REFRESH_TOKEN"
+    );
     let cancel_unknown = json!({"pspId": "1", "accessToken": "never-issued"});
-    assert_eq!(m.cancel_token(&cancel_unknown).await.code(), "INVALID_TOKEN");
-    assert_eq!(m.cancel_token_raw(b"{\"pspId\":").await.code(), "PARAM_ILLEGAL");
+    assert_eq!(
+        m.cancel_token(&cancel_unknown).await.code(),
+        "INVALID_TOKEN"
+    );
+    assert_eq!(
+        m.cancel_token_raw(b"{\"pspId\":").await.code(),
+        "PARAM_ILLEGAL"
+    );
 }

@@ -30,7 +30,9 @@ impl Endpoint {
     fn valid(self) -> Value {
         match self {
             Endpoint::Prepare => prepare_body("HOSTILE"),
-            Endpoint::ApplyToken => json!({"pspId": "1", "acquirerId": "2", "grantType": "AUTHORIZATION_CODE", "authCode": "0123456789abcdef0123456789abcdefAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}),
+            Endpoint::ApplyToken => {
+                json!({"pspId": "1", "acquirerId": "2", "grantType": "AUTHORIZATION_CODE", "authCode": "0123456789abcdef0123456789abcdefAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"})
+            }
             Endpoint::CancelToken => json!({"pspId": "1", "acquirerId": "2", "accessToken": TOKEN}),
         }
     }
@@ -45,12 +47,30 @@ impl Endpoint {
     }
 }
 
-const ENDPOINTS: [Endpoint; 3] = [Endpoint::Prepare, Endpoint::ApplyToken, Endpoint::CancelToken];
+const ENDPOINTS: [Endpoint; 3] = [
+    Endpoint::Prepare,
+    Endpoint::ApplyToken,
+    Endpoint::CancelToken,
+];
 
-async fn signed(m: &Mpp, e: Endpoint, body: &[u8], client: &str, at: chrono::DateTime<chrono::Utc>) -> Answer {
-    let headers = sign_headers(keys().alipay.as_ref(), client, "POST", e.path(), "Request-Time", &wire_time(at), body)
-        .await
-        .unwrap();
+async fn signed(
+    m: &Mpp,
+    e: Endpoint,
+    body: &[u8],
+    client: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Answer {
+    let headers = sign_headers(
+        keys().alipay.as_ref(),
+        client,
+        "POST",
+        e.path(),
+        "Request-Time",
+        &wire_time(at),
+        body,
+    )
+    .await
+    .unwrap();
     e.call(m, raw_event(e.path(), body, &headers)).await
 }
 
@@ -74,36 +94,97 @@ async fn named_hostile_inputs_get_envelopes_on_every_binding_endpoint() {
         big.extend(std::iter::repeat_n(b'x', 3 * 1024 * 1024));
         big.extend_from_slice(b"\"}");
         let cases: Vec<(&str, Vec<u8>, &str, chrono::DateTime<chrono::Utc>, &str)> = vec![
-            ("deeply nested", deep(100_000), CLIENT_ID, now, "PARAM_ILLEGAL"),
+            (
+                "deeply nested",
+                deep(100_000),
+                CLIENT_ID,
+                now,
+                "PARAM_ILLEGAL",
+            ),
             ("3 MB body", big, CLIENT_ID, now, "PARAM_ILLEGAL"),
-            ("invalid UTF-8", vec![b'{', 0xC3, 0x28, b'}'], CLIENT_ID, now, "PARAM_ILLEGAL"),
-            ("duplicate keys", br#"{"pspId":"1","pspId":"2"}"#.to_vec(), CLIENT_ID, now, "PARAM_ILLEGAL"),
+            (
+                "invalid UTF-8",
+                vec![b'{', 0xC3, 0x28, b'}'],
+                CLIENT_ID,
+                now,
+                "PARAM_ILLEGAL",
+            ),
+            (
+                "duplicate keys",
+                br#"{"pspId":"1","pspId":"2"}"#.to_vec(),
+                CLIENT_ID,
+                now,
+                "PARAM_ILLEGAL",
+            ),
             ("an array", b"[]".to_vec(), CLIENT_ID, now, "PARAM_ILLEGAL"),
-            ("a number where a string belongs", br#"{"pspId":1}"#.to_vec(), CLIENT_ID, now, "PARAM_ILLEGAL"),
-            ("replayed outside the window", valid.clone(), CLIENT_ID, now - chrono::Duration::minutes(10), "INVALID_SIGNATURE"),
-            ("valid signature, unknown client", valid.clone(), "SOMEONE_ELSE", now, "INVALID_CLIENT"),
+            (
+                "a number where a string belongs",
+                br#"{"pspId":1}"#.to_vec(),
+                CLIENT_ID,
+                now,
+                "PARAM_ILLEGAL",
+            ),
+            (
+                "replayed outside the window",
+                valid.clone(),
+                CLIENT_ID,
+                now - chrono::Duration::minutes(10),
+                "INVALID_SIGNATURE",
+            ),
+            (
+                "valid signature, unknown client",
+                valid.clone(),
+                "SOMEONE_ELSE",
+                now,
+                "INVALID_CLIENT",
+            ),
         ];
         for (name, body, client, at, code) in cases {
             let a = signed(&m, e, &body, client, at).await;
-            assert_eq!((a.status_letter(), a.code()), ("F", code), "{e:?} {name}: {}", a.body);
+            assert_eq!(
+                (a.status_letter(), a.code()),
+                ("F", code),
+                "{e:?} {name}: {}",
+                a.body
+            );
         }
         // A body changed after signing.
-        let mut headers = sign_headers(keys().alipay.as_ref(), CLIENT_ID, "POST", e.path(), "Request-Time", &wire_time(now), &valid)
-            .await
-            .unwrap();
+        let mut headers = sign_headers(
+            keys().alipay.as_ref(),
+            CLIENT_ID,
+            "POST",
+            e.path(),
+            "Request-Time",
+            &wire_time(now),
+            &valid,
+        )
+        .await
+        .unwrap();
         let mut tampered = valid.clone();
         tampered[2] ^= 0x01;
         let a = e.call(&m, raw_event(e.path(), &tampered, &headers)).await;
         assert_eq!(a.code(), "INVALID_SIGNATURE", "{e:?} tampered: {}", a.body);
         // A signature header that is not one.
-        for h in headers.iter_mut().filter(|(k, _)| k.eq_ignore_ascii_case("signature")) {
+        for h in headers
+            .iter_mut()
+            .filter(|(k, _)| k.eq_ignore_ascii_case("signature"))
+        {
             h.1 = "algorithm=RSA256,keyVersion=1,signature=AAAA".into();
         }
         let a = e.call(&m, raw_event(e.path(), &valid, &headers)).await;
-        assert_eq!(a.code(), "INVALID_SIGNATURE", "{e:?} bad signature: {}", a.body);
+        assert_eq!(
+            a.code(),
+            "INVALID_SIGNATURE",
+            "{e:?} bad signature: {}",
+            a.body
+        );
     }
     assert_eq!(
-        m.ports.authorization_page.bound_count(&mpp_core::ids::CustomerId::new(CUSTOMER)).await.unwrap(),
+        m.ports
+            .authorization_page
+            .bound_count(&mpp_core::ids::CustomerId::new(CUSTOMER))
+            .await
+            .unwrap(),
         0
     );
 }
@@ -112,25 +193,48 @@ async fn named_hostile_inputs_get_envelopes_on_every_binding_endpoint() {
 /// endpoints read, so the fuzz reaches the typed pass, not only the syntax check.
 fn fuzz_value() -> impl Strategy<Value = Value> {
     let field = prop::sample::select(vec![
-        "pspId", "acquirerId", "authClientId", "authClientName", "authClientDisplayName",
-        "authClientLogo", "referenceMerchantId", "referenceAgreementId", "authRedirectUrl",
-        "scopes", "authState", "grantType", "authCode", "refreshToken", "accessToken",
-        "passThroughInfo", "other",
+        "pspId",
+        "acquirerId",
+        "authClientId",
+        "authClientName",
+        "authClientDisplayName",
+        "authClientLogo",
+        "referenceMerchantId",
+        "referenceAgreementId",
+        "authRedirectUrl",
+        "scopes",
+        "authState",
+        "grantType",
+        "authCode",
+        "refreshToken",
+        "accessToken",
+        "passThroughInfo",
+        "other",
     ]);
     let leaf = prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::from),
         any::<i64>().prop_map(Value::from),
         ".{0,80}".prop_map(Value::from),
-        prop::sample::select(vec!["AUTHORIZATION_CODE", "REFRESH_TOKEN", "https://m.example/x", "javascript:x", "AGREEMENT_PAY", ""]).prop_map(Value::from),
+        prop::sample::select(vec![
+            "AUTHORIZATION_CODE",
+            "REFRESH_TOKEN",
+            "https://m.example/x",
+            "javascript:x",
+            "AGREEMENT_PAY",
+            ""
+        ])
+        .prop_map(Value::from),
     ];
     let value = leaf.prop_recursive(3, 24, 6, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..6).prop_map(Value::from),
-            prop::collection::btree_map(".{0,12}", inner, 0..4).prop_map(|m| Value::Object(m.into_iter().collect())),
+            prop::collection::btree_map(".{0,12}", inner, 0..4)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
         ]
     });
-    prop::collection::btree_map(field, value, 0..12).prop_map(|m| Value::Object(m.into_iter().map(|(k, v)| (k.to_string(), v)).collect()))
+    prop::collection::btree_map(field, value, 0..12)
+        .prop_map(|m| Value::Object(m.into_iter().map(|(k, v)| (k.to_string(), v)).collect()))
 }
 
 proptest! {

@@ -33,22 +33,43 @@ async fn no_binding_secret_reaches_a_log_line_and_every_line_has_its_request_id(
     let budget = Duration::from_secs(5);
 
     // prepare, in a Lambda invocation: every line carries the request id.
-    let request = in_lambda(m.event(PREPARE_PATH, &bytes(&prepare_body("LOG-AGR"))).await, "req-prepare", budget);
-    let a = answer(PREPARE_PATH, prepare::handler::handle(&m.prepare, request).await.unwrap());
+    let request = in_lambda(
+        m.event(PREPARE_PATH, &bytes(&prepare_body("LOG-AGR")))
+            .await,
+        "req-prepare",
+        budget,
+    );
+    let a = answer(
+        PREPARE_PATH,
+        prepare::handler::handle(&m.prepare, request).await.unwrap(),
+    );
     let lines = capture.take_json();
     assert!(!lines.is_empty());
     for l in &lines {
         assert_eq!(l["span"]["request_id"], "req-prepare", "{l}");
     }
-    let query = a.body["authUrl"].as_str().unwrap().split_once('?').unwrap().1.to_string();
+    let query = a.body["authUrl"]
+        .as_str()
+        .unwrap()
+        .split_once('?')
+        .unwrap()
+        .1
+        .to_string();
 
     // The page in a Lambda invocation: its lines carry the request id too.
     let get: lambda_http::Request = http::Request::builder()
         .method("GET")
-        .uri(format!("https://wallet.example/wallet/authorizationPage?{query}"))
+        .uri(format!(
+            "https://wallet.example/wallet/authorizationPage?{query}"
+        ))
         .body(lambda_http::Body::Empty)
         .unwrap();
-    let shown = authorization_page::handler::handle(&m.authorization_page, in_lambda(get, "req-page", budget)).await.unwrap();
+    let shown = authorization_page::handler::handle(
+        &m.authorization_page,
+        in_lambda(get, "req-page", budget),
+    )
+    .await
+    .unwrap();
     assert_eq!(shown.status(), 200);
     let lines = capture.take_json();
     assert!(!lines.is_empty());
@@ -58,16 +79,49 @@ async fn no_binding_secret_reaches_a_log_line_and_every_line_has_its_request_id(
     }
 
     // The page: GET, a wrong PIN, then the right one.
-    let (_, headers, html) = m.page("GET", &query, None, &[]).await;
-    let cookie = header(&headers, "set-cookie").split(';').next().unwrap().to_string();
-    let af = html.split("name=\"af\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
-    m.page("POST", &query, Some(&cookie), &[("af", &af), ("loginId", LOGIN_ID), ("pin", WRONG_PIN), ("decision", "approve")]).await;
-    let (status, headers, _) = m.page("POST", &query, Some(&cookie), &[("af", &af), ("loginId", LOGIN_ID), ("pin", PIN), ("decision", "approve")]).await;
+    let (cookie, af, _) = m.open_page(&query).await;
+    m.page(
+        "POST",
+        &query,
+        Some(&cookie),
+        &[
+            ("af", &af),
+            ("loginId", LOGIN_ID),
+            ("pin", WRONG_PIN),
+            ("decision", "approve"),
+        ],
+    )
+    .await;
+    let (status, headers, _) = m
+        .page(
+            "POST",
+            &query,
+            Some(&cookie),
+            &[
+                ("af", &af),
+                ("loginId", LOGIN_ID),
+                ("pin", PIN),
+                ("decision", "approve"),
+            ],
+        )
+        .await;
     assert_eq!(status, 303);
     let location = header(&headers, "location").to_string();
-    let code = location.split("authCode=").nth(1).unwrap().split('&').next().unwrap().to_string();
+    let code = location
+        .split("authCode=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_string();
     let page_lines = capture.take_json();
-    assert!(page_lines.iter().any(|l| l["fields"]["outcome"] == "approved" || l["outcome"] == "approved"), "{page_lines:?}");
+    assert!(
+        page_lines
+            .iter()
+            .any(|l| l["fields"]["outcome"] == "approved" || l["outcome"] == "approved"),
+        "{page_lines:?}"
+    );
     for l in &page_lines {
         assert_eq!(l["span"]["flow"], "authorizationPage", "{l}");
     }
@@ -83,18 +137,41 @@ async fn no_binding_secret_reaches_a_log_line_and_every_line_has_its_request_id(
         p
     })
     .await;
-    m.cancel_token(&json!({"pspId": "1", "accessToken": t2.body["accessToken"]})).await;
-    m.cancel_token(&json!({"pspId": "1", "accessToken": t1.body["accessToken"]})).await;
+    m.cancel_token(&json!({"pspId": "1", "accessToken": t2.body["accessToken"]}))
+        .await;
+    m.cancel_token(&json!({"pspId": "1", "accessToken": t1.body["accessToken"]}))
+        .await;
     // A token in a field that breaks its rule: the PARAM_ILLEGAL message names the field only.
-    let long = format!("{}{}", t2.body["accessToken"].as_str().unwrap(), "X".repeat(100));
-    let refused = m.cancel_token(&json!({"pspId": "1", "accessToken": long})).await;
+    let long = format!(
+        "{}{}",
+        t2.body["accessToken"].as_str().unwrap(),
+        "X".repeat(100)
+    );
+    let refused = m
+        .cancel_token(&json!({"pspId": "1", "accessToken": long}))
+        .await;
     assert_eq!(refused.code(), "PARAM_ILLEGAL");
-    let wrong_type = m.apply_token(&json!({"pspId": "1", "grantType": "REFRESH_TOKEN", "refreshToken": 12345678})).await;
+    let wrong_type = m
+        .apply_token(&json!({"pspId": "1", "grantType": "REFRESH_TOKEN", "refreshToken": 12345678}))
+        .await;
     assert_eq!(wrong_type.code(), "PARAM_ILLEGAL");
 
     let auth_id = query.trim_start_matches("authId=");
-    let seed = m.ports.authorization_page.authorization(auth_id).await.unwrap().unwrap().grant_seed.unwrap();
-    let logs: Vec<String> = capture.take_json().iter().chain(page_lines.iter()).map(|l| l.to_string()).collect();
+    let seed = m
+        .ports
+        .authorization_page
+        .authorization(auth_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .grant_seed
+        .unwrap();
+    let logs: Vec<String> = capture
+        .take_json()
+        .iter()
+        .chain(page_lines.iter())
+        .map(|l| l.to_string())
+        .collect();
     assert!(logs.len() >= 8, "{logs:?}");
     let secrets = [
         code.as_str(),
@@ -111,7 +188,10 @@ async fn no_binding_secret_reaches_a_log_line_and_every_line_has_its_request_id(
     ];
     for line in &logs {
         for secret in secrets {
-            assert!(!line.contains(secret), "a log line carries a secret ({secret}): {line}");
+            assert!(
+                !line.contains(secret),
+                "a log line carries a secret ({secret}): {line}"
+            );
         }
     }
 }

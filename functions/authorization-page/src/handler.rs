@@ -56,9 +56,11 @@ pub async fn handle(deps: &Deps, request: Request) -> Result<Response<Body>, Inf
     let started = std::time::Instant::now();
     let work = serve_page(&deps.page, page);
     let answer = match invocation.deadline {
-        Some(d) => d.run(work).instrument(span).await.unwrap_or_else(|_| {
-            mpp_core::flows::authorization_page::unavailable()
-        }),
+        Some(d) => d
+            .run(work)
+            .instrument(span)
+            .await
+            .unwrap_or_else(|_| mpp_core::flows::authorization_page::unavailable()),
         None => work.instrument(span).await,
     };
     // The page's answers in the same EMF metrics as the signed functions': S a page or a
@@ -71,9 +73,16 @@ pub async fn handle(deps: &Deps, request: Request) -> Result<Response<Body>, Inf
     mpp_aws::metrics::emit(
         &[
             (mpp_aws::metrics::ANSWERS, 1.0),
-            (mpp_aws::metrics::LATENCY_MS, started.elapsed().as_secs_f64() * 1000.0),
+            (
+                mpp_aws::metrics::LATENCY_MS,
+                started.elapsed().as_secs_f64() * 1000.0,
+            ),
         ],
-        &[("flow", OPERATION), ("result_code", answer.outcome), ("result_status", status)],
+        &[
+            ("flow", OPERATION),
+            ("result_code", answer.outcome),
+            ("result_status", status),
+        ],
     );
     let mut builder = Response::builder().status(answer.status);
     for (name, value) in &answer.headers {

@@ -12,15 +12,18 @@ pub(crate) fn binding_settings(
     let defaults = mpp_core::flows::authorizations::BindingSettings::default();
     let page_base_url = match get("AUTH_PAGE_BASE_URL") {
         Some(u) if mpp_core::wire::is_web_url(&u) => u,
-        Some(_) => return Err(crate::config::invalid("AUTH_PAGE_BASE_URL", "not an http(s) URL")),
+        Some(_) => {
+            return Err(crate::config::invalid(
+                "AUTH_PAGE_BASE_URL",
+                "not an http(s) URL",
+            ))
+        }
         None => defaults.page_base_url,
     };
     let bindings_per_account_max = match get("BINDINGS_PER_ACCOUNT_MAX") {
-        Some(v) => v
-            .parse::<u32>()
-            .ok()
-            .filter(|n| *n > 0)
-            .ok_or_else(|| crate::config::invalid("BINDINGS_PER_ACCOUNT_MAX", "not a positive number"))?,
+        Some(v) => v.parse::<u32>().ok().filter(|n| *n > 0).ok_or_else(|| {
+            crate::config::invalid("BINDINGS_PER_ACCOUNT_MAX", "not a positive number")
+        })?,
         None => defaults.bindings_per_account_max,
     };
     Ok(mpp_core::flows::authorizations::BindingSettings {
@@ -28,4 +31,3 @@ pub(crate) fn binding_settings(
         bindings_per_account_max,
     })
 }
-

@@ -218,9 +218,9 @@ pub const OPERATIONS: [&Operation; 11] = [
 /// the spec's prefix: `""` locally, `/prod` through an execute-api URL).
 pub fn served_at(path: &str, stage: &str) -> Option<&'static Operation> {
     let rest = path.strip_prefix(stage)?;
-    OPERATIONS.into_iter().find(|o| {
-        matches!(o.direction, Direction::Inbound | Direction::Page) && o.path() == rest
-    })
+    OPERATIONS
+        .into_iter()
+        .find(|o| matches!(o.direction, Direction::Inbound | Direction::Page) && o.path() == rest)
 }
 
 /// The operation of an Alipay+ name.
@@ -290,7 +290,10 @@ mod tests {
             served_at("/prod/aps/api/v1/authorizations/applyToken", "/prod"),
             Some(&APPLY_TOKEN)
         );
-        assert_eq!(served_at("/wallet/authorizationPage", ""), Some(&AUTHORIZATION_PAGE));
+        assert_eq!(
+            served_at("/wallet/authorizationPage", ""),
+            Some(&AUTHORIZATION_PAGE)
+        );
         assert_eq!(served_at("/aps/api/v1/payments/pay", ""), Some(&PAY));
         assert_eq!(inbound_by_route("/inquiryPayment"), Some(&INQUIRY_PAYMENT));
         assert_eq!(inbound_by_route("/notifyPayment"), None);

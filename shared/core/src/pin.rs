@@ -29,7 +29,8 @@ pub enum PinError {
 
 /// Whether `pin` has the shape of a PIN.
 pub fn pin_shape_ok(pin: &str) -> bool {
-    (PIN_DIGITS_MIN..=PIN_DIGITS_MAX).contains(&pin.len()) && pin.bytes().all(|b| b.is_ascii_digit())
+    (PIN_DIGITS_MIN..=PIN_DIGITS_MAX).contains(&pin.len())
+        && pin.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// The Argon2id PHC string of `pin`, with a fresh 128-bit salt.
@@ -37,8 +38,8 @@ pub fn hash_pin(pin: &str) -> Result<String, PinError> {
     if !pin_shape_ok(pin) {
         return Err(PinError::Shape);
     }
-    let salt_bytes = crate::store::bindings::random_bytes::<16>()
-        .map_err(|e| PinError::Hash(e.to_string()))?;
+    let salt_bytes =
+        crate::store::bindings::random_bytes::<16>().map_err(|e| PinError::Hash(e.to_string()))?;
     let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| PinError::Hash(e.to_string()))?;
     argon2()?
         .hash_password(pin.as_bytes(), &salt)

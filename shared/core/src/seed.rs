@@ -15,10 +15,10 @@
 
 use crate::ids::{CustomerId, Secret};
 use crate::money::{Currency, MinorUnit};
+use crate::store::bindings::{LoginAdmin, WalletLogin};
 use crate::store::{
     AccessToken, Account, AccountStatus, AdminStore, KycStatus, Limits, PaymentCode, StoreError,
 };
-use crate::store::bindings::{LoginAdmin, WalletLogin};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -239,8 +239,12 @@ impl Seed {
                         version: 0,
                     });
                 }
-                (Some(_), None) => return Err(entry(format!("{at}.pin"), "is required with loginId")),
-                (None, Some(_)) => return Err(entry(format!("{at}.loginId"), "is required with pin")),
+                (Some(_), None) => {
+                    return Err(entry(format!("{at}.pin"), "is required with loginId"))
+                }
+                (None, Some(_)) => {
+                    return Err(entry(format!("{at}.loginId"), "is required with pin"))
+                }
             }
             seed.accounts.push(Account {
                 customer_id: customer(&format!("{at}.customerId"), &a.customer_id)?,

@@ -10,7 +10,9 @@
 //! `authId`, the idempotency key of prepare; `login#<loginId>` a wallet login; `customer#<id>`
 //! with `bound`, how many merchants the account is bound to.
 
-use super::call::{call_token, pause, send, unexpected, Effect, Reasons, TxOutcome, CONDITION_FAILED};
+use super::call::{
+    call_token, pause, send, unexpected, Effect, Reasons, TxOutcome, CONDITION_FAILED,
+};
 use super::item::{self, put_opt, s, time_text, Fields, Item};
 use super::DynamoStore;
 use async_trait::async_trait;
@@ -62,7 +64,10 @@ fn auth_item(a: &Authorization) -> Item {
         ("authClientId", s(&c.auth_client_id)),
         ("authClientName", s(&c.auth_client_name)),
         ("authRedirectUrl", s(&c.auth_redirect_url)),
-        ("scopes", AttributeValue::L(c.scopes.iter().map(s).collect())),
+        (
+            "scopes",
+            AttributeValue::L(c.scopes.iter().map(s).collect()),
+        ),
         (item::STATE, s(a.state.as_str())),
         (item::CREATED_AT, s(time_text(a.created_at))),
         ("pageExpiresAt", s(time_text(a.page_expires_at))),
@@ -70,13 +75,33 @@ fn auth_item(a: &Authorization) -> Item {
     ] {
         it.insert(k.to_string(), v);
     }
-    put_opt(&mut it, "authClientDisplayName", opt_s(&c.auth_client_display_name));
+    put_opt(
+        &mut it,
+        "authClientDisplayName",
+        opt_s(&c.auth_client_display_name),
+    );
     put_opt(&mut it, "authClientLogo", opt_s(&c.auth_client_logo));
-    put_opt(&mut it, "referenceMerchantId", opt_s(&c.reference_merchant_id));
-    put_opt(&mut it, "referenceAgreementId", opt_s(&c.reference_agreement_id));
+    put_opt(
+        &mut it,
+        "referenceMerchantId",
+        opt_s(&c.reference_merchant_id),
+    );
+    put_opt(
+        &mut it,
+        "referenceAgreementId",
+        opt_s(&c.reference_agreement_id),
+    );
     put_opt(&mut it, "authState", opt_s(&c.auth_state));
-    put_opt(&mut it, item::CUSTOMER_ID, a.customer_id.as_ref().map(|c| s(c.as_str())));
-    put_opt(&mut it, "codeHash", a.code_hash.as_ref().map(|h| s(h.as_str())));
+    put_opt(
+        &mut it,
+        item::CUSTOMER_ID,
+        a.customer_id.as_ref().map(|c| s(c.as_str())),
+    );
+    put_opt(
+        &mut it,
+        "codeHash",
+        a.code_hash.as_ref().map(|h| s(h.as_str())),
+    );
     put_opt(&mut it, "codeExpiresAt", opt_t(a.code_expires_at));
     put_opt(&mut it, "grantSeed", opt_s(&a.grant_seed));
     put_opt(&mut it, "decidedAt", opt_t(a.decided_at));
@@ -84,9 +109,16 @@ fn auth_item(a: &Authorization) -> Item {
         it.insert("accessHash".into(), s(p.access_hash.as_str()));
         it.insert("accessExpiresAt".into(), s(time_text(p.access_expires_at)));
         it.insert("refreshHash".into(), s(p.refresh_hash.as_str()));
-        it.insert("refreshExpiresAt".into(), s(time_text(p.refresh_expires_at)));
+        it.insert(
+            "refreshExpiresAt".into(),
+            s(time_text(p.refresh_expires_at)),
+        );
         it.insert("issuedAt".into(), s(time_text(p.issued_at)));
-        put_opt(&mut it, "issuedFor", p.issued_for.as_ref().map(|h| s(h.as_str())));
+        put_opt(
+            &mut it,
+            "issuedFor",
+            p.issued_for.as_ref().map(|h| s(h.as_str())),
+        );
     }
     it
 }
@@ -94,7 +126,9 @@ fn auth_item(a: &Authorization) -> Item {
 /// A binding from its item.
 fn auth_from(it: &Item) -> Result<Authorization, StoreError> {
     let f = Fields::new(it, "authorization");
-    let o = |name: &str| -> Result<Option<String>, StoreError> { Ok(f.opt_s(name)?.map(str::to_string)) };
+    let o = |name: &str| -> Result<Option<String>, StoreError> {
+        Ok(f.opt_s(name)?.map(str::to_string))
+    };
     let scopes = match f.opt("scopes") {
         Some(AttributeValue::L(l)) => l
             .iter()
@@ -162,14 +196,18 @@ fn login_from(it: &Item) -> Result<WalletLogin, StoreError> {
         login_id: f.s("loginId")?.to_string(),
         customer_id: CustomerId::new(f.s(item::CUSTOMER_ID)?),
         pin_hash: f.s("pinHash")?.to_string(),
-        failures: u32::try_from(f.u64("failures")?).map_err(|_| f.corrupt("failures", "too large"))?,
+        failures: u32::try_from(f.u64("failures")?)
+            .map_err(|_| f.corrupt("failures", "too large"))?,
         locked_until: f.opt_time("lockedUntil")?,
         version: f.u64(VERSION)?,
     })
 }
 
 fn names(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 fn values(pairs: Vec<(&str, AttributeValue)>) -> HashMap<String, AttributeValue> {
@@ -178,7 +216,10 @@ fn values(pairs: Vec<(&str, AttributeValue)>) -> HashMap<String, AttributeValue>
 
 /// The transaction of one decided write: the binding guarded on its version, then the token
 /// items and the counter. Also answers which index each part has, for reading a refusal.
-fn transaction(tables: &super::TableNames, w: &BindingWrite) -> Result<Vec<TransactWriteItem>, StoreError> {
+fn transaction(
+    tables: &super::TableNames,
+    w: &BindingWrite,
+) -> Result<Vec<TransactWriteItem>, StoreError> {
     let build = super::call::build_err;
     let mut items = Vec::new();
     let mut put = Put::builder()
@@ -194,14 +235,21 @@ fn transaction(tables: &super::TableNames, w: &BindingWrite) -> Result<Vec<Trans
             .set_expression_attribute_names(Some(names(&[("#v", VERSION)])))
             .set_expression_attribute_values(Some(values(vec![(":v", item::n(v))]))),
     };
-    items.push(TransactWriteItem::builder().put(put.build().map_err(build)?).build());
+    items.push(
+        TransactWriteItem::builder()
+            .put(put.build().map_err(build)?)
+            .build(),
+    );
     if let Some(h) = &w.revoke_token {
         let u = Update::builder()
             .table_name(&tables.access_tokens)
             .set_key(Some(item::key(item::TOKEN_HASH, h.as_str())))
             .update_expression("SET #r = :t")
             .condition_expression("attribute_exists(#h)")
-            .set_expression_attribute_names(Some(names(&[("#r", item::REVOKED), ("#h", item::TOKEN_HASH)])))
+            .set_expression_attribute_names(Some(names(&[
+                ("#r", item::REVOKED),
+                ("#h", item::TOKEN_HASH),
+            ])))
             .set_expression_attribute_values(Some(values(vec![(":t", item::b(true))])))
             .build()
             .map_err(build)?;
@@ -219,7 +267,10 @@ fn transaction(tables: &super::TableNames, w: &BindingWrite) -> Result<Vec<Trans
     }
     if let Some(c) = &w.counter {
         let (update, condition) = match (c.up, c.expect) {
-            (true, 0) => ("SET #b = if_not_exists(#b, :zero) + :one", "attribute_not_exists(#b) OR #b = :e"),
+            (true, 0) => (
+                "SET #b = if_not_exists(#b, :zero) + :one",
+                "attribute_not_exists(#b) OR #b = :e",
+            ),
             (true, _) => ("SET #b = #b + :one", "#b = :e"),
             (false, _) => ("SET #b = #b - :one", "#b = :e"),
         };
@@ -385,7 +436,11 @@ impl AuthorizationPageStore for DynamoStore {
         self.counter(Some(customer_id)).await
     }
 
-    async fn put_login(&self, login: &WalletLogin, expect_version: u64) -> Result<bool, StoreError> {
+    async fn put_login(
+        &self,
+        login: &WalletLogin,
+        expect_version: u64,
+    ) -> Result<bool, StoreError> {
         let req = self
             .client
             .put_item()
@@ -401,7 +456,12 @@ impl AuthorizationPageStore for DynamoStore {
         }
     }
 
-    async fn decide(&self, auth_id: &str, choice: &PageChoice, now: DateTime<Utc>) -> Result<PageOutcome, StoreError> {
+    async fn decide(
+        &self,
+        auth_id: &str,
+        choice: &PageChoice,
+        now: DateTime<Utc>,
+    ) -> Result<PageOutcome, StoreError> {
         self.decide_loop(|| async {
             let current = self.get_auth(auth_id).await?;
             Ok(decide_page(current, choice, now))
@@ -434,7 +494,11 @@ impl TokenStore for DynamoStore {
 
 #[async_trait]
 impl CancelTokenStore for DynamoStore {
-    async fn cancel_token(&self, token: &Secret, now: DateTime<Utc>) -> Result<CancelTokenOutcome, StoreError> {
+    async fn cancel_token(
+        &self,
+        token: &Secret,
+        now: DateTime<Utc>,
+    ) -> Result<CancelTokenOutcome, StoreError> {
         let hash = token.hash();
         if auth_id_of(token.expose()).is_some() {
             let found = self.named(token).await?;
@@ -452,7 +516,10 @@ impl CancelTokenStore for DynamoStore {
         }
         // Not a binding's token: a seeded one is revoked by its item.
         let got = self
-            .get(&self.tables.access_tokens, item::key(item::TOKEN_HASH, hash.as_str()))
+            .get(
+                &self.tables.access_tokens,
+                item::key(item::TOKEN_HASH, hash.as_str()),
+            )
             .await?;
         let found = got.as_ref().map(item::token_from).transpose()?;
         match decide_revoke_plain(found.as_ref()) {
@@ -466,7 +533,10 @@ impl CancelTokenStore for DynamoStore {
                     .set_key(Some(item::key(item::TOKEN_HASH, hash.as_str())))
                     .update_expression("SET #r = :t")
                     .condition_expression("attribute_exists(#h)")
-                    .set_expression_attribute_names(Some(names(&[("#r", item::REVOKED), ("#h", item::TOKEN_HASH)])))
+                    .set_expression_attribute_names(Some(names(&[
+                        ("#r", item::REVOKED),
+                        ("#h", item::TOKEN_HASH),
+                    ])))
                     .set_expression_attribute_values(Some(values(vec![(":t", item::b(true))])));
                 match send(Effect::Write, "UpdateItem", || req.clone().send()).await? {
                     Ok(_) => Ok(CancelTokenOutcome::Cancelled),

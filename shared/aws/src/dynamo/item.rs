@@ -263,7 +263,10 @@ impl<'a> Fields<'a> {
             .ok_or_else(|| self.corrupt(name, "missing"))
     }
 
-    pub(crate) fn map(&self, name: &str) -> Result<&'a HashMap<String, AttributeValue>, StoreError> {
+    pub(crate) fn map(
+        &self,
+        name: &str,
+    ) -> Result<&'a HashMap<String, AttributeValue>, StoreError> {
         match self.opt(name) {
             Some(AttributeValue::M(m)) => Ok(m),
             Some(_) => Err(self.corrupt(name, "not a map")),

@@ -15,16 +15,16 @@
 //! Only the opaque `authId` is ever in a URL of ours; the PIN only in the POST body; the code
 //! only in the redirect to the merchant. Nothing of them is logged.
 
+use super::authorizations::BindingSettings;
 use crate::clock::Clock;
 use crate::operations::AUTHORIZATION_PAGE;
 use crate::pin::verify_pin;
 use crate::store::bindings::{
     auth_id_of_page, decide_pin, new_auth_code, new_grant_seed, random_bytes, Authorization,
-    AuthorizationPageStore, AuthorizationState, PageChoice, PageOutcome, PinOutcome,
-    PIN_LOCK, PIN_TRIES_MAX,
+    AuthorizationPageStore, AuthorizationState, PageChoice, PageOutcome, PinOutcome, PIN_LOCK,
+    PIN_TRIES_MAX,
 };
 use crate::store::StoreError;
-use super::authorizations::BindingSettings;
 use chrono::{DateTime, Utc};
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -95,7 +95,13 @@ pub async fn serve_page(deps: &PageDeps, req: PageRequest<'_>) -> PageAnswer {
 
 /// The "try again" page (a store failure, or the deadline passed).
 pub fn unavailable() -> PageAnswer {
-    page(503, "unavailable", "Please try again", "<p>The wallet could not be reached. Please try again in a moment.</p>", None)
+    page(
+        503,
+        "unavailable",
+        "Please try again",
+        "<p>The wallet could not be reached. Please try again in a moment.</p>",
+        None,
+    )
 }
 
 async fn handle(deps: &PageDeps, req: PageRequest<'_>) -> Result<PageAnswer, StoreError> {
@@ -115,20 +121,39 @@ async fn handle(deps: &PageDeps, req: PageRequest<'_>) -> Result<PageAnswer, Sto
     match req.method.to_ascii_uppercase().as_str() {
         "GET" | "HEAD" => show(deps, &auth, None),
         "POST" => post(deps, &auth, req, now).await,
-        _ => Ok(page(405, "method", "Not allowed", "<p>This page is opened with GET and sent with POST.</p>", None)),
+        _ => Ok(page(
+            405,
+            "method",
+            "Not allowed",
+            "<p>This page is opened with GET and sent with POST.</p>",
+            None,
+        )),
     }
 }
 
-async fn post(deps: &PageDeps, auth: &Authorization, req: PageRequest<'_>, now: DateTime<Utc>) -> Result<PageAnswer, StoreError> {
+async fn post(
+    deps: &PageDeps,
+    auth: &Authorization,
+    req: PageRequest<'_>,
+    now: DateTime<Utc>,
+) -> Result<PageAnswer, StoreError> {
     if req.body.len() > FORM_BYTES_MAX {
-        return Ok(page(413, "too_large", "Form too large", "<p>The form was too large.</p>", None));
+        return Ok(page(
+            413,
+            "too_large",
+            "Form too large",
+            "<p>The form was too large.</p>",
+            None,
+        ));
     }
     let form: Vec<(String, String)> = url::form_urlencoded::parse(req.body).into_owned().collect();
     let cookie_af = req.cookie.and_then(|c| cookie(c, AF_COOKIE));
     let form_af = field(&form, "af");
     let af_ok = match (cookie_af, form_af) {
         (Some(c), Some(f)) => {
-            c.len() == 32 && aws_lc_rs::constant_time::verify_slices_are_equal(c.as_bytes(), f.as_bytes()).is_ok()
+            c.len() == 32
+                && aws_lc_rs::constant_time::verify_slices_are_equal(c.as_bytes(), f.as_bytes())
+                    .is_ok()
         }
         _ => false,
     };
@@ -137,28 +162,54 @@ async fn post(deps: &PageDeps, auth: &Authorization, req: PageRequest<'_>, now: 
     }
     match field(&form, "decision").as_deref() {
         Some("decline") => {
-            let outcome = deps.store.decide(&auth.auth_id, &PageChoice::Decline, now).await?;
+            let outcome = deps
+                .store
+                .decide(&auth.auth_id, &PageChoice::Decline, now)
+                .await?;
             match outcome {
-                PageOutcome::Declined(a) => Ok(redirect(&a, &[("error", "access_denied")], "declined")),
+                PageOutcome::Declined(a) => {
+                    Ok(redirect(&a, &[("error", "access_denied")], "declined"))
+                }
                 PageOutcome::Approved(_) | PageOutcome::Closed => Ok(closed()),
                 PageOutcome::NotFound => Ok(not_found()),
             }
         }
         Some("approve") => approve(deps, auth, &form, now).await,
-        _ => Ok(page(400, "bad_decision", "Please choose", "<p>Choose Agree or Decline.</p>", None)),
+        _ => Ok(page(
+            400,
+            "bad_decision",
+            "Please choose",
+            "<p>Choose Agree or Decline.</p>",
+            None,
+        )),
     }
 }
 
-async fn approve(deps: &PageDeps, auth: &Authorization, form: &[(String, String)], now: DateTime<Utc>) -> Result<PageAnswer, StoreError> {
+async fn approve(
+    deps: &PageDeps,
+    auth: &Authorization,
+    form: &[(String, String)],
+    now: DateTime<Utc>,
+) -> Result<PageAnswer, StoreError> {
     let login_id = field(form, "loginId").unwrap_or_default();
     let pin = field(form, "pin").unwrap_or_default();
     let customer = match check_pin(deps, login_id.trim(), &pin, now).await? {
         PinOutcome::Accepted(c) => c,
         PinOutcome::Wrong(left) => {
-            return show(deps, auth, Some(format!("The login id or PIN is wrong. {left} tries left before PIN entry is locked.")));
+            return show(
+                deps,
+                auth,
+                Some(format!(
+                    "The login id or PIN is wrong. {left} tries left before PIN entry is locked."
+                )),
+            );
         }
         PinOutcome::UnknownLogin => {
-            return show(deps, auth, Some("The login id or PIN is wrong.".to_string()));
+            return show(
+                deps,
+                auth,
+                Some("The login id or PIN is wrong.".to_string()),
+            );
         }
         PinOutcome::Locked(until) => {
             let minutes = PIN_LOCK.num_minutes();
@@ -173,7 +224,13 @@ async fn approve(deps: &PageDeps, auth: &Authorization, form: &[(String, String)
     let max = deps.settings.bindings_per_account_max;
     if bound >= max {
         let body = format!("<p>Your wallet is already linked to {max} merchants, the most allowed. Unlink one in the wallet app first.</p>");
-        return Ok(page(409, "too_many_bindings", "Too many linked merchants", &body, None));
+        return Ok(page(
+            409,
+            "too_many_bindings",
+            "Too many linked merchants",
+            &body,
+            None,
+        ));
     }
     let code = new_auth_code(&auth.auth_id)?;
     let choice = PageChoice::Approve {
@@ -190,7 +247,12 @@ async fn approve(deps: &PageDeps, auth: &Authorization, form: &[(String, String)
 
 /// Checks the PIN and records the outcome (one conditional write of the login's counter), read
 /// again when another check of the same login wrote first.
-async fn check_pin(deps: &PageDeps, login_id: &str, pin: &str, now: DateTime<Utc>) -> Result<PinOutcome, StoreError> {
+async fn check_pin(
+    deps: &PageDeps,
+    login_id: &str,
+    pin: &str,
+    now: DateTime<Utc>,
+) -> Result<PinOutcome, StoreError> {
     for _ in 0..PIN_WRITE_ATTEMPTS_MAX {
         let Some(login) = deps.store.login(login_id).await? else {
             return Ok(PinOutcome::UnknownLogin);
@@ -218,7 +280,10 @@ async fn check_pin(deps: &PageDeps, login_id: &str, pin: &str, now: DateTime<Utc
 }
 
 fn field(pairs: &[(String, String)], name: &str) -> Option<String> {
-    pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
 }
 
 fn cookie<'c>(header: &'c str, name: &str) -> Option<&'c str> {
@@ -293,7 +358,13 @@ fn document(title: &str, inner: &str) -> String {
     )
 }
 
-fn page(status: u16, outcome: &'static str, title: &str, inner_html: &str, extra: Option<(String, String)>) -> PageAnswer {
+fn page(
+    status: u16,
+    outcome: &'static str,
+    title: &str,
+    inner_html: &str,
+    extra: Option<(String, String)>,
+) -> PageAnswer {
     let inner = format!("<h1>{}</h1>{inner_html}", esc(title));
     PageAnswer {
         status,
@@ -312,17 +383,36 @@ fn closed() -> PageAnswer {
 }
 
 /// The page of a pending authorization: who asks, for what, and the form.
-fn show(deps: &PageDeps, auth: &Authorization, error: Option<String>) -> Result<PageAnswer, StoreError> {
+fn show(
+    deps: &PageDeps,
+    auth: &Authorization,
+    error: Option<String>,
+) -> Result<PageAnswer, StoreError> {
     let c = &auth.client;
-    let title = c.auth_client_display_name.clone().unwrap_or_else(|| c.auth_client_name.clone());
+    let title = c
+        .auth_client_display_name
+        .clone()
+        .unwrap_or_else(|| c.auth_client_name.clone());
     let af = hex::encode(random_bytes::<16>()?);
     let mut inner = String::new();
-    if let Some(logo) = c.auth_client_logo.as_deref().filter(|l| crate::wire::is_web_url(l)) {
+    if let Some(logo) = c
+        .auth_client_logo
+        .as_deref()
+        .filter(|l| crate::wire::is_web_url(l))
+    {
         let _ = write!(inner, "<img class=\"logo\" src=\"{}\" alt=\"\">", esc(logo));
     }
-    let _ = write!(inner, "<h1 id=\"client\">{} wants to link your wallet</h1>", esc(&title));
+    let _ = write!(
+        inner,
+        "<h1 id=\"client\">{} wants to link your wallet</h1>",
+        esc(&title)
+    );
     if c.auth_client_display_name.is_some() {
-        let _ = write!(inner, "<p><small>Registered name: {}</small></p>", esc(&c.auth_client_name));
+        let _ = write!(
+            inner,
+            "<p><small>Registered name: {}</small></p>",
+            esc(&c.auth_client_name)
+        );
     }
     inner.push_str("<p>It asks to:</p><ul id=\"scopes\">");
     for s in &c.scopes {
@@ -332,7 +422,11 @@ fn show(deps: &PageDeps, auth: &Authorization, error: Option<String>) -> Result<
     if let Some(e) = error {
         let _ = write!(inner, "<p class=\"error\" id=\"error\">{}</p>", esc(&e));
     }
-    let action = format!("{}?authId={}", AUTHORIZATION_PAGE.route.trim_start_matches('/'), auth.auth_id);
+    let action = format!(
+        "{}?authId={}",
+        AUTHORIZATION_PAGE.route.trim_start_matches('/'),
+        auth.auth_id
+    );
     let _ = write!(
         inner,
         "<form method=\"post\" action=\"{}\" autocomplete=\"off\">\
@@ -343,7 +437,11 @@ fn show(deps: &PageDeps, auth: &Authorization, error: Option<String>) -> Result<
 <button class=\"decline\" id=\"decline\" name=\"decision\" value=\"decline\" type=\"submit\" formnovalidate>Decline</button></form>",
         esc(&action)
     );
-    let secure = if deps.settings.page_base_url.starts_with("https://") { "; Secure" } else { "" };
+    let secure = if deps.settings.page_base_url.starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
     let cookie = format!(
         "{AF_COOKIE}={af}; Path={}; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
         AUTHORIZATION_PAGE.prefix,
@@ -374,13 +472,23 @@ fn redirect(auth: &Authorization, params: &[(&str, &str)], outcome: &'static str
             u.to_string()
         }
         // prepare accepted only http(s) URLs; a stored one that does not parse is corrupt.
-        Err(_) => return page(500, "bad_redirect", "Cannot return to the merchant", "<p>The merchant's return address is invalid.</p>", None),
+        Err(_) => {
+            return page(
+                500,
+                "bad_redirect",
+                "Cannot return to the merchant",
+                "<p>The merchant's return address is invalid.</p>",
+                None,
+            )
+        }
     };
     PageAnswer {
         status: 303,
         headers: headers(vec![("Location".to_string(), location)]),
-        body: document("Returning to the merchant", "<p>Returning to the merchant…</p>"),
+        body: document(
+            "Returning to the merchant",
+            "<p>Returning to the merchant…</p>",
+        ),
         outcome,
     }
 }
-

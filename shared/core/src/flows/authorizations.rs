@@ -8,9 +8,9 @@ use crate::ids::Secret;
 use crate::operations::AUTHORIZATION_PAGE;
 use crate::result_code::ResultCode;
 use crate::store::bindings::{
-    new_auth_id, prepare_key, Authorization, AuthorizationState, CancelTokenOutcome,
-    CancelTokenStore, Client, PrepareOutcome, PrepareStore, TokenIntent, TokenOutcome,
-    TokenRefusal, TokenStore, BINDINGS_PER_ACCOUNT_DEFAULT, PAGE_VALIDITY,
+    prepare_key, Authorization, CancelTokenOutcome, CancelTokenStore, Client, PrepareOutcome,
+    PrepareStore, TokenIntent, TokenOutcome, TokenRefusal, TokenStore,
+    BINDINGS_PER_ACCOUNT_DEFAULT,
 };
 use crate::store::StoreError;
 use crate::wire::{
@@ -68,8 +68,14 @@ fn client_of(req: &PrepareRequest) -> Client {
             .auth_client_display_name
             .as_ref()
             .map(|t| t.as_str().to_string()),
-        auth_client_logo: req.auth_client_logo.as_ref().map(|t| t.as_str().to_string()),
-        reference_merchant_id: req.reference_merchant_id.as_ref().map(|t| t.as_str().to_string()),
+        auth_client_logo: req
+            .auth_client_logo
+            .as_ref()
+            .map(|t| t.as_str().to_string()),
+        reference_merchant_id: req
+            .reference_merchant_id
+            .as_ref()
+            .map(|t| t.as_str().to_string()),
         reference_agreement_id: req
             .reference_agreement_id
             .as_ref()
@@ -93,25 +99,15 @@ fn prepare_fingerprint(c: &Client) -> String {
 }
 
 /// Answers a prepare: a new pending authorization (or the one this key made before) and its page.
-pub async fn prepare(deps: &PrepareDeps, req: &PrepareRequest) -> Result<PrepareResponse, StoreError> {
+pub async fn prepare(
+    deps: &PrepareDeps,
+    req: &PrepareRequest,
+) -> Result<PrepareResponse, StoreError> {
     let now = deps.clock.now();
     let client = client_of(req);
     debug_assert!(prepare_key(&client).is_some() == client.reference_agreement_id.is_some());
-    let new = Authorization {
-        auth_id: new_auth_id()?,
-        fingerprint: prepare_fingerprint(&client),
-        client,
-        state: AuthorizationState::Pending,
-        created_at: now,
-        page_expires_at: now + PAGE_VALIDITY,
-        customer_id: None,
-        code_hash: None,
-        code_expires_at: None,
-        grant_seed: None,
-        tokens: None,
-        decided_at: None,
-        version: 0,
-    };
+    let fingerprint = prepare_fingerprint(&client);
+    let new = Authorization::pending(client, fingerprint, now)?;
     let auth = match deps.store.prepare(&new).await? {
         PrepareOutcome::Created(a) | PrepareOutcome::Repeated(a) => a,
         PrepareOutcome::Inconsistent => {
@@ -122,7 +118,9 @@ pub async fn prepare(deps: &PrepareDeps, req: &PrepareRequest) -> Result<Prepare
         }
     };
     let Some(auth_url) = text(&deps.settings.auth_url(&auth.auth_id)) else {
-        return Err(StoreError::Corrupt("the authUrl is longer than 2048 characters".into()));
+        return Err(StoreError::Corrupt(
+            "the authUrl is longer than 2048 characters".into(),
+        ));
     };
     Ok(PrepareResponse {
         result: result(ResultCode::Success),
@@ -167,7 +165,10 @@ fn refused(code: ResultCode) -> ApplyTokenResponse {
 }
 
 /// Answers an applyToken.
-pub async fn apply_token(deps: &TokenDeps, req: &ApplyTokenRequest) -> Result<ApplyTokenResponse, StoreError> {
+pub async fn apply_token(
+    deps: &TokenDeps,
+    req: &ApplyTokenRequest,
+) -> Result<ApplyTokenResponse, StoreError> {
     let presented = match req.grant_type {
         GrantType::AuthorizationCode => req.auth_code.as_ref(),
         GrantType::RefreshToken => req.refresh_token.as_ref(),
@@ -213,7 +214,10 @@ pub struct CancelTokenDeps {
 
 /// Answers a cancelToken: S when the token is revoked (now or before), F `INVALID_TOKEN` for a
 /// token we never issued or one a refresh replaced.
-pub async fn cancel_token(deps: &CancelTokenDeps, req: &CancelTokenRequest) -> Result<CancelTokenResponse, StoreError> {
+pub async fn cancel_token(
+    deps: &CancelTokenDeps,
+    req: &CancelTokenRequest,
+) -> Result<CancelTokenResponse, StoreError> {
     let token = Secret::new(req.access_token.as_str());
     let code = match deps.store.cancel_token(&token, deps.clock.now()).await? {
         CancelTokenOutcome::Cancelled => ResultCode::Success,

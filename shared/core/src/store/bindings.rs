@@ -171,6 +171,31 @@ pub struct Authorization {
     pub version: u64,
 }
 
+impl Authorization {
+    /// A new pending authorization for `client` (what prepare stores), with a fresh `authId`.
+    pub fn pending(
+        client: Client,
+        fingerprint: String,
+        now: DateTime<Utc>,
+    ) -> Result<Authorization, StoreError> {
+        Ok(Authorization {
+            auth_id: new_auth_id()?,
+            fingerprint,
+            client,
+            state: AuthorizationState::Pending,
+            created_at: now,
+            page_expires_at: now + PAGE_VALIDITY,
+            customer_id: None,
+            code_hash: None,
+            code_expires_at: None,
+            grant_seed: None,
+            tokens: None,
+            decided_at: None,
+            version: 0,
+        })
+    }
+}
+
 impl fmt::Debug for Authorization {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Authorization")
@@ -300,7 +325,9 @@ pub fn auth_id_of(secret: &str) -> Option<&str> {
         return None;
     }
     let (id, rest) = secret.split_at(AUTH_ID_CHARS);
-    let id_ok = id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    let id_ok = id
+        .bytes()
+        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
     let rest_ok = rest
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
@@ -310,7 +337,8 @@ pub fn auth_id_of(secret: &str) -> Option<&str> {
 /// An `authId` as it arrives in the page's query string (32 lower-case hex), owned.
 pub fn auth_id_of_page(s: String) -> Option<String> {
     let ok = s.len() == AUTH_ID_CHARS
-        && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
     ok.then_some(s)
 }
 
@@ -329,7 +357,12 @@ fn derive(auth_id: &str, seed_hex: &str, label: &str, presented: &str) -> Secret
 
 /// The pair issued for `presented` (the code, or the refresh token being rotated) at `now`:
 /// plain tokens for the answer, hashes for the store.
-fn pair_for(b: &Authorization, presented: &Secret, now: DateTime<Utc>, for_refresh: bool) -> Option<(IssuedTokens, TokenPair)> {
+fn pair_for(
+    b: &Authorization,
+    presented: &Secret,
+    now: DateTime<Utc>,
+    for_refresh: bool,
+) -> Option<(IssuedTokens, TokenPair)> {
     let seed = b.grant_seed.as_deref()?;
     let customer_id = b.customer_id.clone()?;
     let access = derive(&b.auth_id, seed, "access", presented.expose());
@@ -355,7 +388,9 @@ fn pair_for(b: &Authorization, presented: &Secret, now: DateTime<Utc>, for_refre
 /// The same pair again, with the expiry times it was issued with.
 fn pair_again(b: &Authorization, presented: &Secret, pair: &TokenPair) -> Option<IssuedTokens> {
     let (mut issued, _) = pair_for(b, presented, pair.issued_at, pair.issued_for.is_some())?;
-    if issued.access_token.hash() != pair.access_hash || issued.refresh_token.hash() != pair.refresh_hash {
+    if issued.access_token.hash() != pair.access_hash
+        || issued.refresh_token.hash() != pair.refresh_hash
+    {
         return None;
     }
     issued.access_expires_at = pair.access_expires_at;
@@ -407,11 +442,18 @@ pub enum PrepareOutcome {
 /// new authorization): SHA-256 of `authClientId` and `referenceAgreementId`.
 pub fn prepare_key(client: &Client) -> Option<String> {
     let agreement = client.reference_agreement_id.as_deref()?;
-    Some(Secret::new(format!("{}\u{0}{agreement}", client.auth_client_id)).hash().0)
+    Some(
+        Secret::new(format!("{}\u{0}{agreement}", client.auth_client_id))
+            .hash()
+            .0,
+    )
 }
 
 /// Decides a `prepare` on the authorization its idempotency key already names, if any.
-pub fn decide_prepare(new: &Authorization, existing: Option<Authorization>) -> Decision<PrepareOutcome> {
+pub fn decide_prepare(
+    new: &Authorization,
+    existing: Option<Authorization>,
+) -> Decision<PrepareOutcome> {
     match existing {
         Some(old) if old.fingerprint == new.fingerprint => {
             Decision::Answer(PrepareOutcome::Repeated(old))
@@ -462,7 +504,11 @@ pub enum PageOutcome {
 }
 
 /// Decides the user's choice on the authorization as read.
-pub fn decide_page(current: Option<Authorization>, choice: &PageChoice, now: DateTime<Utc>) -> Decision<PageOutcome> {
+pub fn decide_page(
+    current: Option<Authorization>,
+    choice: &PageChoice,
+    now: DateTime<Utc>,
+) -> Decision<PageOutcome> {
     let Some(b) = current else {
         return Decision::Answer(PageOutcome::NotFound);
     };
@@ -549,7 +595,11 @@ fn other_client(b: &Authorization, intent: &TokenIntent) -> bool {
 /// client matches; a BOUND record whose pair was issued for this code less than
 /// [`REPEAT_WINDOW`] ago answers that pair again; otherwise only APPROVED exchanges
 /// (`InvalidCode`), before the code's expiry (`ExpiredCode`), within the cap (`TooManyBindings`).
-pub fn decide_exchange(intent: &TokenIntent, current: Option<Authorization>, bound: u32) -> Decision<TokenOutcome> {
+pub fn decide_exchange(
+    intent: &TokenIntent,
+    current: Option<Authorization>,
+    bound: u32,
+) -> Decision<TokenOutcome> {
     let refuse = |r| Decision::Answer(TokenOutcome::Refused(r));
     let Some(b) = current else {
         return refuse(TokenRefusal::InvalidCode);
@@ -610,7 +660,10 @@ pub fn decide_exchange(intent: &TokenIntent, current: Option<Authorization>, bou
 /// token is the live refresh token (rotate: a new pair derived from it, the old access token
 /// revoked), or the one the live pair was issued for less than [`REPEAT_WINDOW`] ago (the same
 /// pair again); the live one past its expiry is `ExpiredRefreshToken`.
-pub fn decide_refresh(intent: &TokenIntent, current: Option<Authorization>) -> Decision<TokenOutcome> {
+pub fn decide_refresh(
+    intent: &TokenIntent,
+    current: Option<Authorization>,
+) -> Decision<TokenOutcome> {
     let refuse = |r| Decision::Answer(TokenOutcome::Refused(r));
     let Some(b) = current else {
         return refuse(TokenRefusal::InvalidRefreshToken);
@@ -619,7 +672,9 @@ pub fn decide_refresh(intent: &TokenIntent, current: Option<Authorization>) -> D
         return refuse(TokenRefusal::InvalidRefreshToken);
     };
     let presented = intent.presented.hash();
-    if other_client(&b, intent) && (presented == pair.refresh_hash || pair.issued_for.as_ref() == Some(&presented)) {
+    if other_client(&b, intent)
+        && (presented == pair.refresh_hash || pair.issued_for.as_ref() == Some(&presented))
+    {
         return refuse(TokenRefusal::OtherClient);
     }
     if pair.issued_for.as_ref() == Some(&presented) {
@@ -664,7 +719,12 @@ pub enum CancelTokenOutcome {
 ///
 /// The token must be the binding's live access token (BOUND: revoke it, CANCELLED: the same S
 /// again); anything else (unknown, rotated away, another binding's) is `InvalidToken`.
-pub fn decide_cancel_token(token: &SecretHash, current: Option<Authorization>, bound: u32, now: DateTime<Utc>) -> Decision<CancelTokenOutcome> {
+pub fn decide_cancel_token(
+    token: &SecretHash,
+    current: Option<Authorization>,
+    bound: u32,
+    now: DateTime<Utc>,
+) -> Decision<CancelTokenOutcome> {
     let refuse = Decision::Answer(CancelTokenOutcome::Refused(TokenRefusal::InvalidToken));
     let Some(b) = current else {
         return refuse;
@@ -729,7 +789,11 @@ pub fn pin_locked(login: &WalletLogin, now: DateTime<Utc>) -> Option<DateTime<Ut
 /// Decides what a PIN check writes: a right PIN clears the counter (no write when it is clear),
 /// a wrong one counts, and the [`PIN_TRIES_MAX`]th wrong one in a row locks PIN entry for
 /// [`PIN_LOCK`] (the counter restarts after it).
-pub fn decide_pin(login: &WalletLogin, right: bool, now: DateTime<Utc>) -> (Option<WalletLogin>, PinOutcome) {
+pub fn decide_pin(
+    login: &WalletLogin,
+    right: bool,
+    now: DateTime<Utc>,
+) -> (Option<WalletLogin>, PinOutcome) {
     if let Some(until) = pin_locked(login, now) {
         return (None, PinOutcome::Locked(until));
     }
@@ -782,9 +846,15 @@ pub trait AuthorizationPageStore: Send + Sync {
     async fn bound_count(&self, customer_id: &CustomerId) -> Result<u32, StoreError>;
     /// Writes the outcome of a PIN check ([`decide_pin`]'s record), conditioned on the version
     /// it was decided on; `false`: someone else wrote first (the caller reads again).
-    async fn put_login(&self, login: &WalletLogin, expect_version: u64) -> Result<bool, StoreError>;
+    async fn put_login(&self, login: &WalletLogin, expect_version: u64)
+        -> Result<bool, StoreError>;
     /// Applies the user's choice as [`decide_page`] decides on the authorization as read.
-    async fn decide(&self, auth_id: &str, choice: &PageChoice, now: DateTime<Utc>) -> Result<PageOutcome, StoreError>;
+    async fn decide(
+        &self,
+        auth_id: &str,
+        choice: &PageChoice,
+        now: DateTime<Utc>,
+    ) -> Result<PageOutcome, StoreError>;
 }
 
 /// The applyToken function's store.
@@ -801,7 +871,11 @@ pub trait TokenStore: Send + Sync {
 pub trait CancelTokenStore: Send + Sync {
     /// [`decide_cancel_token`] on the authorization the token names; a token no binding issued
     /// is revoked by its item ([`decide_revoke_plain`]).
-    async fn cancel_token(&self, token: &Secret, now: DateTime<Utc>) -> Result<CancelTokenOutcome, StoreError>;
+    async fn cancel_token(
+        &self,
+        token: &Secret,
+        now: DateTime<Utc>,
+    ) -> Result<CancelTokenOutcome, StoreError>;
 }
 
 /// Operators and the seed: wallet logins.

@@ -229,3 +229,56 @@ impl Validate for CancelTokenResponse {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::parse_request;
+
+    fn round_trip<T: serde::de::DeserializeOwned + Serialize + Validate>(json: &str) {
+        let parsed: T = parse_request(json.as_bytes()).unwrap();
+        let back = serde_json::to_value(&parsed).unwrap();
+        let want: serde_json::Value = serde_json::from_str(json).unwrap();
+        assert_eq!(back, want);
+    }
+
+    #[test]
+    fn the_example_and_answers_round_trip() {
+        round_trip::<PrepareRequest>(include_str!("../../../../examples/prepare.json"));
+        round_trip::<PrepareResponse>(
+            r#"{"result":{"resultCode":"SUCCESS","resultStatus":"S","resultMessage":"success"},"authUrl":"https://wallet.example/wallet/authorizationPage?authId=0123456789abcdef0123456789abcdef"}"#,
+        );
+        round_trip::<ApplyTokenRequest>(
+            r#"{"pspId":"1","acquirerId":"2","grantType":"REFRESH_TOKEN","refreshToken":"r","authClientId":"c"}"#,
+        );
+        round_trip::<ApplyTokenResponse>(
+            r#"{"result":{"resultCode":"SUCCESS","resultStatus":"S","resultMessage":"success"},"accessToken":"a","accessTokenExpiryTime":"2026-12-30T10:00:00+08:00","refreshToken":"r","refreshTokenExpiryTime":"2027-11-30T10:00:00+08:00","customerId":"2160000000000001"}"#,
+        );
+        round_trip::<CancelTokenRequest>(
+            r#"{"pspId":"1","accessToken":"a","passThroughInfo":"x"}"#,
+        );
+    }
+
+    #[test]
+    fn redirect_urls_must_be_web_urls_and_secrets_do_not_print() {
+        assert!(is_web_url("https://m.example/back?x=1"));
+        assert!(is_web_url("http://127.0.0.1:9/b"));
+        for bad in [
+            "javascript:alert(1)",
+            "data:text/html,x",
+            "https://u:p@m.example/",
+            "/relative",
+            "ftp://m.example/",
+        ] {
+            assert!(!is_web_url(bad), "{bad}");
+        }
+        let req: ApplyTokenRequest = parse_request(
+            br#"{"pspId":"1","grantType":"AUTHORIZATION_CODE","authCode":"SECRET-CODE"}"#,
+        )
+        .unwrap();
+        assert!(!format!("{req:?}").contains("SECRET-CODE"));
+        let c: CancelTokenRequest =
+            parse_request(br#"{"pspId":"1","accessToken":"SECRET-TOKEN"}"#).unwrap();
+        assert!(!format!("{c:?}").contains("SECRET-TOKEN"));
+    }
+}

@@ -23,7 +23,9 @@ impl State {
             .bindings
             .authorizations
             .values()
-            .filter(|a| a.state == AuthorizationState::Bound && a.customer_id.as_ref() == Some(customer))
+            .filter(|a| {
+                a.state == AuthorizationState::Bound && a.customer_id.as_ref() == Some(customer)
+            })
             .count();
         u32::try_from(n).unwrap_or(u32::MAX)
     }
@@ -34,7 +36,11 @@ impl State {
 
     /// Applies one decided write; the lock is held, so the version read is the version here.
     fn apply(&mut self, w: &BindingWrite) -> Result<(), StoreError> {
-        let current = self.bindings.authorizations.get(&w.binding.auth_id).map(|a| a.version);
+        let current = self
+            .bindings
+            .authorizations
+            .get(&w.binding.auth_id)
+            .map(|a| a.version);
         if current != w.expect_version {
             return Err(StoreError::Corrupt(format!(
                 "authorization {} changed under the lock",
@@ -93,18 +99,29 @@ impl AuthorizationPageStore for MemoryStore {
         Ok(self.lock().bound_count(customer_id))
     }
 
-    async fn put_login(&self, login: &WalletLogin, expect_version: u64) -> Result<bool, StoreError> {
+    async fn put_login(
+        &self,
+        login: &WalletLogin,
+        expect_version: u64,
+    ) -> Result<bool, StoreError> {
         let mut s = self.lock();
         match s.bindings.logins.get(&login.login_id) {
             Some(l) if l.version == expect_version => {
-                s.bindings.logins.insert(login.login_id.clone(), login.clone());
+                s.bindings
+                    .logins
+                    .insert(login.login_id.clone(), login.clone());
                 Ok(true)
             }
             _ => Ok(false),
         }
     }
 
-    async fn decide(&self, auth_id: &str, choice: &PageChoice, now: DateTime<Utc>) -> Result<PageOutcome, StoreError> {
+    async fn decide(
+        &self,
+        auth_id: &str,
+        choice: &PageChoice,
+        now: DateTime<Utc>,
+    ) -> Result<PageOutcome, StoreError> {
         let mut s = self.lock();
         let current = s.bindings.authorizations.get(auth_id).cloned();
         match decide_page(current, choice, now) {
@@ -151,7 +168,11 @@ impl TokenStore for MemoryStore {
 
 #[async_trait]
 impl CancelTokenStore for MemoryStore {
-    async fn cancel_token(&self, token: &Secret, now: DateTime<Utc>) -> Result<CancelTokenOutcome, StoreError> {
+    async fn cancel_token(
+        &self,
+        token: &Secret,
+        now: DateTime<Utc>,
+    ) -> Result<CancelTokenOutcome, StoreError> {
         let mut s = self.lock();
         let hash: SecretHash = token.hash();
         let Some(current) = s.named(token) else {
