@@ -47,6 +47,15 @@ impl Endpoint {
     }
 }
 
+/// A named case: name, body, client id, signing time, the code it must get.
+type Case<'a> = (
+    &'a str,
+    Vec<u8>,
+    &'a str,
+    chrono::DateTime<chrono::Utc>,
+    &'a str,
+);
+
 const ENDPOINTS: [Endpoint; 3] = [
     Endpoint::Prepare,
     Endpoint::ApplyToken,
@@ -93,7 +102,7 @@ async fn named_hostile_inputs_get_envelopes_on_every_binding_endpoint() {
         big.extend_from_slice(b",\"padding\":\"");
         big.extend(std::iter::repeat_n(b'x', 3 * 1024 * 1024));
         big.extend_from_slice(b"\"}");
-        let cases: Vec<(&str, Vec<u8>, &str, chrono::DateTime<chrono::Utc>, &str)> = vec![
+        let cases: Vec<Case> = vec![
             (
                 "deeply nested",
                 deep(100_000),
