@@ -15,7 +15,18 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-const FUNCTIONS: [&str; 6] = ["pay", "evaluation", "inquiry", "cancel", "refund", "notify"];
+const FUNCTIONS: [&str; 10] = [
+    "pay",
+    "evaluation",
+    "inquiry",
+    "cancel",
+    "refund",
+    "notify",
+    "prepare",
+    "apply-token",
+    "cancel-token",
+    "authorization-page",
+];
 
 /// Crates that must not be linked into any function.
 const FORBIDDEN: [&str; 4] = ["rsa", "num-bigint-dig", "ring", "hyper-rustls@0.24"];
