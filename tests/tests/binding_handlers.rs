@@ -309,3 +309,32 @@ async fn bad_binding_requests_get_envelopes() {
         "PARAM_ILLEGAL"
     );
 }
+
+#[tokio::test]
+async fn what_the_merchant_sends_is_shown_escaped_and_a_bad_logo_is_left_out() {
+    let m = Mpp::memory().await;
+    let mut body = prepare_body("AGR-XSS");
+    body["authClientDisplayName"] = json!("<script>alert(1)</script>");
+    body["authClientLogo"] = json!("javascript:alert(2)");
+    body["scopes"] = json!(["AGREEMENT_PAY", "<b>NEW</b>"]);
+    let a = m.prepare(&body).await;
+    assert_eq!(a.code(), "SUCCESS", "{:?}", a.body);
+    let query = query_of(a.body["authUrl"].as_str().unwrap());
+    let (_, _, html) = m.open_page(&query).await;
+    assert!(
+        !html.contains("<script>") && !html.contains("<b>NEW"),
+        "{html}"
+    );
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt; wants to link your wallet"));
+    assert!(
+        !html.contains("javascript:"),
+        "a logo that is not a web URL is not shown"
+    );
+    let mut logo = prepare_body("AGR-LOGO");
+    logo["authClientLogo"] = json!("https://merchant.example/logo.png");
+    let a = m.prepare(&logo).await;
+    let (_, _, html) = m
+        .open_page(&query_of(a.body["authUrl"].as_str().unwrap()))
+        .await;
+    assert!(html.contains("<img class=\"logo\" src=\"https://merchant.example/logo.png\""));
+}

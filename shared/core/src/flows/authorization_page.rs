@@ -255,6 +255,10 @@ async fn check_pin(
 ) -> Result<PinOutcome, StoreError> {
     for _ in 0..PIN_WRITE_ATTEMPTS_MAX {
         let Some(login) = deps.store.login(login_id).await? else {
+            // The same Argon2id work as for a real login, so the answer's timing does not tell
+            // which login ids exist.
+            let typed = pin.to_string();
+            let _ = tokio::task::spawn_blocking(move || verify_pin(dummy_hash(), &typed)).await;
             return Ok(PinOutcome::UnknownLogin);
         };
         if let Some(until) = crate::store::bindings::pin_locked(&login, now) {
@@ -277,6 +281,22 @@ async fn check_pin(
         }
     }
     Err(StoreError::Contention(PIN_WRITE_ATTEMPTS_MAX))
+}
+
+/// An Argon2id hash of no one's PIN, made once per process, checked against for an unknown login.
+fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| crate::pin::hash_pin("000000").unwrap_or_default())
+}
+
+/// The anti-forgery cookie's path: the page's folder under the base URL's own path (behind an
+/// execute-api stage URL `/prod/wallet`, else `/wallet`), so the browser sends it back to the
+/// page and nowhere else.
+pub fn cookie_path(page_base_url: &str) -> String {
+    let base = url::Url::parse(page_base_url)
+        .map(|u| u.path().trim_end_matches('/').to_string())
+        .unwrap_or_default();
+    format!("{base}{}", AUTHORIZATION_PAGE.prefix)
 }
 
 fn field(pairs: &[(String, String)], name: &str) -> Option<String> {
@@ -444,7 +464,7 @@ fn show(
     };
     let cookie = format!(
         "{AF_COOKIE}={af}; Path={}; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
-        AUTHORIZATION_PAGE.prefix,
+        cookie_path(&deps.settings.page_base_url),
         crate::store::bindings::PAGE_VALIDITY.num_seconds()
     );
     let title_text = format!("Link {title}");
@@ -490,5 +510,30 @@ fn redirect(auth: &Authorization, params: &[(&str, &str)], outcome: &'static str
             "<p>Returning to the merchant…</p>",
         ),
         outcome,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cookie_goes_back_to_the_page_behind_a_stage_too() {
+        assert_eq!(cookie_path("https://wallet.example"), "/wallet");
+        assert_eq!(cookie_path("https://wallet.example/"), "/wallet");
+        assert_eq!(
+            cookie_path("https://abc.execute-api.eu-west-1.amazonaws.com/prod"),
+            "/prod/wallet"
+        );
+    }
+
+    #[test]
+    fn html_is_escaped_and_scopes_are_words() {
+        assert_eq!(
+            esc("<a href=\"x\">'&'</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
+        assert!(scope_in_words("AGREEMENT_PAY").contains("automatically"));
+        assert_eq!(scope_in_words("NEW_SCOPE"), "Permission “NEW_SCOPE”");
     }
 }
