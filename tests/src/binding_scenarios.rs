@@ -498,11 +498,20 @@ pub async fn wrong_pins_lock_pin_entry_and_writes_are_versioned(p: Ports) {
             .await
             .unwrap());
         assert!(
-            !p.authorization_page
+            p.authorization_page
                 .put_login(&write, current.version)
                 .await
                 .unwrap(),
-            "stale version"
+            "the same write again is in place (a retry after a lost answer)"
+        );
+        let mut other = write.clone();
+        other.failures += 7;
+        assert!(
+            !p.authorization_page
+                .put_login(&other, current.version)
+                .await
+                .unwrap(),
+            "another write on the stale version is refused"
         );
         if i < PIN_TRIES_MAX {
             assert_eq!(outcome, PinOutcome::Wrong(PIN_TRIES_MAX - i));

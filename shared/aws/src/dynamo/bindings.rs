@@ -328,22 +328,25 @@ impl DynamoStore {
         Ok(u32::try_from(n).unwrap_or(u32::MAX))
     }
 
-    /// Runs one decided write as one transaction.
+    /// Runs one decided write as one transaction. A transaction that only lost a race
+    /// (`TransactionConflict`) or was throttled runs again with the same items and token
+    /// (`transact_retrying`, bounded); a refused condition means the state moved: the caller
+    /// reads and decides again.
     async fn apply(&self, w: &BindingWrite, attempt: u32) -> Result<Applied, StoreError> {
         let items = transaction(&self.tables, w)?;
         let token = call_token(&format!("binding-{attempt}"));
-        match self.transact(items, &token).await? {
+        match self.transact_retrying(items, &token).await? {
             TxOutcome::Done => Ok(Applied::Done),
             TxOutcome::Cancelled(reasons) => {
-                let r = Reasons(&reasons);
-                if r.throttled() && !reasons.iter().any(|x| x.code == CONDITION_FAILED) {
-                    return Ok(Applied::Again);
-                }
-                if r.conflict() || reasons.iter().any(|x| x.code == CONDITION_FAILED) {
+                if reasons.iter().any(|x| x.code == CONDITION_FAILED) {
                     return Ok(Applied::Again);
                 }
                 Err(StoreError::Unavailable(
-                    format!("binding transaction cancelled: {}", r.summary()).into(),
+                    format!(
+                        "binding transaction cancelled: {}",
+                        Reasons(&reasons).summary()
+                    )
+                    .into(),
                 ))
             }
         }
@@ -408,7 +411,10 @@ impl PrepareStore for DynamoStore {
                     .map_err(super::call::build_err)?;
                 items.push(TransactWriteItem::builder().put(p).build());
             }
-            match self.transact(items, &call_token("prepare")).await? {
+            match self
+                .transact_retrying(items, &call_token("prepare"))
+                .await?
+            {
                 TxOutcome::Done => return Ok(answer),
                 // Another prepare of the same key won: read it and answer from it.
                 TxOutcome::Cancelled(_) => continue,
@@ -448,10 +454,20 @@ impl AuthorizationPageStore for DynamoStore {
             .set_item(Some(login_item(login)))
             .condition_expression("#v = :v")
             .set_expression_attribute_names(Some(names(&[("#v", VERSION)])))
-            .set_expression_attribute_values(Some(values(vec![(":v", item::n(expect_version))])));
+            .set_expression_attribute_values(Some(values(vec![(":v", item::n(expect_version))])))
+            .return_values_on_condition_check_failure(super::call::ALL_OLD);
         match send(Effect::Write, "PutItem", || req.clone().send()).await? {
             Ok(_) => Ok(true),
-            Err(aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(_)) => Ok(false),
+            // Refused: another check wrote first, or this very write was applied and its answer
+            // lost, and the retry met it. Our own write is recognised as written.
+            Err(aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(e)) => {
+                let ours = e
+                    .item()
+                    .map(|old| login_from(old).map(|l| l == *login))
+                    .transpose()?
+                    .unwrap_or(false);
+                Ok(ours)
+            }
             Err(e) => Err(unexpected("PutItem", e)),
         }
     }

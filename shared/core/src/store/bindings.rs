@@ -845,7 +845,8 @@ pub trait AuthorizationPageStore: Send + Sync {
     /// How many merchants the account is bound to now.
     async fn bound_count(&self, customer_id: &CustomerId) -> Result<u32, StoreError>;
     /// Writes the outcome of a PIN check ([`decide_pin`]'s record), conditioned on the version
-    /// it was decided on; `false`: someone else wrote first (the caller reads again).
+    /// it was decided on; `false`: someone else wrote first (the caller reads again). The same
+    /// write again (a retry after a lost answer) finds itself in place and answers `true`.
     async fn put_login(&self, login: &WalletLogin, expect_version: u64)
         -> Result<bool, StoreError>;
     /// Applies the user's choice as [`decide_page`] decides on the authorization as read.

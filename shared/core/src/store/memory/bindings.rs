@@ -106,6 +106,8 @@ impl AuthorizationPageStore for MemoryStore {
     ) -> Result<bool, StoreError> {
         let mut s = self.lock();
         match s.bindings.logins.get(&login.login_id) {
+            // This very write again (a retry after a lost answer): it is in place.
+            Some(l) if l == login => Ok(true),
             Some(l) if l.version == expect_version => {
                 s.bindings
                     .logins
