@@ -24,6 +24,7 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "test servers"
 bash .ci/dynamodb-local.sh install
 bash .ci/moto.sh install
+bash .ci/chromium.sh install
 
 if [[ -f .ci/infra.sh ]]; then
   step "infrastructure lint"

@@ -14,7 +14,8 @@ const EXIT_BAD_SIGNATURE: u8 = 3;
 
 #[derive(Args)]
 pub struct CallArgs {
-    /// The API: pay, evaluation, inquiryPayment, cancelPayment or refund.
+    /// The API: pay, evaluation, inquiryPayment, cancelPayment, refund, prepare, applyToken or
+    /// cancelToken.
     pub api: String,
     /// The JSON request body, sent byte for byte as it is in the file.
     pub body: PathBuf,
@@ -86,8 +87,21 @@ pub fn api_operation(api: &str) -> Option<&'static Operation> {
         .or_else(|| ALIASES.iter().find(|(a, _)| *a == api).map(|(_, o)| *o))?;
     match op.direction {
         Direction::Inbound => Some(op),
-        Direction::Outbound | Direction::Internal | Direction::Landed => None,
+        Direction::Outbound | Direction::Internal | Direction::Landed | Direction::Page => None,
     }
+}
+
+/// The full path `mpp call` posts an operation to: under `--path-prefix` for the payment APIs;
+/// for the others (account binding `/aps/api/v1/authorizations/...`, `/aps/api/v1/users/...`)
+/// the spec's path behind the same stage as `--path-prefix` (the part before
+/// `/aps/api/v1/payments`).
+fn call_path(alipay: &AlipayArgs, op: &Operation) -> String {
+    if op.prefix == operations::PATH_PREFIX {
+        return alipay.path(op.route);
+    }
+    let prefix = alipay.path_prefix.trim_end_matches('/');
+    let stage = prefix.strip_suffix(operations::PATH_PREFIX).unwrap_or("");
+    format!("{stage}{}", op.path())
 }
 
 /// The API names `mpp call` sends, as the error message lists them.
@@ -112,12 +126,7 @@ pub async fn run(args: CallArgs) -> Result<ExitCode, CliError> {
             api_names()
         ))
     })?;
-    // The payment APIs under --path-prefix; the others (sendOTP, verifyOTP) at their spec path.
-    let path = if op.prefix == operations::PATH_PREFIX {
-        args.alipay.path(op.route)
-    } else {
-        op.path()
-    };
+    let path = call_path(&args.alipay, op);
     let body = std::fs::read(&args.body).map_err(CliError::io(&args.body))?;
     let client = args.alipay.client(args.alipay.signer()?)?;
     let answer = client.call(&path, &body).await.map_err(other)?;

@@ -48,8 +48,12 @@ pub async fn run(args: SeedArgs) -> Result<ExitCode, CliError> {
         .apply(stores.admin.as_ref(), chrono::Utc::now())
         .await
         .map_err(other)?;
+    let logins = seed
+        .apply_logins(stores.logins.as_ref())
+        .await
+        .map_err(other)?;
     println!(
-        "loaded: {} accounts created, {} already there, {} tokens, {} payment codes",
+        "loaded: {} accounts created, {} already there, {} tokens, {} payment codes, {logins} wallet logins",
         report.accounts_created, report.accounts_existing, report.tokens, report.payment_codes
     );
     Ok(ExitCode::SUCCESS)

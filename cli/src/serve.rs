@@ -78,6 +78,12 @@ pub struct ServeArgs {
     /// Minutes after midnight (UTC+8) of the day after a payment until which it may be cancelled.
     #[arg(long, default_value_t = 30)]
     pub cancel_cutoff_minutes: i64,
+    /// Account binding: the base URL `authUrl` points at (default: this server, `http://ADDR`).
+    #[arg(long)]
+    pub auth_page_base_url: Option<String>,
+    /// Account binding: most merchants one account may be bound to at once.
+    #[arg(long, default_value_t = mpp_core::store::bindings::BINDINGS_PER_ACCOUNT_DEFAULT)]
+    pub bindings_per_account_max: u32,
 }
 
 /// Every function's dependencies, built once.
@@ -95,6 +101,10 @@ struct App {
     outbox: Arc<mpp_core::messaging::Outbox>,
     /// The ledger by clearing day, for the loopback-only `GET /dev/clearing`.
     clearing: Arc<dyn mpp_core::reconcile::ledger::ClearingLedger>,
+    prepare: prepare::handler::Deps,
+    apply_token: apply_token::handler::Deps,
+    cancel_token: cancel_token::handler::Deps,
+    authorization_page: authorization_page::handler::Deps,
 }
 
 /// The development endpoint with every OTP message sent so far (JSON lines, oldest first).
@@ -176,8 +186,12 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
             .apply(stores.admin.as_ref(), clock.now())
             .await
             .map_err(other)?;
+        let logins = seed
+            .apply_logins(stores.logins.as_ref())
+            .await
+            .map_err(other)?;
         println!(
-            "seeded: {} accounts created, {} already there, {} tokens, {} payment codes",
+            "seeded: {} accounts created, {} already there, {} tokens, {} payment codes, {logins} wallet logins",
             report.accounts_created, report.accounts_existing, report.tokens, report.payment_codes
         );
     }
@@ -217,12 +231,28 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
         clock: clock.clone(),
         client_id: args.client_id.clone(),
     };
+    // Bound before the functions are built: the authorization page's URL names the address.
+    let listener = tokio::net::TcpListener::bind(args.addr)
+        .await
+        .map_err(|e| other(format!("{}: {e}", args.addr)))?;
+    let addr = listener.local_addr().map_err(other)?;
+    let page_base_url = args
+        .auth_page_base_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"));
+    if !mpp_core::wire::is_web_url(&page_base_url) {
+        return Err(other("--auth-page-base-url: not an http(s) URL"));
+    }
     let wiring = Wiring {
         edge: edge.clone(),
         ports: stores.clone(),
         clock: clock.clone(),
         policy,
         cancel_cutoff: chrono::Duration::minutes(args.cancel_cutoff_minutes),
+        bindings: mpp_core::flows::authorizations::BindingSettings {
+            page_base_url,
+            bindings_per_account_max: args.bindings_per_account_max,
+        },
     };
     if !args.addr.ip().is_loopback() {
         // The outbox hands out live one-time passwords: never off this machine.
@@ -242,14 +272,14 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
         inquiry: inquiry_payment::handler::Deps::from_wiring(&wiring),
         cancel: cancel_payment::handler::Deps::from_wiring(&wiring),
         refund: refund::handler::Deps::from_wiring(&wiring),
+        prepare: prepare::handler::Deps::from_wiring(&wiring),
+        apply_token: apply_token::handler::Deps::from_wiring(&wiring),
+        cancel_token: cancel_token::handler::Deps::from_wiring(&wiring),
+        authorization_page: authorization_page::handler::Deps::from_wiring(&wiring),
         edge,
         clearing,
     });
 
-    let listener = tokio::net::TcpListener::bind(args.addr)
-        .await
-        .map_err(|e| other(format!("{}: {e}", args.addr)))?;
-    let addr = listener.local_addr().map_err(other)?;
     print_banner(
         &args,
         &dev,
@@ -346,7 +376,12 @@ async fn route(State(app): State<Arc<App>>, request: AxumRequest) -> AxumRespons
     // The operation table says which inbound operation a route is; each has its function's
     // own handler here. An inbound row without an arm would answer NO_INTERFACE_DEF:
     // `tests/tests/serve_e2e.rs` calls every inbound route of the table through `mpp serve`.
+    let stage = app
+        .prefix
+        .strip_suffix(operations::PATH_PREFIX)
+        .unwrap_or("");
     let name = operations::inbound_by_route(route)
+        .or_else(|| operations::served_at(&path, stage))
         .or_else(|| operations::inbound_by_path(&path))
         .map(|o| o.name);
     let response = match name {
@@ -368,6 +403,18 @@ async fn route(State(app): State<Arc<App>>, request: AxumRequest) -> AxumRespons
         }
         Some(n) if n == operations::VERIFY_OTP.name => {
             verify_otp::handler::handle(&app.verify_otp, request).await
+        }
+        Some(n) if n == operations::PREPARE.name => {
+            prepare::handler::handle(&app.prepare, request).await
+        }
+        Some(n) if n == operations::APPLY_TOKEN.name => {
+            apply_token::handler::handle(&app.apply_token, request).await
+        }
+        Some(n) if n == operations::CANCEL_TOKEN.name => {
+            cancel_token::handler::handle(&app.cancel_token, request).await
+        }
+        Some(n) if n == operations::AUTHORIZATION_PAGE.name => {
+            authorization_page::handler::handle(&app.authorization_page, request).await
         }
         _ => {
             let out = no_interface(&app.edge, mpp_aws::lambda::inbound(&request)).await;

@@ -272,3 +272,72 @@ impl<S: DeliveryStore + 'static> DeliveryStore for Faulty<S> {
         self.write(self.inner.record_dead_letter(id, at)).await
     }
 }
+
+// ---- Account binding: the same faults on every read and write -----------------------------
+
+use mpp_core::ids::Secret;
+use mpp_core::store::bindings::{
+    Authorization, AuthorizationPageStore, CancelTokenOutcome, CancelTokenStore, LoginAdmin,
+    PageChoice, PageOutcome, PrepareOutcome, PrepareStore, TokenIntent, TokenOutcome, TokenStore,
+    WalletLogin,
+};
+
+#[async_trait]
+impl<S: PrepareStore + 'static> PrepareStore for Faulty<S> {
+    async fn prepare(&self, new: &Authorization) -> Result<PrepareOutcome, StoreError> {
+        self.write(self.inner.prepare(new)).await
+    }
+}
+
+#[async_trait]
+impl<S: AuthorizationPageStore + 'static> AuthorizationPageStore for Faulty<S> {
+    async fn authorization(&self, auth_id: &str) -> Result<Option<Authorization>, StoreError> {
+        self.read(self.inner.authorization(auth_id)).await
+    }
+    async fn login(&self, login_id: &str) -> Result<Option<WalletLogin>, StoreError> {
+        self.read(self.inner.login(login_id)).await
+    }
+    async fn bound_count(&self, customer_id: &CustomerId) -> Result<u32, StoreError> {
+        self.read(self.inner.bound_count(customer_id)).await
+    }
+    async fn put_login(&self, login: &WalletLogin, expect: u64) -> Result<bool, StoreError> {
+        self.write(self.inner.put_login(login, expect)).await
+    }
+    async fn decide(
+        &self,
+        auth_id: &str,
+        choice: &PageChoice,
+        now: DateTime<Utc>,
+    ) -> Result<PageOutcome, StoreError> {
+        self.write(self.inner.decide(auth_id, choice, now)).await
+    }
+}
+
+#[async_trait]
+impl<S: TokenStore + 'static> TokenStore for Faulty<S> {
+    async fn exchange_code(&self, intent: &TokenIntent) -> Result<TokenOutcome, StoreError> {
+        self.write(self.inner.exchange_code(intent)).await
+    }
+    async fn refresh_token(&self, intent: &TokenIntent) -> Result<TokenOutcome, StoreError> {
+        self.write(self.inner.refresh_token(intent)).await
+    }
+}
+
+#[async_trait]
+impl<S: CancelTokenStore + 'static> CancelTokenStore for Faulty<S> {
+    async fn cancel_token(
+        &self,
+        token: &Secret,
+        now: DateTime<Utc>,
+    ) -> Result<CancelTokenOutcome, StoreError> {
+        self.write(self.inner.cancel_token(token, now)).await
+    }
+}
+
+/// Login seeding is the test's own bookkeeping: never faulted.
+#[async_trait]
+impl<S: LoginAdmin + 'static> LoginAdmin for Faulty<S> {
+    async fn put_wallet_login(&self, login: &WalletLogin) -> Result<(), StoreError> {
+        self.inner.put_wallet_login(login).await
+    }
+}

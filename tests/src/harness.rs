@@ -35,6 +35,16 @@ pub const REFUND_PATH: &str = "/prod/aps/api/v1/payments/refund";
 pub const SEND_OTP_PATH: &str = "/prod/aps/api/v1/users/sendOTP";
 /// The verifyOTP route.
 pub const VERIFY_OTP_PATH: &str = "/prod/aps/api/v1/users/verifyOTP";
+/// The prepare route (account binding).
+pub const PREPARE_PATH: &str = "/prod/aps/api/v1/authorizations/prepare";
+/// The applyToken route.
+pub const APPLY_TOKEN_PATH: &str = "/prod/aps/api/v1/authorizations/applyToken";
+/// The cancelToken route.
+pub const CANCEL_TOKEN_PATH: &str = "/prod/aps/api/v1/authorizations/cancelToken";
+/// The demo wallet's login id and PIN (`examples/seed.json`).
+pub const LOGIN_ID: &str = "demo@wallet.example";
+/// Its PIN.
+pub const PIN: &str = "123456";
 /// The demo wallet of `examples/seed.json`: 30000 KRW, 5000 USD, NFC enabled.
 pub const CUSTOMER: &str = "2160000000000001";
 /// Its access token.
@@ -104,6 +114,14 @@ pub struct Mpp {
     pub verify_otp: verify_otp::handler::Deps,
     /// Every OTP message sent.
     pub outbox: Arc<mpp_core::messaging::Outbox>,
+    /// The prepare function's dependencies.
+    pub prepare: prepare::handler::Deps,
+    /// The applyToken function's dependencies.
+    pub apply_token: apply_token::handler::Deps,
+    /// The cancelToken function's dependencies.
+    pub cancel_token: cancel_token::handler::Deps,
+    /// The authorization page's dependencies.
+    pub authorization_page: authorization_page::handler::Deps,
 }
 
 /// A checked answer.
@@ -138,6 +156,7 @@ impl Mpp {
         let clock = Arc::new(FixedClock::new(start_time()));
         let seed = Seed::parse(include_bytes!("../../examples/seed.json")).unwrap();
         seed.apply(ports.admin.as_ref(), clock.now()).await.unwrap();
+        seed.apply_logins(ports.logins.as_ref()).await.unwrap();
         let k = keys();
         let edge = Edge {
             verifier: Arc::new(VerifierConfig::new(CLIENT_ID, 1, k.alipay_public.clone())),
@@ -151,6 +170,10 @@ impl Mpp {
             clock: clock.clone(),
             policy: Arc::new(policy),
             cancel_cutoff: DEFAULT_CANCEL_CUTOFF,
+            bindings: mpp_core::flows::authorizations::BindingSettings {
+                page_base_url: "https://wallet.example".into(),
+                bindings_per_account_max: 3,
+            },
         };
         let outbox = Arc::new(mpp_core::messaging::Outbox::new());
         Mpp {
@@ -162,9 +185,123 @@ impl Mpp {
             inquiry: inquiry_payment::handler::Deps::from_wiring(&wiring),
             cancel: cancel_payment::handler::Deps::from_wiring(&wiring),
             refund: refund::handler::Deps::from_wiring(&wiring),
+            prepare: prepare::handler::Deps::from_wiring(&wiring),
+            apply_token: apply_token::handler::Deps::from_wiring(&wiring),
+            cancel_token: cancel_token::handler::Deps::from_wiring(&wiring),
+            authorization_page: authorization_page::handler::Deps::from_wiring(&wiring),
             ports,
             clock,
         }
+    }
+
+    /// Calls the prepare handler with `body` and checks the answer's signature.
+    pub async fn prepare(&self, body: &Value) -> Answer {
+        self.prepare_raw(&serde_json::to_vec(body).unwrap()).await
+    }
+
+    /// Calls the prepare handler with raw bytes.
+    pub async fn prepare_raw(&self, bytes: &[u8]) -> Answer {
+        let request = self.event(PREPARE_PATH, bytes).await;
+        answer(
+            PREPARE_PATH,
+            prepare::handler::handle(&self.prepare, request)
+                .await
+                .unwrap(),
+        )
+    }
+
+    /// Calls the applyToken handler with `body` and checks the answer's signature.
+    pub async fn apply_token(&self, body: &Value) -> Answer {
+        self.apply_token_raw(&serde_json::to_vec(body).unwrap())
+            .await
+    }
+
+    /// Calls the applyToken handler with raw bytes.
+    pub async fn apply_token_raw(&self, bytes: &[u8]) -> Answer {
+        let request = self.event(APPLY_TOKEN_PATH, bytes).await;
+        answer(
+            APPLY_TOKEN_PATH,
+            apply_token::handler::handle(&self.apply_token, request)
+                .await
+                .unwrap(),
+        )
+    }
+
+    /// Calls the cancelToken handler with `body` and checks the answer's signature.
+    pub async fn cancel_token(&self, body: &Value) -> Answer {
+        self.cancel_token_raw(&serde_json::to_vec(body).unwrap())
+            .await
+    }
+
+    /// Calls the cancelToken handler with raw bytes.
+    pub async fn cancel_token_raw(&self, bytes: &[u8]) -> Answer {
+        let request = self.event(CANCEL_TOKEN_PATH, bytes).await;
+        answer(
+            CANCEL_TOKEN_PATH,
+            cancel_token::handler::handle(&self.cancel_token, request)
+                .await
+                .unwrap(),
+        )
+    }
+
+    /// Opens the authorization page with `GET`: the cookie to send back (`name=value`), the
+    /// form's anti-forgery value, and the HTML.
+    pub async fn open_page(&self, query: &str) -> (String, String, String) {
+        let (status, headers, html) = self.page("GET", query, None, &[]).await;
+        assert_eq!(status, 200, "{html}");
+        let set_cookie = headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("set-cookie"))
+            .map(|(_, v)| v.clone())
+            .unwrap();
+        assert!(
+            set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Strict"),
+            "{set_cookie}"
+        );
+        let cookie = set_cookie.split(';').next().unwrap().to_string();
+        let af = html
+            .split("name=\"af\" value=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_string();
+        (cookie, af, html)
+    }
+
+    /// Opens the authorization page (`GET` with no body, `POST` with a form) through its
+    /// handler: status, headers and the HTML.
+    pub async fn page(
+        &self,
+        method: &str,
+        query: &str,
+        cookie: Option<&str>,
+        form: &[(&str, &str)],
+    ) -> (u16, Vec<(String, String)>, String) {
+        let body: String = url_form(form);
+        let mut builder = http::Request::builder()
+            .method(method)
+            .uri(format!(
+                "https://wallet.example/wallet/authorizationPage?{query}"
+            ))
+            .header("content-type", "application/x-www-form-urlencoded");
+        if let Some(c) = cookie {
+            builder = builder.header("cookie", c);
+        }
+        let request: lambda_http::Request = builder.body(lambda_http::Body::Text(body)).unwrap();
+        let response = authorization_page::handler::handle(&self.authorization_page, request)
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
+            .collect();
+        let html =
+            String::from_utf8_lossy(mpp_aws::lambda::body_bytes(response.body())).into_owned();
+        (status, headers, html)
     }
 
     /// An API Gateway REST event for `path` carrying `body`, signed by Alipay+ now.
@@ -345,6 +482,47 @@ pub fn in_lambda(
         .unwrap()
         .as_millis() as u64;
     request.with_lambda_context(context)
+}
+
+/// `application/x-www-form-urlencoded` of `pairs`.
+pub fn url_form(pairs: &[(&str, &str)]) -> String {
+    let mut s = String::new();
+    for (k, v) in pairs {
+        if !s.is_empty() {
+            s.push('&');
+        }
+        s.push_str(&percent(k));
+        s.push('=');
+        s.push_str(&percent(v));
+    }
+    s
+}
+
+fn percent(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A prepare request for the demo merchant (agreement `agreement`).
+pub fn prepare_body(agreement: &str) -> Value {
+    json!({
+        "pspId": "1022188000000000001",
+        "acquirerId": "1022172000000000001",
+        "authClientId": "2188120000000000001",
+        "authClientName": "Demo Merchant Co., Ltd.",
+        "authClientDisplayName": "Demo Shop",
+        "referenceMerchantId": "M0000000001",
+        "referenceAgreementId": agreement,
+        "authRedirectUrl": "https://merchant.example/bound?from=wallet",
+        "scopes": ["AGREEMENT_PAY"],
+        "authState": "state-7c1"
+    })
 }
 
 /// An API Gateway REST event with exactly these headers (tests tamper with them).

@@ -5,6 +5,7 @@
 //! `tests/tests/`. Test-only: nothing here ships.
 
 pub mod after_pay_scenarios;
+pub mod binding_scenarios;
 pub mod clearing_conformance;
 pub mod conformance;
 pub mod faults;

@@ -290,6 +290,23 @@ impl Alipay {
         json
     }
 
+    /// POSTs `body` to the operation's own path (`/aps/api/v1/authorizations/applyToken`, ...),
+    /// asserts the answer is a signed envelope, returns it.
+    pub async fn call_op(&self, op: &mpp_core::operations::Operation, body: &Value) -> Value {
+        let bytes = serde_json::to_vec(body).unwrap();
+        let answer = self.client.call(&op.path(), &bytes).await.unwrap();
+        answer
+            .signature
+            .as_ref()
+            .unwrap_or_else(|e| panic!("answer signature: {e}"));
+        let json = answer.json().unwrap();
+        assert!(
+            json["result"]["resultCode"].is_string(),
+            "not an envelope: {json}"
+        );
+        json
+    }
+
     /// POSTs without checking.
     pub async fn raw(&self, api: &str, body: &Value) -> SignedResponse {
         let bytes = serde_json::to_vec(body).unwrap();

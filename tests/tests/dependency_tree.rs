@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-const FUNCTIONS: [&str; 9] = [
+const FUNCTIONS: [&str; 13] = [
     "pay",
     "evaluation",
     "inquiry-payment",
@@ -25,6 +25,10 @@ const FUNCTIONS: [&str; 9] = [
     "send-otp",
     "verify-otp",
     "reconcile",
+    "prepare",
+    "apply-token",
+    "cancel-token",
+    "authorization-page",
 ];
 
 /// Crates that must not be linked into any function.

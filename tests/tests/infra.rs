@@ -151,7 +151,8 @@ fn read_crate(dir: &Path) -> FunctionCrate {
         mpp_core::operations::Direction::Internal => Some(table.route.to_string()),
         mpp_core::operations::Direction::Inbound
         | mpp_core::operations::Direction::Outbound
-        | mpp_core::operations::Direction::Landed => None,
+        | mpp_core::operations::Direction::Landed
+        | mpp_core::operations::Direction::Page => None,
     };
     FunctionCrate {
         table,
@@ -588,23 +589,27 @@ fn every_alipay_facing_function_has_its_route_deadline_and_metrics() {
             .into_iter()
             .filter(|(_, e)| e["Type"].as_str() == Some("Api"))
             .collect();
-        assert_eq!(api.len(), 1, "{id}: one Api event");
-        let p = props(api[0].1);
+        // A page (the authorization page) is opened with GET and sent with POST; an Alipay+
+        // operation is POST only.
+        let page = c.table.direction == mpp_core::operations::Direction::Page;
+        let methods: &[&str] = if page { &["get", "post"] } else { &["post"] };
+        assert_eq!(api.len(), methods.len(), "{id}: one Api event per method");
         let path = c.table.path();
         if c.table.prefix == mpp_core::operations::PATH_PREFIX {
-            assert_eq!(
-                path,
-                format!("{ROUTE_PREFIX}{}", c.operation),
-                "{id}: the operation table's path"
-            );
+            assert_eq!(path, format!("{ROUTE_PREFIX}{}", c.operation), "{id}");
         }
-        assert_eq!(p["Path"].as_str(), Some(path.as_str()), "{id}: route");
-        assert_eq!(
-            p["Method"].as_str().map(str::to_ascii_lowercase).as_deref(),
-            Some("post"),
-            "{id}"
-        );
-        assert_eq!(ref_of(&p["RestApiId"]), Some("MppApi"), "{id}");
+        let p = props(api[0].1);
+        for (_, e) in &api {
+            let p = props(e);
+            assert_eq!(p["Path"].as_str(), Some(path.as_str()), "{id}: route");
+            assert_eq!(ref_of(&p["RestApiId"]), Some("MppApi"), "{id}");
+        }
+        let mut seen: Vec<String> = api
+            .iter()
+            .filter_map(|(_, e)| props(e)["Method"].as_str().map(str::to_ascii_lowercase))
+            .collect();
+        seen.sort();
+        assert_eq!(seen, methods, "{id}: methods");
         assert!(routes.insert(path), "{id}: route used twice");
         let timeout_s = props(f)["Timeout"]
             .as_u64()
@@ -1055,6 +1060,7 @@ fn the_tables_are_the_stores_tables() {
         names.refunds,
         names.ledger,
         names.otps,
+        names.bindings,
     ]
     .into();
     let mut found = BTreeSet::new();
@@ -1153,6 +1159,17 @@ fn every_variable_set_is_read_and_every_variable_read_is_set() {
         root().join("shared/aws/src/config.rs"),
         root().join("shared/core/src/flows/policy.rs"),
     ];
+    // A variable of Globals reaches every function: it must be read by at least one (account
+    // binding's settings are read by three); a function's own variables by that function.
+    let global: BTreeSet<String> = t["Globals"]["Function"]["Environment"]["Variables"]
+        .as_mapping()
+        .map(|m| {
+            m.keys()
+                .filter_map(|k| k.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut globals_read = BTreeSet::new();
     for c in function_crates() {
         let f = resource(&t, &c.resource()).unwrap();
         let set = env_of(&t, f);
@@ -1161,11 +1178,19 @@ fn every_variable_set_is_read_and_every_variable_read_is_set() {
         if c.dir == "notify-payment" {
             files.push(root().join("shared/aws/src/notify_settings.rs"));
         }
+        // Account binding's settings: the functions that build an authUrl or apply the cap.
+        if ["prepare", "apply-token", "authorization-page"].contains(&c.dir.as_str()) {
+            files.push(root().join("shared/aws/src/binding_settings.rs"));
+        }
         let known = literals(&files);
         for name in &set {
             let by_library = READ_BY_LIBRARIES.iter().any(|(n, _)| n == name);
+            if known.contains(name) || by_library {
+                globals_read.insert(name.clone());
+                continue;
+            }
             assert!(
-                known.contains(name) || by_library,
+                global.contains(name),
                 "{}: {name} is set but nothing reads it",
                 c.dir
             );
@@ -1178,6 +1203,12 @@ fn every_variable_set_is_read_and_every_variable_read_is_set() {
                 c.dir
             );
         }
+    }
+    for name in &global {
+        assert!(
+            globals_read.contains(name),
+            "Globals sets {name} but no function reads it"
+        );
     }
     // lambda_http drops the stage when the variable exists, whatever its value: never "false".
     let ignore = &t["Globals"]["Function"]["Environment"]["Variables"]

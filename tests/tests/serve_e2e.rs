@@ -164,11 +164,7 @@ async fn serve_routes_every_inbound_operation_of_the_table() {
         .iter()
         .filter(|o| o.direction == mpp_core::operations::Direction::Inbound)
     {
-        let answer = if op.prefix == mpp_core::operations::PATH_PREFIX {
-            a.call(op.route.trim_start_matches('/'), &json!({})).await
-        } else {
-            a.call_path(&op.path(), &json!({})).await
-        };
+        let answer = a.call_op(op, &json!({})).await;
         assert_eq!(code(&answer), "PARAM_ILLEGAL", "{}: {answer}", op.name);
     }
     let unknown = a.call("noSuchOperation", &json!({})).await;

@@ -20,6 +20,8 @@
 //! | `ALIPAY_NOTIFY_URL` | notify: where notifyPayment goes without a `paymentNotifyUrl` | required (notify) |
 //! | `NOTIFY_ALLOW_HOSTS` | notify: hosts outbound calls may reach, comma-separated (`host`, `*.domain`); `https` only | `*.alipayplus.com` and the host of `ALIPAY_NOTIFY_URL` |
 //! | `NOTIFY_RETRY_QUEUE_URL`, `NOTIFY_DEAD_LETTER_QUEUE_URL` | notify: the SQS queues | required (notify) |
+//! | `AUTH_PAGE_BASE_URL` | account binding: the public base URL of the authorization page (`authUrl` = it + `/wallet/authorizationPage?authId=…`); an `https` URL in AWS | `http://127.0.0.1:8080` |
+//! | `BINDINGS_PER_ACCOUNT_MAX` | account binding: most merchants one account may be bound to at once | 20 |
 //! | `PSP_ID`, `BLOCKED_MERCHANTS`, `REGISTERED_MERCHANTS`, `BLOCKED_MCCS`, `BLOCKED_REGIONS`, `RISK_MAX_AMOUNTS`, `CURRENCIES` | merchant and risk policy (`mpp_core::flows::Policy`) | allow |
 
 use crate::dynamo::{dynamo_client, dynamo_client_from, DynamoStore, TableNames};
@@ -63,7 +65,7 @@ pub fn required_var(name: &'static str) -> Result<String, ConfigError> {
         .ok_or(ConfigError::Missing(name))
 }
 
-fn invalid(name: &'static str, reason: impl Into<String>) -> ConfigError {
+pub(crate) fn invalid(name: &'static str, reason: impl Into<String>) -> ConfigError {
     ConfigError::Invalid {
         name,
         reason: reason.into(),
@@ -113,6 +115,8 @@ pub struct Config {
     pub cancel_cutoff: chrono::Duration,
     /// CloudWatch namespace of the metric lines.
     pub metrics_namespace: String,
+    /// Account binding: the page's base URL, the cap of bindings per account.
+    pub bindings: mpp_core::flows::authorizations::BindingSettings,
 }
 
 impl Config {
@@ -214,6 +218,7 @@ impl Config {
             cancel_cutoff: chrono::Duration::minutes(number("CANCEL_CUTOFF_MINUTES", 30)?),
             metrics_namespace: get("METRICS_NAMESPACE")
                 .unwrap_or_else(|| crate::metrics::DEFAULT_NAMESPACE.to_string()),
+            bindings: crate::binding_settings::binding_settings(&get)?,
         })
     }
 }
@@ -244,6 +249,7 @@ impl Runtime {
             clock: self.clock.clone(),
             policy: self.policy.clone(),
             cancel_cutoff: self.config.cancel_cutoff,
+            bindings: self.config.bindings.clone(),
         }
     }
 

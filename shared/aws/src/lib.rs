@@ -5,6 +5,7 @@
 //! environment (`config`). Business rules never live here: this crate only translates between
 //! the domain and AWS.
 
+pub mod binding_settings;
 pub mod config;
 pub mod dynamo;
 pub mod kms;

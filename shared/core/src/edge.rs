@@ -494,6 +494,32 @@ keyed_and_answered! {
     crate::wire::RefundRequest => crate::wire::RefundResponse,
 }
 
+// Account binding: no payment to name (the log field stays empty; tokens and codes never go
+// on a span).
+macro_rules! unkeyed_and_answered {
+    ($($req:ty => $resp:ty),* $(,)?) => {
+        $(
+            impl Keyed for $req {
+                fn payment_request_id(&self) -> &str {
+                    ""
+                }
+            }
+
+            impl Answered for $resp {
+                fn code(&self) -> ResultCode {
+                    self.result.code().unwrap_or(ResultCode::UnknownException)
+                }
+            }
+        )*
+    };
+}
+
+unkeyed_and_answered! {
+    crate::wire::PrepareRequest => crate::wire::PrepareResponse,
+    crate::wire::ApplyTokenRequest => crate::wire::ApplyTokenResponse,
+    crate::wire::CancelTokenRequest => crate::wire::CancelTokenResponse,
+}
+
 #[cfg(test)]
 mod tests {
     use super::scrub;

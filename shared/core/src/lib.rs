@@ -18,6 +18,7 @@ pub mod messaging;
 pub mod money;
 pub mod operations;
 pub mod outbound;
+pub mod pin;
 pub mod reconcile;
 pub mod result_code;
 pub mod seed;

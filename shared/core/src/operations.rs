@@ -15,6 +15,14 @@ pub const PATH_PREFIX: &str = "/aps/api/v1/payments";
 /// Where Alipay+ serves its other APIs (`/aps/api/v1/codes/getPaymentCode`).
 pub const API_PREFIX: &str = "/aps/api/v1";
 
+/// Where Alipay+ serves the account-binding APIs, and where it calls ours
+/// (`/aps/api/v1/authorizations/{name}`, `account-binding.md` §1).
+pub const AUTH_PREFIX: &str = "/aps/api/v1/authorizations";
+
+/// Where the wallet's own pages live (the authorization page a `prepare` answers with); not an
+/// Alipay+ API: unsigned, answered in HTML to the user's browser.
+pub const PAGE_PREFIX: &str = "/wallet";
+
 /// Who calls whom.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Direction {
@@ -28,6 +36,8 @@ pub enum Direction {
     /// A file from Alipay+ lands (its SFTP delivery, copied to S3) and starts the function: no
     /// HTTP route, nobody waits on an answer.
     Landed,
+    /// The user's browser opens a page of the wallet (GET and POST, HTML; not signed).
+    Page,
 }
 
 /// One operation.
@@ -192,6 +202,17 @@ pub const SEND_OTP: Operation = Operation {
     function_timeout: Duration::from_secs(8),
 };
 
+/// prepare (account binding): Alipay+ asks for our authorization page (`authUrl`).
+pub const PREPARE: Operation = Operation {
+    name: "prepare",
+    prefix: AUTH_PREFIX,
+    route: "/prepare",
+    direction: Direction::Inbound,
+    function: Some("prepare"),
+    wait: Duration::from_secs(8),
+    function_timeout: Duration::from_secs(8),
+};
+
 /// verifyOTP: does the code the user typed match? 5 s: one read and one conditional write.
 pub const VERIFY_OTP: Operation = Operation {
     name: "verifyOTP",
@@ -218,8 +239,44 @@ pub const RECONCILE: Operation = Operation {
     function_timeout: Duration::from_secs(900),
 };
 
+/// applyToken (account binding): an authCode exchanged for tokens, or a refresh.
+pub const APPLY_TOKEN: Operation = Operation {
+    name: "applyToken",
+    prefix: AUTH_PREFIX,
+    route: "/applyToken",
+    direction: Direction::Inbound,
+    function: Some("apply-token"),
+    wait: Duration::from_secs(8),
+    function_timeout: Duration::from_secs(8),
+};
+
+/// cancelToken (account binding): the merchant unbinds; the token and its refresh token stop
+/// working.
+pub const CANCEL_TOKEN: Operation = Operation {
+    name: "cancelToken",
+    prefix: AUTH_PREFIX,
+    route: "/cancelToken",
+    direction: Direction::Inbound,
+    function: Some("cancel-token"),
+    wait: Duration::from_secs(8),
+    function_timeout: Duration::from_secs(8),
+};
+
+/// The authorization page (the wallet's H5 page of `authUrl`): GET shows it, POST takes the
+/// user's login, PIN and decision. A person waits, not Alipay+: 8 s covers one Argon2id check
+/// and two writes with room to spare.
+pub const AUTHORIZATION_PAGE: Operation = Operation {
+    name: "authorizationPage",
+    prefix: PAGE_PREFIX,
+    route: "/authorizationPage",
+    direction: Direction::Page,
+    function: Some("authorization-page"),
+    wait: Duration::from_secs(8),
+    function_timeout: Duration::from_secs(8),
+};
+
 /// Every operation, in the order the docs list them.
-pub const OPERATIONS: [&Operation; 10] = [
+pub const OPERATIONS: [&Operation; 14] = [
     &PAY,
     &EVALUATION,
     &INQUIRY_PAYMENT,
@@ -230,7 +287,20 @@ pub const OPERATIONS: [&Operation; 10] = [
     &SEND_OTP,
     &VERIFY_OTP,
     &RECONCILE,
+    &PREPARE,
+    &APPLY_TOKEN,
+    &CANCEL_TOKEN,
+    &AUTHORIZATION_PAGE,
 ];
+
+/// The inbound operation or page served at `path` behind `stage` (the part of the path before
+/// the spec's prefix: `""` locally, `/prod` through an execute-api URL).
+pub fn served_at(path: &str, stage: &str) -> Option<&'static Operation> {
+    let rest = path.strip_prefix(stage)?;
+    OPERATIONS
+        .into_iter()
+        .find(|o| matches!(o.direction, Direction::Inbound | Direction::Page) && o.path() == rest)
+}
 
 /// The operation of an Alipay+ name.
 pub fn by_name(name: &str) -> Option<&'static Operation> {
@@ -285,7 +355,7 @@ mod tests {
             // The naming promise: route, log field and metric dimension are the Alipay+ name.
             assert!(o.route.ends_with(&format!("/{}", o.name)), "{}", o.name);
             match o.direction {
-                Direction::Inbound | Direction::Internal => {
+                Direction::Inbound | Direction::Internal | Direction::Page => {
                     assert!(o.wait <= Duration::from_secs(8), "{}", o.name);
                     assert_eq!(o.function_timeout, o.wait, "{}", o.name)
                 }
@@ -315,7 +385,7 @@ mod tests {
         for o in OPERATIONS {
             if o.direction == Direction::Inbound {
                 assert!(
-                    o.prefix == PATH_PREFIX || o.prefix == API_PREFIX,
+                    [PATH_PREFIX, API_PREFIX, AUTH_PREFIX].contains(&o.prefix),
                     "{}",
                     o.name
                 );
@@ -328,6 +398,19 @@ mod tests {
         );
         assert_eq!(inbound_by_route("/users/verifyOTP"), None);
         assert_eq!(inbound_by_path("/aps/api/v1/payments/pay"), None);
+        assert_eq!(
+            served_at("/prod/aps/api/v1/authorizations/applyToken", "/prod"),
+            Some(&APPLY_TOKEN)
+        );
+        assert_eq!(
+            served_at("/wallet/authorizationPage", ""),
+            Some(&AUTHORIZATION_PAGE)
+        );
+        assert_eq!(served_at("/aps/api/v1/payments/pay", ""), Some(&PAY));
+        assert_eq!(
+            served_at("/prod/aps/api/v1/users/sendOTP", "/prod"),
+            Some(&SEND_OTP)
+        );
         assert_eq!(inbound_by_route("/inquiryPayment"), Some(&INQUIRY_PAYMENT));
         assert_eq!(inbound_by_route("/notifyPayment"), None);
     }

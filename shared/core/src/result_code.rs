@@ -165,6 +165,10 @@ result_codes! {
     RefundAmountExceed = ("REFUND_AMOUNT_EXCEED", F, 200, "The total refund amount exceeds the payment amount."),
     /// The payment is not in a state that allows the operation (project decision).
     OrderStatusInvalid = ("ORDER_STATUS_INVALID", F, 200, "The order status is invalid."),
+    /// applyToken: the refresh token is unknown, rotated or revoked (account-binding.md §3).
+    InvalidRefreshToken = ("INVALID_REFRESH_TOKEN", F, 200, "The refresh token is invalid."),
+    /// applyToken: the refresh token is past its expiry (account-binding.md §3).
+    ExpiredRefreshToken = ("EXPIRED_REFRESH_TOKEN", F, 200, "The refresh token is expired."),
     /// Still being processed: inquire later.
     PaymentInProcess = ("PAYMENT_IN_PROCESS", U, 200, "The payment is being processed."),
     /// Throttled: re-send later.

@@ -15,6 +15,7 @@
 
 use crate::ids::{CustomerId, Secret};
 use crate::money::{Currency, MinorUnit};
+use crate::store::bindings::{LoginAdmin, WalletLogin};
 use crate::store::otp::{check_email, check_phone, Contacts};
 use crate::store::{
     AccessToken, Account, AccountStatus, AdminStore, KycStatus, Limits, PaymentCode, StoreError,
@@ -55,6 +56,12 @@ struct SeedAccount {
     phone: Option<String>,
     /// sendOTP's e-mail address.
     email: Option<String>,
+    /// The wallet login id for the authorization page (account binding).
+    #[serde(default)]
+    login_id: Option<String>,
+    /// The wallet PIN (4–12 digits); stored only as its Argon2id hash.
+    #[serde(default)]
+    pin: Option<String>,
 }
 
 fn normal() -> String {
@@ -108,6 +115,8 @@ pub struct Seed {
     pub payment_codes: Vec<PaymentCode>,
     /// Phone and e-mail of the accounts that have any (sendOTP).
     pub contacts: Vec<(CustomerId, Contacts)>,
+    /// Wallet logins (the PIN as an Argon2id hash).
+    pub logins: Vec<WalletLogin>,
 }
 
 /// A seed file that cannot be loaded, naming the entry.
@@ -230,6 +239,34 @@ impl Seed {
                 seed.contacts
                     .push((CustomerId::new(a.customer_id.as_str()), contacts));
             }
+            match (&a.login_id, &a.pin) {
+                (None, None) => {}
+                (Some(login_id), Some(pin)) => {
+                    if login_id.is_empty() || login_id.chars().count() > 64 {
+                        return Err(entry(format!("{at}.loginId"), "must be 1 to 64 characters"));
+                    }
+                    if seed.logins.iter().any(|l| &l.login_id == login_id) {
+                        return Err(entry(format!("{at}.loginId"), "is used twice"));
+                    }
+                    // The PIN itself is never quoted in an error.
+                    let pin_hash = crate::pin::hash_pin(pin)
+                        .map_err(|e| entry(format!("{at}.pin"), e.to_string()))?;
+                    seed.logins.push(WalletLogin {
+                        login_id: login_id.clone(),
+                        customer_id: customer(&format!("{at}.customerId"), &a.customer_id)?,
+                        pin_hash,
+                        failures: 0,
+                        locked_until: None,
+                        version: 0,
+                    });
+                }
+                (Some(_), None) => {
+                    return Err(entry(format!("{at}.pin"), "is required with loginId"))
+                }
+                (None, Some(_)) => {
+                    return Err(entry(format!("{at}.loginId"), "is required with pin"))
+                }
+            }
             seed.accounts.push(Account {
                 customer_id: customer(&format!("{at}.customerId"), &a.customer_id)?,
                 status: AccountStatus::parse(&a.status).ok_or_else(|| {
@@ -340,6 +377,23 @@ impl Seed {
     }
 }
 
+impl Seed {
+    /// Writes the wallet logins (login id and PIN hash, counters cleared) through the login
+    /// port; returns how many.
+    pub async fn apply_logins(&self, store: &dyn LoginAdmin) -> Result<usize, SeedError> {
+        for (i, l) in self.logins.iter().enumerate() {
+            store
+                .put_wallet_login(l)
+                .await
+                .map_err(|source| SeedError::Store {
+                    at: format!("logins[{i}]"),
+                    source,
+                })?;
+        }
+        Ok(self.logins.len())
+    }
+}
+
 /// What a seed wrote.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SeedReport {
@@ -368,6 +422,8 @@ mod tests {
             Some("+821012345678"),
             "the demo wallet has a phone for sendOTP"
         );
+        assert_eq!(seed.logins.len(), 1);
+        assert!(seed.logins[0].pin_hash.starts_with("$argon2id$"));
         let krw = Currency::from_code("KRW").unwrap();
         assert_eq!(
             seed.accounts[0].limits_for(krw).single_max,
@@ -417,6 +473,14 @@ mod tests {
             (
                 r#"{"accounts":[{"customerId":"1","email":"nobody"}]}"#,
                 "accounts[0].email",
+            ),
+            (
+                r#"{"accounts":[{"customerId":"1","loginId":"a","pin":"12x4"}]}"#,
+                "accounts[0].pin",
+            ),
+            (
+                r#"{"accounts":[{"customerId":"1","loginId":"a"}]}"#,
+                "accounts[0].pin",
             ),
         ];
         for (json, at) in cases {

@@ -26,4 +26,6 @@ pub struct Wiring {
     pub policy: Arc<Policy>,
     /// Time after the next midnight (UTC+8) until which a payment may be cancelled.
     pub cancel_cutoff: Duration,
+    /// Account binding: where the authorization page is, the cap of bindings per account.
+    pub bindings: crate::flows::authorizations::BindingSettings,
 }

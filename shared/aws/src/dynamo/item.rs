@@ -171,32 +171,32 @@ pub(crate) fn ledger_key(customer: &CustomerId, entry_id: &str) -> Item {
     ])
 }
 
-fn put_opt(item: &mut Item, name: &str, v: Option<AttributeValue>) {
+pub(crate) fn put_opt(item: &mut Item, name: &str, v: Option<AttributeValue>) {
     if let Some(v) = v {
         item.insert(name.to_string(), v);
     }
 }
 
 /// Typed reads from an item; every failure is `Corrupt`, naming the record kind and attribute.
-struct Fields<'a> {
+pub(crate) struct Fields<'a> {
     item: &'a Item,
     what: &'static str,
 }
 
 impl<'a> Fields<'a> {
-    fn new(item: &'a Item, what: &'static str) -> Fields<'a> {
+    pub(crate) fn new(item: &'a Item, what: &'static str) -> Fields<'a> {
         Fields { item, what }
     }
 
-    fn corrupt(&self, name: &str, why: &str) -> StoreError {
+    pub(crate) fn corrupt(&self, name: &str, why: &str) -> StoreError {
         StoreError::Corrupt(format!("{} attribute {name}: {why}", self.what))
     }
 
-    fn opt(&self, name: &str) -> Option<&'a AttributeValue> {
+    pub(crate) fn opt(&self, name: &str) -> Option<&'a AttributeValue> {
         self.item.get(name)
     }
 
-    fn opt_s(&self, name: &str) -> Result<Option<&'a str>, StoreError> {
+    pub(crate) fn opt_s(&self, name: &str) -> Result<Option<&'a str>, StoreError> {
         match self.opt(name) {
             None => Ok(None),
             Some(AttributeValue::S(v)) => Ok(Some(v.as_str())),
@@ -204,12 +204,12 @@ impl<'a> Fields<'a> {
         }
     }
 
-    fn s(&self, name: &str) -> Result<&'a str, StoreError> {
+    pub(crate) fn s(&self, name: &str) -> Result<&'a str, StoreError> {
         self.opt_s(name)?
             .ok_or_else(|| self.corrupt(name, "missing"))
     }
 
-    fn opt_u64(&self, name: &str) -> Result<Option<u64>, StoreError> {
+    pub(crate) fn opt_u64(&self, name: &str) -> Result<Option<u64>, StoreError> {
         match self.opt(name) {
             None => Ok(None),
             Some(v) => number(v)
@@ -218,12 +218,12 @@ impl<'a> Fields<'a> {
         }
     }
 
-    fn u64(&self, name: &str) -> Result<u64, StoreError> {
+    pub(crate) fn u64(&self, name: &str) -> Result<u64, StoreError> {
         self.opt_u64(name)?
             .ok_or_else(|| self.corrupt(name, "missing"))
     }
 
-    fn bool(&self, name: &str) -> Result<bool, StoreError> {
+    pub(crate) fn bool(&self, name: &str) -> Result<bool, StoreError> {
         match self.opt(name) {
             Some(AttributeValue::Bool(v)) => Ok(*v),
             Some(_) => Err(self.corrupt(name, "not a boolean")),
@@ -231,7 +231,7 @@ impl<'a> Fields<'a> {
         }
     }
 
-    fn opt_time(&self, name: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+    pub(crate) fn opt_time(&self, name: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
         match self.opt_s(name)? {
             None => Ok(None),
             Some(t) => DateTime::parse_from_rfc3339(t)
@@ -240,12 +240,12 @@ impl<'a> Fields<'a> {
         }
     }
 
-    fn time(&self, name: &str) -> Result<DateTime<Utc>, StoreError> {
+    pub(crate) fn time(&self, name: &str) -> Result<DateTime<Utc>, StoreError> {
         self.opt_time(name)?
             .ok_or_else(|| self.corrupt(name, "missing"))
     }
 
-    fn opt_money(&self, name: &str) -> Result<Option<Money>, StoreError> {
+    pub(crate) fn opt_money(&self, name: &str) -> Result<Option<Money>, StoreError> {
         match self.opt(name) {
             None => Ok(None),
             Some(AttributeValue::M(m)) => {
@@ -266,12 +266,15 @@ impl<'a> Fields<'a> {
         }
     }
 
-    fn money(&self, name: &str) -> Result<Money, StoreError> {
+    pub(crate) fn money(&self, name: &str) -> Result<Money, StoreError> {
         self.opt_money(name)?
             .ok_or_else(|| self.corrupt(name, "missing"))
     }
 
-    fn map(&self, name: &str) -> Result<&'a HashMap<String, AttributeValue>, StoreError> {
+    pub(crate) fn map(
+        &self,
+        name: &str,
+    ) -> Result<&'a HashMap<String, AttributeValue>, StoreError> {
         match self.opt(name) {
             Some(AttributeValue::M(m)) => Ok(m),
             Some(_) => Err(self.corrupt(name, "not a map")),

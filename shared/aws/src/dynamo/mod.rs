@@ -11,6 +11,7 @@
 //! - No SDK type crosses the port: failures are `StoreError`s.
 
 mod admin;
+mod bindings;
 mod call;
 mod calls;
 mod cancel;
@@ -96,6 +97,8 @@ pub struct TableNames {
     pub ledger: String,
     /// PK `otpKey`: sendOTP's one-time passwords and per-token daily counts; TTL `ttl`.
     pub otps: String,
+    /// PK `bindingKey`: account binding (authorizations, prepare keys, logins, counters).
+    pub bindings: String,
 }
 
 impl TableNames {
@@ -110,6 +113,7 @@ impl TableNames {
             refunds: format!("{prefix}-refunds"),
             ledger: format!("{prefix}-ledger"),
             otps: format!("{prefix}-otps"),
+            bindings: format!("{prefix}-bindings"),
         }
     }
 }

@@ -24,7 +24,7 @@ impl DynamoStore {
     /// NEW_AND_OLD_IMAGES stream for the notifier) and waits until all six are ACTIVE.
     pub async fn create_tables(&self) -> Result<(), StoreError> {
         let t = &self.tables;
-        let specs: [(&str, &str, Option<&str>, bool); 7] = [
+        let specs: [(&str, &str, Option<&str>, bool); 8] = [
             (&t.accounts, super::item::CUSTOMER_ID, None, false),
             (&t.access_tokens, super::item::TOKEN_HASH, None, false),
             (&t.payment_codes, super::item::CODE_HASH, None, false),
@@ -37,6 +37,7 @@ impl DynamoStore {
                 false,
             ),
             (&t.otps, super::otp::OTP_KEY, None, false),
+            (&t.bindings, super::bindings::BINDING_KEY, None, false),
         ];
         for (name, pk, sk, stream) in specs {
             if self.table_status(name).await?.is_none() {

@@ -2,6 +2,8 @@
 //! one atomic write → build the answer. Signature checks and the envelope live at the edge
 //! (`crate::edge`), so a flow only sees a validated request and returns a response body type.
 
+pub mod authorization_page;
+pub mod authorizations;
 pub mod cancel;
 pub mod codes;
 pub mod inquiry;

@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
 // sendOTP and verifyOTP on this store (a file of its own; it reaches `State` as a child module).
+mod bindings;
 /// The per-day clearing query (reconciliation).
 mod clearing;
 #[path = "memory_otp.rs"]
@@ -33,6 +34,8 @@ struct State {
     otp_days: HashMap<(SecretHash, u32), u32>,
     /// Phone and e-mail per account.
     contacts: HashMap<CustomerId, super::otp::Contacts>,
+    /// Account binding (issue 17): authorizations by `authId`, `prepare` keys, wallet logins.
+    bindings: bindings::BindingState,
     feed: Option<tokio::sync::mpsc::UnboundedSender<PaymentRecord>>,
 }
 

@@ -6,6 +6,7 @@
 //! `CancelStore` and `RefundStore` move existing ones; `AdminStore` is for operators, tests and
 //! the local stack. See `docs/store.md` for the table design.
 
+pub mod bindings;
 pub mod memory;
 pub mod otp;
 pub mod payment;
@@ -729,6 +730,16 @@ pub struct Ports {
     pub send_otp: std::sync::Arc<dyn otp::SendOtpStore>,
     /// verifyOTP's read and OTP write.
     pub verify_otp: std::sync::Arc<dyn otp::VerifyOtpStore>,
+    /// prepare's writes (account binding).
+    pub prepare: std::sync::Arc<dyn bindings::PrepareStore>,
+    /// The authorization page's reads and writes.
+    pub authorization_page: std::sync::Arc<dyn bindings::AuthorizationPageStore>,
+    /// applyToken's writes.
+    pub tokens: std::sync::Arc<dyn bindings::TokenStore>,
+    /// cancelToken's writes.
+    pub cancel_token: std::sync::Arc<dyn bindings::CancelTokenStore>,
+    /// Wallet logins (the seed, operators).
+    pub logins: std::sync::Arc<dyn bindings::LoginAdmin>,
 }
 
 impl Ports {
@@ -744,11 +755,21 @@ impl Ports {
             + DeliveryStore
             + otp::SendOtpStore
             + otp::VerifyOtpStore
+            + bindings::PrepareStore
+            + bindings::AuthorizationPageStore
+            + bindings::TokenStore
+            + bindings::CancelTokenStore
+            + bindings::LoginAdmin
             + 'static,
     {
         Ports {
             send_otp: store.clone(),
             verify_otp: store.clone(),
+            prepare: store.clone(),
+            authorization_page: store.clone(),
+            tokens: store.clone(),
+            cancel_token: store.clone(),
+            logins: store.clone(),
             deliveries: store.clone(),
             pay: store.clone(),
             wallet: store.clone(),

@@ -8,6 +8,7 @@
 //! `docs/wire.md`.
 
 pub mod acquirer;
+mod authorizations;
 mod cancel;
 mod codes;
 mod enums;
@@ -20,6 +21,10 @@ mod refund;
 mod result;
 mod scalar;
 
+pub use authorizations::{
+    is_web_url, ApplyTokenRequest, ApplyTokenResponse, CancelTokenRequest, CancelTokenResponse,
+    GrantType, PrepareRequest, PrepareResponse, SCOPES_MAX,
+};
 pub use cancel::{CancelPaymentRequest, CancelPaymentResponse};
 pub use codes::{
     GetPaymentCodeRequest, GetPaymentCodeResponse, PaymentCodeInfo, CODE_QUANTITY_MAX,

@@ -1,0 +1,3 @@
+//! The authorization page Lambda function: the wallet's H5 page of `authUrl` (GET and POST, HTML).
+
+pub mod handler;
