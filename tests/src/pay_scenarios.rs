@@ -17,6 +17,33 @@ use std::sync::Arc;
 /// Makes a fresh, seeded test MPP with a policy (memory or DynamoDB).
 pub type Factory = Arc<dyn Fn(Policy) -> Pin<Box<dyn Future<Output = Mpp> + Send>> + Send + Sync>;
 
+/// Table sets made so far by [`dynamodb_factory`] in this process (each scenario gets its own).
+static TABLE_SETS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+/// MPPs on DynamoDB Local, each on fresh tables named `{label}-{pid}-{n}`; without
+/// `DYNAMODB_ENDPOINT` outside CI on the memory store (`process::dynamodb_endpoint` says so, and
+/// fails in CI).
+pub fn dynamodb_factory(label: &'static str) -> Factory {
+    use mpp_aws::dynamo::{dynamo_client, DynamoStore, TableNames};
+    use mpp_core::store::memory::MemoryStore;
+    use mpp_core::store::Ports;
+    Arc::new(move |policy: Policy| {
+        Box::pin(async move {
+            let Some(endpoint) = crate::process::dynamodb_endpoint() else {
+                return Mpp::on(Ports::of(Arc::new(MemoryStore::new())), policy).await;
+            };
+            let n = TABLE_SETS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let prefix = format!("{label}-{}-{n}", std::process::id());
+            let store = DynamoStore::new(
+                dynamo_client(Some(&endpoint)).await,
+                TableNames::with_prefix(&prefix),
+            );
+            store.create_tables().await.unwrap();
+            Mpp::on(Ports::of(Arc::new(store)), policy).await
+        })
+    })
+}
+
 /// Generates one `#[tokio::test]` per scenario, running on the MPPs `$factory` makes.
 #[macro_export]
 macro_rules! pay_scenario_tests {

@@ -28,37 +28,10 @@ mod memory {
 }
 
 mod dynamodb {
-    use mpp_aws::dynamo::{dynamo_client, DynamoStore, TableNames};
-    use mpp_core::flows::Policy;
-    use mpp_core::store::memory::MemoryStore;
-    use mpp_core::store::Ports;
-    use mpp_e2e::harness::Mpp;
-    use mpp_e2e::pay_scenarios::Factory;
-    use mpp_e2e::process::dynamodb_endpoint;
-    use std::sync::atomic::{AtomicU32, Ordering};
-    use std::sync::Arc;
-
-    static TABLE_SETS: AtomicU32 = AtomicU32::new(0);
+    use mpp_e2e::pay_scenarios::{dynamodb_factory, Factory};
 
     fn factory() -> Factory {
-        Arc::new(|policy: Policy| {
-            Box::pin(async move {
-                let Some(endpoint) = dynamodb_endpoint() else {
-                    return Mpp::on(Ports::of(Arc::new(MemoryStore::new())), policy).await;
-                };
-                let prefix = format!(
-                    "otp-{}-{}",
-                    std::process::id(),
-                    TABLE_SETS.fetch_add(1, Ordering::SeqCst)
-                );
-                let store = DynamoStore::new(
-                    dynamo_client(Some(&endpoint)).await,
-                    TableNames::with_prefix(&prefix),
-                );
-                store.create_tables().await.unwrap();
-                Mpp::on(Ports::of(Arc::new(store)), policy).await
-            })
-        })
+        dynamodb_factory("otp")
     }
 
     mpp_e2e::otp_scenario_tests!(factory());
