@@ -304,14 +304,7 @@ async fn ledger_kind<S: Store>(s: &S, id: &str, kind: EntryKind) -> Vec<(String,
     entries_of(&s.ledger(&CustomerId::new(id)).await.unwrap(), kind)
 }
 
-/// Commits `intent` and expects `decline`, with nothing written.
-/// Each row in order: the payment is declined for its reason and writes nothing.
-async fn expect_declines<S: Store>(s: &S, rows: &[(DebitIntent, Decline)]) {
-    for (i, decline) in rows {
-        expect_decline(s, i, *decline).await;
-    }
-}
-
+/// Commits `i` and expects `decline`, with nothing written.
 async fn expect_decline<S: Store>(s: &S, i: &DebitIntent, decline: Decline) {
     let before = s.account(&i.customer_id).await.unwrap();
     let outcome = s.commit_payment(i).await.unwrap();
@@ -350,6 +343,148 @@ async fn setup_wallet<S: Store>(s: &S, a: Account, token_name: &str) {
 
 fn by_token(name: &str) -> MethodGuard {
     MethodGuard::Token(hash(name))
+}
+
+/// One row of a scenario table: a store call and the answer it must get, or a check of what
+/// the wallet holds. [`run`] plays the rows in order, naming the row of a failed assertion.
+pub enum Step {
+    /// The payment commits.
+    Pays(DebitIntent),
+    /// The payment is declined for its reason and writes nothing (see [`expect_decline`]).
+    Declined(DebitIntent, Decline),
+    /// Cancel of this `paymentRequestId` at this time reverses a succeeded payment.
+    Reverses(&'static str, DateTime<Utc>),
+    /// Cancel of this `paymentRequestId` at this time answers exactly this.
+    Cancels(&'static str, DateTime<Utc>, CancelOutcome),
+    /// The payment meets this stored record (a repeat or a late pay) and debits nothing.
+    Meets(DebitIntent, PaymentRecord),
+    /// The store holds this record for the `paymentRequestId`.
+    Stored(&'static str, Option<PaymentRecord>),
+    /// The refund applies.
+    Refunds(RefundIntent),
+    /// The refund is refused for this reason.
+    Refused(RefundIntent, RefundRefusal),
+    /// The wallet's settings become normal, KYC passed, with these KRW limits.
+    LimitsBecome(&'static str, Limits),
+    /// The wallet holds this much of the currency.
+    Balance(&'static str, Currency, u64),
+    /// The wallet's KRW allowance (amount, count) as the rules see it on a business day.
+    Allowance(&'static str, u32, (u64, u32)),
+    /// The wallet's stored KRW usage.
+    Usage(&'static str, DayUsage),
+    /// The wallet's ledger entries of a kind: (entry id, value), sorted.
+    Entries(&'static str, EntryKind, Vec<(String, u64)>),
+    /// How many ledger entries of a kind the wallet has.
+    EntryCount(&'static str, EntryKind, usize),
+    /// A declined payment is recorded (the first record of its id).
+    Records(PaymentRecord),
+}
+
+/// Plays `steps` in order against `s`.
+pub async fn run<S: Store>(s: &S, steps: Vec<Step>) {
+    for (row, step) in steps.into_iter().enumerate() {
+        match step {
+            Step::Pays(i) => commit_ok(s, &i).await,
+            Step::Declined(i, decline) => expect_decline(s, &i, decline).await,
+            Step::Reverses(id, at) => {
+                let outcome = s
+                    .cancel_payment(id, &placeholder(id, at), at)
+                    .await
+                    .unwrap();
+                assert!(
+                    matches!(outcome, CancelOutcome::Reversed(_)),
+                    "row {row}: cancel of {id}: {outcome:?}"
+                );
+            }
+            Step::Cancels(id, at, expected) => assert_eq!(
+                s.cancel_payment(id, &placeholder(id, at), at)
+                    .await
+                    .unwrap(),
+                expected,
+                "row {row}: cancel of {id}"
+            ),
+            Step::Meets(i, record) => assert_eq!(
+                s.commit_payment(&i).await.unwrap(),
+                CommitOutcome::Exists(record),
+                "row {row}: payment {}",
+                i.payment.payment_request_id
+            ),
+            Step::Stored(id, record) => assert_eq!(
+                s.payment(id).await.unwrap(),
+                record,
+                "row {row}: the record of {id}"
+            ),
+            Step::Refunds(r) => {
+                let outcome = s.refund(&r).await.unwrap();
+                assert!(
+                    matches!(outcome, RefundOutcome::Refunded(_)),
+                    "row {row}: refund {}: {outcome:?}",
+                    r.refund_request_id
+                );
+            }
+            Step::Refused(r, refusal) => assert_eq!(
+                s.refund(&r).await.unwrap(),
+                RefundOutcome::Refused(refusal),
+                "row {row}: refund {}",
+                r.refund_request_id
+            ),
+            Step::LimitsBecome(id, l) => s
+                .update_account_settings(
+                    &CustomerId::new(id),
+                    AccountStatus::Normal,
+                    KycStatus::Passed,
+                    &BTreeMap::from([(krw(), l)]),
+                )
+                .await
+                .unwrap(),
+            Step::Balance(id, currency, value) => {
+                assert_eq!(
+                    balance(s, id, currency).await,
+                    value,
+                    "row {row}: balance of {id}"
+                )
+            }
+            Step::Allowance(id, day, left) => {
+                assert_eq!(
+                    allowance(s, id, day).await,
+                    left,
+                    "row {row}: allowance of {id}"
+                )
+            }
+            Step::Usage(id, usage) => assert_eq!(
+                get_account(s, id).await.usage.get(&krw()),
+                Some(&usage),
+                "row {row}: usage of {id}"
+            ),
+            Step::Entries(id, kind, entries) => assert_eq!(
+                ledger_kind(s, id, kind).await,
+                entries,
+                "row {row}: {kind:?} entries of {id}"
+            ),
+            Step::EntryCount(id, kind, n) => assert_eq!(
+                ledger_kind(s, id, kind).await.len(),
+                n,
+                "row {row}: {kind:?} entries of {id}"
+            ),
+            Step::Records(p) => assert_eq!(
+                s.record_payment(&p).await.unwrap(),
+                PutOutcome::Stored,
+                "row {row}: record {}",
+                p.payment_request_id
+            ),
+        }
+    }
+}
+
+/// A payment of `value` won from `customer` with the access token named `token_name`.
+pub fn token_pay(
+    id: &str,
+    customer: &str,
+    value: u64,
+    token_name: &str,
+    now: DateTime<Utc>,
+) -> DebitIntent {
+    intent(id, customer, won(value), by_token(token_name), now)
 }
 
 // ---- Scenarios ----------------------------------------------------------------------------
@@ -576,46 +711,22 @@ pub async fn token_declines<S: Store>(s: Arc<S>) {
         .await
         .unwrap();
 
-    let d = won(100);
-    expect_declines(
+    let with = |id: &str, token_name: &str, at| token_pay(id, "c-tok", 100, token_name, at);
+    let before_expiry = t0() + Duration::days(TOKEN_VALID_DAYS) - Duration::nanoseconds(1);
+    run(
         &*s,
-        &[
-            (
-                intent("t1", "c-tok", d, by_token("tok-unknown"), t0()),
-                Decline::TokenInvalid,
-            ),
-            (
-                intent("t2", "c-tok", d, by_token("tok-revoked"), t0()),
-                Decline::TokenInvalid,
-            ),
-            (
-                intent("t3", "c-tok", d, by_token("tok-scope"), t0()),
-                Decline::TokenInvalid,
-            ),
-            (
-                intent("t4", "c-tok", d, by_token("tok-expired"), t0()),
-                Decline::TokenExpired,
-            ),
-            (
-                intent("t5", "c-tok", d, by_token("tok-of-other"), t0()),
-                Decline::TokenInvalid,
-            ),
+        vec![
+            Step::Declined(with("t1", "tok-unknown", t0()), Decline::TokenInvalid),
+            Step::Declined(with("t2", "tok-revoked", t0()), Decline::TokenInvalid),
+            Step::Declined(with("t3", "tok-scope", t0()), Decline::TokenInvalid),
+            Step::Declined(with("t4", "tok-expired", t0()), Decline::TokenExpired),
+            Step::Declined(with("t5", "tok-of-other", t0()), Decline::TokenInvalid),
+            // One nanosecond before expiry it still works.
+            Step::Pays(with("t6", "tok-ok", before_expiry)),
+            Step::Balance("c-tok", krw(), 9_900),
         ],
     )
     .await;
-    // One nanosecond before expiry it still works.
-    commit_ok(
-        &*s,
-        &intent(
-            "t6",
-            "c-tok",
-            d,
-            by_token("tok-ok"),
-            t0() + Duration::days(TOKEN_VALID_DAYS) - Duration::nanoseconds(1),
-        ),
-    )
-    .await;
-    assert_eq!(balance(&*s, "c-tok", krw()).await, 9_900);
     assert_ledger(&*s).await;
 }
 
@@ -685,28 +796,16 @@ pub async fn code_declines<S: Store>(s: Arc<S>) {
     s.put_payment_code(&code("code-late", "c-code"))
         .await
         .unwrap();
-    let by_code = |n: &str| MethodGuard::Code(hash(n));
-    expect_declines(
+    let with = |id: &str, code_name: &str, at| {
+        intent(id, "c-code", won(1), MethodGuard::Code(hash(code_name)), at)
+    };
+    let late = t0() + Duration::minutes(1);
+    run(
         &*s,
-        &[
-            (
-                intent("k1", "c-code", won(1), by_code("code-unknown"), t0()),
-                Decline::CodeInvalid,
-            ),
-            (
-                intent(
-                    "k2",
-                    "c-code",
-                    won(1),
-                    by_code("code-late"),
-                    t0() + Duration::minutes(1),
-                ),
-                Decline::CodeExpired,
-            ),
-            (
-                intent("k3", "c-code", won(1), by_code("code-other"), t0()),
-                Decline::CodeInvalid,
-            ),
+        vec![
+            Step::Declined(with("k1", "code-unknown", t0()), Decline::CodeInvalid),
+            Step::Declined(with("k2", "code-late", late), Decline::CodeExpired),
+            Step::Declined(with("k3", "code-other", t0()), Decline::CodeInvalid),
         ],
     )
     .await;
@@ -744,62 +843,44 @@ pub async fn account_declines<S: Store>(s: Arc<S>) {
         setup_wallet(&*s, a, &format!("tok-{id}")).await;
     }
     s.put_token(&token("tok-ghost", "c-ghost")).await.unwrap();
-    let tok = |c: &str| by_token(&format!("tok-{c}"));
-    expect_declines(
-        &*s,
-        &[
-            (
-                intent("u1", "c-ghost", won(1), by_token("tok-ghost"), t0()),
-                Decline::UserNotExist,
-            ),
-            (
-                intent("u1n", "c-ghost", won(1), MethodGuard::Nfc, t0()),
-                Decline::UserNotExist,
-            ),
-            (
-                intent("u2", "c-frozen", won(1), tok("c-frozen"), t0()),
-                Decline::UserStatusAbnormal,
-            ),
-            (
-                intent("u3", "c-closed", won(1), tok("c-closed"), t0()),
-                Decline::UserStatusAbnormal,
-            ),
-            (
-                intent("u4", "c-pending", won(1), tok("c-pending"), t0()),
-                Decline::KycNotQualified,
-            ),
-            (
-                intent("u5", "c-kyc-failed", won(1), tok("c-kyc-failed"), t0()),
-                Decline::KycNotQualified,
-            ),
-            (
-                intent("u6", "c-plain", won(1), MethodGuard::Nfc, t0()),
-                Decline::MethodUnavailable,
-            ),
-        ],
-    )
-    .await;
+    // A payment of `customer` with its own token, or with `guard`.
+    let own = |id: &str, customer: &str, value| {
+        token_pay(id, customer, value, &format!("tok-{customer}"), t0())
+    };
+    let with = |id: &str, customer: &str, guard| intent(id, customer, won(1), guard, t0());
     let dollars = Money {
         currency: usd(),
         value: MinorUnit(1),
     };
-    expect_decline(
+    run(
         &*s,
-        &intent("u7", "c-plain", dollars, tok("c-plain"), t0()),
-        Decline::CurrencyNotSupport,
+        vec![
+            Step::Declined(
+                token_pay("u1", "c-ghost", 1, "tok-ghost", t0()),
+                Decline::UserNotExist,
+            ),
+            Step::Declined(
+                with("u1n", "c-ghost", MethodGuard::Nfc),
+                Decline::UserNotExist,
+            ),
+            Step::Declined(own("u2", "c-frozen", 1), Decline::UserStatusAbnormal),
+            Step::Declined(own("u3", "c-closed", 1), Decline::UserStatusAbnormal),
+            Step::Declined(own("u4", "c-pending", 1), Decline::KycNotQualified),
+            Step::Declined(own("u5", "c-kyc-failed", 1), Decline::KycNotQualified),
+            Step::Declined(
+                with("u6", "c-plain", MethodGuard::Nfc),
+                Decline::MethodUnavailable,
+            ),
+            Step::Declined(
+                intent("u7", "c-plain", dollars, by_token("tok-c-plain"), t0()),
+                Decline::CurrencyNotSupport,
+            ),
+            Step::Pays(intent("u8", "c-nfc", won(300), MethodGuard::Nfc, t0())),
+            Step::Pays(own("u9", "c-plain", 300)),
+            Step::Balance("c-nfc", krw(), 700),
+        ],
     )
     .await;
-    commit_ok(
-        &*s,
-        &intent("u8", "c-nfc", won(300), MethodGuard::Nfc, t0()),
-    )
-    .await;
-    commit_ok(
-        &*s,
-        &intent("u9", "c-plain", won(300), tok("c-plain"), t0()),
-    )
-    .await;
-    assert_eq!(balance(&*s, "c-nfc", krw()).await, 700);
     assert_ledger(&*s).await;
 }
 
@@ -808,71 +889,35 @@ pub async fn limit_and_balance_declines<S: Store>(s: Arc<S>) {
     let mut a = account("c-lim", &[(krw(), 100_000)]);
     a.limits.insert(krw(), limits(5_000, 8_000, 3));
     setup_wallet(&*s, a, "tok-lim").await;
-    let g = || by_token("tok-lim");
-    expect_decline(
-        &*s,
-        &intent("l1", "c-lim", won(5_001), g(), t0()),
-        Decline::SingleLimit,
-    )
-    .await;
-    commit_ok(&*s, &intent("l2", "c-lim", won(5_000), g(), t0())).await;
-    expect_decline(
-        &*s,
-        &intent("l3", "c-lim", won(3_001), g(), t0()),
-        Decline::DailyAmount,
-    )
-    .await;
-    commit_ok(&*s, &intent("l4", "c-lim", won(2_999), g(), t0())).await;
-    assert_eq!(allowance(&*s, "c-lim", DAY0).await, (1, 1));
-    commit_ok(&*s, &intent("l5", "c-lim", won(1), g(), t0())).await;
-    assert_eq!(allowance(&*s, "c-lim", DAY0).await, (0, 0));
-    expect_decline(
-        &*s,
-        &intent("l6", "c-lim", won(1), g(), t0()),
-        Decline::DailyAmount,
-    )
-    .await;
-
     let mut c = account("c-count", &[(krw(), 100_000)]);
     c.limits.insert(krw(), limits(50_000, 80_000, 2));
     setup_wallet(&*s, c, "tok-count").await;
-    commit_ok(
-        &*s,
-        &intent("n1", "c-count", won(10), by_token("tok-count"), t0()),
-    )
-    .await;
-    commit_ok(
-        &*s,
-        &intent("n2", "c-count", won(10), by_token("tok-count"), t0()),
-    )
-    .await;
-    expect_decline(
-        &*s,
-        &intent("n3", "c-count", won(10), by_token("tok-count"), t0()),
-        Decline::DailyCount,
-    )
-    .await;
-
     setup_wallet(&*s, account("c-poor", &[(krw(), 100)]), "tok-poor").await;
-    expect_decline(
+    let lim = |id: &str, value| token_pay(id, "c-lim", value, "tok-lim", t0());
+    let count = |id: &str| token_pay(id, "c-count", 10, "tok-count", t0());
+    let poor = |id: &str, value| token_pay(id, "c-poor", value, "tok-poor", t0());
+    run(
         &*s,
-        &intent("b1", "c-poor", won(101), by_token("tok-poor"), t0()),
-        Decline::BalanceNotEnough,
+        vec![
+            Step::Declined(lim("l1", 5_001), Decline::SingleLimit),
+            Step::Pays(lim("l2", 5_000)),
+            Step::Declined(lim("l3", 3_001), Decline::DailyAmount),
+            Step::Pays(lim("l4", 2_999)),
+            Step::Allowance("c-lim", DAY0, (1, 1)),
+            Step::Pays(lim("l5", 1)),
+            Step::Allowance("c-lim", DAY0, (0, 0)),
+            Step::Declined(lim("l6", 1), Decline::DailyAmount),
+            Step::Pays(count("n1")),
+            Step::Pays(count("n2")),
+            Step::Declined(count("n3"), Decline::DailyCount),
+            Step::Declined(poor("b1", 101), Decline::BalanceNotEnough),
+            Step::Pays(poor("b2", 100)),
+            Step::Declined(poor("b3", 1), Decline::BalanceNotEnough),
+            Step::Balance("c-poor", krw(), 0),
+            Step::Balance("c-lim", krw(), 92_000),
+        ],
     )
     .await;
-    commit_ok(
-        &*s,
-        &intent("b2", "c-poor", won(100), by_token("tok-poor"), t0()),
-    )
-    .await;
-    expect_decline(
-        &*s,
-        &intent("b3", "c-poor", won(1), by_token("tok-poor"), t0()),
-        Decline::BalanceNotEnough,
-    )
-    .await;
-    assert_eq!(balance(&*s, "c-poor", krw()).await, 0);
-    assert_eq!(balance(&*s, "c-lim", krw()).await, 92_000);
     assert_ledger(&*s).await;
 }
 
@@ -886,56 +931,21 @@ pub async fn declines_follow_the_rule_order<S: Store>(s: Arc<S>) {
     let mut revoked = token("tok-order-revoked", "c-order");
     revoked.revoked = true;
     s.put_token(&revoked).await.unwrap();
-    expect_decline(
+    let order = |id: &str, value| token_pay(id, "c-order", value, "tok-order", t0());
+    run(
         &*s,
-        &intent(
-            "o1",
-            "c-order",
-            won(100),
-            by_token("tok-order-revoked"),
-            t0(),
-        ),
-        Decline::TokenInvalid,
-    )
-    .await;
-    expect_decline(
-        &*s,
-        &intent("o2", "c-order", won(100), by_token("tok-order"), t0()),
-        Decline::UserStatusAbnormal,
-    )
-    .await;
-    s.update_account_settings(
-        &CustomerId::new("c-order"),
-        AccountStatus::Normal,
-        KycStatus::Passed,
-        &BTreeMap::from([(krw(), limits(5, 5, 0))]),
-    )
-    .await
-    .unwrap();
-    expect_decline(
-        &*s,
-        &intent("o3", "c-order", won(100), by_token("tok-order"), t0()),
-        Decline::SingleLimit,
-    )
-    .await;
-    expect_decline(
-        &*s,
-        &intent("o4", "c-order", won(5), by_token("tok-order"), t0()),
-        Decline::DailyCount,
-    )
-    .await;
-    s.update_account_settings(
-        &CustomerId::new("c-order"),
-        AccountStatus::Normal,
-        KycStatus::Passed,
-        &BTreeMap::from([(krw(), limits(500, 500, 5))]),
-    )
-    .await
-    .unwrap();
-    expect_decline(
-        &*s,
-        &intent("o5", "c-order", won(100), by_token("tok-order"), t0()),
-        Decline::BalanceNotEnough,
+        vec![
+            Step::Declined(
+                token_pay("o1", "c-order", 100, "tok-order-revoked", t0()),
+                Decline::TokenInvalid,
+            ),
+            Step::Declined(order("o2", 100), Decline::UserStatusAbnormal),
+            Step::LimitsBecome("c-order", limits(5, 5, 0)),
+            Step::Declined(order("o3", 100), Decline::SingleLimit),
+            Step::Declined(order("o4", 5), Decline::DailyCount),
+            Step::LimitsBecome("c-order", limits(500, 500, 5)),
+            Step::Declined(order("o5", 100), Decline::BalanceNotEnough),
+        ],
     )
     .await;
     assert_ledger(&*s).await;
@@ -946,44 +956,35 @@ pub async fn the_day_rollover_resets_the_allowance<S: Store>(s: Arc<S>) {
     let mut a = account("c-day", &[(krw(), 10_000)]);
     a.limits.insert(krw(), limits(1_000, 1_000, 1));
     setup_wallet(&*s, a, "tok-day").await;
-    let g = || by_token("tok-day");
-    commit_ok(&*s, &intent("d1", "c-day", won(1_000), g(), t0())).await;
-    expect_decline(
+    let day = |id: &str, value, at| token_pay(id, "c-day", value, "tok-day", at);
+    run(
         &*s,
-        &intent(
-            "d2",
-            "c-day",
-            won(1),
-            g(),
-            next_day() - Duration::seconds(1),
-        ),
-        Decline::DailyAmount,
+        vec![
+            Step::Pays(day("d1", 1_000, t0())),
+            Step::Declined(
+                day("d2", 1, next_day() - Duration::seconds(1)),
+                Decline::DailyAmount,
+            ),
+            Step::Pays(day("d3", 1_000, next_day())),
+            Step::Usage(
+                "c-day",
+                DayUsage {
+                    day: 20261122,
+                    amount_left: MinorUnit(0),
+                    count_left: 0,
+                },
+            ),
+            Step::Declined(
+                day("d4", 1, next_day() + Duration::hours(1)),
+                Decline::DailyAmount,
+            ),
+            // A week later, across a month end, the allowance is whole again.
+            Step::Pays(day("d5", 400, next_day() + Duration::days(9))),
+            Step::Allowance("c-day", 20261201, (600, 0)),
+            Step::Balance("c-day", krw(), 7_600),
+        ],
     )
     .await;
-    commit_ok(&*s, &intent("d3", "c-day", won(1_000), g(), next_day())).await;
-    let acc = get_account(&*s, "c-day").await;
-    assert_eq!(
-        acc.usage.get(&krw()),
-        Some(&DayUsage {
-            day: 20261122,
-            amount_left: MinorUnit(0),
-            count_left: 0
-        })
-    );
-    expect_decline(
-        &*s,
-        &intent("d4", "c-day", won(1), g(), next_day() + Duration::hours(1)),
-        Decline::DailyAmount,
-    )
-    .await;
-    // A week later, across a month end, the allowance is whole again.
-    commit_ok(
-        &*s,
-        &intent("d5", "c-day", won(400), g(), next_day() + Duration::days(9)),
-    )
-    .await;
-    assert_eq!(allowance(&*s, "c-day", 20261201).await, (600, 0));
-    assert_eq!(balance(&*s, "c-day", krw()).await, 7_600);
     assert_ledger(&*s).await;
 }
 
@@ -1022,26 +1023,19 @@ pub async fn record_payment_first_wins<S: Store>(s: Arc<S>) {
 pub async fn cancel_of_an_unknown_id_leaves_a_closed_placeholder<S: Store>(s: Arc<S>) {
     setup_wallet(&*s, account("c-ph", &[(krw(), 1_000)]), "tok-ph").await;
     let now = t0() + Duration::seconds(5);
-    let outcome = s
-        .cancel_payment("x1", &placeholder("x1", t0()), now)
-        .await
-        .unwrap();
-    let mut closed = placeholder("x1", t0());
+    let mut closed = placeholder("x1", now);
     closed.closed_at = Some(now);
-    assert_eq!(outcome, CancelOutcome::Closed(closed.clone()));
-    assert_eq!(s.payment("x1").await.unwrap(), Some(closed.clone()));
-    let late = intent("x1", "c-ph", won(10), by_token("tok-ph"), now);
-    assert_eq!(
-        s.commit_payment(&late).await.unwrap(),
-        CommitOutcome::Exists(closed.clone())
-    );
-    assert_eq!(
-        s.cancel_payment("x1", &placeholder("x1", now), now)
-            .await
-            .unwrap(),
-        CancelOutcome::AlreadyClosed(closed)
-    );
-    assert_eq!(balance(&*s, "c-ph", krw()).await, 1_000);
+    run(
+        &*s,
+        vec![
+            Step::Cancels("x1", now, CancelOutcome::Closed(closed.clone())),
+            Step::Stored("x1", Some(closed.clone())),
+            Step::Meets(token_pay("x1", "c-ph", 10, "tok-ph", now), closed.clone()),
+            Step::Cancels("x1", now, CancelOutcome::AlreadyClosed(closed)),
+            Step::Balance("c-ph", krw(), 1_000),
+        ],
+    )
+    .await;
     assert_ledger(&*s).await;
 }
 
@@ -1049,30 +1043,24 @@ pub async fn cancel_of_an_unknown_id_leaves_a_closed_placeholder<S: Store>(s: Ar
 pub async fn cancel_of_a_failed_payment_closes_it<S: Store>(s: Arc<S>) {
     setup_wallet(&*s, account("c-fail", &[(krw(), 1_000)]), "tok-fail").await;
     let failed = failed_record("f1", ResultCode::UserBalanceNotEnough, t0());
-    s.record_payment(&failed).await.unwrap();
     let now = t0() + Duration::seconds(30);
     let mut closed = failed.clone();
     closed.state = PaymentState::Closed;
     closed.closed_at = Some(now);
-    assert_eq!(
-        s.cancel_payment("f1", &placeholder("f1", now), now)
-            .await
-            .unwrap(),
-        CancelOutcome::Closed(closed.clone())
-    );
-    assert_eq!(s.payment("f1").await.unwrap(), Some(closed.clone()));
-    assert_eq!(
-        s.cancel_payment("f1", &placeholder("f1", now), now)
-            .await
-            .unwrap(),
-        CancelOutcome::AlreadyClosed(closed)
-    );
-    assert_eq!(
-        s.refund(&refund_intent("rf", "f1", won(1), now))
-            .await
-            .unwrap(),
-        RefundOutcome::Refused(RefundRefusal::NotRefundable)
-    );
+    run(
+        &*s,
+        vec![
+            Step::Records(failed),
+            Step::Cancels("f1", now, CancelOutcome::Closed(closed.clone())),
+            Step::Stored("f1", Some(closed.clone())),
+            Step::Cancels("f1", now, CancelOutcome::AlreadyClosed(closed)),
+            Step::Refused(
+                refund_intent("rf", "f1", won(1), now),
+                RefundRefusal::NotRefundable,
+            ),
+        ],
+    )
+    .await;
     assert_ledger(&*s).await;
 }
 
@@ -1082,43 +1070,35 @@ pub async fn cancel_of_a_success_reverses_balance_allowance_and_ledger<S: Store>
     let mut a = account("c-cancel", &[(krw(), 10_000)]);
     a.limits.insert(krw(), limits(5_000, 8_000, 3));
     setup_wallet(&*s, a, "tok-cancel").await;
-    let i = intent("s1", "c-cancel", won(1_000), by_token("tok-cancel"), t0());
-    commit_ok(&*s, &i).await;
-    assert_eq!(allowance(&*s, "c-cancel", DAY0).await, (7_000, 2));
+    let i = token_pay("s1", "c-cancel", 1_000, "tok-cancel", t0());
     let now = t0() + Duration::minutes(2);
     let mut cancelled = i.payment.clone();
     cancelled.state = PaymentState::Cancelled;
     cancelled.closed_at = Some(now);
-    assert_eq!(
-        s.cancel_payment("s1", &placeholder("s1", now), now)
-            .await
-            .unwrap(),
-        CancelOutcome::Reversed(cancelled.clone())
-    );
-    assert_eq!(balance(&*s, "c-cancel", krw()).await, 10_000);
-    assert_eq!(allowance(&*s, "c-cancel", DAY0).await, (8_000, 3));
-    assert_eq!(
-        ledger_kind(&*s, "c-cancel", EntryKind::Reversal).await,
-        vec![("s1#REVERSAL".to_string(), 1_000)]
-    );
-    assert_eq!(s.payment("s1").await.unwrap(), Some(cancelled.clone()));
-    assert_eq!(
-        s.cancel_payment("s1", &placeholder("s1", now), now)
-            .await
-            .unwrap(),
-        CancelOutcome::AlreadyClosed(cancelled.clone())
-    );
-    assert_eq!(
-        s.commit_payment(&i).await.unwrap(),
-        CommitOutcome::Exists(cancelled.clone())
-    );
-    assert_eq!(
-        s.refund(&refund_intent("rc", "s1", won(1), now))
-            .await
-            .unwrap(),
-        RefundOutcome::Refused(RefundRefusal::NotRefundable)
-    );
-    assert_eq!(balance(&*s, "c-cancel", krw()).await, 10_000);
+    run(
+        &*s,
+        vec![
+            Step::Pays(i.clone()),
+            Step::Allowance("c-cancel", DAY0, (7_000, 2)),
+            Step::Cancels("s1", now, CancelOutcome::Reversed(cancelled.clone())),
+            Step::Balance("c-cancel", krw(), 10_000),
+            Step::Allowance("c-cancel", DAY0, (8_000, 3)),
+            Step::Entries(
+                "c-cancel",
+                EntryKind::Reversal,
+                vec![("s1#REVERSAL".to_string(), 1_000)],
+            ),
+            Step::Stored("s1", Some(cancelled.clone())),
+            Step::Cancels("s1", now, CancelOutcome::AlreadyClosed(cancelled.clone())),
+            Step::Meets(i, cancelled),
+            Step::Refused(
+                refund_intent("rc", "s1", won(1), now),
+                RefundRefusal::NotRefundable,
+            ),
+            Step::Balance("c-cancel", krw(), 10_000),
+        ],
+    )
+    .await;
     assert_ledger(&*s).await;
 }
 
@@ -1128,61 +1108,39 @@ pub async fn cancel_on_a_later_day_leaves_that_days_allowance<S: Store>(s: Arc<S
     let mut a = account("c-late", &[(krw(), 10_000)]);
     a.limits.insert(krw(), limits(5_000, 8_000, 3));
     setup_wallet(&*s, a, "tok-late").await;
-    commit_ok(
+    let late = |id: &str, value, at| token_pay(id, "c-late", value, "tok-late", at);
+    run(
         &*s,
-        &intent("y1", "c-late", won(1_000), by_token("tok-late"), t0()),
+        vec![
+            Step::Pays(late("y1", 1_000, t0())),
+            Step::Pays(late("y2", 500, next_day())),
+            Step::Reverses("y1", next_day() + Duration::hours(1)),
+            Step::Balance("c-late", krw(), 9_500),
+            Step::Allowance("c-late", 20261122, (7_500, 2)),
+            Step::Usage(
+                "c-late",
+                DayUsage {
+                    day: 20261122,
+                    amount_left: MinorUnit(7_500),
+                    count_left: 2,
+                },
+            ),
+            // Cancelled a day later with no payment since: the debit day's counters are given
+            // back.
+            Step::Pays(late("y3", 200, next_day() + Duration::days(1))),
+            Step::Reverses("y3", next_day() + Duration::days(2)),
+            Step::Usage(
+                "c-late",
+                DayUsage {
+                    day: 20261123,
+                    amount_left: MinorUnit(8_000),
+                    count_left: 3,
+                },
+            ),
+            Step::Balance("c-late", krw(), 9_500),
+        ],
     )
     .await;
-    commit_ok(
-        &*s,
-        &intent("y2", "c-late", won(500), by_token("tok-late"), next_day()),
-    )
-    .await;
-    let later = next_day() + Duration::hours(1);
-    assert!(matches!(
-        s.cancel_payment("y1", &placeholder("y1", later), later)
-            .await
-            .unwrap(),
-        CancelOutcome::Reversed(_)
-    ));
-    assert_eq!(balance(&*s, "c-late", krw()).await, 9_500);
-    assert_eq!(allowance(&*s, "c-late", 20261122).await, (7_500, 2));
-    assert_eq!(
-        get_account(&*s, "c-late")
-            .await
-            .usage
-            .get(&krw())
-            .map(|u| u.day),
-        Some(20261122)
-    );
-    // Cancelled a day later with no payment since: the debit day's counters are given back.
-    commit_ok(
-        &*s,
-        &intent(
-            "y3",
-            "c-late",
-            won(200),
-            by_token("tok-late"),
-            next_day() + Duration::days(1),
-        ),
-    )
-    .await;
-    let day_after = next_day() + Duration::days(2);
-    assert!(matches!(
-        s.cancel_payment("y3", &placeholder("y3", day_after), day_after)
-            .await
-            .unwrap(),
-        CancelOutcome::Reversed(_)
-    ));
-    assert_eq!(
-        get_account(&*s, "c-late").await.usage.get(&krw()),
-        Some(&DayUsage {
-            day: 20261123,
-            amount_left: MinorUnit(8_000),
-            count_left: 3
-        })
-    );
-    assert_eq!(balance(&*s, "c-late", krw()).await, 9_500);
     assert_ledger(&*s).await;
 }
 
@@ -1192,52 +1150,36 @@ pub async fn cancel_after_refunds_gives_back_the_rest<S: Store>(s: Arc<S>) {
     let mut a = account("c-rr", &[(krw(), 10_000)]);
     a.limits.insert(krw(), limits(5_000, 8_000, 3));
     setup_wallet(&*s, a, "tok-rr").await;
-    commit_ok(
+    let rr = |id: &str, value| token_pay(id, "c-rr", value, "tok-rr", t0());
+    run(
         &*s,
-        &intent("z1", "c-rr", won(1_000), by_token("tok-rr"), t0()),
+        vec![
+            Step::Pays(rr("z1", 1_000)),
+            Step::Refunds(refund_intent("zr1", "z1", won(300), t0())),
+            Step::Balance("c-rr", krw(), 9_300),
+        ],
     )
     .await;
-    assert!(matches!(
-        s.refund(&refund_intent("zr1", "z1", won(300), t0()))
-            .await
-            .unwrap(),
-        RefundOutcome::Refunded(_)
-    ));
-    assert_eq!(balance(&*s, "c-rr", krw()).await, 9_300);
     assert!(
         matches!(s.cancel_payment("z1", &placeholder("z1", t0()), t0()).await.unwrap(), CancelOutcome::Reversed(p) if p.refunded == MinorUnit(300))
     );
-    assert_eq!(balance(&*s, "c-rr", krw()).await, 10_000);
-    assert_eq!(
-        ledger_kind(&*s, "c-rr", EntryKind::Reversal).await,
-        vec![("z1#REVERSAL".to_string(), 700)]
-    );
-    assert_eq!(allowance(&*s, "c-rr", DAY0).await, (7_700, 3));
-
-    commit_ok(
+    let reversal_of_z1 = || vec![("z1#REVERSAL".to_string(), 700)];
+    run(
         &*s,
-        &intent("z2", "c-rr", won(500), by_token("tok-rr"), t0()),
+        vec![
+            Step::Balance("c-rr", krw(), 10_000),
+            Step::Entries("c-rr", EntryKind::Reversal, reversal_of_z1()),
+            Step::Allowance("c-rr", DAY0, (7_700, 3)),
+            Step::Pays(rr("z2", 500)),
+            Step::Refunds(refund_intent("zr2", "z2", won(500), t0())),
+            Step::Reverses("z2", t0()),
+            // Nothing left to reverse: still only z1's.
+            Step::Entries("c-rr", EntryKind::Reversal, reversal_of_z1()),
+            Step::Allowance("c-rr", DAY0, (7_200, 3)),
+            Step::Balance("c-rr", krw(), 10_000),
+        ],
     )
     .await;
-    assert!(matches!(
-        s.refund(&refund_intent("zr2", "z2", won(500), t0()))
-            .await
-            .unwrap(),
-        RefundOutcome::Refunded(_)
-    ));
-    assert!(matches!(
-        s.cancel_payment("z2", &placeholder("z2", t0()), t0())
-            .await
-            .unwrap(),
-        CancelOutcome::Reversed(_)
-    ));
-    assert_eq!(
-        ledger_kind(&*s, "c-rr", EntryKind::Reversal).await.len(),
-        1,
-        "nothing left to reverse"
-    );
-    assert_eq!(allowance(&*s, "c-rr", DAY0).await, (7_200, 3));
-    assert_eq!(balance(&*s, "c-rr", krw()).await, 10_000);
     assert_ledger(&*s).await;
 }
 
@@ -1250,11 +1192,7 @@ pub async fn refunds_partial_several_and_refused<S: Store>(s: Arc<S>) {
         "tok-ref",
     )
     .await;
-    commit_ok(
-        &*s,
-        &intent("q1", "c-ref", won(1_000), by_token("tok-ref"), t0()),
-    )
-    .await;
+    commit_ok(&*s, &token_pay("q1", "c-ref", 1_000, "tok-ref", t0())).await;
     let r1 = refund_intent("rq1", "q1", won(300), t0() + Duration::minutes(1));
     let RefundOutcome::Refunded(rec1) = s.refund(&r1).await.unwrap() else {
         panic!("first refund applies")
@@ -1274,75 +1212,44 @@ pub async fn refunds_partial_several_and_refused<S: Store>(s: Arc<S>) {
         RefundOutcome::Exists(rec1.clone()),
         "repeat with other parameters"
     );
-    assert!(matches!(
-        s.refund(&refund_intent("rq2", "q1", won(600), t0()))
-            .await
-            .unwrap(),
-        RefundOutcome::Refunded(_)
-    ));
-    assert_eq!(
-        s.refund(&refund_intent("rq3", "q1", won(101), t0()))
-            .await
-            .unwrap(),
-        RefundOutcome::Refused(RefundRefusal::ExceedsPayment)
-    );
-    assert!(matches!(
-        s.refund(&refund_intent("rq4", "q1", won(100), t0()))
-            .await
-            .unwrap(),
-        RefundOutcome::Refunded(_)
-    ));
-    assert_eq!(
-        s.refund(&refund_intent("rq5", "q1", won(1), t0()))
-            .await
-            .unwrap(),
-        RefundOutcome::Refused(RefundRefusal::ExceedsPayment)
-    );
-    assert_eq!(
-        s.payment("q1").await.unwrap().map(|p| p.refunded),
-        Some(MinorUnit(1_000))
-    );
-    assert_eq!(balance(&*s, "c-ref", krw()).await, 10_000);
-    assert_eq!(ledger_kind(&*s, "c-ref", EntryKind::Refund).await.len(), 3);
-
-    commit_ok(
+    let of = |id: &str, payment: &str, value| refund_intent(id, payment, won(value), t0());
+    run(
         &*s,
-        &intent("q2", "c-ref", won(100), by_token("tok-ref"), t0()),
+        vec![
+            Step::Refunds(of("rq2", "q1", 600)),
+            Step::Refused(of("rq3", "q1", 101), RefundRefusal::ExceedsPayment),
+            Step::Refunds(of("rq4", "q1", 100)),
+            Step::Refused(of("rq5", "q1", 1), RefundRefusal::ExceedsPayment),
+        ],
     )
     .await;
     assert_eq!(
-        s.refund(&refund_intent("rq6", "q2", won(101), t0()))
-            .await
-            .unwrap(),
-        RefundOutcome::Refused(RefundRefusal::ExceedsPayment)
+        s.payment("q1").await.unwrap().map(|p| p.refunded),
+        Some(MinorUnit(1_000))
     );
     let dollars = Money {
         currency: usd(),
         value: MinorUnit(1),
     };
-    assert_eq!(
-        s.refund(&refund_intent("rq7", "q2", dollars, t0()))
-            .await
-            .unwrap(),
-        RefundOutcome::Refused(RefundRefusal::CurrencyMismatch)
-    );
-    assert_eq!(
-        s.refund(&refund_intent("rq8", "nope", won(1), t0()))
-            .await
-            .unwrap(),
-        RefundOutcome::Refused(RefundRefusal::PaymentNotFound)
-    );
-    s.record_payment(&failed_record("q3", ResultCode::UserBalanceNotEnough, t0()))
-        .await
-        .unwrap();
-    assert_eq!(
-        s.refund(&refund_intent("rq9", "q3", won(1), t0()))
-            .await
-            .unwrap(),
-        RefundOutcome::Refused(RefundRefusal::NotRefundable)
-    );
-    assert_eq!(balance(&*s, "c-ref", krw()).await, 9_900);
-    assert_eq!(balance(&*s, "c-ref", usd()).await, 500);
+    run(
+        &*s,
+        vec![
+            Step::Balance("c-ref", krw(), 10_000),
+            Step::EntryCount("c-ref", EntryKind::Refund, 3),
+            Step::Pays(token_pay("q2", "c-ref", 100, "tok-ref", t0())),
+            Step::Refused(of("rq6", "q2", 101), RefundRefusal::ExceedsPayment),
+            Step::Refused(
+                refund_intent("rq7", "q2", dollars, t0()),
+                RefundRefusal::CurrencyMismatch,
+            ),
+            Step::Refused(of("rq8", "nope", 1), RefundRefusal::PaymentNotFound),
+            Step::Records(failed_record("q3", ResultCode::UserBalanceNotEnough, t0())),
+            Step::Refused(of("rq9", "q3", 1), RefundRefusal::NotRefundable),
+            Step::Balance("c-ref", krw(), 9_900),
+            Step::Balance("c-ref", usd(), 500),
+        ],
+    )
+    .await;
     assert_ledger(&*s).await;
 }
 
