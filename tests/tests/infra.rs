@@ -631,6 +631,13 @@ fn every_alipay_facing_function_has_its_route_deadline_and_metrics() {
             .filter(|(_, a)| mentions(a, "flow", &c.operation))
             .count();
         assert!(flow_alarms >= 1, "{id}: no alarm on flow={}", c.operation);
+        // And among them its U-rate alarm (the URateAlarms loop).
+        let u_alarm = format!("{}URateAlarm", id.trim_end_matches("Function"));
+        let u_alarm = resource(&t, &u_alarm).unwrap_or_else(|| panic!("{u_alarm}"));
+        assert!(
+            mentions(u_alarm, "flow", &c.operation),
+            "{id}: U-rate alarm"
+        );
     }
     let api = props(resource(&t, "MppApi").expect("MppApi"));
     assert_eq!(
