@@ -341,6 +341,19 @@ async fn setup_wallet<S: Store>(s: &S, a: Account, token_name: &str) {
     s.put_token(&token(token_name, &id)).await.unwrap();
 }
 
+/// A wallet holding `krw_balance` won under KRW `limits`, with the access token `token_name`.
+async fn limited_wallet<S: Store>(
+    s: &S,
+    id: &str,
+    krw_balance: u64,
+    krw_limits: Limits,
+    token_name: &str,
+) {
+    let mut a = account(id, &[(krw(), krw_balance)]);
+    a.limits.insert(krw(), krw_limits);
+    setup_wallet(s, a, token_name).await;
+}
+
 fn by_token(name: &str) -> MethodGuard {
     MethodGuard::Token(hash(name))
 }
@@ -362,6 +375,8 @@ pub enum Step {
     Meets(DebitIntent, PaymentRecord),
     /// The store holds this record for the `paymentRequestId`.
     Stored(&'static str, Option<PaymentRecord>),
+    /// Looking up this payment method finds this.
+    Finds(MethodRef, MethodFound),
     /// The refund applies.
     Refunds(RefundIntent),
     /// The refund is refused for this reason.
@@ -415,6 +430,11 @@ pub async fn run<S: Store>(s: &S, steps: Vec<Step>) {
                 s.payment(id).await.unwrap(),
                 record,
                 "row {row}: the record of {id}"
+            ),
+            Step::Finds(method, found) => assert_eq!(
+                s.find_method(&method).await.unwrap(),
+                found,
+                "row {row}: {method:?}"
             ),
             Step::Refunds(r) => {
                 let outcome = s.refund(&r).await.unwrap();
@@ -566,46 +586,33 @@ pub async fn admin_round_trip<S: Store>(s: Arc<S>) {
 
     // Tokens and codes by hash; overwritten by a second put.
     let mut t = token("tok-admin", "c-admin");
+    let c = code("code-admin", "c-admin");
     s.put_token(&t).await.unwrap();
-    assert_eq!(
-        s.find_method(&MethodRef::AccessToken(hash("tok-admin")))
-            .await
-            .unwrap(),
-        MethodFound::Token(Some(t.clone()))
-    );
+    s.put_payment_code(&c).await.unwrap();
+    let admin = || CustomerId::new("c-admin");
+    let by_token = || MethodRef::AccessToken(hash("tok-admin"));
+    let nope = || hash("nope");
+    run(
+        &*s,
+        vec![
+            Step::Finds(by_token(), MethodFound::Token(Some(t.clone()))),
+            Step::Finds(MethodRef::AccessToken(nope()), MethodFound::Token(None)),
+            Step::Finds(
+                MethodRef::PaymentCode(hash("code-admin")),
+                MethodFound::Code(Some(c)),
+            ),
+            Step::Finds(MethodRef::PaymentCode(nope()), MethodFound::Code(None)),
+            Step::Finds(MethodRef::Customer(admin()), MethodFound::Customer(admin())),
+        ],
+    )
+    .await;
     t.revoked = true;
     s.put_token(&t).await.unwrap();
-    assert_eq!(
-        s.find_method(&MethodRef::AccessToken(hash("tok-admin")))
-            .await
-            .unwrap(),
-        MethodFound::Token(Some(t))
-    );
-    assert_eq!(
-        s.find_method(&MethodRef::AccessToken(hash("nope")))
-            .await
-            .unwrap(),
-        MethodFound::Token(None)
-    );
-    let c = code("code-admin", "c-admin");
-    s.put_payment_code(&c).await.unwrap();
-    assert_eq!(
-        s.find_method(&MethodRef::PaymentCode(hash("code-admin")))
-            .await
-            .unwrap(),
-        MethodFound::Code(Some(c))
-    );
-    assert_eq!(
-        s.find_method(&MethodRef::PaymentCode(hash("nope")))
-            .await
-            .unwrap(),
-        MethodFound::Code(None)
-    );
-    let nfc = MethodRef::Customer(CustomerId::new("c-admin"));
-    assert_eq!(
-        s.find_method(&nfc).await.unwrap(),
-        MethodFound::Customer(CustomerId::new("c-admin"))
-    );
+    run(
+        &*s,
+        vec![Step::Finds(by_token(), MethodFound::Token(Some(t)))],
+    )
+    .await;
 
     s.create_account(&account("c-admin-2", &[]), t0())
         .await
@@ -632,9 +639,7 @@ pub async fn admin_round_trip<S: Store>(s: Arc<S>) {
 /// DEBIT entry; a repeat finds the record; another request with the same id, or the very same
 /// intent again, gets `Exists` with the stored record and no second debit.
 pub async fn token_payment_commits_once_and_repeats_answer_exists<S: Store>(s: Arc<S>) {
-    let mut a = account("c-pay", &[(krw(), 10_000)]);
-    a.limits.insert(krw(), limits(5_000, 8_000, 3));
-    setup_wallet(&*s, a, "tok-pay").await;
+    limited_wallet(&*s, "c-pay", 10_000, limits(5_000, 8_000, 3), "tok-pay").await;
 
     let ctx = s
         .load_for_pay("p1", &MethodRef::AccessToken(hash("tok-pay")))
@@ -888,12 +893,15 @@ pub async fn account_declines<S: Store>(s: Arc<S>) {
 
 /// Single limit, daily amount, daily count and balance, each at its boundary.
 pub async fn limit_and_balance_declines<S: Store>(s: Arc<S>) {
-    let mut a = account("c-lim", &[(krw(), 100_000)]);
-    a.limits.insert(krw(), limits(5_000, 8_000, 3));
-    setup_wallet(&*s, a, "tok-lim").await;
-    let mut c = account("c-count", &[(krw(), 100_000)]);
-    c.limits.insert(krw(), limits(50_000, 80_000, 2));
-    setup_wallet(&*s, c, "tok-count").await;
+    limited_wallet(&*s, "c-lim", 100_000, limits(5_000, 8_000, 3), "tok-lim").await;
+    limited_wallet(
+        &*s,
+        "c-count",
+        100_000,
+        limits(50_000, 80_000, 2),
+        "tok-count",
+    )
+    .await;
     setup_wallet(&*s, account("c-poor", &[(krw(), 100)]), "tok-poor").await;
     let lim = |id: &str, value| token_pay(id, "c-lim", value, "tok-lim", t0());
     let count = |id: &str| token_pay(id, "c-count", 10, "tok-count", t0());
@@ -955,9 +963,7 @@ pub async fn declines_follow_the_rule_order<S: Store>(s: Arc<S>) {
 
 /// The allowance is per business day (UTC+8): spent at 23:59:59, fresh at 00:00.
 pub async fn the_day_rollover_resets_the_allowance<S: Store>(s: Arc<S>) {
-    let mut a = account("c-day", &[(krw(), 10_000)]);
-    a.limits.insert(krw(), limits(1_000, 1_000, 1));
-    setup_wallet(&*s, a, "tok-day").await;
+    limited_wallet(&*s, "c-day", 10_000, limits(1_000, 1_000, 1), "tok-day").await;
     let day = |id: &str, value, at| token_pay(id, "c-day", value, "tok-day", at);
     run(
         &*s,
@@ -1069,9 +1075,14 @@ pub async fn cancel_of_a_failed_payment_closes_it<S: Store>(s: Arc<S>) {
 /// Cancel of a success: CANCELLED, balance and the day's allowance back, a REVERSAL entry;
 /// cancel again is the same answer; refunds and repeats meet the cancelled record.
 pub async fn cancel_of_a_success_reverses_balance_allowance_and_ledger<S: Store>(s: Arc<S>) {
-    let mut a = account("c-cancel", &[(krw(), 10_000)]);
-    a.limits.insert(krw(), limits(5_000, 8_000, 3));
-    setup_wallet(&*s, a, "tok-cancel").await;
+    limited_wallet(
+        &*s,
+        "c-cancel",
+        10_000,
+        limits(5_000, 8_000, 3),
+        "tok-cancel",
+    )
+    .await;
     let i = token_pay("s1", "c-cancel", 1_000, "tok-cancel", t0());
     let now = t0() + Duration::minutes(2);
     let mut cancelled = i.payment.clone();
@@ -1107,9 +1118,7 @@ pub async fn cancel_of_a_success_reverses_balance_allowance_and_ledger<S: Store>
 /// A payment cancelled on a later business day gives the balance back; that day's allowance is
 /// untouched (the debit counted against a day that is over).
 pub async fn cancel_on_a_later_day_leaves_that_days_allowance<S: Store>(s: Arc<S>) {
-    let mut a = account("c-late", &[(krw(), 10_000)]);
-    a.limits.insert(krw(), limits(5_000, 8_000, 3));
-    setup_wallet(&*s, a, "tok-late").await;
+    limited_wallet(&*s, "c-late", 10_000, limits(5_000, 8_000, 3), "tok-late").await;
     let late = |id: &str, value, at| token_pay(id, "c-late", value, "tok-late", at);
     run(
         &*s,
@@ -1149,9 +1158,7 @@ pub async fn cancel_on_a_later_day_leaves_that_days_allowance<S: Store>(s: Arc<S
 /// Cancel after partial refunds reverses what is left; after a full refund nothing is left to
 /// reverse and no REVERSAL entry is written.
 pub async fn cancel_after_refunds_gives_back_the_rest<S: Store>(s: Arc<S>) {
-    let mut a = account("c-rr", &[(krw(), 10_000)]);
-    a.limits.insert(krw(), limits(5_000, 8_000, 3));
-    setup_wallet(&*s, a, "tok-rr").await;
+    limited_wallet(&*s, "c-rr", 10_000, limits(5_000, 8_000, 3), "tok-rr").await;
     let rr = |id: &str, value| token_pay(id, "c-rr", value, "tok-rr", t0());
     run(
         &*s,
