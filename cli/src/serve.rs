@@ -90,21 +90,10 @@ pub struct ServeArgs {
 struct App {
     prefix: String,
     edge: Edge,
-    pay: pay::handler::Deps,
-    evaluation: evaluation::handler::Deps,
-    inquiry: inquiry_payment::handler::Deps,
-    cancel: cancel_payment::handler::Deps,
-    refund: refund::handler::Deps,
-    send_otp: send_otp::handler::Deps,
-    verify_otp: verify_otp::handler::Deps,
-    /// sendOTP's local delivery: printed, and served at [`OUTBOX_PATH`].
-    outbox: Arc<mpp_core::messaging::Outbox>,
+    /// Every inbound function (and sendOTP's outbox, served at [`OUTBOX_PATH`]).
+    inbound: mpp_inbound::Inbound,
     /// The ledger by clearing day, for the loopback-only `GET /dev/clearing`.
     clearing: Arc<dyn mpp_core::reconcile::ledger::ClearingLedger>,
-    prepare: prepare::handler::Deps,
-    apply_token: apply_token::handler::Deps,
-    cancel_token: cancel_token::handler::Deps,
-    authorization_page: authorization_page::handler::Deps,
 }
 
 /// The development endpoint with every OTP message sent so far (JSON lines, oldest first).
@@ -263,19 +252,8 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
     }
     let outbox = Arc::new(mpp_core::messaging::Outbox::printing());
     let app = Arc::new(App {
-        send_otp: send_otp::handler::Deps::from_wiring(&wiring, outbox.clone()),
-        verify_otp: verify_otp::handler::Deps::from_wiring(&wiring),
-        outbox,
+        inbound: mpp_inbound::Inbound::from_wiring(&wiring, outbox),
         prefix: args.path_prefix.trim_end_matches('/').to_string(),
-        pay: pay::handler::Deps::from_wiring(&wiring),
-        evaluation: evaluation::handler::Deps::from_wiring(&wiring),
-        inquiry: inquiry_payment::handler::Deps::from_wiring(&wiring),
-        cancel: cancel_payment::handler::Deps::from_wiring(&wiring),
-        refund: refund::handler::Deps::from_wiring(&wiring),
-        prepare: prepare::handler::Deps::from_wiring(&wiring),
-        apply_token: apply_token::handler::Deps::from_wiring(&wiring),
-        cancel_token: cancel_token::handler::Deps::from_wiring(&wiring),
-        authorization_page: authorization_page::handler::Deps::from_wiring(&wiring),
         edge,
         clearing,
     });
@@ -348,7 +326,7 @@ async fn route(State(app): State<Arc<App>>, request: AxumRequest) -> AxumRespons
     if request.uri().path() == OUTBOX_PATH && request.method() == axum::http::Method::GET {
         return AxumResponse::builder()
             .header("Content-Type", "application/x-ndjson; charset=UTF-8")
-            .body(AxumBody::from(app.outbox.json_lines()))
+            .body(AxumBody::from(app.inbound.outbox.json_lines()))
             .unwrap_or_default();
     }
     if request.uri().path() == crate::dev_clearing::PATH && request.method() == http::Method::GET {
@@ -385,45 +363,14 @@ async fn route(State(app): State<Arc<App>>, request: AxumRequest) -> AxumRespons
         .or_else(|| operations::inbound_by_path(&path))
         .map(|o| o.name);
     let response = match name {
-        Some(n) if n == operations::PAY.name => pay::handler::handle(&app.pay, request).await,
-        Some(n) if n == operations::EVALUATION.name => {
-            evaluation::handler::handle(&app.evaluation, request).await
-        }
-        Some(n) if n == operations::INQUIRY_PAYMENT.name => {
-            inquiry_payment::handler::handle(&app.inquiry, request).await
-        }
-        Some(n) if n == operations::CANCEL_PAYMENT.name => {
-            cancel_payment::handler::handle(&app.cancel, request).await
-        }
-        Some(n) if n == operations::REFUND.name => {
-            refund::handler::handle(&app.refund, request).await
-        }
-        Some(n) if n == operations::SEND_OTP.name => {
-            send_otp::handler::handle(&app.send_otp, request).await
-        }
-        Some(n) if n == operations::VERIFY_OTP.name => {
-            verify_otp::handler::handle(&app.verify_otp, request).await
-        }
-        Some(n) if n == operations::PREPARE.name => {
-            prepare::handler::handle(&app.prepare, request).await
-        }
-        Some(n) if n == operations::APPLY_TOKEN.name => {
-            apply_token::handler::handle(&app.apply_token, request).await
-        }
-        Some(n) if n == operations::CANCEL_TOKEN.name => {
-            cancel_token::handler::handle(&app.cancel_token, request).await
-        }
-        Some(n) if n == operations::AUTHORIZATION_PAGE.name => {
-            authorization_page::handler::handle(&app.authorization_page, request).await
-        }
-        _ => {
-            let out = no_interface(&app.edge, mpp_aws::lambda::inbound(&request)).await;
-            Ok(mpp_aws::lambda::respond(out))
-        }
+        Some(name) => app.inbound.handle(name, request).await,
+        None => Err(request),
     };
     let response = match response {
         Ok(r) => r,
-        Err(never) => match never {},
+        Err(request) => mpp_aws::lambda::respond(
+            no_interface(&app.edge, mpp_aws::lambda::inbound(&request)).await,
+        ),
     };
     let (parts, body) = response.into_parts();
     AxumResponse::from_parts(

@@ -98,30 +98,23 @@ pub struct Mpp {
     pub ports: Ports,
     /// The clock every handler reads.
     pub clock: Arc<FixedClock>,
-    /// The pay function's dependencies.
-    pub pay: pay::handler::Deps,
-    /// The evaluation function's dependencies.
-    pub evaluation: evaluation::handler::Deps,
-    /// The inquiry function's dependencies.
-    pub inquiry: inquiry_payment::handler::Deps,
-    /// The cancel function's dependencies.
-    pub cancel: cancel_payment::handler::Deps,
-    /// The refund function's dependencies.
-    pub refund: refund::handler::Deps,
-    /// The send-otp function's dependencies (delivering to [`Mpp::outbox`]).
-    pub send_otp: send_otp::handler::Deps,
-    /// The verify-otp function's dependencies.
-    pub verify_otp: verify_otp::handler::Deps,
-    /// Every OTP message sent.
-    pub outbox: Arc<mpp_core::messaging::Outbox>,
-    /// The prepare function's dependencies.
-    pub prepare: prepare::handler::Deps,
-    /// The applyToken function's dependencies.
-    pub apply_token: apply_token::handler::Deps,
-    /// The cancelToken function's dependencies.
-    pub cancel_token: cancel_token::handler::Deps,
-    /// The authorization page's dependencies.
-    pub authorization_page: authorization_page::handler::Deps,
+    /// Every inbound function's dependencies (`m.pay`, `m.prepare`, ... through `Deref`), built
+    /// as `mpp serve` builds them; one-time passwords land in `m.outbox`.
+    pub inbound: mpp_inbound::Inbound,
+}
+
+impl std::ops::Deref for Mpp {
+    type Target = mpp_inbound::Inbound;
+
+    fn deref(&self) -> &mpp_inbound::Inbound {
+        &self.inbound
+    }
+}
+
+impl std::ops::DerefMut for Mpp {
+    fn deref_mut(&mut self) -> &mut mpp_inbound::Inbound {
+        &mut self.inbound
+    }
 }
 
 /// A checked answer.
@@ -177,18 +170,7 @@ impl Mpp {
         };
         let outbox = Arc::new(mpp_core::messaging::Outbox::new());
         Mpp {
-            send_otp: send_otp::handler::Deps::from_wiring(&wiring, outbox.clone()),
-            verify_otp: verify_otp::handler::Deps::from_wiring(&wiring),
-            outbox,
-            pay: pay::handler::Deps::from_wiring(&wiring),
-            evaluation: evaluation::handler::Deps::from_wiring(&wiring),
-            inquiry: inquiry_payment::handler::Deps::from_wiring(&wiring),
-            cancel: cancel_payment::handler::Deps::from_wiring(&wiring),
-            refund: refund::handler::Deps::from_wiring(&wiring),
-            prepare: prepare::handler::Deps::from_wiring(&wiring),
-            apply_token: apply_token::handler::Deps::from_wiring(&wiring),
-            cancel_token: cancel_token::handler::Deps::from_wiring(&wiring),
-            authorization_page: authorization_page::handler::Deps::from_wiring(&wiring),
+            inbound: mpp_inbound::Inbound::from_wiring(&wiring, outbox),
             ports,
             clock,
         }
