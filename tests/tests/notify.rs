@@ -255,7 +255,7 @@ async fn the_handler_reports_sqs_messages_it_could_not_handle() {
     let good = r.job("NT-8").await;
     // A job for a payment the store does not have: its delivery cannot be recorded.
     let orphan = NotifyJob {
-        payment_request_id: "NT-NONE".into(),
+        key: "NT-NONE".into(),
         ..good.clone()
     };
     let deps = notify_payment::handler::Deps {
