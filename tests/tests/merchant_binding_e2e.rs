@@ -1,0 +1,162 @@
+//! The merchant's side of account binding on one machine (issue 18): `mpp merchant bind` →
+//! `mpp hub` → `mpp serve`, with applyToken's answer lost once in the hub (`applyToken=drop*1`):
+//! the merchant re-sends the same request and gets the same pair, which it keeps in
+//! `<state-dir>/binding.json`; the user's part on the wallet's page is played over HTTP (the
+//! form, its anti-forgery cookie, the redirect to the merchant's loopback callback). Then
+//! `mpp merchant unbind` (cancelToken, again S) and the token is dead for the merchant's next
+//! call (sendOTP: `INVALID_TOKEN`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test file
+
+use mpp_e2e::process::{mpp_binary, workspace, HubProcess, Server};
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+/// The merchant waits this long per call; the hub holds a dropped answer longer.
+const MERCHANT_TIMEOUT_MS: &str = "1500";
+const DROP_HOLD_MS: &str = "2500";
+
+/// The user on the page: log in as the demo wallet and agree; the redirect's `Location`.
+async fn agree(auth_url: &str) -> String {
+    let client = mpp_client::http_client_builder()
+        .unwrap()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let page = client.get(auth_url).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let cookie = page
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
+        .find(|c| c.starts_with("mpp_af="))
+        .unwrap();
+    let html = page.text().await.unwrap();
+    let af = html
+        .split("name=\"af\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let answer = client
+        .post(auth_url)
+        .header("cookie", cookie)
+        .form(&[
+            ("loginId", "demo@wallet.example"),
+            ("pin", "123456"),
+            ("decision", "approve"),
+            ("af", af.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 303);
+    answer.headers()["location"].to_str().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bind_with_a_lost_apply_token_answer_then_unbind() {
+    let server = Server::start(&[]);
+    let state = server.state_dir.path().to_str().unwrap().to_string();
+    let hub = HubProcess::start(
+        server.state_dir.path(),
+        &[
+            "--mpp",
+            &format!("28={}", server.url),
+            "--fault",
+            "applyToken=drop*1",
+            "--drop-hold-ms",
+            DROP_HOLD_MS,
+        ],
+    );
+    let mut bind = Command::new(mpp_binary())
+        .args([
+            "merchant",
+            "bind",
+            "--hub-url",
+            &hub.url,
+            "--state-dir",
+            &state,
+            "--timeout-ms",
+            MERCHANT_TIMEOUT_MS,
+            "--wait-secs",
+            "60",
+            "--no-open",
+        ])
+        .current_dir(workspace())
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(bind.stdout.take().unwrap()).lines();
+    let auth_url = loop {
+        let line = lines
+            .next()
+            .expect("bind ended before printing authUrl")
+            .unwrap();
+        if let Some(url) = line.strip_prefix("authUrl: ") {
+            break url.to_string();
+        }
+    };
+    assert!(auth_url.starts_with(&server.url), "{auth_url}");
+    let location = agree(&auth_url).await;
+    assert!(location.contains("authCode="), "{location}");
+    // The browser follows the redirect to the merchant's loopback callback.
+    let back = mpp_client::http_client(Duration::from_secs(10))
+        .unwrap()
+        .get(&location)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(back.status(), 200);
+    let rest: Vec<String> = lines.map(Result::unwrap).collect();
+    let status = bind.wait().unwrap();
+    let out = rest.join("\n");
+    assert!(status.success(), "{out}");
+    assert!(
+        out.contains("no answer") && out.contains("re-sending the same request (1 of 3)"),
+        "the first applyToken answer was lost and the request re-sent: {out}"
+    );
+    assert!(out.contains("SUCCESS (S)"), "{out}");
+    let kept: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(server.state_dir.path().join("binding.json")).unwrap(),
+    )
+    .unwrap();
+    let token = kept["accessToken"].as_str().unwrap().to_string();
+    assert_eq!(token.len(), 75, "an MPP-issued token");
+    assert_eq!(kept["customerId"], "2160000000000001");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(server.state_dir.path().join("binding.json"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0, "binding.json is the owner's only");
+    }
+
+    // The token works for the merchant's next call (sendOTP through the hub) ...
+    let merchant = |args: &[&str]| {
+        let mut all = vec!["merchant"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--hub-url", &hub.url, "--state-dir", &state]);
+        mpp_e2e::process::run_mpp(&all)
+    };
+    let (exit, out, err) = merchant(&["otp", "send"]);
+    assert_eq!(exit, 0, "{out}{err}");
+    // ... until the merchant unbinds (S, and S again: cancelToken is idempotent) ...
+    for _ in 0..2 {
+        let (exit, out, err) = merchant(&["unbind"]);
+        assert_eq!(exit, 0, "{out}{err}");
+        assert!(out.starts_with("SUCCESS (S)"), "{out}");
+    }
+    // ... after which it is dead.
+    let (exit, out, _) = merchant(&["otp", "send"]);
+    assert_eq!(exit, 1, "{out}");
+    assert!(out.starts_with("INVALID_TOKEN (F)"), "{out}");
+}
