@@ -16,3 +16,4 @@ pub mod pay_scenarios;
 pub mod process;
 pub mod receiver;
 pub mod stall;
+pub mod wallet_page;

@@ -9,6 +9,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test file
 
 use mpp_e2e::process::{mpp_binary, workspace, HubProcess, Server};
+use mpp_e2e::wallet_page::agree;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -16,48 +17,6 @@ use std::time::Duration;
 /// The merchant waits this long per call; the hub holds a dropped answer longer.
 const MERCHANT_TIMEOUT_MS: &str = "1500";
 const DROP_HOLD_MS: &str = "2500";
-
-/// The user on the page: log in as the demo wallet and agree; the redirect's `Location`.
-async fn agree(auth_url: &str) -> String {
-    let client = mpp_client::http_client_builder()
-        .unwrap()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap();
-    let page = client.get(auth_url).send().await.unwrap();
-    assert_eq!(page.status(), 200);
-    let cookie = page
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
-        .find(|c| c.starts_with("mpp_af="))
-        .unwrap();
-    let html = page.text().await.unwrap();
-    let af = html
-        .split("name=\"af\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
-    let answer = client
-        .post(auth_url)
-        .header("cookie", cookie)
-        .form(&[
-            ("loginId", "demo@wallet.example"),
-            ("pin", "123456"),
-            ("decision", "approve"),
-            ("af", af.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(answer.status(), 303);
-    answer.headers()["location"].to_str().unwrap().to_string()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bind_with_a_lost_apply_token_answer_then_unbind() {
