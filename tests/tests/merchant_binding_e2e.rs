@@ -1,18 +1,21 @@
 //! The merchant's side of account binding on one machine (issue 18): `mpp merchant bind` →
 //! `mpp hub` → `mpp serve`, with applyToken's answer lost once in the hub (`applyToken=drop*1`):
 //! the merchant re-sends the same request and gets the same pair, which it keeps in
-//! `<state-dir>/binding.json`; the user's part on the wallet's page is played over HTTP (the
-//! form, its anti-forgery cookie, the redirect to the merchant's loopback callback). Then
+//! `<state-dir>/binding.json`; the user's part on the wallet's page is played in headless
+//! Chromium (log in, agree; the browser follows the redirect to the merchant's loopback
+//! callback). Then
 //! `mpp merchant unbind` (cancelToken, again S) and the token is dead for the merchant's next
 //! call (sendOTP: `INVALID_TOKEN`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test file
 
+mod browser;
+
+use fantoccini::Locator;
+use mpp_e2e::harness::{LOGIN_ID, PIN};
 use mpp_e2e::process::{mpp_binary, workspace, HubProcess, Server};
-use mpp_e2e::wallet_page::agree;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
 /// The merchant waits this long per call; the hub holds a dropped answer longer.
 const MERCHANT_TIMEOUT_MS: &str = "1500";
@@ -63,18 +66,34 @@ async fn bind_with_a_lost_apply_token_answer_then_unbind() {
         }
     };
     assert!(auth_url.starts_with(&server.url), "{auth_url}");
-    let location = agree(&auth_url).await;
-    assert!(location.contains("authCode="), "{location}");
-    // The browser follows the redirect to the merchant's loopback callback.
-    let back = mpp_client::http_client(Duration::from_secs(10))
+    // The user, in a real browser: log in, agree; Chromium follows the redirect to `bind`'s
+    // loopback callback.
+    let driver = browser::start_driver().await;
+    let profile = tempfile::tempdir().unwrap();
+    let c = browser::browser(&driver, profile.path()).await;
+    c.goto(&auth_url).await.unwrap();
+    for (id, text) in [("loginId", LOGIN_ID), ("pin", PIN)] {
+        c.find(Locator::Id(id))
+            .await
+            .unwrap()
+            .send_keys(text)
+            .await
+            .unwrap();
+    }
+    c.find(Locator::Id("approve"))
+        .await
         .unwrap()
-        .get(&location)
-        .send()
+        .click()
         .await
         .unwrap();
-    assert_eq!(back.status(), 200);
     let rest: Vec<String> = lines.map(Result::unwrap).collect();
     let status = bind.wait().unwrap();
+    let landed = c.current_url().await.unwrap();
+    assert!(
+        landed.as_str().contains("/bound?authCode="),
+        "the browser reached the merchant's callback: {landed}"
+    );
+    let _ = c.close().await;
     let out = rest.join("\n");
     assert!(status.success(), "{out}");
     assert!(
