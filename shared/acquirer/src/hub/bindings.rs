@@ -9,17 +9,15 @@
 //! prepare and applyToken (a merchant's first contact, a code or refresh token the MPP made) go
 //! to the first MPP, the local network's wallet.
 
+use super::otp::{forward, ids};
 use super::HubState;
-use crate::gateway::{decode, Reply};
 use mpp_core::ids::Secret;
-use mpp_core::operations::{Operation, APPLY_TOKEN, CANCEL_TOKEN, PREPARE};
+use mpp_core::operations::{APPLY_TOKEN, CANCEL_TOKEN, PREPARE};
 use mpp_core::result_code::ResultCode;
 use mpp_core::wire::{
-    to_body, ApplyTokenRequest, ApplyTokenResponse, AuthNotifyRequest, AuthNotifyResponse,
-    CancelTokenRequest, CancelTokenResponse, PrepareRequest, PrepareResponse, ResultObject, Text,
-    Validate,
+    ApplyTokenRequest, ApplyTokenResponse, AuthNotifyRequest, AuthNotifyResponse,
+    CancelTokenRequest, CancelTokenResponse, PrepareRequest, PrepareResponse, ResultObject,
 };
-use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 /// The path the hub lists the authNotify it received at (JSON lines, oldest first).
@@ -47,40 +45,6 @@ pub struct AuthNotice {
     pub access_token_hash: Option<String>,
 }
 
-async fn forward<Req, Resp>(
-    hub: &HubState,
-    op: &Operation,
-    route: Option<&str>,
-    req: &Req,
-) -> Option<Resp>
-where
-    Req: Serialize,
-    Resp: DeserializeOwned + Validate,
-{
-    let client = route
-        .and_then(|r| hub.route_for(r))
-        .map(|(_, c)| c)
-        .or_else(|| hub.mpp.first().map(|(_, c)| c))?;
-    let reply: Reply<Resp> = match client.call(&op.path(), &to_body(req)).await {
-        Ok(a) => decode(a),
-        Err(e) => Reply::NoAnswer(e.to_string()),
-    };
-    match reply {
-        Reply::Answer(a) => Some(a),
-        Reply::NoAnswer(why) => {
-            tracing::warn!(flow = "hub", operation = op.name, reason = %why, "MPP gave no answer");
-            None
-        }
-    }
-}
-
-fn ids(hub: &HubState) -> Option<(Text<64>, Text<64>)> {
-    Some((
-        Text::new(hub.config.acquirer_id.as_str()).ok()?,
-        Text::new(hub.config.psp_id.as_str()).ok()?,
-    ))
-}
-
 fn unknown() -> ResultObject {
     ResultObject::from(ResultCode::UnknownException)
 }
@@ -91,7 +55,7 @@ pub(super) async fn prepare(hub: &HubState, mut req: PrepareRequest) -> PrepareR
         Some((acquirer_id, psp_id)) => {
             req.acquirer_id = Some(acquirer_id);
             req.psp_id = psp_id;
-            forward(hub, &PREPARE, None, &req).await
+            forward(hub, &PREPARE, "", &req).await
         }
         None => None,
     };
@@ -107,7 +71,7 @@ pub(super) async fn apply_token(hub: &HubState, mut req: ApplyTokenRequest) -> A
         Some((acquirer_id, psp_id)) => {
             req.acquirer_id = Some(acquirer_id);
             req.psp_id = psp_id;
-            forward(hub, &APPLY_TOKEN, None, &req).await
+            forward(hub, &APPLY_TOKEN, "", &req).await
         }
         None => None,
     };
@@ -132,7 +96,7 @@ pub(super) async fn cancel_token(
             req.acquirer_id = Some(acquirer_id);
             req.psp_id = psp_id;
             let token = req.access_token.as_str().to_string();
-            forward(hub, &CANCEL_TOKEN, Some(&token), &req).await
+            forward(hub, &CANCEL_TOKEN, &token, &req).await
         }
         None => None,
     };
