@@ -16,8 +16,8 @@ use mpp_aws::dynamo::{
 use mpp_client::SignedClient;
 use mpp_core::clock::{Clock, FixedClock};
 use mpp_core::flows::notify::{
-    attempt, auth_notify_job, DeadLetters, JobOutcome, Notification, NotifyDeps, NotifyJob,
-    QueueError, RetryQueue, ATTEMPTS_MAX, RETRY_DELAYS_SECS,
+    attempt, auth_notify_job, JobOutcome, Notification, NotifyDeps, NotifyJob, ATTEMPTS_MAX,
+    RETRY_DELAYS_SECS,
 };
 use mpp_core::ids::{CustomerId, Secret};
 use mpp_core::store::auth_notify::{AuthNotification, OutboxEntry};
@@ -30,31 +30,13 @@ use mpp_e2e::harness::*;
 use mpp_e2e::process::dynamodb_endpoint;
 use mpp_e2e::receiver::{Behaviour, Receiver};
 use serde_json::Value;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Polls of a stream before giving up on a record (DynamoDB Local writes it at once).
 const POLLS_MAX: u32 = 40;
 
-/// A queue that keeps what it is given, for the test to pump.
-#[derive(Default)]
-struct TestQueue(Mutex<Vec<(NotifyJob, u32)>>);
-
-#[async_trait::async_trait]
-impl RetryQueue for TestQueue {
-    async fn schedule(&self, job: &NotifyJob, delay_secs: u32) -> Result<(), QueueError> {
-        self.0.lock().unwrap().push((job.clone(), delay_secs));
-        Ok(())
-    }
-}
-
-#[async_trait::async_trait]
-impl DeadLetters for TestQueue {
-    async fn put(&self, job: &NotifyJob) -> Result<(), QueueError> {
-        self.0.lock().unwrap().push((job.clone(), 0));
-        Ok(())
-    }
-}
+use mpp_e2e::queues::TestQueue;
 
 /// Where the outbox's notifications come from.
 enum Feed {
