@@ -28,6 +28,8 @@ pub enum MerchantCommand {
     Bind(crate::merchant_binding::BindArgs),
     /// cancelToken with the token of <state-dir>/binding.json (or --access-token).
     Unbind(crate::merchant_binding::UnbindArgs),
+    /// An auto-debit pay with the token of <state-dir>/binding.json (or --access-token).
+    Charge(crate::merchant_binding::ChargeArgs),
 }
 
 /// `mpp merchant otp`.
@@ -111,6 +113,7 @@ pub async fn run(command: MerchantCommand) -> Result<ExitCode, CliError> {
     match command {
         MerchantCommand::Bind(args) => crate::merchant_binding::bind(args).await,
         MerchantCommand::Unbind(args) => crate::merchant_binding::unbind(args).await,
+        MerchantCommand::Charge(args) => crate::merchant_binding::charge(args).await,
         MerchantCommand::Otp {
             command: OtpCommand::Send(args),
         } => {

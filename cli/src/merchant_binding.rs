@@ -266,3 +266,67 @@ fn write_private(path: &std::path::Path, bytes: &[u8]) -> Result<(), CliError> {
     let mut f = options.open(path).map_err(CliError::io(path))?;
     f.write_all(bytes).map_err(CliError::io(path))
 }
+
+#[derive(Args)]
+pub struct ChargeArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// The amount in minor units (100 JPY = 100; 1.00 USD = 100).
+    #[arg(long)]
+    pub amount: String,
+    /// ISO 4217 currency of the amount.
+    #[arg(long)]
+    pub currency: String,
+    /// What was bought (`orderDescription`).
+    #[arg(long, default_value = "Demo order")]
+    pub description: String,
+}
+
+/// `mpp merchant charge`: an auto-debit pay (`isAgreementPayment`) with the bound access token,
+/// through the acquirer's connection (the hub converts it to the MPP's currency and forwards
+/// it). One `paymentRequestId` per charge: a re-send after a lost answer is the same payment.
+pub async fn charge(args: ChargeArgs) -> Result<ExitCode, CliError> {
+    use mpp_core::money::{Currency, MinorUnit};
+    use mpp_core::wire::acquirer::AcqPayRequest;
+    use mpp_core::wire::{Amount, Flag, PaymentFactor, PaymentMethod, PaymentMethodType, Text};
+    let c = &args.common;
+    let client = crate::merchant::client(c)?;
+    let currency = Currency::from_code(&args.currency).ok_or_else(|| {
+        other(format!(
+            "--currency: not an ISO 4217 code: {}",
+            args.currency
+        ))
+    })?;
+    let value =
+        MinorUnit::parse_natural(&args.amount).map_err(|e| other(format!("--amount: {e}")))?;
+    let amount = Amount { currency, value };
+    let now = chrono::Utc::now();
+    let id = format!("CHG{}", random_hex());
+    let order = mpp_acquirer::Merchant::sample()
+        .order(&id, &args.description, amount, now)
+        .map_err(other)?;
+    let token = crate::merchant::access_token(c)?;
+    let req = AcqPayRequest {
+        payment_request_id: Text::new(id.as_str()).map_err(other)?,
+        order,
+        payment_amount: amount,
+        payment_method: PaymentMethod {
+            payment_method_type: PaymentMethodType::connect_wallet(),
+            payment_method_id: Some(Text::new(token.as_str()).map_err(other)?),
+            customer_id: None,
+            payment_method_meta_data: None,
+            custom_data: None,
+        },
+        payment_factor: Some(PaymentFactor {
+            is_agreement_payment: Some(Flag::new(true)),
+            ..PaymentFactor::default()
+        }),
+        payment_expiry_time: None,
+        payment_notify_url: None,
+        settlement_strategy: None,
+    };
+    let body: Value = serde_json::to_value(&req).map_err(other)?;
+    println!("charge {} {} ({id})", args.amount, args.currency);
+    let answer = call_resending(&client, "/aps/api/v1/payments/pay", &body).await?;
+    Ok(outcome(answer.as_ref()))
+}

@@ -4,8 +4,9 @@
 //! `<state-dir>/binding.json`; the user's part on the wallet's page is played in headless
 //! Chromium (log in, agree; the browser follows the redirect to the merchant's loopback
 //! callback). Then
-//! `mpp merchant unbind` (cancelToken, again S) and the token is dead for the merchant's next
-//! call (sendOTP: `INVALID_TOKEN`).
+//! `mpp merchant charge` (an auto-debit pay through the hub) SUCCESS; `mpp merchant unbind`
+//! (cancelToken, again S) and the token is dead for the merchant's next calls (sendOTP and
+//! charge: `INVALID_TOKEN`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test file
 
@@ -127,6 +128,11 @@ async fn bind_with_a_lost_apply_token_answer_then_unbind() {
     };
     let (exit, out, err) = merchant(&["otp", "send"]);
     assert_eq!(exit, 0, "{out}{err}");
+    // An auto-debit charge with it: 100 JPY (1 000 KRW at the hub's rate) SUCCESS.
+    let charge = ["charge", "--amount", "100", "--currency", "JPY"];
+    let (exit, out, err) = merchant(&charge);
+    assert_eq!(exit, 0, "{out}{err}");
+    assert!(out.contains("SUCCESS (S)"), "{out}");
     // ... until the merchant unbinds (S, and S again: cancelToken is idempotent) ...
     for _ in 0..2 {
         let (exit, out, err) = merchant(&["unbind"]);
@@ -137,4 +143,7 @@ async fn bind_with_a_lost_apply_token_answer_then_unbind() {
     let (exit, out, _) = merchant(&["otp", "send"]);
     assert_eq!(exit, 1, "{out}");
     assert!(out.starts_with("INVALID_TOKEN (F)"), "{out}");
+    let (exit, out, _) = merchant(&charge);
+    assert_eq!(exit, 1, "{out}");
+    assert!(out.contains("INVALID_TOKEN (F)"), "{out}");
 }
