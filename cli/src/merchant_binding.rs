@@ -327,6 +327,11 @@ pub async fn charge(args: ChargeArgs) -> Result<ExitCode, CliError> {
     };
     let body: Value = serde_json::to_value(&req).map_err(other)?;
     println!("charge {} {} ({id})", args.amount, args.currency);
-    let answer = call_resending(&client, "/aps/api/v1/payments/pay", &body).await?;
+    let path = format!(
+        "{}{}",
+        mpp_acquirer::gateway::DEFAULT_PATH_PREFIX,
+        mpp_acquirer::gateway::PAY_PATH
+    );
+    let answer = call_resending(&client, &path, &body).await?;
     Ok(outcome(answer.as_ref()))
 }
