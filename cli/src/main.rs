@@ -10,6 +10,7 @@ mod devkeys;
 mod hub;
 mod keys;
 mod merchant;
+mod merchant_binding;
 mod notifier;
 mod reconcile;
 mod seed;

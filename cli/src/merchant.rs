@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Exit code of an answer that is not S (F or U), or of no trusted answer.
-const EXIT_NOT_S: u8 = 1;
+pub(crate) const EXIT_NOT_S: u8 = 1;
 
 /// Merchant commands.
 #[derive(Subcommand)]
@@ -23,6 +23,13 @@ pub enum MerchantCommand {
         #[command(subcommand)]
         command: OtpCommand,
     },
+    /// Account binding: prepare, the user on the wallet's page (authUrl), applyToken; keeps the
+    /// tokens in <state-dir>/binding.json.
+    Bind(crate::merchant_binding::BindArgs),
+    /// cancelToken with the token of <state-dir>/binding.json (or --access-token).
+    Unbind(crate::merchant_binding::UnbindArgs),
+    /// An auto-debit pay with the token of <state-dir>/binding.json (or --access-token).
+    Charge(crate::merchant_binding::ChargeArgs),
 }
 
 /// `mpp merchant otp`.
@@ -66,6 +73,9 @@ pub struct Common {
     /// The wallet's id at Alipay+ (`pspId`).
     #[arg(long, default_value = "1022172000000000001")]
     pub psp_id: String,
+    /// How long one call waits for its answer, in milliseconds (Alipay+ waits 8 s).
+    #[arg(long, default_value_t = DEFAULT_TIMEOUT.as_millis() as u64)]
+    pub timeout_ms: u64,
 }
 
 /// The channel of sendOTP.
@@ -101,6 +111,9 @@ pub struct VerifyArgs {
 
 pub async fn run(command: MerchantCommand) -> Result<ExitCode, CliError> {
     match command {
+        MerchantCommand::Bind(args) => crate::merchant_binding::bind(args).await,
+        MerchantCommand::Unbind(args) => crate::merchant_binding::unbind(args).await,
+        MerchantCommand::Charge(args) => crate::merchant_binding::charge(args).await,
         MerchantCommand::Otp {
             command: OtpCommand::Send(args),
         } => {
@@ -137,7 +150,7 @@ fn read(path: &Path) -> Result<String, CliError> {
 }
 
 /// `--access-token`, else `accessToken` of `<state-dir>/binding.json`.
-fn access_token(c: &Common) -> Result<String, CliError> {
+pub(crate) fn access_token(c: &Common) -> Result<String, CliError> {
     if let Some(t) = &c.access_token {
         return Ok(t.clone());
     }
@@ -156,21 +169,26 @@ fn access_token(c: &Common) -> Result<String, CliError> {
         })
 }
 
-async fn call(c: &Common, path: &str, body: &Value) -> Result<ExitCode, CliError> {
+/// The acquirer's signed client to `--hub-url`.
+pub(crate) fn client(c: &Common) -> Result<SignedClient, CliError> {
     let (signer, alipay) = crate::hub::acquirer_keys(
         &c.state_dir,
         c.key.as_deref(),
         c.key_version,
         c.alipay_public_key.as_deref(),
     )?;
-    let client = SignedClient::new(
+    SignedClient::new(
         &c.hub_url,
         &c.client_id,
         signer,
         Some(alipay),
-        DEFAULT_TIMEOUT,
+        std::time::Duration::from_millis(c.timeout_ms),
     )
-    .map_err(other)?;
+    .map_err(other)
+}
+
+async fn call(c: &Common, path: &str, body: &Value) -> Result<ExitCode, CliError> {
+    let client = client(c)?;
     let bytes = serde_json::to_vec(body).map_err(other)?;
     let answer = client.call(path, &bytes).await.map_err(other)?;
     if let Err(e) = &answer.signature {

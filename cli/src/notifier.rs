@@ -1,13 +1,14 @@
-//! notifyPayment from `mpp serve`: the memory store's change feed drives the same core code the
-//! notify Lambda runs (`mpp_core::flows::notify`), with a timer as the retry queue and a JSON
-//! Lines file as the dead-letter queue.
+//! notifyPayment and authNotify from `mpp serve`: the memory store's change feeds (or DynamoDB
+//! Local's streams) drive the same core code the notify Lambdas run (`mpp_core::flows::notify`),
+//! with a timer as the retry queue and a JSON Lines file as the dead-letter queue.
 
 use mpp_client::SignedClient;
 use mpp_core::cause::Cause;
 use mpp_core::flows::notify::{
-    attempt, job_for, DeadLetters, NotifyDeps, NotifyJob, QueueError, RetryQueue,
+    attempt, auth_notify_job, job_for, DeadLetters, NotifyDeps, NotifyJob, QueueError, RetryQueue,
     ATTEMPT_TIMEOUT_SECS,
 };
+use mpp_core::store::auth_notify::AuthNotification;
 use mpp_core::store::PaymentRecord;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -53,18 +54,59 @@ impl DeadLetters for FileDeadLetters {
 pub struct NotifierConfig {
     /// Our signer and client id, and Alipay+'s key for its answers.
     pub client: SignedClient,
-    /// Delivery bookkeeping.
+    /// Delivery bookkeeping (the payments' for notifyPayment, the outbox's for authNotify).
     pub deliveries: Arc<dyn mpp_core::store::DeliveryStore>,
     /// Now.
     pub clock: Arc<dyn mpp_core::clock::Clock>,
-    /// Where payments without `paymentNotifyUrl` are notified (None: not notified).
-    pub default_url: Option<String>,
     /// The dead-letter file.
     pub dead_letter_file: PathBuf,
 }
 
-/// Runs until the feed closes: first attempts for new payments, retries when their timers fire.
-pub async fn run(config: NotifierConfig, mut feed: UnboundedReceiver<PaymentRecord>) {
+/// Turns a change feed into jobs (`job` decides what needs a notification, and where to).
+pub fn jobs<T: Send + 'static>(
+    mut feed: UnboundedReceiver<T>,
+    job: impl Fn(T) -> Option<NotifyJob> + Send + 'static,
+) -> UnboundedReceiver<NotifyJob> {
+    let (tx, rx) = unbounded_channel();
+    tokio::spawn(async move {
+        while let Some(item) = feed.recv().await {
+            if let Some(j) = job(item) {
+                if tx.send(j).is_err() {
+                    return; // the worker stopped: shutting down
+                }
+            }
+        }
+    });
+    rx
+}
+
+/// notifyPayment's jobs: a new final payment, to its `paymentNotifyUrl` or `default_url`
+/// (neither: not notified).
+pub fn payment_jobs(
+    feed: UnboundedReceiver<PaymentRecord>,
+    default_url: Option<String>,
+) -> UnboundedReceiver<NotifyJob> {
+    jobs(feed, move |record: PaymentRecord| {
+        if record.notify_url.is_none() && default_url.is_none() {
+            return None;
+        }
+        job_for(&record, default_url.as_deref().unwrap_or_default())
+    })
+}
+
+/// authNotify's jobs: every outbox item, to `url`.
+pub fn auth_notify_jobs(
+    feed: UnboundedReceiver<AuthNotification>,
+    url: String,
+) -> UnboundedReceiver<NotifyJob> {
+    jobs(feed, move |n: AuthNotification| {
+        Some(auth_notify_job(&n, &url))
+    })
+}
+
+/// Runs until the feed closes: first attempts as jobs arrive, retries when their timers fire.
+/// The same worker delivers notifyPayment and authNotify (one each in `mpp serve`).
+pub async fn run(config: NotifierConfig, mut feed: UnboundedReceiver<NotifyJob>) {
     let (retry_tx, mut retry_rx) = unbounded_channel();
     let deps = Arc::new(NotifyDeps {
         transport: Arc::new(config.client),
@@ -72,20 +114,12 @@ pub async fn run(config: NotifierConfig, mut feed: UnboundedReceiver<PaymentReco
         dead_letters: Arc::new(FileDeadLetters(config.dead_letter_file)),
         deliveries: config.deliveries,
         clock: config.clock,
-        default_url: config.default_url.clone().unwrap_or_default(),
+        default_url: String::new(),
     });
     loop {
         let job = tokio::select! {
-            record = feed.recv() => match record {
-                Some(record) => {
-                    if record.notify_url.is_none() && config.default_url.is_none() {
-                        continue;
-                    }
-                    match job_for(&record, &deps.default_url) {
-                        Some(job) => job,
-                        None => continue,
-                    }
-                }
+            job = feed.recv() => match job {
+                Some(job) => job,
                 None => return,
             },
             Some(job) = retry_rx.recv() => job,
@@ -94,7 +128,7 @@ pub async fn run(config: NotifierConfig, mut feed: UnboundedReceiver<PaymentReco
         // Each attempt runs on its own so a slow receiver (5 s timeout) holds up no other.
         tokio::spawn(async move {
             if let Err(e) = attempt(&deps, &job).await {
-                tracing::error!(flow = "notifyPayment", payment_request_id = %job.payment_request_id, error = %e, "notify job failed");
+                tracing::error!(flow = job.operation.name(), key = %job.key, error = %e, "notify job failed");
             }
         });
     }
@@ -108,12 +142,15 @@ pub fn attempt_timeout() -> Duration {
 /// How often `mpp serve` on DynamoDB Local reads the payments stream.
 const STREAM_POLL_INTERVAL: Duration = Duration::from_millis(500);
 
-/// Follows the payments table's stream on DynamoDB Local and turns every INSERT into the same
-/// feed the memory store gives: new payments, decoded exactly as the notify Lambda decodes them.
-pub async fn follow_local_stream(
+/// Follows a table's stream on DynamoDB Local and turns every INSERT that `decode` reads as a
+/// `T` into the same feed the memory store gives, decoded exactly as the Lambda decodes it:
+/// payments (`mpp_aws::dynamo::payment_from_image`) and authNotify outbox items
+/// (`mpp_aws::dynamo::auth_notification_from_image`; other binding items are `None`).
+pub async fn follow_local_stream<T: Send + 'static>(
     endpoint: &str,
     table: &str,
-) -> Result<UnboundedReceiver<PaymentRecord>, String> {
+    decode: fn(&serde_json::Value) -> Result<Option<T>, mpp_core::store::StoreError>,
+) -> Result<UnboundedReceiver<T>, String> {
     use mpp_aws::dynamo::local_stream::{LocalStream, StartAt};
     let mut stream = LocalStream::open(endpoint, table, StartAt::Latest)
         .await
@@ -127,22 +164,30 @@ pub async fn follow_local_stream(
                         if record["eventName"].as_str() != Some("INSERT") {
                             continue;
                         }
-                        match mpp_aws::dynamo::payment_from_image(&record["dynamodb"]["NewImage"]) {
-                            Ok(payment) => {
-                                if tx.send(payment).is_err() {
+                        match decode(&record["dynamodb"]["NewImage"]) {
+                            Ok(Some(item)) => {
+                                if tx.send(item).is_err() {
                                     return; // the notifier stopped: shutting down
                                 }
                             }
+                            Ok(None) => {}
                             Err(e) => tracing::error!(error = %e, "stream image unreadable"),
                         }
                     }
                 }
                 Err(e) => {
-                    tracing::warn!(error = %e, "reading the payments stream failed; retrying")
+                    tracing::warn!(error = %e, "reading a table's stream failed; retrying")
                 }
             }
             tokio::time::sleep(STREAM_POLL_INTERVAL).await;
         }
     });
     Ok(rx)
+}
+
+/// A payments-table image as a feed item (every payment INSERT is one).
+pub fn payment_image(
+    image: &serde_json::Value,
+) -> Result<Option<PaymentRecord>, mpp_core::store::StoreError> {
+    mpp_aws::dynamo::payment_from_image(image).map(Some)
 }

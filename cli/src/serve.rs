@@ -84,6 +84,13 @@ pub struct ServeArgs {
     /// Account binding: most merchants one account may be bound to at once.
     #[arg(long, default_value_t = mpp_core::store::bindings::BINDINGS_PER_ACCOUNT_DEFAULT)]
     pub bindings_per_account_max: u32,
+    /// Where authNotify goes (Alipay+'s `/aps/api/v1/authorizations/authNotify`, or `mpp hub`'s);
+    /// without it binding notifications stay in the outbox, undelivered.
+    #[arg(long)]
+    pub auth_notify_url: Option<String>,
+    /// Also push every new authCode with authNotify `AUTHCODE_CREATED`.
+    #[arg(long)]
+    pub auth_notify_push_code: bool,
 }
 
 /// Every function's dependencies, built once.
@@ -129,10 +136,22 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
 
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let clearing: Arc<dyn mpp_core::reconcile::ledger::ClearingLedger>;
+    // authNotify's outbox feed and delivery state, when there is somewhere to send it.
+    type AuthFeed = (
+        tokio::sync::mpsc::UnboundedReceiver<mpp_core::store::auth_notify::AuthNotification>,
+        Arc<dyn mpp_core::store::DeliveryStore>,
+    );
+    let mut auth_feed: Option<AuthFeed> = None;
     let (stores, store_name, feed) = match &args.dynamodb_endpoint {
         None => {
             let store = Arc::new(MemoryStore::new());
             let feed = store.subscribe();
+            if args.auth_notify_url.is_some() {
+                auth_feed = Some((
+                    store.subscribe_auth_notify(),
+                    Arc::new(mpp_core::store::memory::AuthNotifyDeliveries(store.clone())),
+                ));
+            }
             clearing = store.clone();
             (Stores::of(store), "memory".to_string(), Some(feed))
         }
@@ -143,18 +162,35 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
                 mpp_aws::dynamo::TableNames::with_prefix(&args.table_prefix),
             );
             store.create_tables().await.map_err(other)?;
-            // DynamoDB Local: follow the stream here. On AWS the notify Lambda does it.
+            // DynamoDB Local: follow the streams here. On AWS the notify Lambdas do it.
             let local = ["://127.0.0.1", "://localhost", "://[::1]"]
                 .iter()
                 .any(|h| endpoint.contains(h));
             let feed = match local {
                 true => Some(
-                    crate::notifier::follow_local_stream(endpoint, &store.tables().payments)
-                        .await
-                        .map_err(other)?,
+                    crate::notifier::follow_local_stream(
+                        endpoint,
+                        &store.tables().payments,
+                        crate::notifier::payment_image,
+                    )
+                    .await
+                    .map_err(other)?,
                 ),
                 false => None,
             };
+            if local && args.auth_notify_url.is_some() {
+                let outbox = crate::notifier::follow_local_stream(
+                    endpoint,
+                    &store.tables().bindings,
+                    mpp_aws::dynamo::auth_notification_from_image,
+                )
+                .await
+                .map_err(other)?;
+                auth_feed = Some((
+                    outbox,
+                    Arc::new(mpp_aws::dynamo::AuthNotifyDeliveries(store.clone())),
+                ));
+            }
             let store = Arc::new(store);
             clearing = store.clone();
             (
@@ -193,24 +229,41 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
             .check(url)
             .map_err(|e| other(format!("--notify-url is not allowed: {e}")))?;
     }
-    if let Some(feed) = feed {
-        let client = SignedClient::new(
+    if let Some(url) = &args.auth_notify_url {
+        destinations
+            .check(url)
+            .map_err(|e| other(format!("--auth-notify-url is not allowed: {e}")))?;
+    }
+    let notify_client = || {
+        SignedClient::new(
             "",
             args.client_id.clone(),
             edge_signer.clone(),
             Some(alipay_key.clone()),
             crate::notifier::attempt_timeout(),
         )
-        .map_err(other)?
-        .with_destinations(destinations);
+        .map(|c| c.with_destinations(destinations.clone()))
+        .map_err(other)
+    };
+    if let Some(feed) = feed {
         let config = crate::notifier::NotifierConfig {
-            client,
+            client: notify_client()?,
             deliveries: stores.deliveries.clone(),
             clock: clock.clone(),
-            default_url: args.notify_url.clone(),
             dead_letter_file: args.state_dir.join("notify-dead-letters.jsonl"),
         };
-        tokio::spawn(crate::notifier::run(config, feed));
+        let jobs = crate::notifier::payment_jobs(feed, args.notify_url.clone());
+        tokio::spawn(crate::notifier::run(config, jobs));
+    }
+    if let (Some((outbox, deliveries)), Some(url)) = (auth_feed, &args.auth_notify_url) {
+        let config = crate::notifier::NotifierConfig {
+            client: notify_client()?,
+            deliveries,
+            clock: clock.clone(),
+            dead_letter_file: args.state_dir.join("auth-notify-dead-letters.jsonl"),
+        };
+        let jobs = crate::notifier::auth_notify_jobs(outbox, url.clone());
+        tokio::spawn(crate::notifier::run(config, jobs));
     }
 
     let policy = Arc::new(Policy::from_settings(|k| std::env::var(k).ok()).map_err(other)?);
@@ -241,6 +294,7 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
         bindings: mpp_core::flows::authorizations::BindingSettings {
             page_base_url,
             bindings_per_account_max: args.bindings_per_account_max,
+            push_auth_code: args.auth_notify_push_code,
         },
     };
     if !args.addr.ip().is_loopback() {

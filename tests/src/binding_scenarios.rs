@@ -84,6 +84,7 @@ async fn approve(p: &Ports, auth: &Authorization, customer: &str) -> Secret {
         customer_id: CustomerId::new(customer),
         code_hash: code.hash(),
         grant_seed: new_grant_seed().unwrap(),
+        push_code: None,
     };
     match p
         .authorization_page

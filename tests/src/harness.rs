@@ -166,6 +166,7 @@ impl Mpp {
             bindings: mpp_core::flows::authorizations::BindingSettings {
                 page_base_url: "https://wallet.example".into(),
                 bindings_per_account_max: 3,
+                push_auth_code: false,
             },
         };
         let outbox = Arc::new(mpp_core::messaging::Outbox::new());

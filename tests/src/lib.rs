@@ -14,5 +14,7 @@ pub mod logs;
 pub mod otp_scenarios;
 pub mod pay_scenarios;
 pub mod process;
+pub mod queues;
 pub mod receiver;
 pub mod stall;
+pub mod wallet_page;

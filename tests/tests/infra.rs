@@ -23,6 +23,7 @@ const ROUTE_PREFIX: &str = "/aps/api/v1/payments/";
 /// Functions that must reach the internet, and why: everything else runs without a route out.
 const CALLS_OUT: &[(&str, &str)] = &[
     ("notify-payment", "POSTs notifyPayment to Alipay+"),
+    ("auth-notify", "POSTs authNotify to Alipay+"),
     ("get-payment-code", "calls getPaymentCode at Alipay+"),
     (
         "send-otp",
@@ -772,11 +773,13 @@ fn check_stream_source(t: &Value, id: &str, name: &str, p: &Value) {
         .strip_suffix(".StreamArn")
         .unwrap_or_else(|| panic!("{id}.{name}: Stream"));
     let spec = &props(resource(t, table).unwrap())["StreamSpecification"];
-    assert_eq!(
-        spec["StreamViewType"].as_str(),
-        Some("NEW_AND_OLD_IMAGES"),
-        "{table}"
-    );
+    // Payments: both images (notify reads the new one, operators the old); bindings (authNotify's
+    // outbox, issue 18): the new image only, which is all the consumer reads.
+    let want = match table {
+        "BindingsTable" => "NEW_IMAGE",
+        _ => "NEW_AND_OLD_IMAGES",
+    };
+    assert_eq!(spec["StreamViewType"].as_str(), Some(want), "{table}");
     assert_eq!(
         p["BisectBatchOnFunctionError"].as_bool(),
         Some(true),
@@ -1067,7 +1070,7 @@ fn the_tables_are_the_stores_tables() {
         names.refunds,
         names.ledger,
         names.otps,
-        names.bindings,
+        names.bindings.clone(),
     ]
     .into();
     let mut found = BTreeSet::new();
@@ -1098,8 +1101,8 @@ fn the_tables_are_the_stores_tables() {
         let stream = p["StreamSpecification"]["StreamViewType"].as_str();
         assert_eq!(
             stream.is_some(),
-            name == names.payments,
-            "{id}: only payments has a stream"
+            name == names.payments || name == names.bindings,
+            "{id}: only payments and bindings (authNotify's outbox) have a stream"
         );
         found.insert(name);
     }
@@ -1182,7 +1185,7 @@ fn every_variable_set_is_read_and_every_variable_read_is_set() {
         let set = env_of(&t, f);
         let mut files = shared.to_vec();
         files.push(root().join("functions").join(&c.dir).join("src/main.rs"));
-        if c.dir == "notify-payment" {
+        if c.dir == "notify-payment" || c.dir == "auth-notify" {
             files.push(root().join("shared/aws/src/notify_settings.rs"));
         }
         // Account binding's settings: the functions that build an authUrl or apply the cap.

@@ -7,36 +7,18 @@
 use lambda_runtime::{Context, LambdaEvent};
 use mpp_client::SignedClient;
 use mpp_core::flows::notify::{
-    attempt, job_for, notification_for, DeadLetters, JobOutcome, NotifyDeps, NotifyJob, QueueError,
-    RetryQueue, ATTEMPTS_MAX, RETRY_DELAYS_SECS,
+    attempt, job_for, notification_for, JobOutcome, NotifyDeps, NotifyJob, ATTEMPTS_MAX,
+    RETRY_DELAYS_SECS,
 };
 use mpp_core::store::memory::MemoryStore;
 use mpp_core::store::Ports;
 use mpp_e2e::harness::*;
 use mpp_e2e::receiver::{Behaviour, Receiver};
 use serde_json::{json, Value};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-/// A queue that keeps what it is given, for the test to pump.
-#[derive(Default)]
-struct TestQueue(Mutex<Vec<(NotifyJob, u32)>>);
-
-#[async_trait::async_trait]
-impl RetryQueue for TestQueue {
-    async fn schedule(&self, job: &NotifyJob, delay_secs: u32) -> Result<(), QueueError> {
-        self.0.lock().unwrap().push((job.clone(), delay_secs));
-        Ok(())
-    }
-}
-
-#[async_trait::async_trait]
-impl DeadLetters for TestQueue {
-    async fn put(&self, job: &NotifyJob) -> Result<(), QueueError> {
-        self.0.lock().unwrap().push((job.clone(), 0));
-        Ok(())
-    }
-}
+use mpp_e2e::queues::TestQueue;
 
 struct Rig {
     mpp: Mpp,
@@ -255,7 +237,7 @@ async fn the_handler_reports_sqs_messages_it_could_not_handle() {
     let good = r.job("NT-8").await;
     // A job for a payment the store does not have: its delivery cannot be recorded.
     let orphan = NotifyJob {
-        payment_request_id: "NT-NONE".into(),
+        key: "NT-NONE".into(),
         ..good.clone()
     };
     let deps = notify_payment::handler::Deps {

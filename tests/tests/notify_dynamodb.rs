@@ -25,14 +25,14 @@ struct NoQueue;
 #[async_trait::async_trait]
 impl RetryQueue for NoQueue {
     async fn schedule(&self, job: &NotifyJob, _: u32) -> Result<(), QueueError> {
-        panic!("no retry expected for {}", job.payment_request_id)
+        panic!("no retry expected for {}", job.key)
     }
 }
 
 #[async_trait::async_trait]
 impl DeadLetters for NoQueue {
     async fn put(&self, job: &NotifyJob) -> Result<(), QueueError> {
-        panic!("no dead letter expected for {}", job.payment_request_id)
+        panic!("no dead letter expected for {}", job.key)
     }
 }
 

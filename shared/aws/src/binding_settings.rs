@@ -26,8 +26,19 @@ pub(crate) fn binding_settings(
         })?,
         None => defaults.bindings_per_account_max,
     };
+    let push_auth_code = match get("AUTH_NOTIFY_PUSH_CODE").as_deref() {
+        None | Some("false") => defaults.push_auth_code,
+        Some("true") => true,
+        Some(_) => {
+            return Err(crate::config::invalid(
+                "AUTH_NOTIFY_PUSH_CODE",
+                "not \"true\" or \"false\"",
+            ))
+        }
+    };
     Ok(mpp_core::flows::authorizations::BindingSettings {
         page_base_url,
         bindings_per_account_max,
+        push_auth_code,
     })
 }

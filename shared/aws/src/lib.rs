@@ -12,6 +12,9 @@ pub mod kms;
 pub mod lambda;
 pub mod messaging;
 pub mod metrics;
+/// The notify functions' batch handling (stream records and retry messages).
+#[cfg(feature = "notify")]
+pub mod notify_lambda;
 pub mod notify_settings;
 #[cfg(feature = "s3")]
 pub mod s3;

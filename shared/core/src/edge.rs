@@ -518,6 +518,8 @@ unkeyed_and_answered! {
     crate::wire::PrepareRequest => crate::wire::PrepareResponse,
     crate::wire::ApplyTokenRequest => crate::wire::ApplyTokenResponse,
     crate::wire::CancelTokenRequest => crate::wire::CancelTokenResponse,
+    // authNotify received (the local hub plays Alipay+).
+    crate::wire::AuthNotifyRequest => crate::wire::AuthNotifyResponse,
 }
 
 #[cfg(test)]

@@ -275,8 +275,21 @@ pub const AUTHORIZATION_PAGE: Operation = Operation {
     function_timeout: Duration::from_secs(8),
 };
 
+/// authNotify (MPP → Alipay+, `account-binding.md` §5): a binding's code or token created, or the
+/// binding revoked in the wallet. Delivered like notifyPayment (outbox, stream, retries).
+pub const AUTH_NOTIFY: Operation = Operation {
+    name: "authNotify",
+    prefix: AUTH_PREFIX,
+    route: "/authNotify",
+    direction: Direction::Outbound,
+    function: Some("auth-notify"),
+    // MPP → Alipay+: the same 5 s client timeout as notifyPayment.
+    wait: Duration::from_secs(5),
+    function_timeout: Duration::from_secs(60),
+};
+
 /// Every operation, in the order the docs list them.
-pub const OPERATIONS: [&Operation; 14] = [
+pub const OPERATIONS: [&Operation; 15] = [
     &PAY,
     &EVALUATION,
     &INQUIRY_PAYMENT,
@@ -291,6 +304,7 @@ pub const OPERATIONS: [&Operation; 14] = [
     &APPLY_TOKEN,
     &CANCEL_TOKEN,
     &AUTHORIZATION_PAGE,
+    &AUTH_NOTIFY,
 ];
 
 /// The inbound operation or page served at `path` behind `stage` (the part of the path before

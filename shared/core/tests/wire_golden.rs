@@ -224,3 +224,24 @@ fn otp_samples_round_trip() {
         parse_request(br#"{"acquirerId":"1","pspId":"1","accessToken":"t"}"#).unwrap();
     assert_eq!(no_type.channel(), VerifyType::Mobile);
 }
+
+/// authNotify (`account-binding.md` §5 shows no JSON): our samples of the two body shapes and
+/// the answer, with each type's own field required and secrets kept out of `Debug`.
+#[test]
+fn auth_notify_samples_round_trip() {
+    let req: AuthNotifyRequest = round_trip("auth_notify_token_created_request.json");
+    assert_eq!(
+        req.authorization_notify_type,
+        AuthorizationNotifyType::TokenCreated
+    );
+    assert!(
+        !format!("{req:?}").contains("JWDQ"),
+        "the token never prints"
+    );
+    let req: AuthNotifyRequest = round_trip("auth_notify_authcode_created_request.json");
+    assert_eq!(req.auth_state.unwrap().as_str(), "state-7c1");
+    round_trip::<AuthNotifyResponse>("auth_notify_response.json");
+    let missing = br#"{"authorizationNotifyType":"TOKEN_CANCELED","authClientId":"c"}"#;
+    let e = parse_request::<AuthNotifyRequest>(missing).unwrap_err();
+    assert_eq!(e.field, "accessToken");
+}

@@ -12,6 +12,9 @@
 //! | `inquiry=u:UNKNOWN_EXCEPTION` | answer `result` U `UNKNOWN_EXCEPTION` without asking the MPP |
 //! | `cancel=u:UNKNOWN_EXCEPTION*2` | forward the cancel, answer U, twice |
 //! | `notify=drop` | acknowledge the MPP's notification, never forward it to the acquirer |
+//! | `applyToken=drop*1` | forward the merchant's applyToken (the MPP issues the pair), then hold the answer past the caller's timeout: the merchant re-sends and gets the same pair |
+//! | `prepare=delay:3000` | forward, answer after 3 s (a slow MPP); also `cancelToken=…` |
+//! | `authNotify=drop` | record the MPP's authNotify, then hold the answer: the MPP retries it on its schedule |
 //!
 //! `drop`, `delay` and `u` apply to every API; `slow` to pay only. `*N` applies the fault to the
 //! next N calls of that API; without it, to every call until cleared.
@@ -38,6 +41,14 @@ pub enum FaultApi {
     Cancel,
     /// The MPP's notifyPayment (and its forwarding to the acquirer).
     Notify,
+    /// The merchant's prepare, forwarded to the MPP (account binding, issue 18).
+    Prepare,
+    /// The merchant's applyToken, forwarded to the MPP.
+    ApplyToken,
+    /// The merchant's cancelToken, forwarded to the MPP.
+    CancelToken,
+    /// The MPP's authNotify (`drop`: the hub holds its answer, so the MPP retries).
+    AuthNotify,
 }
 
 impl FaultApi {
@@ -48,6 +59,10 @@ impl FaultApi {
             FaultApi::Inquiry => "inquiry",
             FaultApi::Cancel => "cancel",
             FaultApi::Notify => "notify",
+            FaultApi::Prepare => "prepare",
+            FaultApi::ApplyToken => "applyToken",
+            FaultApi::CancelToken => "cancelToken",
+            FaultApi::AuthNotify => "authNotify",
         }
     }
 }
@@ -101,7 +116,15 @@ impl FromStr for Fault {
             "inquiry" | "inquiryPayment" => FaultApi::Inquiry,
             "cancel" | "cancelPayment" => FaultApi::Cancel,
             "notify" | "notifyPayment" => FaultApi::Notify,
-            _ => return Err(err("API must be pay, inquiry, cancel or notify")),
+            "prepare" => FaultApi::Prepare,
+            "applyToken" => FaultApi::ApplyToken,
+            "cancelToken" => FaultApi::CancelToken,
+            "authNotify" => FaultApi::AuthNotify,
+            _ => {
+                return Err(err(
+                    "API must be pay, inquiry, cancel, notify, prepare, applyToken, cancelToken or authNotify",
+                ))
+            }
         };
         let (rest, times) = match rest.split_once('*') {
             Some((r, n)) => match n.parse::<u32>() {
@@ -129,9 +152,16 @@ impl FromStr for Fault {
             ("drop", _) => FaultKind::Drop,
             ("delay", _) => FaultKind::Delay(millis(arg)?),
             ("slow", FaultApi::Pay) => FaultKind::Slow(millis(arg)?),
-            ("slow", FaultApi::Inquiry | FaultApi::Cancel | FaultApi::Notify) => {
-                return Err(err("slow applies to pay only"))
-            }
+            (
+                "slow",
+                FaultApi::Inquiry
+                | FaultApi::Cancel
+                | FaultApi::Notify
+                | FaultApi::Prepare
+                | FaultApi::ApplyToken
+                | FaultApi::CancelToken
+                | FaultApi::AuthNotify,
+            ) => return Err(err("slow applies to pay only")),
             ("u", _) => {
                 let code = arg.unwrap_or("UNKNOWN_EXCEPTION");
                 let code = ResultCode::from_code(code).ok_or_else(|| err("unknown result code"))?;

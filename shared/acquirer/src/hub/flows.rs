@@ -200,30 +200,48 @@ fn new_payment(hub: &HubState, req: &AcqPayRequest) -> Result<HubPayment, Untran
         .as_ref()
         .map(|t| t.as_str())
         .unwrap_or("");
-    let code = identify(raw).map_err(|e| invalid_code(e.to_string()))?;
     let now = Utc::now();
-    let issued = if code.expose().starts_with(ISSUED_CODE_PREFIX) {
-        let records = hub.records();
-        Some(usable_issued_code(
-            &records,
-            code.expose(),
-            req.payment_request_id.as_str(),
-            now,
-        )?)
-    } else {
-        None
-    };
-    let prefix = match &issued {
-        Some(c) => c.route_prefix.clone(),
-        None => hub
-            .route_for(code.expose())
+    // Auto debit (issue 18: `mpp merchant charge`): the payer is an access token, not a code;
+    // it goes to the MPP of the token's prefix, else the first MPP (tokens the MPP issued at
+    // binding carry no network prefix).
+    let agreement = req
+        .payment_factor
+        .as_ref()
+        .is_some_and(|f| mpp_core::wire::is_true(f.is_agreement_payment));
+    let (issued, issued_code, prefix) = if agreement {
+        let prefix = hub
+            .route_for(raw)
             .map(|(p, _)| p.to_string())
-            .ok_or_else(|| {
-                invalid_code(format!(
-                    "no MPP is routed for codes starting {}",
-                    code.prefix()
-                ))
-            })?,
+            .or_else(|| hub.mpp.first().map(|(p, _)| p.clone()))
+            .ok_or_else(|| invalid_code("no MPP is routed".into()))?;
+        (None, None, prefix)
+    } else {
+        let code = identify(raw).map_err(|e| invalid_code(e.to_string()))?;
+        let issued = if code.expose().starts_with(ISSUED_CODE_PREFIX) {
+            let records = hub.records();
+            Some(usable_issued_code(
+                &records,
+                code.expose(),
+                req.payment_request_id.as_str(),
+                now,
+            )?)
+        } else {
+            None
+        };
+        let prefix = match &issued {
+            Some(c) => c.route_prefix.clone(),
+            None => hub
+                .route_for(code.expose())
+                .map(|(p, _)| p.to_string())
+                .ok_or_else(|| {
+                    invalid_code(format!(
+                        "no MPP is routed for codes starting {}",
+                        code.prefix()
+                    ))
+                })?,
+        };
+        let issued_code = issued.as_ref().map(|_| code.expose().to_string());
+        (issued, issued_code, prefix)
     };
     let notify = req
         .payment_notify_url
@@ -276,7 +294,7 @@ fn new_payment(hub: &HubState, req: &AcqPayRequest) -> Result<HubPayment, Untran
         notifications_forwarded: 0,
         fingerprint: fingerprint(req),
         mpp_body: to_body(&mpp_pay),
-        issued_code: issued.map(|_| code.expose().to_string()),
+        issued_code,
     })
 }
 

@@ -10,6 +10,7 @@
 //!
 //! One acquirer per hub (its client id and key are configured); records live in memory.
 
+pub mod bindings;
 pub mod clearing;
 pub mod faults;
 mod flows;
@@ -304,6 +305,8 @@ struct Records {
     closed_unseen: HashSet<String>,
     /// Codes issued through getPaymentCode, by code.
     issued: HashMap<String, IssuedCode>,
+    /// The MPP's authNotify, oldest first (at most `bindings::AUTH_NOTICES_MAX`).
+    auth_notices: Vec<bindings::AuthNotice>,
 }
 
 pub(crate) struct HubState {
@@ -468,6 +471,11 @@ impl Hub {
             .cloned()
     }
 
+    /// The authNotify the MPP sent, oldest first (issue 18).
+    pub fn auth_notices(&self) -> Vec<bindings::AuthNotice> {
+        self.state.records().auth_notices.clone()
+    }
+
     /// What the hub knows of a code it issued.
     pub fn issued_code(&self, code: &str) -> Option<IssuedCode> {
         self.state.records().issued.get(code).cloned()
@@ -514,6 +522,14 @@ async fn route(State(hub): State<Arc<HubState>>, request: Request) -> Response {
         )
         .await;
         return respond(out);
+    }
+    if parts.uri.path() == bindings::AUTH_NOTICES_PATH {
+        return plain(http::StatusCode::OK, bindings::notices_lines(&hub));
+    }
+    // Account binding (issue 18): the merchant's prepare, applyToken and cancelToken through its
+    // acquirer, forwarded to the MPP; the MPP's authNotify, kept and acknowledged (`bindings`).
+    if let Some(response) = binding_route(&hub, &parts, &body).await {
+        return response;
     }
     // sendOTP and verifyOTP from the acquirer: forwarded to the token's MPP (`otp`).
     if parts.uri.path() == mpp_core::operations::SEND_OTP.path() {
@@ -624,6 +640,62 @@ async fn route(State(hub): State<Arc<HubState>>, request: Request) -> Response {
 }
 
 /// Applies a `drop` or `delay` fault to a signed answer.
+/// The binding operations by their spec paths, each with its fault (`FaultApi`); `None`: not
+/// a binding path.
+async fn binding_route(
+    hub: &Arc<HubState>,
+    parts: &http::request::Parts,
+    body: &[u8],
+) -> Option<Response> {
+    use mpp_core::operations::{APPLY_TOKEN, AUTH_NOTIFY, CANCEL_TOKEN, PREPARE};
+    let path = parts.uri.path();
+    let h = hub.clone();
+    let (out, fault) = if path == PREPARE.path() {
+        let fault = hub.faults.take(FaultApi::Prepare);
+        let out = serve(
+            &hub.acq_edge,
+            PREPARE.name,
+            inbound(parts, body),
+            |req| async move { Ok::<_, EdgeError>(bindings::prepare(&h, req).await) },
+        )
+        .await;
+        (out, fault)
+    } else if path == APPLY_TOKEN.path() {
+        let fault = hub.faults.take(FaultApi::ApplyToken);
+        let out = serve(
+            &hub.acq_edge,
+            APPLY_TOKEN.name,
+            inbound(parts, body),
+            |req| async move { Ok::<_, EdgeError>(bindings::apply_token(&h, req).await) },
+        )
+        .await;
+        (out, fault)
+    } else if path == CANCEL_TOKEN.path() {
+        let fault = hub.faults.take(FaultApi::CancelToken);
+        let out = serve(
+            &hub.acq_edge,
+            CANCEL_TOKEN.name,
+            inbound(parts, body),
+            |req| async move { Ok::<_, EdgeError>(bindings::cancel_token(&h, req).await) },
+        )
+        .await;
+        (out, fault)
+    } else if path == AUTH_NOTIFY.path() {
+        let fault = hub.faults.take(FaultApi::AuthNotify);
+        let out = serve(
+            &hub.mpp_edge,
+            AUTH_NOTIFY.name,
+            inbound(parts, body),
+            |req| async move { Ok::<_, EdgeError>(bindings::auth_notify(&h, req)) },
+        )
+        .await;
+        (out, fault)
+    } else {
+        return None;
+    };
+    Some(deliver(hub, out, fault).await)
+}
+
 async fn deliver(
     hub: &HubState,
     out: mpp_core::edge::Outbound,

@@ -15,9 +15,15 @@ use mpp_core::wire::{
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-/// Sends `body` (the acquirer's request with the hub's ids) to the token's MPP; the MPP's
-/// verified answer, or `None` when there was no usable one.
-async fn forward<Req, Resp>(hub: &HubState, op: &Operation, token: &str, req: &Req) -> Option<Resp>
+/// Sends `body` (the acquirer's request with the hub's ids) to the token's MPP (the first MPP
+/// when no prefix matches, as for `""`); the MPP's verified answer, or `None` when there was no
+/// usable one. Also the binding operations' forwarding (`bindings`).
+pub(super) async fn forward<Req, Resp>(
+    hub: &HubState,
+    op: &Operation,
+    token: &str,
+    req: &Req,
+) -> Option<Resp>
 where
     Req: Serialize,
     Resp: DeserializeOwned + Validate,
@@ -40,7 +46,7 @@ where
 }
 
 /// The hub's `acquirerId` and `pspId` (as it sends them in pay).
-fn ids(hub: &HubState) -> Option<(Text<64>, Text<64>)> {
+pub(super) fn ids(hub: &HubState) -> Option<(Text<64>, Text<64>)> {
     Some((
         Text::new(hub.config.acquirer_id.as_str()).ok()?,
         Text::new(hub.config.psp_id.as_str()).ok()?,

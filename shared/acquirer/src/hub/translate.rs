@@ -78,8 +78,12 @@ pub fn to_mpp_pay(acq: &AcqPayRequest, add: &Additions<'_>) -> Result<PayRequest
             None => (acq.payment_amount, None),
         };
     let mut factor = acq.payment_factor.clone().unwrap_or_default();
-    factor.in_store_payment_scenario = Some(InStorePaymentScenario::PaymentCode);
-    factor.is_in_store_payment = Some(Flag::new(true));
+    // A code scanned in store; an auto-debit pay (an access token, `isAgreementPayment`) keeps
+    // the merchant's factor as sent.
+    if !mpp_core::wire::is_true(factor.is_agreement_payment) {
+        factor.in_store_payment_scenario = Some(InStorePaymentScenario::PaymentCode);
+        factor.is_in_store_payment = Some(Flag::new(true));
+    }
     let text = |field: &'static str, s: &str| {
         Text::<64>::new(s).map_err(|rule| ParamIllegal::new(field, rule))
     };

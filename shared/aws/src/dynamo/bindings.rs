@@ -8,7 +8,8 @@
 //!
 //! Items (`bindingKey`): `auth#<authId>` the binding; `prepare#<sha256(client, agreement)>` →
 //! `authId`, the idempotency key of prepare; `login#<loginId>` a wallet login; `customer#<id>`
-//! with `bound`, how many merchants the account is bound to.
+//! with `bound`, how many merchants the account is bound to; `notify#<id>` an authNotify waiting
+//! in the outbox (`auth_notify.rs`), put in the transition's own transaction.
 
 use super::call::{
     call_token, pause, send, unexpected, Effect, Reasons, TxOutcome, CONDITION_FAILED,
@@ -288,6 +289,9 @@ fn transaction(
             .build()
             .map_err(build)?;
         items.push(TransactWriteItem::builder().update(u).build());
+    }
+    if let Some(n) = &w.notify {
+        items.push(super::auth_notify::outbox_put(&tables.bindings, n)?);
     }
     Ok(items)
 }

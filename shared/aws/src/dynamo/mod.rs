@@ -11,6 +11,7 @@
 //! - No SDK type crosses the port: failures are `StoreError`s.
 
 mod admin;
+mod auth_notify;
 mod bindings;
 mod call;
 mod calls;
@@ -26,6 +27,9 @@ mod refund;
 mod stream;
 mod tables;
 
+pub use auth_notify::{
+    auth_notification_from_image, auth_notification_from_item, AuthNotifyDeliveries,
+};
 pub use call::{backoff, BACKOFF_BASE_MS, BACKOFF_CAP_MS, SEND_ATTEMPTS_MAX, TRANSACT_ITEMS_MAX};
 pub use calls::CallCounter;
 pub use item::{PAYMENTS_DAY_INDEX, REFUNDS_DAY_INDEX};

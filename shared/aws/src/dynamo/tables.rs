@@ -37,7 +37,7 @@ impl DynamoStore {
                 false,
             ),
             (&t.otps, super::otp::OTP_KEY, None, false),
-            (&t.bindings, super::bindings::BINDING_KEY, None, false),
+            (&t.bindings, super::bindings::BINDING_KEY, None, true),
         ];
         for (name, pk, sk, stream) in specs {
             if self.table_status(name).await?.is_none() {

@@ -237,6 +237,7 @@ async fn approve(
         customer_id: customer,
         code_hash: code.hash(),
         grant_seed: new_grant_seed()?,
+        push_code: deps.settings.push_auth_code.then(|| code.clone()),
     };
     match deps.store.decide(&auth.auth_id, &choice, now).await? {
         PageOutcome::Approved(a) => Ok(redirect(&a, &[("authCode", code.expose())], "approved")),

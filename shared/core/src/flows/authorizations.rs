@@ -27,6 +27,9 @@ pub struct BindingSettings {
     pub page_base_url: String,
     /// Most merchants one account may be bound to at once; one more is refused.
     pub bindings_per_account_max: u32,
+    /// Push every new authCode to Alipay+ with authNotify `AUTHCODE_CREATED` (as well as the
+    /// redirect). Off by default: the spec makes it optional ("the MPP may also push").
+    pub push_auth_code: bool,
 }
 
 impl Default for BindingSettings {
@@ -34,6 +37,7 @@ impl Default for BindingSettings {
         BindingSettings {
             page_base_url: "http://127.0.0.1:8080".into(),
             bindings_per_account_max: BINDINGS_PER_ACCOUNT_DEFAULT,
+            push_auth_code: false,
         }
     }
 }

@@ -1,5 +1,8 @@
-//! notifyPayment (MPP → Alipay+): tell Alipay+ every final result, signed, retried on a bounded
-//! schedule, never lost, never sent again after an S.
+//! notifyPayment and authNotify (MPP → Alipay+): tell Alipay+ every final result and every
+//! binding event, signed, retried on a bounded schedule, never lost, never sent again after an S.
+//! The delivery ([`attempt`]: the delivery state, the transport, the retry queue, the dead
+//! letters) is one piece for both; a [`NotifyJob`] names its [`Notification`]. What is notified
+//! and where its state lives differ: payments below, authNotify in `store::auth_notify`.
 //!
 //! Driven by the payments table's change feed (the DynamoDB Stream in AWS, the memory store's
 //! feed in `mpp serve`): a payment *created* in a final state — succeeded, or declined — is
@@ -24,7 +27,8 @@ use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 /// Delays before each retry, modelled on Alipay+'s own schedule towards partners
-/// (alipayplus-apis.md §8): 8 retries after the first attempt, about 12 minutes in all.
+/// (alipayplus-apis.md §8): 8 retries after the first attempt, about 12 minutes in all. authNotify
+/// uses the same schedule (its retry policy is not published: `account-binding.md` §5).
 pub const RETRY_DELAYS_SECS: [u32; 8] = [4, 4, 30, 60, 60, 60, 300, 300];
 
 /// First attempt plus every retry.
@@ -36,13 +40,42 @@ pub const ATTEMPT_TIMEOUT_SECS: u64 = 5;
 /// The longest error text kept on the payment.
 const ERROR_CHARS_MAX: usize = 200;
 
+/// Which MPP → Alipay+ notification a job is: the delivery below is the same for both, only
+/// the body's source and where the delivery state is kept differ.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Notification {
+    /// notifyPayment (the default: jobs queued before authNotify existed carry no `operation`).
+    #[default]
+    #[serde(rename = "notifyPayment")]
+    NotifyPayment,
+    /// authNotify (`account-binding.md` §5), from the bindings outbox (`store::auth_notify`).
+    #[serde(rename = "authNotify")]
+    AuthNotify,
+}
+
+impl Notification {
+    /// The Alipay+ operation name: the `flow` log field.
+    pub fn name(self) -> &'static str {
+        match self {
+            Notification::NotifyPayment => crate::operations::NOTIFY_PAYMENT.name,
+            Notification::AuthNotify => crate::operations::AUTH_NOTIFY.name,
+        }
+    }
+}
+
 /// One notification to deliver: where, the exact body (identical on every attempt), and which
 /// attempt comes next. This is what the retry queue and the dead-letter queue carry.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NotifyJob {
-    /// The payment.
-    pub payment_request_id: String,
+    /// notifyPayment or authNotify.
+    #[serde(default)]
+    pub operation: Notification,
+    /// What the delivery state is kept under: the payment's `paymentRequestId`, or the authNotify
+    /// id (`authId.TYPE.version`). (Jobs queued before authNotify existed name it
+    /// `paymentRequestId`.)
+    #[serde(alias = "paymentRequestId")]
+    pub key: String,
     /// Where to POST (`paymentNotifyUrl`, or the configured Alipay+ endpoint).
     pub url: String,
     /// The notifyPayment body, byte for byte.
@@ -191,7 +224,8 @@ pub fn notification_for(record: &PaymentRecord) -> Option<NotifyPaymentRequest> 
 pub fn job_for(record: &PaymentRecord, default_url: &str) -> Option<NotifyJob> {
     let body = notification_for(record)?;
     Some(NotifyJob {
-        payment_request_id: record.payment_request_id.clone(),
+        operation: Notification::NotifyPayment,
+        key: record.payment_request_id.clone(),
         url: record
             .notify_url
             .clone()
@@ -201,9 +235,32 @@ pub fn job_for(record: &PaymentRecord, default_url: &str) -> Option<NotifyJob> {
     })
 }
 
-/// Makes one attempt of `job` and arranges what comes next.
+/// The first job of an authNotify the outbox received, to `url` (Alipay+'s authNotify endpoint).
+pub fn auth_notify_job(
+    notification: &crate::store::auth_notify::AuthNotification,
+    url: &str,
+) -> NotifyJob {
+    NotifyJob {
+        operation: Notification::AuthNotify,
+        key: notification.notification_id.clone(),
+        url: url.to_string(),
+        body: notification.body.clone(),
+        attempt: 1,
+    }
+}
+
+/// Makes one attempt of `job` and arranges what comes next. The same for every notification:
+/// the delivery state is read first (never sent again after an S), the body is sent as queued,
+/// and a failure is retried on [`RETRY_DELAYS_SECS`] up to [`ATTEMPTS_MAX`], then dead-lettered.
 pub async fn attempt(deps: &NotifyDeps, job: &NotifyJob) -> Result<JobOutcome, NotifyError> {
-    let id = job.payment_request_id.as_str();
+    let id = job.key.as_str();
+    // Every line names what it is about: `payment_request_id` (notifyPayment) or
+    // `notification_id` (authNotify); the other is left out.
+    let (pid, nid) = match job.operation {
+        Notification::NotifyPayment => (Some(id), None),
+        Notification::AuthNotify => (None, Some(id)),
+    };
+    let flow = job.operation.name();
     if deps.deliveries.delivery(id).await?.delivered_at.is_some() {
         return Ok(JobOutcome::AlreadyDelivered);
     }
@@ -215,8 +272,9 @@ pub async fn attempt(deps: &NotifyDeps, job: &NotifyJob) -> Result<JobOutcome, N
                 .record_attempt(id, job.attempt, None, now)
                 .await?;
             tracing::info!(
-                flow = "notifyPayment",
-                payment_request_id = id,
+                flow,
+                payment_request_id = pid,
+                notification_id = nid,
                 attempt = job.attempt,
                 "delivered"
             );
@@ -232,13 +290,7 @@ pub async fn attempt(deps: &NotifyDeps, job: &NotifyJob) -> Result<JobOutcome, N
                 .take(ERROR_CHARS_MAX)
                 .collect();
             dead_letter(deps, job, &error, now).await?;
-            tracing::error!(
-                flow = "notifyPayment",
-                payment_request_id = id,
-                attempt = job.attempt,
-                error = %refused,
-                "destination refused"
-            );
+            tracing::error!(flow, payment_request_id = pid, notification_id = nid, attempt = job.attempt, error = %refused, "destination refused");
             Ok(JobOutcome::Refused)
         }
         Err(e) => {
@@ -246,7 +298,7 @@ pub async fn attempt(deps: &NotifyDeps, job: &NotifyJob) -> Result<JobOutcome, N
                 .chars()
                 .take(ERROR_CHARS_MAX)
                 .collect();
-            tracing::warn!(flow = "notifyPayment", payment_request_id = id, attempt = job.attempt, error = %error, "not delivered");
+            tracing::warn!(flow, payment_request_id = pid, notification_id = nid, attempt = job.attempt, error = %error, "not delivered");
             let next = usize::try_from(job.attempt)
                 .ok()
                 .and_then(|a| a.checked_sub(1))
@@ -266,8 +318,9 @@ pub async fn attempt(deps: &NotifyDeps, job: &NotifyJob) -> Result<JobOutcome, N
                 None => {
                     dead_letter(deps, job, &error, now).await?;
                     tracing::error!(
-                        flow = "notifyPayment",
-                        payment_request_id = id,
+                        flow,
+                        payment_request_id = pid,
+                        notification_id = nid,
                         attempts = job.attempt,
                         "dead-lettered"
                     );
@@ -286,7 +339,7 @@ async fn dead_letter(
     error: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), NotifyError> {
-    let id = job.payment_request_id.as_str();
+    let id = job.key.as_str();
     deps.dead_letters.put(job).await?;
     deps.deliveries
         .record_attempt(id, job.attempt, Some(error), now)

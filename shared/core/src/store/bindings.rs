@@ -23,8 +23,10 @@
 //! stored record alone (no code, no refresh token) gives no token; knowing a code alone (it passed
 //! through a browser) gives no token without the record.
 
+use super::auth_notify::{auth_notification, AuthNotification};
 use super::{AccessToken, StoreError, SCOPE_AGREEMENT_PAY};
 use crate::ids::{CustomerId, Secret, SecretHash};
+use crate::wire::AuthorizationNotifyType;
 use async_trait::async_trait;
 use base64::Engine as _;
 use chrono::{DateTime, Duration, Utc};
@@ -249,6 +251,9 @@ pub struct BindingWrite {
     pub revoke_token: Option<SecretHash>,
     /// The account's count of bound merchants: from `expect` to `expect ± 1`.
     pub counter: Option<CounterChange>,
+    /// The authNotify this transition owes Alipay+, written in the same atomic write as an
+    /// outbox item that must not exist yet (`store::auth_notify`).
+    pub notify: Option<AuthNotification>,
 }
 
 /// A change of an account's count of bound merchants, guarded on the value read.
@@ -422,6 +427,7 @@ fn write(binding: Authorization, before: &Authorization) -> BindingWrite {
         put_token: None,
         revoke_token: None,
         counter: None,
+        notify: None,
     }
 }
 
@@ -466,6 +472,7 @@ pub fn decide_prepare(
                 put_token: None,
                 revoke_token: None,
                 counter: None,
+                notify: None,
             }),
             PrepareOutcome::Created(new.clone()),
         ),
@@ -485,6 +492,9 @@ pub enum PageChoice {
         code_hash: SecretHash,
         /// The grant seed (hex).
         grant_seed: String,
+        /// The plain code, when the MPP is configured to push codes with authNotify
+        /// (`AUTHCODE_CREATED`); `None`: the code travels only through the redirect.
+        push_code: Option<Secret>,
     },
     /// Decline.
     Decline,
@@ -522,13 +532,18 @@ pub fn decide_page(
             customer_id,
             code_hash,
             grant_seed,
+            push_code,
         } => {
             n.state = AuthorizationState::Approved;
             n.customer_id = Some(customer_id.clone());
             n.code_hash = Some(code_hash.clone());
             n.code_expires_at = Some(now + CODE_VALIDITY);
             n.grant_seed = Some(grant_seed.clone());
-            Decision::Write(Box::new(write(n.clone(), &b)), PageOutcome::Approved(n))
+            let mut w = write(n.clone(), &b);
+            w.notify = push_code.as_ref().and_then(|code| {
+                auth_notification(&n, AuthorizationNotifyType::AuthcodeCreated, code, now)
+            });
+            Decision::Write(Box::new(w), PageOutcome::Approved(n))
         }
         PageChoice::Decline => {
             n.state = AuthorizationState::Declined;
@@ -648,9 +663,18 @@ pub fn decide_exchange(
         expect: bound,
         up: true,
     });
+    // TOKEN_CREATED: only here, where the plain access token exists (a re-sent exchange answers
+    // without a write, so it is never owed twice; a refresh is the merchant's own call).
+    let notify = auth_notification(
+        &n,
+        AuthorizationNotifyType::TokenCreated,
+        &issued.access_token,
+        intent.now,
+    );
     let mut w = write(n, &b);
     w.put_token = put_token;
     w.counter = counter;
+    w.notify = notify;
     Decision::Write(Box::new(w), TokenOutcome::Issued(issued))
 }
 

@@ -14,6 +14,7 @@ use std::sync::{Mutex, MutexGuard};
 
 // sendOTP and verifyOTP on this store (a file of its own; it reaches `State` as a child module).
 mod bindings;
+pub use bindings::AuthNotifyDeliveries;
 /// The per-day clearing query (reconciliation).
 mod clearing;
 #[path = "memory_otp.rs"]

@@ -6,6 +6,7 @@
 //! `CancelStore` and `RefundStore` move existing ones; `AdminStore` is for operators, tests and
 //! the local stack. See `docs/store.md` for the table design.
 
+pub mod auth_notify;
 pub mod bindings;
 pub mod memory;
 pub mod otp;

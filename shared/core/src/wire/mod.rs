@@ -8,6 +8,7 @@
 //! `docs/wire.md`.
 
 pub mod acquirer;
+mod auth_notify;
 mod authorizations;
 mod cancel;
 mod codes;
@@ -21,6 +22,7 @@ mod refund;
 mod result;
 mod scalar;
 
+pub use auth_notify::{AuthNotifyRequest, AuthNotifyResponse, AuthorizationNotifyType};
 pub use authorizations::{
     is_web_url, ApplyTokenRequest, ApplyTokenResponse, CancelTokenRequest, CancelTokenResponse,
     GrantType, PrepareRequest, PrepareResponse, SCOPES_MAX,

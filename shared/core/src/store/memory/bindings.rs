@@ -4,10 +4,12 @@
 use super::super::bindings::*;
 use super::{MemoryStore, State};
 use crate::ids::{CustomerId, Secret, SecretHash};
-use crate::store::StoreError;
+use crate::store::auth_notify::{AuthNotification, OutboxEntry};
+use crate::store::{Delivery, DeliveryStore, StoreError};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// The binding part of the memory store's state.
 #[derive(Default)]
@@ -15,6 +17,10 @@ pub(super) struct BindingState {
     authorizations: HashMap<String, Authorization>,
     prepare_keys: HashMap<String, String>,
     logins: HashMap<String, WalletLogin>,
+    /// authNotify's outbox, by notification id.
+    outbox: HashMap<String, OutboxEntry>,
+    /// The outbox's change feed (the bindings table's stream INSERTs of `notify#` items).
+    outbox_feed: Option<tokio::sync::mpsc::UnboundedSender<AuthNotification>>,
 }
 
 impl State {
@@ -52,8 +58,29 @@ impl State {
                 t.revoked = true;
             }
         }
+        if let Some(n) = &w.notify {
+            if self.bindings.outbox.contains_key(&n.notification_id) {
+                return Err(StoreError::Corrupt(format!(
+                    "authNotify {} written twice",
+                    n.notification_id
+                )));
+            }
+        }
         if let Some(t) = &w.put_token {
             self.tokens.insert(t.token_hash.clone(), t.clone());
+        }
+        if let Some(n) = &w.notify {
+            self.bindings.outbox.insert(
+                n.notification_id.clone(),
+                OutboxEntry {
+                    notification: n.clone(),
+                    delivery: Delivery::default(),
+                },
+            );
+            if let Some(feed) = &self.bindings.outbox_feed {
+                // A closed receiver means nobody listens any more: nothing to tell.
+                let _ = feed.send(n.clone());
+            }
         }
         self.bindings
             .authorizations
@@ -214,5 +241,82 @@ impl LoginAdmin for MemoryStore {
             .logins
             .insert(login.login_id.clone(), login.clone());
         Ok(())
+    }
+}
+
+impl MemoryStore {
+    /// authNotify's change feed: every outbox item a binding transition writes, in commit order
+    /// (the in-memory counterpart of the bindings table's stream INSERTs of `notify#` items).
+    /// One subscriber; a later call replaces it.
+    pub fn subscribe_auth_notify(&self) -> tokio::sync::mpsc::UnboundedReceiver<AuthNotification> {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        self.lock().bindings.outbox_feed = Some(tx);
+        rx
+    }
+
+    /// The outbox item of a notification (tests, operators).
+    pub fn outbox_entry(&self, notification_id: &str) -> Option<OutboxEntry> {
+        self.lock().bindings.outbox.get(notification_id).cloned()
+    }
+}
+
+/// authNotify's delivery bookkeeping on the memory store's outbox: the [`DeliveryStore`] the
+/// shared delivery code (`flows::notify::attempt`) keeps its state in, keyed by notification id.
+#[derive(Clone)]
+pub struct AuthNotifyDeliveries(pub Arc<MemoryStore>);
+
+impl AuthNotifyDeliveries {
+    fn update(&self, id: &str, f: impl FnOnce(&mut OutboxEntry)) -> Result<(), StoreError> {
+        let mut s = self.0.lock();
+        let entry = s
+            .bindings
+            .outbox
+            .get_mut(id)
+            .ok_or_else(|| StoreError::Corrupt(format!("no authNotify {id:.80}")))?;
+        f(entry);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl DeliveryStore for AuthNotifyDeliveries {
+    async fn delivery(&self, notification_id: &str) -> Result<Delivery, StoreError> {
+        Ok(self
+            .0
+            .lock()
+            .bindings
+            .outbox
+            .get(notification_id)
+            .map(|e| e.delivery.clone())
+            .unwrap_or_default())
+    }
+
+    async fn record_attempt(
+        &self,
+        notification_id: &str,
+        attempt: u32,
+        error: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.update(notification_id, |e| {
+            e.delivery.attempts = attempt;
+            match error {
+                None => {
+                    e.delivery.delivered_at = Some(at);
+                    e.delivery.last_error = None;
+                    // Acknowledged: the code or token it carried leaves the store.
+                    e.notification.body.clear();
+                }
+                Some(err) => e.delivery.last_error = Some(err.to_string()),
+            }
+        })
+    }
+
+    async fn record_dead_letter(
+        &self,
+        notification_id: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.update(notification_id, |e| e.delivery.dead_lettered_at = Some(at))
     }
 }
