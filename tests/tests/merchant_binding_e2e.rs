@@ -1,6 +1,7 @@
 //! The merchant's side of account binding on one machine (issue 18): `mpp merchant bind` →
-//! `mpp hub` → `mpp serve`, with applyToken's answer lost once in the hub (`applyToken=drop*1`):
-//! the merchant re-sends the same request and gets the same pair, which it keeps in
+//! `mpp hub` → `mpp serve`, plainly and with applyToken's answer lost once in the hub
+//! (`applyToken=drop*1`: the merchant re-sends the same request and gets the same pair); the
+//! merchant keeps the pair in
 //! `<state-dir>/binding.json`; the user's part on the wallet's page is played in headless
 //! Chromium (log in, agree; the browser follows the redirect to the merchant's loopback
 //! callback). Then
@@ -23,20 +24,30 @@ const MERCHANT_TIMEOUT_MS: &str = "1500";
 const DROP_HOLD_MS: &str = "2500";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bind_charge_unbind() {
+    bind_charge_and_unbind(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bind_with_a_lost_apply_token_answer_then_unbind() {
+    bind_charge_and_unbind(true).await;
+}
+
+/// The whole story; with `lose_apply_token` the hub drops applyToken's first answer.
+async fn bind_charge_and_unbind(lose_apply_token: bool) {
     let server = Server::start(&[]);
     let state = server.state_dir.path().to_str().unwrap().to_string();
-    let hub = HubProcess::start(
-        server.state_dir.path(),
-        &[
-            "--mpp",
-            &format!("28={}", server.url),
+    let mpp = format!("28={}", server.url);
+    let mut hub_args = vec!["--mpp", mpp.as_str()];
+    if lose_apply_token {
+        hub_args.extend([
             "--fault",
             "applyToken=drop*1",
             "--drop-hold-ms",
             DROP_HOLD_MS,
-        ],
-    );
+        ]);
+    }
+    let hub = HubProcess::start(server.state_dir.path(), &hub_args);
     let mut bind = Command::new(mpp_binary())
         .args([
             "merchant",
@@ -97,9 +108,10 @@ async fn bind_with_a_lost_apply_token_answer_then_unbind() {
     let _ = c.close().await;
     let out = rest.join("\n");
     assert!(status.success(), "{out}");
-    assert!(
-        out.contains("no answer") && out.contains("re-sending the same request (1 of 3)"),
-        "the first applyToken answer was lost and the request re-sent: {out}"
+    let re_sent = out.contains("no answer") && out.contains("re-sending the same request (1 of 3)");
+    assert_eq!(
+        re_sent, lose_apply_token,
+        "applyToken re-sent exactly when its first answer was lost: {out}"
     );
     assert!(out.contains("SUCCESS (S)"), "{out}");
     let kept: serde_json::Value = serde_json::from_slice(
