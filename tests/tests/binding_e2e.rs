@@ -114,24 +114,7 @@ async fn bind_pay_refresh_cancel(server: &Server, tag: &str) {
         shot.starts_with(b"\x89PNG") && shot.len() > 2_000,
         "a rendered page"
     );
-    c.find(Locator::Id("loginId"))
-        .await
-        .unwrap()
-        .send_keys(LOGIN_ID)
-        .await
-        .unwrap();
-    c.find(Locator::Id("pin"))
-        .await
-        .unwrap()
-        .send_keys(PIN)
-        .await
-        .unwrap();
-    c.find(Locator::Id("approve"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser::log_in_and_approve(&c, LOGIN_ID, PIN).await;
     let target = tokio::time::timeout(REDIRECT_WAIT, redirected)
         .await
         .expect("the browser reached the merchant's authRedirectUrl")

@@ -13,7 +13,6 @@
 
 mod browser;
 
-use fantoccini::Locator;
 use mpp_e2e::harness::{LOGIN_ID, PIN};
 use mpp_e2e::process::{mpp_binary, workspace, HubProcess, Server};
 use std::io::{BufRead, BufReader};
@@ -84,20 +83,7 @@ async fn bind_charge_and_unbind(lose_apply_token: bool) {
     let profile = tempfile::tempdir().unwrap();
     let c = browser::browser(&driver, profile.path()).await;
     c.goto(&auth_url).await.unwrap();
-    for (id, text) in [("loginId", LOGIN_ID), ("pin", PIN)] {
-        c.find(Locator::Id(id))
-            .await
-            .unwrap()
-            .send_keys(text)
-            .await
-            .unwrap();
-    }
-    c.find(Locator::Id("approve"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser::log_in_and_approve(&c, LOGIN_ID, PIN).await;
     let rest: Vec<String> = lines.map(Result::unwrap).collect();
     let status = bind.wait().unwrap();
     let landed = c.current_url().await.unwrap();

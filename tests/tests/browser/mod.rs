@@ -86,3 +86,22 @@ pub async fn browser(driver: &Driver, profile: &std::path::Path) -> fantoccini::
         .await
         .unwrap_or_else(|e| panic!("starting headless Chromium through chromedriver: {e}"))
 }
+
+/// The user's part on the wallet's authorization page: types `login_id` and `pin` and presses
+/// "approve".
+pub async fn log_in_and_approve(c: &fantoccini::Client, login_id: &str, pin: &str) {
+    for (id, text) in [("loginId", login_id), ("pin", pin)] {
+        c.find(fantoccini::Locator::Id(id))
+            .await
+            .unwrap()
+            .send_keys(text)
+            .await
+            .unwrap();
+    }
+    c.find(fantoccini::Locator::Id("approve"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
