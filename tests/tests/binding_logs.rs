@@ -24,7 +24,7 @@ async fn no_binding_secret_reaches_a_log_line_and_every_line_has_its_request_id(
     let capture = Captured::default();
     let writer = capture.clone();
     let _logs = tracing::subscriber::set_default(mpp_aws::lambda::json_logs(
-        tracing_subscriber::EnvFilter::new("trace"),
+        mpp_aws::lambda::log_filter(Some("trace")),
         move || writer.clone(),
     ));
     let m = Mpp::memory().await;

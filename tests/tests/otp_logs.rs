@@ -26,7 +26,7 @@ async fn otp_logs_carry_ids_and_no_secret() {
     let capture = Captured::default();
     let writer = capture.clone();
     let _logs = tracing::subscriber::set_default(mpp_aws::lambda::json_logs(
-        tracing_subscriber::EnvFilter::new("trace"),
+        mpp_aws::lambda::log_filter(Some("trace")),
         move || writer.clone(),
     ));
     let m = Mpp::memory().await;

@@ -56,7 +56,7 @@ async fn every_log_line_of_every_function_carries_the_request_and_trace_ids() {
     let capture = Captured::default();
     let writer = capture.clone();
     let _logs = tracing::subscriber::set_default(mpp_aws::lambda::json_logs(
-        tracing_subscriber::EnvFilter::new("info"),
+        mpp_aws::lambda::log_filter(Some("info")),
         move || writer.clone(),
     ));
     let store = Arc::new(MemoryStore::new());

@@ -102,24 +102,36 @@ pub fn respond(out: Outbound) -> Response<Body> {
 /// JSON logs for CloudWatch, level from `RUST_LOG` (default `info`), no ANSI colours, no
 /// timestamps of our own (CloudWatch stamps each line).
 pub fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let filter = log_filter(std::env::var("RUST_LOG").ok().as_deref());
     let _ = tracing::subscriber::set_global_default(json_logs(filter, std::io::stdout));
+}
+
+/// The functions' log filter from a `RUST_LOG` value: `target=level` directives and a bare
+/// default level (`info`, `warn,mpp_core=debug`); missing or unreadable, `info`.
+///
+/// A `Targets` filter rather than `EnvFilter`: the functions never filter on span fields or by
+/// regular expression, and `EnvFilter` alone links a regex engine (`regex-automata`,
+/// `regex-syntax`, `matchers`) into every Lambda binary (issue 16: size; `docs/decisions.md`).
+pub fn log_filter(rust_log: Option<&str>) -> tracing_subscriber::filter::Targets {
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    rust_log
+        .and_then(|v| v.parse::<Targets>().ok())
+        .unwrap_or_else(|| Targets::new().with_default(LevelFilter::INFO))
 }
 
 /// The functions' log format, writing to `writer`: one JSON object per line with the event's
 /// fields and its innermost span's (`flow`, `request_id`, `trace_id`, `payment_request_id`).
 /// Tests capture the functions' logs with it.
 pub fn json_logs<W>(
-    filter: tracing_subscriber::EnvFilter,
+    filter: tracing_subscriber::filter::Targets,
     writer: W,
 ) -> impl tracing::Subscriber + Send + Sync + 'static
 where
     W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
 {
+    use tracing_subscriber::layer::SubscriberExt;
     tracing_subscriber::fmt()
         .json()
-        .with_env_filter(filter)
         .with_current_span(true)
         .with_span_list(false)
         .with_target(false)
@@ -127,6 +139,7 @@ where
         .with_ansi(false)
         .with_writer(writer)
         .finish()
+        .with(filter)
 }
 
 /// Serves one Alipay+ call from API Gateway: the edge's checks, `flow`, the signed answer.
@@ -251,6 +264,25 @@ mod tests {
             })
             .unwrap_or(0);
         ctx
+    }
+
+    #[test]
+    fn rust_log_sets_the_level_per_target_and_defaults_to_info() {
+        use tracing::Level;
+        let on = |f: &tracing_subscriber::filter::Targets, target: &str, level: Level| {
+            f.would_enable(target, &level)
+        };
+        let default = log_filter(None);
+        assert!(on(&default, "mpp_core::flows", Level::INFO));
+        assert!(!on(&default, "mpp_core::flows", Level::DEBUG));
+        let unreadable = log_filter(Some("mpp_core=loud"));
+        assert!(on(&unreadable, "pay", Level::INFO));
+        assert!(!on(&unreadable, "pay", Level::DEBUG));
+        let set = log_filter(Some("warn,mpp_core=debug"));
+        assert!(!on(&set, "pay", Level::INFO));
+        assert!(on(&set, "pay", Level::WARN));
+        assert!(on(&set, "mpp_core::store", Level::DEBUG));
+        assert!(!on(&set, "mpp_core::store", Level::TRACE));
     }
 
     #[tokio::test]
