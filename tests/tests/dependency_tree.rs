@@ -1,6 +1,7 @@
 //! What the Lambda binaries link, as `cargo tree` resolves it for each function crate (the
 //! features `cargo lambda build -p <function>` builds with):
 //! - one crypto stack: no `rsa`, no `num-bigint-dig` (RSA is `aws-lc-rs`), no `ring`;
+//! - no regex engine for log filtering (`tracing-subscriber`'s `env-filter`);
 //! - one TLS/HTTP stack: no second `hyper`, `h2`, `http`, `http-body`, `rustls`, `rustls-webpki`,
 //!   `hyper-rustls` or `tokio-rustls` (the AWS SDK's legacy hyper 0.14 / rustls 0.21 client is
 //!   off);
@@ -36,8 +37,16 @@ fn functions() -> Vec<String> {
 /// The functions that call Alipay+ (through mpp-client, hence reqwest).
 const CALL_ALIPAY: [&str; 3] = ["notify-payment", "auth-notify", "get-payment-code"];
 
-/// Crates that must not be linked into any function.
-const FORBIDDEN: [&str; 4] = ["rsa", "num-bigint-dig", "ring", "hyper-rustls@0.24"];
+/// Crates that must not be linked into any function. `regex-automata` (and `matchers`) are
+/// `tracing-subscriber`'s `env-filter`: the functions filter logs with `Targets` (size).
+const FORBIDDEN: [&str; 6] = [
+    "rsa",
+    "num-bigint-dig",
+    "ring",
+    "hyper-rustls@0.24",
+    "regex-automata",
+    "matchers",
+];
 
 /// Crates that must appear in at most one version.
 const SINGLE_VERSION: [&str; 8] = [
