@@ -534,6 +534,88 @@ fn every_function_crate_has_its_resource_built_from_its_binary() {
     assert_eq!(globals["Tracing"].as_str(), Some("Active"));
 }
 
+/// The `!Sub` text of `v` (a `!Sub` with its variables resolved, or a plain string).
+fn sub_text(v: &Value) -> Option<String> {
+    match intrinsic(v) {
+        Some((name, Value::String(s))) if name == "Sub" => Some(s.clone()),
+        None => v.as_str().map(str::to_string),
+        _ => None,
+    }
+}
+
+/// What the LogGroups, VpcFunctionRoles and PublicFunctionRoles loops (and the written-out
+/// get-payment-code) make for each function crate: a log group named as Lambda names the
+/// function's, kept `LogRetentionDays`; a role that Lambda assumes, that writes that log group
+/// and no other, whose other grants are its own `<Op>TablesPolicy` only, and that may manage
+/// network interfaces exactly when its function runs in the VPC (a function in the wrong role
+/// loop fails here, not at deploy time).
+#[test]
+fn every_function_has_its_own_log_group_and_a_role_shaped_by_where_it_runs() {
+    let t = template();
+    let eni = "ec2:CreateNetworkInterface".to_string();
+    for c in function_crates() {
+        let id = c.resource();
+        let prefix = id.trim_end_matches("Function");
+        let f = props(resource(&t, &id).unwrap());
+        let name = format!("${{AWS::StackName}}-{}", c.dir);
+        assert_eq!(sub_text(&f["FunctionName"]), Some(name.clone()), "{id}");
+        let log_group = resource(&t, &format!("{prefix}LogGroup"))
+            .unwrap_or_else(|| panic!("{prefix}LogGroup missing"));
+        assert_eq!(log_group["Type"].as_str(), Some("AWS::Logs::LogGroup"));
+        assert_eq!(
+            sub_text(&props(log_group)["LogGroupName"]),
+            Some(format!("/aws/lambda/{name}")),
+            "{prefix}LogGroup: the function's own name"
+        );
+        assert_eq!(
+            ref_of(&props(log_group)["RetentionInDays"]),
+            Some("LogRetentionDays"),
+            "{prefix}LogGroup"
+        );
+
+        let role_id = format!("{id}Role");
+        let role = props(resource(&t, &role_id).unwrap());
+        let assume = statements(&role["AssumeRolePolicyDocument"]);
+        assert_eq!(assume.len(), 1, "{role_id}: one trust statement");
+        assert_eq!(
+            assume[0]["Principal"]["Service"].as_str(),
+            Some("lambda.amazonaws.com"),
+            "{role_id}: only Lambda assumes it"
+        );
+        let inline: Vec<&Value> = items(&role["Policies"]);
+        let logs: Vec<&Value> = inline
+            .iter()
+            .filter(|p| p["PolicyName"].as_str() == Some("logs-and-traces"))
+            .flat_map(|p| statements(&p["PolicyDocument"]))
+            .filter(|s| strings(&s["Action"]).contains(&"logs:PutLogEvents".to_string()))
+            .collect();
+        assert_eq!(logs.len(), 1, "{role_id}: one logs statement");
+        assert_eq!(
+            get_att(&logs[0]["Resource"]),
+            Some(format!("{prefix}LogGroup.Arn")),
+            "{role_id}: writes its own log group only"
+        );
+        let managed: Vec<&str> = items(&role["ManagedPolicyArns"])
+            .into_iter()
+            .filter_map(ref_of)
+            .collect();
+        let tables = format!("{prefix}TablesPolicy");
+        assert!(
+            managed.is_empty() || managed == [tables.as_str()],
+            "{role_id}: its own {tables} only, not {managed:?}"
+        );
+        let in_vpc = !f["VpcConfig"].is_null();
+        let may_manage_interfaces = inline
+            .iter()
+            .flat_map(|p| statements(&p["PolicyDocument"]))
+            .any(|s| strings(&s["Action"]).contains(&eni));
+        assert_eq!(
+            may_manage_interfaces, in_vpc,
+            "{role_id}: may manage network interfaces exactly when {id} runs in the VPC"
+        );
+    }
+}
+
 #[test]
 fn nothing_in_the_template_builds_a_crate_that_does_not_exist() {
     let t = template();
