@@ -63,6 +63,10 @@ lint() {
   sam validate --lint --language-extensions --template "$TEMPLATE"
   step "cfn-lint"
   cfn-lint "$TEMPLATE"
+  # The resolved resource set (`resolved` below) must stay printable: every loop expands and
+  # every FindInMap is found.
+  step "resolved resource set"
+  "$VENV/bin/python" .ci/infra-resolved.py "$TEMPLATE" >/dev/null
   echo "infra lint: $TEMPLATE passed sam validate --lint and cfn-lint"
 }
 
