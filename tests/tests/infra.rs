@@ -186,14 +186,16 @@ fn template() -> Value {
 fn expand(mut t: Value) -> Value {
     let mappings = t.get("Mappings").cloned().unwrap_or(Value::Null);
     if let Some(resources) = t.get_mut("Resources") {
-        let expanded = expand_for_each(resources.clone());
+        let expanded = expand_for_each(resources.clone(), &mappings);
         *resources = expanded;
     }
     resolve(t, &mappings)
 }
 
-/// Expands every `Fn::ForEach::Name: [Identifier, [items], {fragment}]` key of a mapping.
-fn expand_for_each(v: Value) -> Value {
+/// Expands every `Fn::ForEach::Name: [Identifier, collection, {fragment}]` key of a mapping;
+/// the collection is a literal list or a `Fn::FindInMap` of one (an inner loop's, over a list
+/// the outer loop's item picks).
+fn expand_for_each(v: Value, mappings: &Value) -> Value {
     let Value::Mapping(m) = v else { return v };
     let mut out = Mapping::new();
     for (k, v) in m {
@@ -201,10 +203,14 @@ fn expand_for_each(v: Value) -> Value {
         if key.starts_with("Fn::ForEach::") {
             let args = v.as_sequence().expect("Fn::ForEach takes a list");
             let id = args[0].as_str().expect("Fn::ForEach identifier");
-            for item in args[1].as_sequence().expect("a literal collection") {
+            let collection = resolve(args[1].clone(), mappings);
+            for item in collection
+                .as_sequence()
+                .unwrap_or_else(|| panic!("{key}: a list or a FindInMap of one"))
+            {
                 let item = item.as_str().expect("string items");
                 let fragment = substitute(args[2].clone(), id, item);
-                let Value::Mapping(fragment) = expand_for_each(fragment) else {
+                let Value::Mapping(fragment) = expand_for_each(fragment, mappings) else {
                     panic!("Fn::ForEach fragment is a mapping")
                 };
                 for (k, v) in fragment {
@@ -333,7 +339,13 @@ fn the_expansion_makes_every_generated_resource_once() {
         .all(|k| !k.as_str().unwrap().starts_with("Fn::")));
     // Nothing is left unexpanded or unresolved in what the checks read.
     let text = serde_norway::to_string(resources).unwrap();
-    assert!(!text.contains("${Op}"), "a loop identifier survived");
+    let identifiers = loop_identifiers(&raw["Resources"]);
+    assert!(identifiers.contains("Op") && identifiers.contains("Outbox"));
+    for id in &identifiers {
+        for form in [format!("${{{id}}}"), format!("&{{{id}}}")] {
+            assert!(!text.contains(&form), "the loop identifier {form} survived");
+        }
+    }
     assert!(!text.contains("FindInMap"), "a FindInMap survived");
     // Every row of the Operations mapping is a function of the loop, and the other way round.
     let rows: BTreeSet<String> = raw["Mappings"]["Operations"]
@@ -354,6 +366,27 @@ fn the_expansion_makes_every_generated_resource_once() {
             "{name}: the logical id is the Alipay+ name"
         );
     }
+}
+
+/// The identifiers of every `Fn::ForEach` in `v`, nested ones included.
+fn loop_identifiers(v: &Value) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    match v {
+        Value::Mapping(m) => {
+            for (k, x) in m {
+                if k.as_str().is_some_and(|k| k.starts_with("Fn::ForEach::")) {
+                    if let Some(id) = x.get(0).and_then(Value::as_str) {
+                        out.insert(id.to_string());
+                    }
+                }
+                out.extend(loop_identifiers(x));
+            }
+        }
+        Value::Sequence(s) => s.iter().for_each(|x| out.extend(loop_identifiers(x))),
+        Value::Tagged(t) => out.extend(loop_identifiers(&t.value)),
+        _ => {}
+    }
+    out
 }
 
 fn resources(t: &Value) -> &Mapping {
