@@ -368,6 +368,39 @@ fn the_expansion_makes_every_generated_resource_once() {
     }
 }
 
+/// The `FunctionKinds` mapping sorts the functions for the loops: every row of `Operations` is
+/// a member of exactly one kind (`URated` aside, which only adds a U-rate alarm to written-out
+/// ones), so each function gets one log group and one role, and a kind's members are rows.
+#[test]
+fn every_function_is_of_one_kind() {
+    let raw: Value = serde_norway::from_str(&read("infra/template.yaml")).unwrap();
+    let rows: BTreeSet<String> = raw["Mappings"]["Operations"]
+        .as_mapping()
+        .unwrap()
+        .keys()
+        .map(|k| k.as_str().unwrap().to_string())
+        .collect();
+    let mut kind_of: BTreeMap<String, String> = BTreeMap::new();
+    for (kind, v) in raw["Mappings"]["FunctionKinds"].as_mapping().unwrap() {
+        let kind = kind.as_str().unwrap();
+        for member in strings(&v["Members"]) {
+            assert!(
+                rows.contains(&member),
+                "{kind}: {member} is no Operations row"
+            );
+            if kind != "URated" {
+                let before = kind_of.insert(member.clone(), kind.to_string());
+                assert!(
+                    before.is_none(),
+                    "{member}: of two kinds, {before:?} and {kind}"
+                );
+            }
+        }
+    }
+    let sorted: BTreeSet<String> = kind_of.keys().cloned().collect();
+    assert_eq!(sorted, rows, "every Operations row is of a kind");
+}
+
 /// The identifiers of every `Fn::ForEach` in `v`, nested ones included.
 fn loop_identifiers(v: &Value) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
