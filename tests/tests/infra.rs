@@ -348,12 +348,7 @@ fn the_expansion_makes_every_generated_resource_once() {
     }
     assert!(!text.contains("FindInMap"), "a FindInMap survived");
     // Every row of the Operations mapping is a function of the loop, and the other way round.
-    let rows: BTreeSet<String> = raw["Mappings"]["Operations"]
-        .as_mapping()
-        .unwrap()
-        .keys()
-        .map(|k| k.as_str().unwrap().to_string())
-        .collect();
+    let rows = operation_rows(&raw);
     for row in &rows {
         assert!(resource(&t, &format!("{row}Function")).is_some(), "{row}");
         let name = raw["Mappings"]["Operations"][row.as_str()]["Name"]
@@ -368,18 +363,23 @@ fn the_expansion_makes_every_generated_resource_once() {
     }
 }
 
+/// The row names of the template's `Operations` mapping (`Pay`, `InquiryPayment`, ...).
+fn operation_rows(raw: &Value) -> BTreeSet<String> {
+    raw["Mappings"]["Operations"]
+        .as_mapping()
+        .expect("an Operations mapping")
+        .keys()
+        .filter_map(|k| k.as_str().map(str::to_string))
+        .collect()
+}
+
 /// The `FunctionKinds` mapping sorts the functions for the loops: every row of `Operations` is
 /// a member of exactly one kind (`URated` aside, which only adds a U-rate alarm to written-out
 /// ones), so each function gets one log group and one role, and a kind's members are rows.
 #[test]
 fn every_function_is_of_one_kind() {
     let raw: Value = serde_norway::from_str(&read("infra/template.yaml")).unwrap();
-    let rows: BTreeSet<String> = raw["Mappings"]["Operations"]
-        .as_mapping()
-        .unwrap()
-        .keys()
-        .map(|k| k.as_str().unwrap().to_string())
-        .collect();
+    let rows = operation_rows(&raw);
     let mut kind_of: BTreeMap<String, String> = BTreeMap::new();
     for (kind, v) in raw["Mappings"]["FunctionKinds"].as_mapping().unwrap() {
         let kind = kind.as_str().unwrap();
