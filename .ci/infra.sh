@@ -11,6 +11,10 @@
 #                                compiling, seconds): proves SAM CLI expands the Fn::ForEach loops
 #                                and builds each function from its own crate and binary (CI runs it
 #                                after the lint)
+#   bash .ci/infra.sh resolved   the template's resolved resource set as JSON on stdout
+#                                (.ci/infra-resolved.py: Fn::ForEach expanded, Fn::FindInMap
+#                                looked up): diff it before and after reshaping the template to
+#                                show the resources, policies and alarms stayed the same
 #   bash .ci/infra.sh sam-build  the lint, then `sam build` into .local/sam-build (one cargo
 #                                invocation per function: 12 minutes with the dependencies built)
 #
@@ -59,6 +63,10 @@ lint() {
   sam validate --lint --language-extensions --template "$TEMPLATE"
   step "cfn-lint"
   cfn-lint "$TEMPLATE"
+  # The resolved resource set (`resolved` below) must stay printable: every loop expands and
+  # every FindInMap is found.
+  step "resolved resource set"
+  "$VENV/bin/python" .ci/infra-resolved.py "$TEMPLATE" >/dev/null
   echo "infra lint: $TEMPLATE passed sam validate --lint and cfn-lint"
 }
 
@@ -137,7 +145,11 @@ sam_template() {
 case "${1:-lint}" in
   lint) lint; sam_template ;;
   sam-template) sam_template ;;
+  resolved)
+    pip_install "lint-$SAM_CLI_VERSION-$CFN_LINT_VERSION" \
+      "aws-sam-cli==$SAM_CLI_VERSION" "cfn-lint==$CFN_LINT_VERSION"
+    "$VENV/bin/python" .ci/infra-resolved.py "$TEMPLATE" ;;
   build) lint; build ;;
   sam-build) lint; sam_build ;;
-  *) echo "usage: bash .ci/infra.sh [lint|sam-template|build|sam-build]" >&2; exit 2 ;;
+  *) echo "usage: bash .ci/infra.sh [lint|sam-template|resolved|build|sam-build]" >&2; exit 2 ;;
 esac

@@ -186,14 +186,16 @@ fn template() -> Value {
 fn expand(mut t: Value) -> Value {
     let mappings = t.get("Mappings").cloned().unwrap_or(Value::Null);
     if let Some(resources) = t.get_mut("Resources") {
-        let expanded = expand_for_each(resources.clone());
+        let expanded = expand_for_each(resources.clone(), &mappings);
         *resources = expanded;
     }
     resolve(t, &mappings)
 }
 
-/// Expands every `Fn::ForEach::Name: [Identifier, [items], {fragment}]` key of a mapping.
-fn expand_for_each(v: Value) -> Value {
+/// Expands every `Fn::ForEach::Name: [Identifier, collection, {fragment}]` key of a mapping;
+/// the collection is a literal list or a `Fn::FindInMap` of one (an inner loop's, over a list
+/// the outer loop's item picks).
+fn expand_for_each(v: Value, mappings: &Value) -> Value {
     let Value::Mapping(m) = v else { return v };
     let mut out = Mapping::new();
     for (k, v) in m {
@@ -201,10 +203,14 @@ fn expand_for_each(v: Value) -> Value {
         if key.starts_with("Fn::ForEach::") {
             let args = v.as_sequence().expect("Fn::ForEach takes a list");
             let id = args[0].as_str().expect("Fn::ForEach identifier");
-            for item in args[1].as_sequence().expect("a literal collection") {
+            let collection = resolve(args[1].clone(), mappings);
+            for item in collection
+                .as_sequence()
+                .unwrap_or_else(|| panic!("{key}: a list or a FindInMap of one"))
+            {
                 let item = item.as_str().expect("string items");
                 let fragment = substitute(args[2].clone(), id, item);
-                let Value::Mapping(fragment) = expand_for_each(fragment) else {
+                let Value::Mapping(fragment) = expand_for_each(fragment, mappings) else {
                     panic!("Fn::ForEach fragment is a mapping")
                 };
                 for (k, v) in fragment {
@@ -333,15 +339,16 @@ fn the_expansion_makes_every_generated_resource_once() {
         .all(|k| !k.as_str().unwrap().starts_with("Fn::")));
     // Nothing is left unexpanded or unresolved in what the checks read.
     let text = serde_norway::to_string(resources).unwrap();
-    assert!(!text.contains("${Op}"), "a loop identifier survived");
+    let identifiers = loop_identifiers(&raw["Resources"]);
+    assert!(identifiers.contains("Op") && identifiers.contains("Outbox"));
+    for id in &identifiers {
+        for form in [format!("${{{id}}}"), format!("&{{{id}}}")] {
+            assert!(!text.contains(&form), "the loop identifier {form} survived");
+        }
+    }
     assert!(!text.contains("FindInMap"), "a FindInMap survived");
     // Every row of the Operations mapping is a function of the loop, and the other way round.
-    let rows: BTreeSet<String> = raw["Mappings"]["Operations"]
-        .as_mapping()
-        .unwrap()
-        .keys()
-        .map(|k| k.as_str().unwrap().to_string())
-        .collect();
+    let rows = operation_rows(&raw);
     for row in &rows {
         assert!(resource(&t, &format!("{row}Function")).is_some(), "{row}");
         let name = raw["Mappings"]["Operations"][row.as_str()]["Name"]
@@ -354,6 +361,65 @@ fn the_expansion_makes_every_generated_resource_once() {
             "{name}: the logical id is the Alipay+ name"
         );
     }
+}
+
+/// The row names of the template's `Operations` mapping (`Pay`, `InquiryPayment`, ...).
+fn operation_rows(raw: &Value) -> BTreeSet<String> {
+    raw["Mappings"]["Operations"]
+        .as_mapping()
+        .expect("an Operations mapping")
+        .keys()
+        .filter_map(|k| k.as_str().map(str::to_string))
+        .collect()
+}
+
+/// The `FunctionKinds` mapping sorts the functions for the loops: every row of `Operations` is
+/// a member of exactly one kind (`URated` aside, which only adds a U-rate alarm to written-out
+/// ones), so each function gets one log group and one role, and a kind's members are rows.
+#[test]
+fn every_function_is_of_one_kind() {
+    let raw: Value = serde_norway::from_str(&read("infra/template.yaml")).unwrap();
+    let rows = operation_rows(&raw);
+    let mut kind_of: BTreeMap<String, String> = BTreeMap::new();
+    for (kind, v) in raw["Mappings"]["FunctionKinds"].as_mapping().unwrap() {
+        let kind = kind.as_str().unwrap();
+        for member in strings(&v["Members"]) {
+            assert!(
+                rows.contains(&member),
+                "{kind}: {member} is no Operations row"
+            );
+            if kind != "URated" {
+                let before = kind_of.insert(member.clone(), kind.to_string());
+                assert!(
+                    before.is_none(),
+                    "{member}: of two kinds, {before:?} and {kind}"
+                );
+            }
+        }
+    }
+    let sorted: BTreeSet<String> = kind_of.keys().cloned().collect();
+    assert_eq!(sorted, rows, "every Operations row is of a kind");
+}
+
+/// The identifiers of every `Fn::ForEach` in `v`, nested ones included.
+fn loop_identifiers(v: &Value) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    match v {
+        Value::Mapping(m) => {
+            for (k, x) in m {
+                if k.as_str().is_some_and(|k| k.starts_with("Fn::ForEach::")) {
+                    if let Some(id) = x.get(0).and_then(Value::as_str) {
+                        out.insert(id.to_string());
+                    }
+                }
+                out.extend(loop_identifiers(x));
+            }
+        }
+        Value::Sequence(s) => s.iter().for_each(|x| out.extend(loop_identifiers(x))),
+        Value::Tagged(t) => out.extend(loop_identifiers(&t.value)),
+        _ => {}
+    }
+    out
 }
 
 fn resources(t: &Value) -> &Mapping {
@@ -532,6 +598,88 @@ fn every_function_crate_has_its_resource_built_from_its_binary() {
     assert_eq!(globals["Runtime"].as_str(), Some("provided.al2023"));
     assert_eq!(strings(&globals["Architectures"]), ["arm64"]);
     assert_eq!(globals["Tracing"].as_str(), Some("Active"));
+}
+
+/// The `!Sub` text of `v` (a `!Sub` with its variables resolved, or a plain string).
+fn sub_text(v: &Value) -> Option<String> {
+    match intrinsic(v) {
+        Some((name, Value::String(s))) if name == "Sub" => Some(s.clone()),
+        None => v.as_str().map(str::to_string),
+        _ => None,
+    }
+}
+
+/// What the LogGroups, VpcFunctionRoles and PublicFunctionRoles loops (and the written-out
+/// get-payment-code) make for each function crate: a log group named as Lambda names the
+/// function's, kept `LogRetentionDays`; a role that Lambda assumes, that writes that log group
+/// and no other, whose other grants are its own `<Op>TablesPolicy` only, and that may manage
+/// network interfaces exactly when its function runs in the VPC (a function in the wrong role
+/// loop fails here, not at deploy time).
+#[test]
+fn every_function_has_its_own_log_group_and_a_role_shaped_by_where_it_runs() {
+    let t = template();
+    let eni = "ec2:CreateNetworkInterface".to_string();
+    for c in function_crates() {
+        let id = c.resource();
+        let prefix = id.trim_end_matches("Function");
+        let f = props(resource(&t, &id).unwrap());
+        let name = format!("${{AWS::StackName}}-{}", c.dir);
+        assert_eq!(sub_text(&f["FunctionName"]), Some(name.clone()), "{id}");
+        let log_group = resource(&t, &format!("{prefix}LogGroup"))
+            .unwrap_or_else(|| panic!("{prefix}LogGroup missing"));
+        assert_eq!(log_group["Type"].as_str(), Some("AWS::Logs::LogGroup"));
+        assert_eq!(
+            sub_text(&props(log_group)["LogGroupName"]),
+            Some(format!("/aws/lambda/{name}")),
+            "{prefix}LogGroup: the function's own name"
+        );
+        assert_eq!(
+            ref_of(&props(log_group)["RetentionInDays"]),
+            Some("LogRetentionDays"),
+            "{prefix}LogGroup"
+        );
+
+        let role_id = format!("{id}Role");
+        let role = props(resource(&t, &role_id).unwrap());
+        let assume = statements(&role["AssumeRolePolicyDocument"]);
+        assert_eq!(assume.len(), 1, "{role_id}: one trust statement");
+        assert_eq!(
+            assume[0]["Principal"]["Service"].as_str(),
+            Some("lambda.amazonaws.com"),
+            "{role_id}: only Lambda assumes it"
+        );
+        let inline: Vec<&Value> = items(&role["Policies"]);
+        let logs: Vec<&Value> = inline
+            .iter()
+            .filter(|p| p["PolicyName"].as_str() == Some("logs-and-traces"))
+            .flat_map(|p| statements(&p["PolicyDocument"]))
+            .filter(|s| strings(&s["Action"]).contains(&"logs:PutLogEvents".to_string()))
+            .collect();
+        assert_eq!(logs.len(), 1, "{role_id}: one logs statement");
+        assert_eq!(
+            get_att(&logs[0]["Resource"]),
+            Some(format!("{prefix}LogGroup.Arn")),
+            "{role_id}: writes its own log group only"
+        );
+        let managed: Vec<&str> = items(&role["ManagedPolicyArns"])
+            .into_iter()
+            .filter_map(ref_of)
+            .collect();
+        let tables = format!("{prefix}TablesPolicy");
+        assert!(
+            managed.is_empty() || managed == [tables.as_str()],
+            "{role_id}: its own {tables} only, not {managed:?}"
+        );
+        let in_vpc = !f["VpcConfig"].is_null();
+        let may_manage_interfaces = inline
+            .iter()
+            .flat_map(|p| statements(&p["PolicyDocument"]))
+            .any(|s| strings(&s["Action"]).contains(&eni));
+        assert_eq!(
+            may_manage_interfaces, in_vpc,
+            "{role_id}: may manage network interfaces exactly when {id} runs in the VPC"
+        );
+    }
 }
 
 #[test]
