@@ -915,6 +915,68 @@ fn event_driven_functions_have_bounded_event_sources_that_report_item_failures()
     }
 }
 
+/// The AWS metrics the alarms watch: `(metric name, dimension value)` where the value names a
+/// resource (`Ref X` → `X`, `GetAtt X.QueueName` → `X`).
+fn watched_aws_metrics(t: &Value) -> BTreeSet<(String, String)> {
+    let mut out = BTreeSet::new();
+    for (_, alarm) in of_type(t, "AWS::CloudWatch::Alarm") {
+        let p = props(alarm);
+        let Some(name) = p["MetricName"].as_str() else {
+            continue;
+        };
+        for d in items(&p["Dimensions"]) {
+            let target = ref_of(&d["Value"])
+                .map(str::to_string)
+                .or_else(|| get_att(&d["Value"]).map(|a| a.trim_end_matches(".QueueName").into()));
+            if let Some(target) = target {
+                out.insert((name.to_string(), target));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_event_driven_function_and_every_queue_of_given_up_work_has_an_alarm() {
+    let t = template();
+    let watched = watched_aws_metrics(&t);
+    // A consumer of a stream or queue answers no caller: its failures are seen only here.
+    for c in function_crates().iter().filter(|c| !c.http) {
+        let id = c.resource();
+        for metric in ["Errors", "Throttles"] {
+            assert!(
+                watched.contains(&(metric.to_string(), id.clone())),
+                "{id}: no alarm on its {metric}"
+            );
+        }
+        let streams = events(resource(&t, &id).unwrap())
+            .iter()
+            .any(|(_, e)| e["Type"].as_str() == Some("DynamoDB"));
+        if streams {
+            assert!(
+                watched.contains(&("IteratorAge".to_string(), id.clone())),
+                "{id}: reads a stream and has no IteratorAge alarm"
+            );
+        }
+    }
+    // Work that was given up (a dead letter, a stream batch's failure record) waits for an
+    // operator: someone must be told.
+    let mut queues = 0;
+    for (id, _) in of_type(&t, "AWS::SQS::Queue") {
+        if id.ends_with("DeadLetterQueue") || id.ends_with("StreamFailureQueue") {
+            queues += 1;
+            assert!(
+                watched.contains(&("ApproximateNumberOfMessagesVisible".to_string(), id.clone())),
+                "{id}: holds given-up work and no alarm watches it"
+            );
+        }
+    }
+    assert!(
+        queues >= 5,
+        "the notifiers' and reconcile's queues: {queues}"
+    );
+}
+
 fn check_stream_source(t: &Value, id: &str, name: &str, p: &Value) {
     let stream = get_att(&p["Stream"]).unwrap_or_default();
     let table = stream
