@@ -915,25 +915,25 @@ fn event_driven_functions_have_bounded_event_sources_that_report_item_failures()
     }
 }
 
-/// The AWS metrics the alarms watch: `(metric name, dimension value)` where the value names a
-/// resource (`Ref X` → `X`, `GetAtt X.QueueName` → `X`).
-fn watched_aws_metrics(t: &Value) -> BTreeSet<(String, String)> {
-    let mut out = BTreeSet::new();
-    for (_, alarm) in of_type(t, "AWS::CloudWatch::Alarm") {
-        let p = props(alarm);
-        let Some(name) = p["MetricName"].as_str() else {
-            continue;
-        };
-        for d in items(&p["Dimensions"]) {
-            let target = ref_of(&d["Value"])
-                .map(str::to_string)
-                .or_else(|| get_att(&d["Value"]).map(|a| a.trim_end_matches(".QueueName").into()));
-            if let Some(target) = target {
-                out.insert((name.to_string(), target));
-            }
-        }
+/// A dimension's value: a literal, or the resource it names (`Ref X` → `X`,
+/// `GetAtt X.QueueName` → `X`).
+fn dimension_value(v: &Value) -> String {
+    if let Some(attribute) = get_att(v) {
+        return attribute.trim_end_matches(".QueueName").to_string();
     }
-    out
+    ref_of(v)
+        .or_else(|| v.as_str())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The metrics the alarms watch, as `(metric name, dimension value)`.
+fn watched_aws_metrics(t: &Value) -> BTreeSet<(String, String)> {
+    of_type(t, "AWS::CloudWatch::Alarm")
+        .into_iter()
+        .flat_map(|(_, alarm)| alarm_metrics(alarm))
+        .flat_map(|(_, name, dims)| dims.into_iter().map(move |(_, v)| (name.clone(), v)))
+        .collect()
 }
 
 #[test]
@@ -1453,7 +1453,7 @@ fn alarm_metrics(alarm: &Value) -> Vec<AlarmMetric> {
             .map(|d| {
                 (
                     d["Name"].as_str().unwrap_or_default().to_string(),
-                    d["Value"].as_str().unwrap_or_default().to_string(),
+                    dimension_value(&d["Value"]),
                 )
             })
             .collect::<Vec<_>>()
