@@ -255,8 +255,8 @@ pub enum PaymentState {
     Succeeded,
     /// Declined; nothing was taken. `result_code` says why.
     Failed,
-    /// Closed without money moving: cancelled before or instead of the pay, a failed payment
-    /// cancelled, or expired.
+    /// Closed without money moving: cancelled before or instead of the pay, or a failed payment
+    /// cancelled (a pay past its expiry is recorded FAILED with `ORDER_IS_CLOSED`).
     Closed,
     /// Succeeded, then cancelled: the debit was reversed.
     Cancelled,
