@@ -574,4 +574,4 @@ impl PaymentRecord {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -262,19 +262,9 @@ mod tests {
     use super::*;
     use crate::money::Currency;
     use crate::result_code::ResultCode;
+    use crate::store::payment::tests::{krw, t0};
     use crate::store::payment::Order;
     use crate::store::PaymentState;
-    use chrono::TimeZone;
-    fn t0() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 11, 21, 3, 0, 0).unwrap()
-    }
-
-    fn krw(v: u64) -> Money {
-        Money {
-            currency: Currency::from_code("KRW").unwrap(),
-            value: MinorUnit(v),
-        }
-    }
 
     fn order(debit: u64) -> Order {
         Order {

@@ -2,11 +2,13 @@ use super::*;
 use crate::money::Currency;
 use chrono::{Duration, TimeZone};
 
-fn t0() -> DateTime<Utc> {
+/// The instant the store tests start from (2026-11-21 11:00 UTC+8).
+pub(crate) fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 21, 3, 0, 0).unwrap()
 }
 
-fn krw(v: u64) -> Money {
+/// `v` won.
+pub(crate) fn krw(v: u64) -> Money {
     Money {
         currency: Currency::from_code("KRW").unwrap(),
         value: MinorUnit(v),
