@@ -87,7 +87,8 @@ pub fn payment_jobs(
     default_url: Option<String>,
 ) -> UnboundedReceiver<NotifyJob> {
     jobs(feed, move |record: PaymentRecord| {
-        if record.notify_url.is_none() && default_url.is_none() {
+        let notify_url = record.order().and_then(|o| o.notify_url.as_ref());
+        if notify_url.is_none() && default_url.is_none() {
             return None;
         }
         job_for(&record, default_url.as_deref().unwrap_or_default())

@@ -7,8 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test-only crate
 
 use crate::conformance::{
-    account, failed_record, hash, intent, krw, next_day, placeholder, refund_intent, t0, token,
-    won, Store,
+    account, failed_record, hash, intent, krw, next_day, refund_intent, t0, token, won, Store,
 };
 use chrono::Duration;
 use mpp_core::reconcile::ledger::{ClearingLedger, LedgerCursor, LedgerSource};
@@ -97,12 +96,8 @@ pub async fn the_day_holds_successes_and_refunds_not_declines_or_cancels<S: Clea
     ))
     .await
     .unwrap();
-    s.cancel_payment("clr-c", &placeholder("clr-c", t0()), t0())
-        .await
-        .unwrap();
-    s.cancel_payment("clr-g", &placeholder("clr-g", t0()), t0())
-        .await
-        .unwrap();
+    s.cancel_payment("clr-c", t0()).await.unwrap();
+    s.cancel_payment("clr-g", t0()).await.unwrap();
     let refunded = s
         .refund(&refund_intent("clr-r1", "clr-a", won(300), t0()))
         .await

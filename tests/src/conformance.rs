@@ -15,10 +15,10 @@ use mpp_core::money::{Currency, MinorUnit, Money};
 use mpp_core::result_code::ResultCode;
 use mpp_core::store::{
     ledger_mismatches, AccessToken, Account, AccountStatus, AdminStore, CancelOutcome, CancelStore,
-    CommitOutcome, DayUsage, DebitIntent, Decline, EntryKind, KycStatus, Limits, MethodFound,
-    MethodGuard, MethodRef, PayStore, PaymentCode, PaymentReader, PaymentRecord, PaymentState,
-    PutOutcome, RefundIntent, RefundOutcome, RefundRefusal, RefundStore, StoreError, WalletReader,
-    SCOPE_AGREEMENT_PAY,
+    ClosedFrom, CommitOutcome, DayUsage, DebitIntent, Decline, EntryKind, KycStatus, Limits,
+    MethodFound, MethodGuard, MethodRef, Order, PayStore, PaymentCode, PaymentReader,
+    PaymentRecord, PaymentState, PutOutcome, RefundIntent, RefundOutcome, RefundRefusal,
+    RefundStore, Status, StoreError, WalletReader, SCOPE_AGREEMENT_PAY,
 };
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -168,26 +168,25 @@ pub fn intent(
     guard: MethodGuard,
     now: DateTime<Utc>,
 ) -> DebitIntent {
+    let order = Order {
+        fingerprint: format!("fp-{id}-{}", debit.value),
+        payment_amount: debit,
+        pay_to_amount: debit,
+        debit,
+        expires_at: now + Duration::minutes(1),
+        notify_url: Some("https://a.example/notify".to_string()),
+        order_lifecycle_id: None,
+        supplemental_of: None,
+    };
     DebitIntent {
-        payment: PaymentRecord {
-            payment_request_id: id.to_string(),
-            fingerprint: Some(format!("fp-{id}-{}", debit.value)),
-            state: PaymentState::Succeeded,
-            result_code: ResultCode::Success,
-            payment_id: Some(format!("pay-{id}")),
-            customer_id: Some(CustomerId::new(customer)),
-            payment_amount: Some(debit),
-            pay_to_amount: Some(debit),
-            debit: Some(debit),
-            payment_time: Some(now.to_rfc3339()),
-            created_at: now,
-            expires_at: Some(now + Duration::minutes(1)),
-            notify_url: Some("https://a.example/notify".to_string()),
-            refunded: MinorUnit::ZERO,
-            closed_at: None,
-            order_lifecycle_id: None,
-            supplemental_of: None,
-        },
+        payment: PaymentRecord::succeeded(
+            id,
+            now,
+            order,
+            format!("pay-{id}"),
+            CustomerId::new(customer),
+            now,
+        ),
         customer_id: CustomerId::new(customer),
         debit,
         guard,
@@ -199,44 +198,48 @@ pub fn intent(
 /// Another pay request for the same `paymentRequestId` (its own payment id and fingerprint).
 pub fn other_request(i: &DebitIntent, n: usize) -> DebitIntent {
     let mut o = i.clone();
-    o.payment.payment_id = Some(format!("pay-{}-{n}", i.payment.payment_request_id));
-    o.payment.fingerprint = Some(format!("fp-other-{n}"));
+    let id = &i.payment.payment_request_id;
+    if let Status::Succeeded { order, paid } = &mut o.payment.status {
+        paid.payment_id = format!("pay-{id}-{n}");
+        order.fingerprint = format!("fp-other-{n}");
+    }
     o
 }
 
 /// A declined payment as pay records it.
 pub fn failed_record(id: &str, code: ResultCode, now: DateTime<Utc>) -> PaymentRecord {
-    PaymentRecord {
-        payment_request_id: id.to_string(),
-        fingerprint: Some(format!("fp-{id}")),
-        state: PaymentState::Failed,
-        result_code: code,
-        payment_id: None,
-        customer_id: None,
-        payment_amount: Some(won(100)),
-        pay_to_amount: Some(won(100)),
-        debit: Some(won(100)),
-        payment_time: None,
-        created_at: now,
-        expires_at: Some(now + Duration::minutes(1)),
+    let order = Order {
+        fingerprint: format!("fp-{id}"),
+        payment_amount: won(100),
+        pay_to_amount: won(100),
+        debit: won(100),
+        expires_at: now + Duration::minutes(1),
         notify_url: None,
-        refunded: MinorUnit::ZERO,
-        closed_at: None,
         order_lifecycle_id: None,
         supplemental_of: None,
-    }
+    };
+    PaymentRecord::failed(id, now, order, code, None)
 }
 
-/// The record cancel leaves for an id it never saw.
+/// The record cancel leaves at `now` for an id it never saw.
 pub fn placeholder(id: &str, now: DateTime<Utc>) -> PaymentRecord {
-    PaymentRecord {
-        fingerprint: None,
-        state: PaymentState::Closed,
-        result_code: ResultCode::OrderIsClosed,
-        debit: None,
-        payment_amount: None,
-        pay_to_amount: None,
-        ..failed_record(id, ResultCode::OrderIsClosed, now)
+    PaymentRecord::unseen_closed(id, now)
+}
+
+/// What pay was asked, of a payment pay wrote (a placeholder has none: a test bug).
+pub fn order_mut(p: &mut PaymentRecord) -> &mut Order {
+    match &mut p.status {
+        Status::Succeeded { order, .. }
+        | Status::Failed { order, .. }
+        | Status::Cancelled { order, .. }
+        | Status::Closed {
+            from: ClosedFrom::Declined { order, .. },
+            ..
+        } => order,
+        Status::Closed {
+            from: ClosedFrom::Unseen,
+            ..
+        } => panic!("a placeholder has no order"),
     }
 }
 
@@ -404,19 +407,14 @@ pub async fn run<S: Store>(s: &S, steps: Vec<Step>) {
             Step::Pays(i) => commit_ok(s, &i).await,
             Step::Declined(i, decline) => expect_decline(s, &i, decline).await,
             Step::Reverses(id, at) => {
-                let outcome = s
-                    .cancel_payment(id, &placeholder(id, at), at)
-                    .await
-                    .unwrap();
+                let outcome = s.cancel_payment(id, at).await.unwrap();
                 assert!(
                     matches!(outcome, CancelOutcome::Reversed(_)),
                     "row {row}: cancel of {id}: {outcome:?}"
                 );
             }
             Step::Cancels(id, at, expected) => assert_eq!(
-                s.cancel_payment(id, &placeholder(id, at), at)
-                    .await
-                    .unwrap(),
+                s.cancel_payment(id, at).await.unwrap(),
                 expected,
                 "row {row}: cancel of {id}"
             ),
@@ -1021,7 +1019,7 @@ pub async fn record_payment_first_wins<S: Store>(s: Arc<S>) {
     .await;
     let late = failed_record("r2", ResultCode::ProcessFail, t0());
     assert!(
-        matches!(s.record_payment(&late).await.unwrap(), PutOutcome::Exists(p) if p.state == PaymentState::Succeeded)
+        matches!(s.record_payment(&late).await.unwrap(), PutOutcome::Exists(p) if p.state() == PaymentState::Succeeded)
     );
     assert_ledger(&*s).await;
 }
@@ -1031,8 +1029,7 @@ pub async fn record_payment_first_wins<S: Store>(s: Arc<S>) {
 pub async fn cancel_of_an_unknown_id_leaves_a_closed_placeholder<S: Store>(s: Arc<S>) {
     setup_wallet(&*s, account("c-ph", &[(krw(), 1_000)]), "tok-ph").await;
     let now = t0() + Duration::seconds(5);
-    let mut closed = placeholder("x1", now);
-    closed.closed_at = Some(now);
+    let closed = placeholder("x1", now);
     run(
         &*s,
         vec![
@@ -1052,9 +1049,7 @@ pub async fn cancel_of_a_failed_payment_closes_it<S: Store>(s: Arc<S>) {
     setup_wallet(&*s, account("c-fail", &[(krw(), 1_000)]), "tok-fail").await;
     let failed = failed_record("f1", ResultCode::UserBalanceNotEnough, t0());
     let now = t0() + Duration::seconds(30);
-    let mut closed = failed.clone();
-    closed.state = PaymentState::Closed;
-    closed.closed_at = Some(now);
+    let closed = failed.clone().close_declined(now).unwrap();
     run(
         &*s,
         vec![
@@ -1085,9 +1080,7 @@ pub async fn cancel_of_a_success_reverses_balance_allowance_and_ledger<S: Store>
     .await;
     let i = token_pay("s1", "c-cancel", 1_000, "tok-cancel", t0());
     let now = t0() + Duration::minutes(2);
-    let mut cancelled = i.payment.clone();
-    cancelled.state = PaymentState::Cancelled;
-    cancelled.closed_at = Some(now);
+    let cancelled = i.payment.clone().cancel_paid(now).unwrap();
     run(
         &*s,
         vec![
@@ -1170,7 +1163,7 @@ pub async fn cancel_after_refunds_gives_back_the_rest<S: Store>(s: Arc<S>) {
     )
     .await;
     assert!(
-        matches!(s.cancel_payment("z1", &placeholder("z1", t0()), t0()).await.unwrap(), CancelOutcome::Reversed(p) if p.refunded == MinorUnit(300))
+        matches!(s.cancel_payment("z1", t0()).await.unwrap(), CancelOutcome::Reversed(p) if p.refunded() == MinorUnit(300))
     );
     let reversal_of_z1 = || vec![("z1#REVERSAL".to_string(), 700)];
     run(
@@ -1233,7 +1226,7 @@ pub async fn refunds_partial_several_and_refused<S: Store>(s: Arc<S>) {
     )
     .await;
     assert_eq!(
-        s.payment("q1").await.unwrap().map(|p| p.refunded),
+        s.payment("q1").await.unwrap().map(|p| p.refunded()),
         Some(MinorUnit(1_000))
     );
     let dollars = Money {
@@ -1368,10 +1361,10 @@ pub async fn customer_guard_and_supplemental_original<S: Store>(s: Arc<S>) {
     setup_wallet(&*s, account("c-other", &[(krw(), 1_000)]), "tok-c-other").await;
     // A customerId payer that is not a tap: no NFC needed.
     let mut original = intent("lc-0", "c-plain", won(100), MethodGuard::Customer, t0());
-    original.payment.order_lifecycle_id = Some("LC-1".to_string());
+    order_mut(&mut original.payment).order_lifecycle_id = Some("LC-1".to_string());
     commit_ok(&*s, &original).await;
     let mut failed = failed_record("lc-f", ResultCode::UserBalanceNotEnough, t0());
-    failed.order_lifecycle_id = Some("LC-1".to_string());
+    order_mut(&mut failed).order_lifecycle_id = Some("LC-1".to_string());
     assert_eq!(s.record_payment(&failed).await.unwrap(), PutOutcome::Stored);
     let found = s.lifecycle_payments("LC-1").await.unwrap();
     let mut ids: Vec<&str> = found
@@ -1383,13 +1376,16 @@ pub async fn customer_guard_and_supplemental_original<S: Store>(s: Arc<S>) {
     assert!(s.lifecycle_payments("LC-none").await.unwrap().is_empty());
     // A supplemental debit against it.
     let mut sup = intent("lc-1", "c-plain", won(50), MethodGuard::Customer, t0());
-    sup.payment.order_lifecycle_id = Some("LC-1".to_string());
-    sup.payment.supplemental_of = Some("lc-0".to_string());
+    order_mut(&mut sup.payment).order_lifecycle_id = Some("LC-1".to_string());
+    order_mut(&mut sup.payment).supplemental_of = Some("lc-0".to_string());
     sup.original = Some("lc-0".to_string());
     commit_ok(&*s, &sup).await;
     let stored = s.payment("lc-1").await.unwrap().unwrap();
-    assert_eq!(stored.supplemental_of.as_deref(), Some("lc-0"));
-    assert_eq!(stored.order_lifecycle_id.as_deref(), Some("LC-1"));
+    assert_eq!(
+        stored.order().and_then(|o| o.supplemental_of.as_deref()),
+        Some("lc-0")
+    );
+    assert_eq!(stored.order_lifecycle_id(), Some("LC-1"));
     let ledger = s.ledger(&CustomerId::new("c-plain")).await.unwrap();
     let debit = ledger
         .iter()
@@ -1410,9 +1406,7 @@ pub async fn customer_guard_and_supplemental_original<S: Store>(s: Arc<S>) {
     }
     // Cancelled meanwhile: declined too.
     assert!(matches!(
-        s.cancel_payment("lc-0", &placeholder("lc-0", t0()), t0())
-            .await
-            .unwrap(),
+        s.cancel_payment("lc-0", t0()).await.unwrap(),
         CancelOutcome::Reversed(_)
     ));
     let mut late = intent("lc-5", "c-plain", won(10), MethodGuard::Customer, t0());

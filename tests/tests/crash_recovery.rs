@@ -149,7 +149,7 @@ async fn killed_mid_load_and_restarted_every_payment_settles_once() {
     assert!(ledger_mismatches(&account, &ledger).is_empty());
     for i in 0..PAYMENTS {
         let p = store.payment(&format!("CR-{i}")).await.unwrap().unwrap();
-        assert_eq!(p.state, PaymentState::Succeeded);
+        assert_eq!(p.state(), PaymentState::Succeeded);
     }
     println!("crash recovery: {PAYMENTS} payments, {answered_before} answered before SIGKILL, {} re-sent after restart", PAYMENTS - answered_before);
 }

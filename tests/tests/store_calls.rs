@@ -13,7 +13,7 @@ use mpp_core::store::{
     PayStore, PaymentReader, PutOutcome, RefundOutcome, RefundStore, WalletReader,
 };
 use mpp_e2e::conformance::{
-    account, code, failed_record, hash, intent, limits, placeholder, refund_intent, t0, token, won,
+    account, code, failed_record, hash, intent, limits, refund_intent, t0, token, won,
 };
 use std::collections::BTreeMap;
 
@@ -186,28 +186,24 @@ async fn every_operation_keeps_its_call_budget() {
     let (r, made) = counted!(
         calls,
         "cancel (succeeded)",
-        s.cancel_payment("p-calls", &placeholder("p-calls", now), now)
+        s.cancel_payment("p-calls", now)
     );
     assert!(matches!(r.unwrap(), CancelOutcome::Reversed(_)));
     assert_eq!(made, ops(&[("GetItem", 1), ("TransactWriteItems", 1)]));
     let (r, made) = counted!(
         calls,
         "cancel (already cancelled)",
-        s.cancel_payment("p-calls", &placeholder("p-calls", now), now)
+        s.cancel_payment("p-calls", now)
     );
     assert!(matches!(r.unwrap(), CancelOutcome::AlreadyClosed(_)));
     assert_eq!(made, ops(&[("GetItem", 1)]));
-    let (r, made) = counted!(
-        calls,
-        "cancel (failed)",
-        s.cancel_payment("p-big", &placeholder("p-big", now), now)
-    );
+    let (r, made) = counted!(calls, "cancel (failed)", s.cancel_payment("p-big", now));
     assert!(matches!(r.unwrap(), CancelOutcome::Closed(_)));
     assert_eq!(made, ops(&[("GetItem", 1), ("UpdateItem", 1)]));
     let (r, made) = counted!(
         calls,
         "cancel (unknown id)",
-        s.cancel_payment("p-none", &placeholder("p-none", now), now)
+        s.cancel_payment("p-none", now)
     );
     assert!(matches!(r.unwrap(), CancelOutcome::Closed(_)));
     assert_eq!(made, ops(&[("GetItem", 1), ("PutItem", 1)]));
@@ -231,11 +227,7 @@ async fn every_operation_keeps_its_call_budget() {
     let (r, made) = counted!(
         calls,
         "cancel (after midnight, counters standing)",
-        s.cancel_payment(
-            "p-late",
-            &placeholder("p-late", after_midnight),
-            after_midnight
-        )
+        s.cancel_payment("p-late", after_midnight)
     );
     assert!(matches!(r.unwrap(), CancelOutcome::Reversed(_)));
     assert_eq!(made, ops(&[("GetItem", 1), ("TransactWriteItems", 2)]));

@@ -30,7 +30,8 @@ pub async fn handle(
 }
 
 /// A payments-table INSERT: a payment created in a final state is notified (see
-/// `flows::notify`); an image that does not read, or a corrupt record, is logged and dropped.
+/// `flows::notify`); an image that does not read, or a corrupt record (a shape no payment state
+/// has: `PaymentRecord::from_row`, the same decoding the store uses), is logged and dropped.
 fn first_job(record: &dynamodb::EventRecord, deps: &NotifyDeps) -> Option<NotifyJob> {
     let sequence = record.change.sequence_number.clone().unwrap_or_default();
     let payment = match mpp_aws::dynamo::payment_from_item(record.change.new_image.clone()) {
@@ -40,11 +41,5 @@ fn first_job(record: &dynamodb::EventRecord, deps: &NotifyDeps) -> Option<Notify
             return None;
         }
     };
-    // As an unreadable image: a record whose state lacks what it must hold is not notified
-    // with fields missing; the error names it (inquiryPayment answers it U).
-    if let Err(e) = payment.status() {
-        tracing::error!(flow = OPERATION, error = %e, sequence = %sequence, "payment record corrupt: not notified");
-        return None;
-    }
     job_for(&payment, &deps.default_url)
 }

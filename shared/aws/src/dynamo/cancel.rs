@@ -105,7 +105,7 @@ impl DynamoStore {
             .expression_attribute_names("#refunded", item::REFUNDED)
             .expression_attribute_values(":cancelled", item::s(PaymentState::Cancelled.as_str()))
             .expression_attribute_values(":succeeded", item::s(PaymentState::Succeeded.as_str()))
-            .expression_attribute_values(":refunded", item::n(r.before.refunded.get()))
+            .expression_attribute_values(":refunded", item::n(r.refunded_before.get()))
             .expression_attribute_values(":now", item::s(item::time_text(now)))
             .return_values_on_condition_check_failure(ALL_OLD)
             .build()
@@ -162,7 +162,7 @@ impl DynamoStore {
         let token = request_token(&[
             "cancel",
             nonce,
-            &r.before.refunded.to_string(),
+            &r.refunded_before.to_string(),
             if restore { "restore" } else { "keep" },
         ]);
         match self.transact(items, &token).await? {
@@ -206,7 +206,7 @@ impl DynamoStore {
         restore: Option<bool>,
         nonce: &str,
     ) -> Result<Step, StoreError> {
-        match decide_cancel(intent, current)? {
+        match decide_cancel(intent, current) {
             CancelDecision::Answer(outcome) => Ok(Step::Done(outcome)),
             CancelDecision::CloseUnknown(closed) => match self.put_new_payment(&closed).await? {
                 None => Ok(Step::Done(CancelOutcome::Closed(closed))),

@@ -15,7 +15,7 @@ use mpp_core::result_code::ResultCode;
 use mpp_core::store::StoreError;
 use mpp_core::store::{
     AccessToken, Account, AccountStatus, DayUsage, EntryKind, KycStatus, LedgerEntry, Limits,
-    PaymentCode, PaymentRecord, PaymentState, RefundRecord,
+    PaymentCode, PaymentRecord, PaymentRow, PaymentState, RefundRecord,
 };
 use std::collections::{BTreeMap, HashMap};
 
@@ -292,8 +292,9 @@ fn number(v: &AttributeValue) -> Option<u64> {
 
 // ---- Payments ----------------------------------------------------------------------------
 
-/// A payment as an item.
-pub(crate) fn payment_item(p: &PaymentRecord) -> Item {
+/// A payment as an item: its stored row ([`PaymentRecord::to_row`]), attribute for attribute.
+pub(crate) fn payment_item(record: &PaymentRecord) -> Item {
+    let p = record.to_row();
     let mut item = HashMap::from([
         (PAYMENT_REQUEST_ID.to_string(), s(&p.payment_request_id)),
         (STATE.to_string(), s(p.state.as_str())),
@@ -328,17 +329,18 @@ pub(crate) fn payment_item(p: &PaymentRecord) -> Item {
     put_opt(
         &mut item,
         CLEARING_DAY,
-        mpp_core::reconcile::ledger::payment_day(p).map(|d| s(d.compact())),
+        mpp_core::reconcile::ledger::payment_day(record).map(|d| s(d.compact())),
     );
     item
 }
 
-/// A payment from its item.
+/// A payment from its item: the attributes into the stored row, then the row into its state
+/// ([`PaymentRecord::from_row`], the one place a shape no state can have is `Corrupt`).
 pub(crate) fn payment_from(item: &Item) -> Result<PaymentRecord, StoreError> {
     let f = Fields::new(item, "payment");
     let state = f.s(STATE)?;
     let code = f.s(RESULT_CODE)?;
-    Ok(PaymentRecord {
+    PaymentRecord::from_row(PaymentRow {
         payment_request_id: f.s(PAYMENT_REQUEST_ID)?.to_string(),
         fingerprint: f.opt_s(FINGERPRINT)?.map(str::to_string),
         state: PaymentState::parse(state).ok_or_else(|| f.corrupt(STATE, "unknown state"))?,
@@ -673,5 +675,129 @@ mod tests {
         item.insert(cnt_attr(krw(), 20261001), n(1));
         assert_eq!(account_from(&item).unwrap(), a);
         assert!(!account_lacks_limits(&item, usd));
+    }
+
+    /// The payment items of every state, attribute for attribute as earlier versions wrote them
+    /// (existing tables and the stream consumers read this format): golden, then read back.
+    #[test]
+    fn payment_items_of_every_state_are_golden_and_round_trip() {
+        use mpp_core::store::Order;
+        use serde_json::json;
+        let t0 = Utc.with_ymd_and_hms(2026, 11, 21, 3, 0, 0).unwrap();
+        let later = t0 + chrono::Duration::minutes(5);
+        let krw = |v| Money {
+            currency: krw(),
+            value: MinorUnit(v),
+        };
+        let order = Order {
+            fingerprint: "fp".to_string(),
+            payment_amount: krw(1_000),
+            pay_to_amount: krw(1_000),
+            debit: krw(1_000),
+            expires_at: t0 + chrono::Duration::minutes(1),
+            notify_url: Some("https://a.example/n".to_string()),
+            order_lifecycle_id: Some("LC-1".to_string()),
+            supplemental_of: Some("p0".to_string()),
+        };
+        let succeeded = PaymentRecord::succeeded(
+            "p1",
+            t0,
+            order.clone(),
+            "pid-1".to_string(),
+            CustomerId::new("c1"),
+            t0,
+        )
+        .refund_paid(MinorUnit(200))
+        .unwrap();
+        let failed = PaymentRecord::failed(
+            "p1",
+            t0,
+            order,
+            ResultCode::UserBalanceNotEnough,
+            Some(CustomerId::new("c1")),
+        );
+        let money =
+            |v: u64| json!({"M": {"currency": {"S": "KRW"}, "value": {"N": v.to_string()}}});
+        let pay = json!({
+            "paymentRequestId": {"S": "p1"},
+            "fingerprint": {"S": "fp"},
+            "paymentAmount": money(1_000),
+            "payToAmount": money(1_000),
+            "debit": money(1_000),
+            "createdAt": {"S": "2026-11-21T03:00:00.000000000Z"},
+            "expiresAt": {"S": "2026-11-21T03:01:00.000000000Z"},
+            "notifyUrl": {"S": "https://a.example/n"},
+            "orderLifecycleId": {"S": "LC-1"},
+            "supplementalOf": {"S": "p0"},
+            "customerId": {"S": "c1"},
+        });
+        let with = |base: &serde_json::Value, extra: serde_json::Value| {
+            let mut v = base.clone();
+            if let (Some(v), serde_json::Value::Object(extra)) = (v.as_object_mut(), extra) {
+                v.extend(extra);
+            }
+            v
+        };
+        let paid = with(
+            &pay,
+            json!({
+                "paymentId": {"S": "pid-1"},
+                "paymentTime": {"S": "2026-11-21T11:00:00+08:00"},
+                "refunded": {"N": "200"},
+                "resultCode": {"S": "SUCCESS"},
+            }),
+        );
+        let declined = with(
+            &pay,
+            json!({"refunded": {"N": "0"}, "resultCode": {"S": "USER_BALANCE_NOT_ENOUGH"}}),
+        );
+        let closed_at = json!({"S": "2026-11-21T03:05:00.000000000Z"});
+        let cases = [
+            (
+                succeeded.clone(),
+                with(
+                    &paid,
+                    json!({"state": {"S": "SUCCEEDED"}, "clearingDay": {"S": "20261121"}}),
+                ),
+            ),
+            (
+                failed.clone(),
+                with(&declined, json!({"state": {"S": "FAILED"}})),
+            ),
+            (
+                failed.close_declined(later).unwrap(),
+                with(
+                    &declined,
+                    json!({"state": {"S": "CLOSED"}, "closedAt": closed_at}),
+                ),
+            ),
+            (
+                succeeded.cancel_paid(later).unwrap(),
+                with(
+                    &paid,
+                    json!({"state": {"S": "CANCELLED"}, "closedAt": closed_at}),
+                ),
+            ),
+            (
+                PaymentRecord::unseen_closed("p1", later),
+                json!({
+                    "paymentRequestId": {"S": "p1"},
+                    "state": {"S": "CLOSED"},
+                    "resultCode": {"S": "ORDER_IS_CLOSED"},
+                    "createdAt": closed_at,
+                    "closedAt": closed_at,
+                    "refunded": {"N": "0"},
+                }),
+            ),
+        ];
+        for (record, golden) in cases {
+            let image = serde_json::to_value(super::super::payment_image(&record)).unwrap();
+            assert_eq!(image, golden, "{record:?}");
+            assert_eq!(
+                super::super::payment_from_image(&golden).ok(),
+                Some(record.clone())
+            );
+            assert_eq!(payment_from(&payment_item(&record)).ok(), Some(record));
+        }
     }
 }

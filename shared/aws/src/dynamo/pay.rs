@@ -165,7 +165,7 @@ impl DynamoStore {
             kind: EntryKind::Debit,
             money: intent.debit,
             payment_request_id: Some(id.clone()),
-            order_lifecycle_id: intent.payment.order_lifecycle_id.clone(),
+            order_lifecycle_id: intent.payment.order_lifecycle_id().map(str::to_string),
             at: intent.now,
         };
         items.push(

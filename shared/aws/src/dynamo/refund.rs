@@ -102,7 +102,7 @@ impl RefundStore for DynamoStore {
                 Some(p) => (None, p),
                 None => self.refund_and_payment(intent).await?,
             };
-            let apply = match decide_refund(intent, stored, payment)? {
+            let apply = match decide_refund(intent, stored, payment) {
                 RefundDecision::Answer(outcome) => return Ok(outcome),
                 RefundDecision::Apply(apply) => apply,
             };

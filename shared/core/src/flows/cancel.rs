@@ -11,12 +11,11 @@
 
 use super::result;
 use crate::clock::Clock;
-use crate::money::MinorUnit;
 use crate::result_code::ResultCode;
 use crate::store::transitions::CancelIntent;
-use crate::store::{CancelOutcome, CancelStore, PaymentRecord, PaymentState, StoreError};
+use crate::store::{CancelOutcome, CancelStore, StoreError};
 use crate::wire::{CancelPaymentRequest, CancelPaymentResponse};
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 use std::sync::Arc;
 
 pub use crate::store::transitions::cancel_deadline;
@@ -35,30 +34,6 @@ pub struct CancelDeps {
     pub cutoff: Duration,
 }
 
-/// The closed record a cancel leaves for an id never seen, so a pay arriving later with that
-/// `paymentRequestId` answers `ORDER_IS_CLOSED`.
-pub fn placeholder(id: &str, now: DateTime<Utc>) -> PaymentRecord {
-    PaymentRecord {
-        payment_request_id: id.to_string(),
-        fingerprint: None,
-        state: PaymentState::Closed,
-        result_code: ResultCode::OrderIsClosed,
-        payment_id: None,
-        customer_id: None,
-        payment_amount: None,
-        pay_to_amount: None,
-        debit: None,
-        payment_time: None,
-        created_at: now,
-        expires_at: None,
-        notify_url: None,
-        refunded: MinorUnit::ZERO,
-        closed_at: Some(now),
-        order_lifecycle_id: None,
-        supplemental_of: None,
-    }
-}
-
 /// Answers a cancel.
 pub async fn cancel(
     deps: &CancelDeps,
@@ -68,7 +43,6 @@ pub async fn cancel(
     let id = req.payment_request_id.as_str();
     let intent = CancelIntent {
         payment_request_id: id.to_string(),
-        placeholder: placeholder(id, now),
         now,
         cutoff: Some(deps.cutoff),
     };
@@ -86,7 +60,7 @@ pub async fn cancel(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
+    use chrono::{TimeZone, Utc};
 
     #[test]
     fn the_window_ends_half_past_midnight_utc_plus_8_the_next_day() {

@@ -19,10 +19,11 @@ pub struct InquiryDeps {
     pub payments: Arc<dyn PaymentReader>,
 }
 
-/// The inquiry answer for a stored payment (also what notify must agree with); a record whose
-/// state lacks what it must hold is corrupt (`PaymentRecord::status`).
-pub fn payment_result(record: &PaymentRecord) -> Result<ResultCode, StoreError> {
-    Ok(record.status()?.payment_result())
+/// The inquiry answer for a stored payment (also what notify must agree with). A stored shape
+/// no state can have never gets here: it was `StoreError::Corrupt` when read
+/// (`PaymentRecord::from_row`), answered U.
+pub fn payment_result(record: &PaymentRecord) -> ResultCode {
+    record.status.payment_result()
 }
 
 fn empty(code: ResultCode) -> InquiryPaymentResponse {
@@ -51,16 +52,15 @@ pub async fn inquire(
     else {
         return Ok(empty(ResultCode::OrderNotExist));
     };
-    let status = record.status()?;
     let mut resp = empty(ResultCode::Success);
-    resp.payment_result = Some(result(status.payment_result()));
+    resp.payment_result = Some(result(record.status.payment_result()));
     resp.payment_request_id = text(&record.payment_request_id);
-    resp.order_lifecycle_id = record.order_lifecycle_id.as_deref().and_then(text);
-    if let Status::Succeeded(paid) = status {
+    resp.order_lifecycle_id = record.order_lifecycle_id().and_then(text);
+    if let Status::Succeeded { order, paid } = &record.status {
         resp.payment_id = text(&paid.payment_id);
-        resp.payment_time = timestamp(&paid.payment_time);
-        resp.payment_amount = record.payment_amount.map(Amount::from_money);
-        resp.pay_to_amount = record.pay_to_amount.map(Amount::from_money);
+        resp.payment_time = timestamp(&paid.payment_time());
+        resp.payment_amount = Some(Amount::from_money(order.payment_amount));
+        resp.pay_to_amount = Some(Amount::from_money(order.pay_to_amount));
         resp.customer_id = text(paid.customer.as_str());
     }
     Ok(resp)

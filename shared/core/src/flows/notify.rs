@@ -19,7 +19,7 @@ use super::inquiry::payment_result;
 use super::{result, text, timestamp};
 use crate::clock::Clock;
 use crate::result_code::ResultStatus;
-use crate::store::{DeliveryStore, PaymentRecord, StoreError};
+use crate::store::{DeliveryStore, PaymentRecord, Status, StoreError};
 use crate::wire::{to_body, Amount, NotifyPaymentRequest, Text};
 use async_trait::async_trait;
 use chrono::Duration;
@@ -186,37 +186,26 @@ pub enum JobOutcome {
 /// The notifyPayment body for a payment created in a final state, or `None` when there is
 /// nothing to notify (see the module comment).
 pub fn notification_for(record: &PaymentRecord) -> Option<NotifyPaymentRequest> {
-    record.fingerprint.as_ref()?;
-    // A corrupt record is not notified with fields missing; inquiry answers it U, and the
-    // stream consumer's logs name it (`job_for` returns None).
-    let code = payment_result(record).ok()?;
-    let payment_amount = Amount::from_money(record.payment_amount?);
-    let success = code.status() == ResultStatus::S;
+    // A cancel's placeholder was never paid: nothing to notify.
+    let order = record.order()?;
+    let code = payment_result(record);
     // paymentResult is S or F, never U: stored payments are final.
     match code.status() {
         ResultStatus::S | ResultStatus::F => {}
         ResultStatus::U => return None,
     }
+    let paid = match &record.status {
+        Status::Succeeded { paid, .. } => Some(paid),
+        Status::Failed { .. } | Status::Closed { .. } | Status::Cancelled { .. } => None,
+    };
     Some(NotifyPaymentRequest {
         payment_result: result(code),
         payment_request_id: Text::new(record.payment_request_id.as_str()).ok()?,
-        payment_id: if success {
-            record.payment_id.as_deref().and_then(text)
-        } else {
-            None
-        },
-        payment_time: if success {
-            record.payment_time.as_deref().and_then(timestamp)
-        } else {
-            None
-        },
-        payment_amount,
-        pay_to_amount: record.pay_to_amount.map(Amount::from_money),
-        customer_id: if success {
-            record.customer_id.as_ref().and_then(|c| text(c.as_str()))
-        } else {
-            None
-        },
+        payment_id: paid.and_then(|p| text(&p.payment_id)),
+        payment_time: paid.and_then(|p| timestamp(&p.payment_time())),
+        payment_amount: Amount::from_money(order.payment_amount),
+        pay_to_amount: Some(Amount::from_money(order.pay_to_amount)),
+        customer_id: paid.and_then(|p| text(p.customer.as_str())),
     })
 }
 
@@ -227,8 +216,8 @@ pub fn job_for(record: &PaymentRecord, default_url: &str) -> Option<NotifyJob> {
         operation: Notification::NotifyPayment,
         key: record.payment_request_id.clone(),
         url: record
-            .notify_url
-            .clone()
+            .order()
+            .and_then(|o| o.notify_url.clone())
             .unwrap_or_else(|| default_url.to_string()),
         body: String::from_utf8(to_body(&body)).ok()?,
         attempt: 1,

@@ -18,15 +18,15 @@
 //! answer is U `UNKNOWN_EXCEPTION` and the repeat is processed afresh, safely, because the write
 //! is conditional on the payment not existing).
 
-use super::{new_id, quote, result, text, timestamp, wire_time, Policy};
+use super::{new_id, quote, result, text, timestamp, Policy};
 use crate::clock::Clock;
 use crate::ids::{CustomerId, Secret};
 use crate::money::Money;
 use crate::result_code::ResultCode;
 use crate::store::rules::{check_account, check_method, original_of, Decline};
 use crate::store::{
-    CommitOutcome, DebitIntent, MethodGuard, MethodRef, PayStore, PaymentRecord, PaymentState,
-    PutOutcome, StoreError, WalletReader,
+    CommitOutcome, DebitIntent, MethodGuard, MethodRef, Order, PayStore, PaymentRecord, PutOutcome,
+    Status, StoreError, WalletReader,
 };
 use crate::wire::{is_true, InStorePaymentScenario, ParamIllegal, PayRequest, PayResponse};
 use chrono::{DateTime, Duration, Utc};
@@ -224,26 +224,18 @@ fn expiry_of(req: &PayRequest, now: DateTime<Utc>) -> DateTime<Utc> {
         .unwrap_or(now + DEFAULT_EXPIRY)
 }
 
-fn base_record(req: &PayRequest, fingerprint: &str, now: DateTime<Utc>) -> PaymentRecord {
-    PaymentRecord {
-        payment_request_id: req.payment_request_id.as_str().to_string(),
-        fingerprint: Some(fingerprint.to_string()),
-        state: PaymentState::Failed,
-        result_code: ResultCode::ProcessFail,
-        payment_id: None,
-        customer_id: None,
-        payment_amount: Some(req.payment_amount.money()),
-        pay_to_amount: Some(req.pay_to_amount.money()),
-        debit: Some(debit_of(req)),
-        payment_time: None,
-        created_at: now,
-        expires_at: Some(expiry_of(req, now)),
+/// What pay was asked, as every payment it writes keeps it.
+fn order_of(req: &PayRequest, fingerprint: &str, now: DateTime<Utc>) -> Order {
+    Order {
+        fingerprint: fingerprint.to_string(),
+        payment_amount: req.payment_amount.money(),
+        pay_to_amount: req.pay_to_amount.money(),
+        debit: debit_of(req),
+        expires_at: expiry_of(req, now),
         notify_url: req
             .payment_notify_url
             .as_ref()
             .map(|u| u.as_str().to_string()),
-        refunded: crate::money::MinorUnit::ZERO,
-        closed_at: None,
         order_lifecycle_id: req
             .order_lifecycle_id
             .as_ref()
@@ -254,26 +246,26 @@ fn base_record(req: &PayRequest, fingerprint: &str, now: DateTime<Utc>) -> Payme
 
 /// The answer a stored payment gives to a repeat of its request.
 pub fn answer_for_record(record: &PaymentRecord, fingerprint: &str) -> PayAnswer {
-    let Some(stored) = &record.fingerprint else {
+    let Some(stored) = record.fingerprint() else {
         // A cancel came first and left a closed record: the order is closed.
         return answer(ResultCode::OrderIsClosed);
     };
     if stored != fingerprint {
         return answer(ResultCode::RepeatReqInconsistent);
     }
-    match record.state {
-        PaymentState::Succeeded => PayAnswer {
+    match &record.status {
+        Status::Succeeded { paid, .. } => PayAnswer {
             response: PayResponse {
-                payment_id: record.payment_id.as_deref().and_then(text),
-                payment_time: record.payment_time.as_deref().and_then(timestamp),
-                customer_id: record.customer_id.as_ref().and_then(|c| text(c.as_str())),
+                payment_id: text(&paid.payment_id),
+                payment_time: timestamp(&paid.payment_time()),
+                customer_id: text(paid.customer.as_str()),
                 ..PayResponse::result_only(result(ResultCode::Success))
             },
             code: ResultCode::Success,
         },
-        PaymentState::Failed => answer(record.result_code),
+        Status::Failed { declined, .. } => answer(declined.code),
         // After a cancel (or expiry) the order is closed; inquiry says the same.
-        PaymentState::Closed | PaymentState::Cancelled => answer(ResultCode::OrderIsClosed),
+        Status::Closed { .. } | Status::Cancelled { .. } => answer(ResultCode::OrderIsClosed),
     }
 }
 
@@ -287,9 +279,8 @@ async fn decline(
     code: ResultCode,
     customer: Option<CustomerId>,
 ) -> Result<PayAnswer, PayError> {
-    let mut record = base_record(req, fingerprint, now);
-    record.result_code = code;
-    record.customer_id = customer;
+    let id = req.payment_request_id.as_str();
+    let record = PaymentRecord::failed(id, now, order_of(req, fingerprint, now), code, customer);
     match deps.store.record_payment(&record).await? {
         PutOutcome::Stored => Ok(answer(code)),
         PutOutcome::Exists(other) => Ok(answer_for_record(&other, fingerprint)),
@@ -353,13 +344,18 @@ pub async fn pay(deps: &PayDeps, req: &PayRequest) -> Result<PayAnswer, PayError
         Ok(original) => original,
         Err(d) => return decline(deps, req, &fingerprint, now, d.code(), Some(customer)).await,
     };
-    let mut record = base_record(req, &fingerprint, now);
-    record.supplemental_of = original.clone();
-    record.state = PaymentState::Succeeded;
-    record.result_code = ResultCode::Success;
-    record.payment_id = Some(new_id(now));
-    record.customer_id = Some(customer.clone());
-    record.payment_time = Some(wire_time(now));
+    let order = Order {
+        supplemental_of: original.clone(),
+        ..order_of(req, &fingerprint, now)
+    };
+    let record = PaymentRecord::succeeded(
+        req.payment_request_id.as_str(),
+        now,
+        order,
+        new_id(now),
+        customer.clone(),
+        now,
+    );
     let intent = DebitIntent {
         payment: record.clone(),
         customer_id: customer.clone(),

@@ -3,7 +3,7 @@
 //! streamed in merge-key order by [`LedgerCursor`].
 
 use super::{ClearingDay, Transaction, TransactionType};
-use crate::store::{PaymentRecord, PaymentState, RefundRecord, StoreError};
+use crate::store::{PaymentRecord, RefundRecord, Status, StoreError};
 use async_trait::async_trait;
 use std::collections::VecDeque;
 
@@ -43,30 +43,26 @@ pub trait ClearingLedger: Send + Sync {
 
 /// A payment as a clearing transaction, if it is one (succeeded, with its amounts and time).
 pub fn payment_transaction(p: &PaymentRecord) -> Option<Transaction> {
-    match p.state {
-        PaymentState::Succeeded => {}
-        PaymentState::Failed | PaymentState::Closed | PaymentState::Cancelled => return None,
-    }
+    let Status::Succeeded { order, paid } = &p.status else {
+        return None;
+    };
     Some(Transaction {
         transaction_type: TransactionType::Payment,
         payment_request_id: p.payment_request_id.clone(),
-        payment_id: p.payment_id.clone(),
+        payment_id: Some(paid.payment_id.clone()),
         refund_request_id: None,
         refund_id: None,
-        transaction_time: p.payment_time.clone(),
-        transaction_amount: p.payment_amount,
-        settlement_amount: p.pay_to_amount?,
+        transaction_time: Some(paid.payment_time()),
+        transaction_amount: Some(order.payment_amount),
+        settlement_amount: order.pay_to_amount,
     })
 }
 
 /// The cycle a payment clears in (succeeded payments only).
 pub fn payment_day(p: &PaymentRecord) -> Option<ClearingDay> {
-    match p.state {
-        PaymentState::Succeeded => p
-            .payment_time
-            .as_deref()
-            .and_then(ClearingDay::of_wire_time),
-        PaymentState::Failed | PaymentState::Closed | PaymentState::Cancelled => None,
+    match &p.status {
+        Status::Succeeded { paid, .. } => ClearingDay::of_wire_time(&paid.payment_time()),
+        Status::Failed { .. } | Status::Closed { .. } | Status::Cancelled { .. } => None,
     }
 }
 

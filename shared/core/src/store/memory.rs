@@ -186,7 +186,7 @@ impl PayStore for MemoryStore {
             kind: EntryKind::Debit,
             money: intent.debit,
             payment_request_id: Some(id.clone()),
-            order_lifecycle_id: intent.payment.order_lifecycle_id.clone(),
+            order_lifecycle_id: intent.payment.order_lifecycle_id().map(str::to_string),
             at: intent.now,
         });
         Ok(CommitOutcome::Committed)
@@ -209,7 +209,7 @@ impl PayStore for MemoryStore {
         let mut found: Vec<PaymentRecord> = s
             .payments
             .values()
-            .filter(|p| p.order_lifecycle_id.as_deref() == Some(order_lifecycle_id))
+            .filter(|p| p.order_lifecycle_id() == Some(order_lifecycle_id))
             .cloned()
             .collect();
         // The earliest first, and no more than one page, as the DynamoDB query reads.
@@ -224,7 +224,7 @@ impl CancelStore for MemoryStore {
     async fn cancel(&self, intent: &CancelIntent) -> Result<CancelOutcome, StoreError> {
         let mut s = self.lock();
         let current = s.payments.get(&intent.payment_request_id).cloned();
-        match decide_cancel(intent, current)? {
+        match decide_cancel(intent, current) {
             CancelDecision::Answer(outcome) => Ok(outcome),
             CancelDecision::CloseUnknown(closed) => {
                 s.insert_payment(closed.clone());
@@ -260,7 +260,7 @@ impl RefundStore for MemoryStore {
         let mut s = self.lock();
         let stored = s.refunds.get(&intent.refund_request_id).cloned();
         let payment = s.payments.get(&intent.payment_request_id).cloned();
-        let apply = match decide_refund(intent, stored, payment)? {
+        let apply = match decide_refund(intent, stored, payment) {
             RefundDecision::Answer(outcome) => return Ok(outcome),
             RefundDecision::Apply(apply) => apply,
         };
@@ -271,9 +271,8 @@ impl RefundStore for MemoryStore {
             )));
         };
         apply_credit(account, intent.amount);
-        if let Some(p) = s.payments.get_mut(&intent.payment_request_id) {
-            p.refunded = apply.refunded_after;
-        }
+        s.payments
+            .insert(intent.payment_request_id.clone(), apply.payment_after);
         s.refunds
             .insert(intent.refund_request_id.clone(), apply.record.clone());
         s.append(apply.entry);

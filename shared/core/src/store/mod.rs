@@ -17,11 +17,11 @@ pub mod transitions;
 use crate::clock::business_day;
 use crate::ids::{CustomerId, SecretHash};
 use crate::money::{Currency, MinorUnit, Money};
-use crate::result_code::ResultCode;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 
+pub use payment::{ClosedFrom, Declined, Order, Paid, PaymentRecord, PaymentRow, Status};
 pub use rules::Decline;
 
 /// Wallet account status.
@@ -255,8 +255,8 @@ pub enum PaymentState {
     Succeeded,
     /// Declined; nothing was taken. `result_code` says why.
     Failed,
-    /// Closed without money moving: cancelled before or instead of the pay, a failed payment
-    /// cancelled, or expired.
+    /// Closed without money moving: cancelled before or instead of the pay, or a failed payment
+    /// cancelled (a pay past its expiry is recorded FAILED with `ORDER_IS_CLOSED`).
     Closed,
     /// Succeeded, then cancelled: the debit was reversed.
     Cancelled,
@@ -285,57 +285,10 @@ impl PaymentState {
     }
 }
 
-/// A payment, keyed by `paymentRequestId`; kept forever (idempotency has no time limit).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PaymentRecord {
-    /// Alipay+'s id: the idempotency key.
-    pub payment_request_id: String,
-    /// SHA-256 of the key parameters; `None` on a record a cancel created before any pay.
-    pub fingerprint: Option<String>,
-    /// Where it is.
-    pub state: PaymentState,
-    /// What pay answered (`SUCCESS` or the decline's code).
-    pub result_code: ResultCode,
-    /// Our payment id (successes only).
-    pub payment_id: Option<String>,
-    /// The payer, once known.
-    pub customer_id: Option<CustomerId>,
-    /// `paymentAmount` as requested.
-    pub payment_amount: Option<Money>,
-    /// `payToAmount` as requested.
-    pub pay_to_amount: Option<Money>,
-    /// What the wallet was (or would have been) debited: `payToAmount`, or the surcharge amount.
-    pub debit: Option<Money>,
-    /// When it reached its final state (the `paymentTime` answered), RFC 3339 in UTC+8.
-    pub payment_time: Option<String>,
-    /// When the record was written.
-    pub created_at: DateTime<Utc>,
-    /// `paymentExpiryTime` (or the 1-minute default), for the expiry sweep.
-    pub expires_at: Option<DateTime<Utc>>,
-    /// Where notifyPayment goes.
-    pub notify_url: Option<String>,
-    /// Sum of refunds so far.
-    pub refunded: MinorUnit,
-    /// When it was cancelled or closed.
-    pub closed_at: Option<DateTime<Utc>>,
-    /// `orderLifecycleId` as sent: ties supplemental payments to the original.
-    pub order_lifecycle_id: Option<String>,
-    /// A supplemental payment: the `paymentRequestId` of the earlier succeeded payment of the
-    /// same customer and lifecycle it was accepted against.
-    pub supplemental_of: Option<String>,
-}
-
 /// Most payments of one order lifecycle the supplemental-payment lookup reads (one page): an
 /// original and its supplemental payments (a transit ride has one or two); past this bound the
 /// earliest 32 are still searched for the original.
 pub const LIFECYCLE_PAYMENTS_MAX: usize = 32;
-
-impl PaymentRecord {
-    /// The business day of the debit (for reversing the day's usage).
-    pub fn business_day(&self) -> u32 {
-        business_day(self.created_at)
-    }
-}
 
 /// One entry of the wallet ledger. For every wallet and currency,
 /// `sum(credits) - sum(debits) = balance` (opening balances are credits).
@@ -616,7 +569,7 @@ pub trait PayStore: Send + Sync {
 pub trait CancelStore: Send + Sync {
     /// Cancels as [`transitions::decide_cancel`] decides on the payment read: reverses a success
     /// in one transaction, closes a failed payment, leaves a closed record for an id never seen
-    /// (the intent's placeholder), and answers without writing when already closed or past the
+    /// ([`PaymentRecord::unseen_closed`]), and answers without writing when already closed or past the
     /// intent's window.
     async fn cancel(&self, intent: &transitions::CancelIntent)
         -> Result<CancelOutcome, StoreError>;
@@ -625,12 +578,10 @@ pub trait CancelStore: Send + Sync {
     async fn cancel_payment(
         &self,
         payment_request_id: &str,
-        placeholder: &PaymentRecord,
         now: DateTime<Utc>,
     ) -> Result<CancelOutcome, StoreError> {
         self.cancel(&transitions::CancelIntent {
             payment_request_id: payment_request_id.to_string(),
-            placeholder: placeholder.clone(),
             now,
             cutoff: None,
         })

@@ -9,8 +9,7 @@
 //! permanent reasons before the transient one.
 
 use super::{
-    Account, AccountStatus, KycStatus, MethodFound, MethodGuard, PaymentRecord, PaymentState,
-    SCOPE_AGREEMENT_PAY,
+    Account, AccountStatus, KycStatus, MethodFound, MethodGuard, PaymentRecord, SCOPE_AGREEMENT_PAY,
 };
 use crate::ids::CustomerId;
 use crate::money::Money;
@@ -108,8 +107,11 @@ pub fn check_method(found: &MethodFound, now: DateTime<Utc>) -> Result<CustomerI
 pub fn original_of(lifecycle: &[PaymentRecord], customer: &CustomerId) -> Result<String, Decline> {
     lifecycle
         .iter()
-        .filter(|p| p.state == PaymentState::Succeeded && p.customer_id.as_ref() == Some(customer))
-        .min_by_key(|p| (p.supplemental_of.is_some(), p.created_at))
+        .filter(|p| p.is_paid_by(customer))
+        .min_by_key(|p| {
+            let supplemental = p.order().is_some_and(|o| o.supplemental_of.is_some());
+            (supplemental, p.created_at)
+        })
         .map(|p| p.payment_request_id.clone())
         .ok_or(Decline::NoOriginalPayment)
 }
@@ -121,11 +123,7 @@ pub fn check_original(
     customer: &CustomerId,
 ) -> Result<(), Decline> {
     match original {
-        Some(p)
-            if p.state == PaymentState::Succeeded && p.customer_id.as_ref() == Some(customer) =>
-        {
-            Ok(())
-        }
+        Some(p) if p.is_paid_by(customer) => Ok(()),
         _ => Err(Decline::NoOriginalPayment),
     }
 }

@@ -8,16 +8,19 @@
 //! money rules, so the two stores cannot disagree.
 //!
 //! ```text
-//! SUCCEEDED --reverse--> CANCELLED     (cancelPayment within the window: the debit goes back)
-//! FAILED    --close----> CLOSED        (cancelPayment within the window: nothing moved)
-//! (none)    --close----> CLOSED        (cancelPayment of an unknown id: a closed placeholder)
-//! SUCCEEDED --refund---> SUCCEEDED     (refunded += amount, never above the debit)
+//! Succeeded --reverse--> Cancelled          (cancelPayment within the window: the debit goes back)
+//! Failed    --close----> Closed(Declined)   (cancelPayment within the window: nothing moved)
+//! (none)    --close----> Closed(Unseen)     (cancelPayment of an unknown id: a placeholder)
+//! Succeeded --refund---> Succeeded          (refunded += amount, never above the debit)
 //! ```
+//!
+//! The decisions take the typed [`PaymentRecord`] (its [`Status`] holds what each state has), so
+//! none of them can meet a corrupt record: that was refused when the store decoded it.
 
-use super::payment::{Debit, Status};
+use super::payment::{Paid, Status};
 use super::{
-    CancelOutcome, CustomerId, EntryKind, LedgerEntry, PaymentRecord, PaymentState, RefundIntent,
-    RefundOutcome, RefundRecord, RefundRefusal, StoreError,
+    CancelOutcome, CustomerId, EntryKind, LedgerEntry, PaymentRecord, RefundIntent, RefundOutcome,
+    RefundRecord, RefundRefusal,
 };
 use crate::clock::{business_tz, wire_time};
 use crate::money::{MinorUnit, Money};
@@ -40,8 +43,6 @@ pub fn cancel_deadline(at: DateTime<Utc>, cutoff: Duration) -> DateTime<Utc> {
 pub struct CancelIntent {
     /// The payment to cancel.
     pub payment_request_id: String,
-    /// The closed record left for an id never seen.
-    pub placeholder: PaymentRecord,
     /// When.
     pub now: DateTime<Utc>,
     /// Time after the payment's next midnight (UTC+8) until which it may be cancelled; `None`:
@@ -54,6 +55,8 @@ pub struct CancelIntent {
 pub struct Reversal {
     /// The payment as it was decided on (the write is guarded on its `refunded`).
     pub before: PaymentRecord,
+    /// `refunded` of the payment decided on: the write's guard.
+    pub refunded_before: MinorUnit,
     /// The payment after: CANCELLED, `closed_at` now.
     pub cancelled: PaymentRecord,
     /// The wallet that gets the money back.
@@ -87,73 +90,67 @@ pub enum CancelDecision {
 /// Preconditions, in order: an unknown id is closed; a closed or cancelled payment answers the
 /// same again; an open one (SUCCEEDED, FAILED) past the window is `WindowExceeded`; a failed one
 /// is closed; a succeeded one is reversed.
-pub fn decide_cancel(
-    intent: &CancelIntent,
-    current: Option<PaymentRecord>,
-) -> Result<CancelDecision, StoreError> {
+pub fn decide_cancel(intent: &CancelIntent, current: Option<PaymentRecord>) -> CancelDecision {
     let now = intent.now;
     let Some(payment) = current else {
-        let mut closed = intent.placeholder.clone();
-        closed.payment_request_id = intent.payment_request_id.clone();
-        closed.state = PaymentState::Closed;
-        closed.closed_at = Some(now);
-        return Ok(CancelDecision::CloseUnknown(closed));
+        return CancelDecision::CloseUnknown(PaymentRecord::unseen_closed(
+            &intent.payment_request_id,
+            now,
+        ));
     };
-    let status = payment.status()?;
-    if !status.is_open() {
-        return Ok(CancelDecision::Answer(CancelOutcome::AlreadyClosed(
-            payment,
-        )));
+    if !payment.status.is_open() {
+        return CancelDecision::Answer(CancelOutcome::AlreadyClosed(payment));
     }
     if let Some(cutoff) = intent.cutoff {
         if now > cancel_deadline(payment.created_at, cutoff) {
-            return Ok(CancelDecision::Answer(CancelOutcome::WindowExceeded(
-                payment,
-            )));
+            return CancelDecision::Answer(CancelOutcome::WindowExceeded(payment));
         }
     }
-    match status {
-        Status::Closed { .. } | Status::Cancelled { .. } => Ok(CancelDecision::Answer(
-            CancelOutcome::AlreadyClosed(payment),
-        )),
+    let (customer, debit, refunded) = match &payment.status {
+        Status::Closed { .. } | Status::Cancelled { .. } => {
+            return CancelDecision::Answer(CancelOutcome::AlreadyClosed(payment))
+        }
         Status::Failed { .. } => {
-            let mut closed = payment;
-            closed.state = PaymentState::Closed;
-            closed.closed_at = Some(now);
-            Ok(CancelDecision::CloseFailed(closed))
-        }
-        Status::Succeeded(Debit {
-            customer,
-            debit,
-            refunded,
-            ..
-        }) => {
-            let back = Money {
-                currency: debit.currency,
-                value: debit.value.checked_sub(refunded).unwrap_or_default(),
+            return match payment.close_declined(now) {
+                Ok(closed) => CancelDecision::CloseFailed(closed),
+                // Unreachable (matched FAILED above); answered as it stands.
+                Err(p) => CancelDecision::Answer(CancelOutcome::AlreadyClosed(p)),
             };
-            let id = payment.payment_request_id.clone();
-            let entry = (back.value > MinorUnit::ZERO).then(|| LedgerEntry {
-                customer_id: customer.clone(),
-                entry_id: format!("{id}#REVERSAL"),
-                kind: EntryKind::Reversal,
-                money: back,
-                payment_request_id: Some(id.clone()),
-                order_lifecycle_id: None,
-                at: now,
-            });
-            let mut cancelled = payment.clone();
-            cancelled.state = PaymentState::Cancelled;
-            cancelled.closed_at = Some(now);
-            Ok(CancelDecision::Reverse(Reversal {
-                debit_day: payment.business_day(),
-                before: payment,
-                cancelled,
-                customer,
-                back,
-                entry,
-            }))
         }
+        Status::Succeeded {
+            order,
+            paid: Paid {
+                customer, refunded, ..
+            },
+        } => (customer.clone(), order.debit, *refunded),
+    };
+    let back = Money {
+        currency: debit.currency,
+        value: debit.value.checked_sub(refunded).unwrap_or_default(),
+    };
+    let id = payment.payment_request_id.clone();
+    let entry = (back.value > MinorUnit::ZERO).then(|| LedgerEntry {
+        customer_id: customer.clone(),
+        entry_id: format!("{id}#REVERSAL"),
+        kind: EntryKind::Reversal,
+        money: back,
+        payment_request_id: Some(id.clone()),
+        order_lifecycle_id: None,
+        at: now,
+    });
+    let debit_day = payment.business_day();
+    match payment.clone().cancel_paid(now) {
+        Ok(cancelled) => CancelDecision::Reverse(Reversal {
+            debit_day,
+            before: payment,
+            refunded_before: refunded,
+            cancelled,
+            customer,
+            back,
+            entry,
+        }),
+        // Unreachable (matched SUCCEEDED above); answered as it stands.
+        Err(p) => CancelDecision::Answer(CancelOutcome::AlreadyClosed(p)),
     }
 }
 
@@ -169,6 +166,9 @@ pub struct RefundApply {
     pub threshold: MinorUnit,
     /// The payment's `refunded` after this refund, as decided on the payment read.
     pub refunded_after: MinorUnit,
+    /// The payment after this refund ([`PaymentRecord::refund_paid`]): what a store that holds
+    /// the record itself (the memory store, under its lock) writes back.
+    pub payment_after: PaymentRecord,
     /// The REFUND ledger entry.
     pub entry: LedgerEntry,
 }
@@ -194,26 +194,21 @@ pub fn decide_refund(
     intent: &RefundIntent,
     stored: Option<RefundRecord>,
     payment: Option<PaymentRecord>,
-) -> Result<RefundDecision, StoreError> {
-    let refused = |r| Ok(RefundDecision::Answer(RefundOutcome::Refused(r)));
+) -> RefundDecision {
+    let refused = |r| RefundDecision::Answer(RefundOutcome::Refused(r));
     let Some(payment) = payment else {
         return refused(RefundRefusal::PaymentNotFound);
     };
     if let Some(pid) = &intent.payment_id {
-        if payment.payment_id.as_deref() != Some(pid.as_str()) {
+        if payment.paid().map(|p| p.payment_id.as_str()) != Some(pid.as_str()) {
             return refused(RefundRefusal::PaymentIdMismatch);
         }
     }
     if let Some(stored) = stored {
-        return Ok(RefundDecision::Answer(RefundOutcome::Exists(stored)));
+        return RefundDecision::Answer(RefundOutcome::Exists(stored));
     }
-    let Debit {
-        customer,
-        debit,
-        refunded,
-        ..
-    } = match payment.status()? {
-        Status::Succeeded(debit) => debit,
+    let (customer, debit, refunded) = match &payment.status {
+        Status::Succeeded { order, paid } => (paid.customer.clone(), order.debit, paid.refunded),
         Status::Failed { .. } | Status::Closed { .. } | Status::Cancelled { .. } => {
             return refused(RefundRefusal::NotRefundable);
         }
@@ -229,6 +224,10 @@ pub fn decide_refund(
         return refused(RefundRefusal::ExceedsPayment);
     }
     let Some(refunded_after) = refunded.checked_add(intent.amount.value) else {
+        return refused(RefundRefusal::ExceedsPayment);
+    };
+    let Ok(payment_after) = payment.refund_paid(refunded_after) else {
+        // Unreachable: SUCCEEDED and within the debit, checked above.
         return refused(RefundRefusal::ExceedsPayment);
     };
     let record = RefundRecord {
@@ -248,13 +247,14 @@ pub fn decide_refund(
         order_lifecycle_id: None,
         at: intent.now,
     };
-    Ok(RefundDecision::Apply(RefundApply {
+    RefundDecision::Apply(RefundApply {
         record,
         customer,
         threshold,
         refunded_after,
+        payment_after,
         entry,
-    }))
+    })
 }
 
 #[cfg(test)]
@@ -262,47 +262,48 @@ mod tests {
     use super::*;
     use crate::money::Currency;
     use crate::result_code::ResultCode;
-    use chrono::TimeZone;
+    use crate::store::payment::tests::{krw, t0};
+    use crate::store::payment::Order;
+    use crate::store::PaymentState;
 
-    fn t0() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 11, 21, 3, 0, 0).unwrap()
-    }
-
-    fn krw(v: u64) -> Money {
-        Money {
-            currency: Currency::from_code("KRW").unwrap(),
-            value: MinorUnit(v),
-        }
-    }
-
-    fn paid(id: &str, debit: u64, refunded: u64) -> PaymentRecord {
-        PaymentRecord {
-            payment_request_id: id.to_string(),
-            fingerprint: Some("fp".to_string()),
-            state: PaymentState::Succeeded,
-            result_code: ResultCode::Success,
-            payment_id: Some(format!("pid-{id}")),
-            customer_id: Some(CustomerId::new("c1")),
-            payment_amount: Some(krw(debit)),
-            pay_to_amount: Some(krw(debit)),
-            debit: Some(krw(debit)),
-            payment_time: Some(wire_time(t0())),
-            created_at: t0(),
-            expires_at: None,
+    fn order(debit: u64) -> Order {
+        Order {
+            fingerprint: "fp".to_string(),
+            payment_amount: krw(debit),
+            pay_to_amount: krw(debit),
+            debit: krw(debit),
+            expires_at: t0() + Duration::minutes(1),
             notify_url: None,
-            refunded: MinorUnit(refunded),
-            closed_at: None,
             order_lifecycle_id: None,
             supplemental_of: None,
         }
     }
 
+    fn paid(id: &str, debit: u64, refunded: u64) -> PaymentRecord {
+        let p = PaymentRecord::succeeded(
+            id,
+            t0(),
+            order(debit),
+            format!("pid-{id}"),
+            CustomerId::new("c1"),
+            t0(),
+        );
+        p.refund_paid(MinorUnit(refunded)).unwrap()
+    }
+
+    fn failed(id: &str) -> PaymentRecord {
+        PaymentRecord::failed(
+            id,
+            t0(),
+            order(1_000),
+            ResultCode::UserBalanceNotEnough,
+            None,
+        )
+    }
+
     fn cancel_at(id: &str, now: DateTime<Utc>, cutoff: Option<Duration>) -> CancelIntent {
-        let mut placeholder = paid(id, 0, 0);
-        placeholder.state = PaymentState::Closed;
         CancelIntent {
             payment_request_id: id.to_string(),
-            placeholder,
             now,
             cutoff,
         }
@@ -324,12 +325,13 @@ mod tests {
     fn a_succeeded_payment_is_reversed_less_what_was_refunded() {
         let later = t0() + Duration::minutes(5);
         let decided = decide_cancel(&cancel_at("p1", later, None), Some(paid("p1", 1_000, 300)));
-        let Ok(CancelDecision::Reverse(r)) = decided else {
+        let CancelDecision::Reverse(r) = decided else {
             panic!("{decided:?}")
         };
         assert_eq!(r.back, krw(700));
-        assert_eq!(r.cancelled.state, PaymentState::Cancelled);
-        assert_eq!(r.cancelled.closed_at, Some(later));
+        assert_eq!(r.cancelled.state(), PaymentState::Cancelled);
+        assert_eq!(r.cancelled.closed_at(), Some(later));
+        assert_eq!(r.refunded_before, MinorUnit(300));
         assert_eq!(r.debit_day, 20261121);
         assert_eq!(r.entry.map(|e| e.entry_id), Some("p1#REVERSAL".to_string()));
         // Everything refunded already: nothing to give back, no entry.
@@ -337,7 +339,7 @@ mod tests {
             &cancel_at("p1", later, None),
             Some(paid("p1", 1_000, 1_000)),
         );
-        let Ok(CancelDecision::Reverse(r)) = decided else {
+        let CancelDecision::Reverse(r) = decided else {
             panic!("{decided:?}")
         };
         assert_eq!((r.back, r.entry), (krw(0), None));
@@ -350,57 +352,54 @@ mod tests {
         let on_time = cancel_deadline(t0(), Duration::minutes(30));
         assert!(matches!(
             decide_cancel(&cancel_at("p1", late, cutoff), Some(paid("p1", 1_000, 0))),
-            Ok(CancelDecision::Answer(CancelOutcome::WindowExceeded(_)))
+            CancelDecision::Answer(CancelOutcome::WindowExceeded(_))
         ));
         assert!(matches!(
             decide_cancel(
                 &cancel_at("p1", on_time, cutoff),
                 Some(paid("p1", 1_000, 0))
             ),
-            Ok(CancelDecision::Reverse(_))
-        ));
-        let mut failed = paid("p1", 1_000, 0);
-        failed.state = PaymentState::Failed;
-        failed.result_code = ResultCode::UserBalanceNotEnough;
-        assert!(matches!(
-            decide_cancel(&cancel_at("p1", late, cutoff), Some(failed.clone())),
-            Ok(CancelDecision::Answer(CancelOutcome::WindowExceeded(_)))
+            CancelDecision::Reverse(_)
         ));
         assert!(matches!(
-            decide_cancel(&cancel_at("p1", on_time, cutoff), Some(failed)),
-            Ok(CancelDecision::CloseFailed(p)) if p.state == PaymentState::Closed
+            decide_cancel(&cancel_at("p1", late, cutoff), Some(failed("p1"))),
+            CancelDecision::Answer(CancelOutcome::WindowExceeded(_))
         ));
-        let mut cancelled = paid("p1", 1_000, 0);
-        cancelled.state = PaymentState::Cancelled;
+        assert!(matches!(
+            decide_cancel(&cancel_at("p1", on_time, cutoff), Some(failed("p1"))),
+            CancelDecision::CloseFailed(p) if p.state() == PaymentState::Closed
+                && p.result_code() == ResultCode::UserBalanceNotEnough
+                && p.closed_at() == Some(on_time)
+        ));
+        let cancelled = paid("p1", 1_000, 0).cancel_paid(t0()).unwrap();
         assert!(matches!(
             decide_cancel(&cancel_at("p1", late, cutoff), Some(cancelled)),
-            Ok(CancelDecision::Answer(CancelOutcome::AlreadyClosed(_)))
+            CancelDecision::Answer(CancelOutcome::AlreadyClosed(_))
         ));
         assert!(matches!(
             decide_cancel(&cancel_at("p9", late, cutoff), None),
-            Ok(CancelDecision::CloseUnknown(p)) if p.payment_request_id == "p9"
-                && p.state == PaymentState::Closed && p.closed_at == Some(late)
+            CancelDecision::CloseUnknown(p) if p.payment_request_id == "p9"
+                && p.state() == PaymentState::Closed && p.closed_at() == Some(late)
+                && p.result_code() == ResultCode::OrderIsClosed
         ));
     }
 
     #[test]
-    fn a_succeeded_payment_without_its_debit_is_corrupt() {
-        let mut broken = paid("p1", 1_000, 0);
-        broken.debit = None;
-        assert!(matches!(
-            decide_cancel(&cancel_at("p1", t0(), None), Some(broken.clone())),
-            Err(StoreError::Corrupt(_))
-        ));
-        assert!(matches!(
-            decide_refund(&refund(krw(1), None), None, Some(broken)),
-            Err(StoreError::Corrupt(_))
-        ));
+    fn the_named_transitions_refuse_a_state_they_do_not_start_from() {
+        let p = paid("p1", 1_000, 0);
+        assert_eq!(p.clone().close_declined(t0()), Err(p.clone()));
+        assert_eq!(failed("p1").cancel_paid(t0()), Err(failed("p1")));
+        assert_eq!(failed("p1").refund_paid(MinorUnit(1)), Err(failed("p1")));
+        // Never above the debit.
+        assert_eq!(p.clone().refund_paid(MinorUnit(1_001)), Err(p.clone()));
+        let cancelled = p.clone().cancel_paid(t0()).unwrap();
+        assert_eq!(cancelled.clone().cancel_paid(t0()), Err(cancelled));
     }
 
     #[test]
     fn refund_preconditions_in_their_order() {
-        let refused = |d: Result<RefundDecision, StoreError>| match d {
-            Ok(RefundDecision::Answer(RefundOutcome::Refused(r))) => Some(r),
+        let refused = |d: RefundDecision| match d {
+            RefundDecision::Answer(RefundOutcome::Refused(r)) => Some(r),
             _ => None,
         };
         let stored = RefundRecord {
@@ -430,10 +429,9 @@ mod tests {
         );
         assert!(matches!(
             decide_refund(&refund(krw(1), Some("pid-p1")), Some(stored.clone()), Some(paid("p1", 1_000, 0))),
-            Ok(RefundDecision::Answer(RefundOutcome::Exists(r))) if r == stored
+            RefundDecision::Answer(RefundOutcome::Exists(r)) if r == stored
         ));
-        let mut closed = paid("p1", 1_000, 0);
-        closed.state = PaymentState::Cancelled;
+        let closed = paid("p1", 1_000, 0).cancel_paid(t0()).unwrap();
         assert_eq!(
             refused(decide_refund(&refund(krw(1), None), None, Some(closed))),
             Some(RefundRefusal::NotRefundable)
@@ -471,11 +469,12 @@ mod tests {
     #[test]
     fn a_refund_within_the_debit_is_applied_on_a_threshold() {
         let decided = decide_refund(&refund(krw(700), None), None, Some(paid("p1", 1_000, 300)));
-        let Ok(RefundDecision::Apply(a)) = decided else {
+        let RefundDecision::Apply(a) = decided else {
             panic!("{decided:?}")
         };
         assert_eq!(a.threshold, MinorUnit(300));
         assert_eq!(a.refunded_after, MinorUnit(1_000));
+        assert_eq!(a.payment_after, paid("p1", 1_000, 1_000));
         assert_eq!(a.record.refund_time, "2026-11-21T11:00:00+08:00");
         assert_eq!(a.entry.entry_id, "r1#REFUND");
         assert_eq!(a.customer, CustomerId::new("c1"));
