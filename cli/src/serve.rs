@@ -47,6 +47,10 @@ pub struct ServeArgs {
     /// Our private key (PEM) for signing answers. Default: the development key in --state-dir.
     #[arg(long)]
     pub signing_key: Option<PathBuf>,
+    /// The key binding tokens are derived under (hex, at least 32 bytes; `mpp_core::token_mac`).
+    /// Default: the development key in --state-dir (`mpp/token_mac_key`, made on first start).
+    #[arg(long)]
+    pub token_mac_key_file: Option<PathBuf>,
     /// Our signing key's version (the keyVersion in our Signature header).
     #[arg(long, default_value_t = 1)]
     pub signing_key_version: u32,
@@ -127,6 +131,14 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
         args.signing_key_version,
     );
     let edge_signer: Arc<dyn mpp_core::signature::Signer> = Arc::new(signer);
+    let token_key_path = match &args.token_mac_key_file {
+        Some(p) => p.clone(),
+        None => crate::devkeys::ensure_token_key(&args.state_dir)?,
+    };
+    let token_mac: Arc<dyn mpp_core::token_mac::TokenMac> = Arc::new(
+        mpp_core::token_mac::LocalTokenMac::from_hex(&read(&token_key_path)?)
+            .map_err(|e| other(format!("{}: {e}", token_key_path.display())))?,
+    );
     let alipay_key = load_public_key(&read(&alipay_key_path)?).map_err(other)?;
     let verifier = VerifierConfig::new(
         args.client_id.clone(),
@@ -296,6 +308,7 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
             bindings_per_account_max: args.bindings_per_account_max,
             push_auth_code: args.auth_notify_push_code,
         },
+        token_mac,
     };
     if !args.addr.ip().is_loopback() {
         // The outbox hands out live one-time passwords: never off this machine.

@@ -315,11 +315,19 @@ impl<S: AuthorizationPageStore + 'static> AuthorizationPageStore for Faulty<S> {
 
 #[async_trait]
 impl<S: TokenStore + 'static> TokenStore for Faulty<S> {
-    async fn exchange_code(&self, intent: &TokenIntent) -> Result<TokenOutcome, StoreError> {
-        self.write(self.inner.exchange_code(intent)).await
+    async fn exchange_code(
+        &self,
+        intent: &TokenIntent,
+        mac: &dyn mpp_core::token_mac::TokenMac,
+    ) -> Result<TokenOutcome, StoreError> {
+        self.write(self.inner.exchange_code(intent, mac)).await
     }
-    async fn refresh_token(&self, intent: &TokenIntent) -> Result<TokenOutcome, StoreError> {
-        self.write(self.inner.refresh_token(intent)).await
+    async fn refresh_token(
+        &self,
+        intent: &TokenIntent,
+        mac: &dyn mpp_core::token_mac::TokenMac,
+    ) -> Result<TokenOutcome, StoreError> {
+        self.write(self.inner.refresh_token(intent, mac)).await
     }
 }
 

@@ -948,6 +948,7 @@ const KEY_USE: &[&str] = &[
     "kms:GenerateDataKey",
     "kms:GenerateDataKeyWithoutPlaintext",
     "kms:CreateGrant",
+    "kms:GenerateMac",
 ];
 
 fn glob(pattern: &str, action: &str) -> bool {

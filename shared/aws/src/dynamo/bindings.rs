@@ -23,6 +23,7 @@ use chrono::{DateTime, Utc};
 use mpp_core::ids::{CustomerId, Secret, SecretHash};
 use mpp_core::store::bindings::*;
 use mpp_core::store::StoreError;
+use mpp_core::token_mac::TokenMac;
 use std::collections::HashMap;
 
 /// The key attribute of the bindings table.
@@ -104,7 +105,7 @@ fn auth_item(a: &Authorization) -> Item {
         a.code_hash.as_ref().map(|h| s(h.as_str())),
     );
     put_opt(&mut it, "codeExpiresAt", opt_t(a.code_expires_at));
-    put_opt(&mut it, "grantSeed", opt_s(&a.grant_seed));
+    it.insert("tokenGeneration".into(), item::n(a.token_generation));
     put_opt(&mut it, "decidedAt", opt_t(a.decided_at));
     if let Some(p) = &a.tokens {
         it.insert("accessHash".into(), s(p.access_hash.as_str()));
@@ -173,7 +174,8 @@ fn auth_from(it: &Item) -> Result<Authorization, StoreError> {
         customer_id: o(item::CUSTOMER_ID)?.map(CustomerId::new),
         code_hash: o("codeHash")?.map(SecretHash),
         code_expires_at: f.opt_time("codeExpiresAt")?,
-        grant_seed: o("grantSeed")?,
+        // Absent on a record written before generations (issue 18): generation 0.
+        token_generation: f.opt_u64("tokenGeneration")?.unwrap_or(0),
         tokens,
         decided_at: f.opt_time("decidedAt")?,
         version: f.u64(VERSION)?,
@@ -492,21 +494,31 @@ impl AuthorizationPageStore for DynamoStore {
 
 #[async_trait]
 impl TokenStore for DynamoStore {
-    async fn exchange_code(&self, intent: &TokenIntent) -> Result<TokenOutcome, StoreError> {
+    async fn exchange_code(
+        &self,
+        intent: &TokenIntent,
+        mac: &dyn TokenMac,
+    ) -> Result<TokenOutcome, StoreError> {
         self.decide_loop(|| async {
             let current = self.named(&intent.presented).await?;
             let bound = self
                 .counter(current.as_ref().and_then(|a| a.customer_id.as_ref()))
                 .await?;
-            Ok(decide_exchange(intent, current, bound))
+            let derived = derive_needed(mac, current.as_ref(), false).await?;
+            Ok(decide_exchange(intent, current, bound, &derived))
         })
         .await
     }
 
-    async fn refresh_token(&self, intent: &TokenIntent) -> Result<TokenOutcome, StoreError> {
+    async fn refresh_token(
+        &self,
+        intent: &TokenIntent,
+        mac: &dyn TokenMac,
+    ) -> Result<TokenOutcome, StoreError> {
         self.decide_loop(|| async {
             let current = self.named(&intent.presented).await?;
-            Ok(decide_refresh(intent, current))
+            let derived = derive_needed(mac, current.as_ref(), true).await?;
+            Ok(decide_refresh(intent, current, &derived))
         })
         .await
     }
