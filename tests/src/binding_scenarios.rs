@@ -29,6 +29,8 @@ macro_rules! binding_tests {
             race_refresh_against_refresh,
             race_refresh_against_cancel,
             race_pay_against_cancel,
+            a_customers_bindings_are_listed_through_bind_refresh_and_cancel,
+            the_wallet_unbinds_with_the_live_token_only,
         );
     };
     (@each $make:path; $($name:ident),* $(,)?) => {
@@ -653,6 +655,129 @@ pub async fn race_pay_against_cancel(p: Ports) {
     assert_eq!(
         p.pay.commit_payment(&later).await.unwrap(),
         CommitOutcome::Declined(Decline::TokenInvalid)
+    );
+}
+
+async fn listed(p: &Ports, customer: &str) -> Vec<String> {
+    p.unbinding
+        .customer_bindings(&CustomerId::new(customer))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.auth_id)
+        .collect()
+}
+
+/// The account's list (`customer#`) follows every transition that binds or cancels: two bound,
+/// a refresh keeps both (generation 1), a cancelToken takes one off; another customer has none.
+pub async fn a_customers_bindings_are_listed_through_bind_refresh_and_cancel(p: Ports) {
+    assert!(listed(&p, CUSTOMER).await.is_empty());
+    let (a, ta) = bound(&p, "agr-list-a").await;
+    let (b, _) = bound(&p, "agr-list-b").await;
+    let mut want = vec![a.auth_id.clone(), b.auth_id.clone()];
+    want.sort();
+    let mut got = listed(&p, CUSTOMER).await;
+    got.sort();
+    assert_eq!(got, want);
+    issued(
+        p.tokens
+            .refresh_token(&ask(&ta.refresh_token, 2), mac())
+            .await
+            .unwrap(),
+    );
+    let after = p
+        .unbinding
+        .customer_bindings(&CustomerId::new(CUSTOMER))
+        .await
+        .unwrap();
+    assert_eq!(after.len(), 2);
+    let refreshed = after.iter().find(|x| x.auth_id == a.auth_id).unwrap();
+    assert_eq!(refreshed.token_generation, 1);
+    let live_b = mpp_core::token_mac::derive_pair(mac(), &b.auth_id, 0)
+        .await
+        .unwrap();
+    assert_eq!(
+        p.cancel_token
+            .cancel_token(&live_b.access, t0())
+            .await
+            .unwrap(),
+        CancelTokenOutcome::Cancelled
+    );
+    assert_eq!(listed(&p, CUSTOMER).await, vec![a.auth_id.clone()]);
+    assert!(listed(&p, "someone-else").await.is_empty());
+}
+
+/// The wallet-side unbinding: only the binding's own customer, only with the live token (the
+/// one derived from the key and the record's generation); revoked once, the same answer again.
+pub async fn the_wallet_unbinds_with_the_live_token_only(p: Ports) {
+    let (a, t1) = bound(&p, "agr-unbind").await;
+    let t2 = issued(
+        p.tokens
+            .refresh_token(&ask(&t1.refresh_token, 2), mac())
+            .await
+            .unwrap(),
+    );
+    let record = p
+        .unbinding
+        .customer_bindings(&CustomerId::new(CUSTOMER))
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|x| x.auth_id == a.auth_id)
+        .unwrap();
+    let live = mpp_core::token_mac::derive_pair(mac(), &a.auth_id, record.token_generation)
+        .await
+        .unwrap();
+    assert!(
+        live.access == t2.access_token,
+        "the key and the generation name the live token"
+    );
+    let intent = |customer: &str, token: &Secret| UnbindIntent {
+        auth_id: a.auth_id.clone(),
+        customer_id: CustomerId::new(customer),
+        access_token: token.clone(),
+        now: t0() + Duration::minutes(3),
+    };
+    assert_eq!(
+        p.unbinding
+            .unbind(&intent("someone-else", &live.access))
+            .await
+            .unwrap(),
+        UnbindOutcome::NotFound
+    );
+    assert_eq!(
+        p.unbinding
+            .unbind(&intent(CUSTOMER, &t1.access_token))
+            .await
+            .unwrap(),
+        UnbindOutcome::Moved,
+        "the rotated-away token is not the live one"
+    );
+    assert_eq!(token_state(&p, &t2.access_token).await, Some(false));
+    assert_eq!(
+        p.unbinding
+            .unbind(&intent(CUSTOMER, &live.access))
+            .await
+            .unwrap(),
+        UnbindOutcome::Revoked
+    );
+    assert_eq!(token_state(&p, &t2.access_token).await, Some(true));
+    assert_eq!(count(&p).await, 0);
+    assert!(listed(&p, CUSTOMER).await.is_empty());
+    assert_eq!(
+        p.unbinding
+            .unbind(&intent(CUSTOMER, &live.access))
+            .await
+            .unwrap(),
+        UnbindOutcome::AlreadyCancelled
+    );
+    assert_eq!(
+        p.cancel_token
+            .cancel_token(&live.access, t0())
+            .await
+            .unwrap(),
+        CancelTokenOutcome::Cancelled,
+        "the merchant's cancelToken afterwards: the same S"
     );
 }
 

@@ -279,7 +279,7 @@ use mpp_core::ids::Secret;
 use mpp_core::store::bindings::{
     Authorization, AuthorizationPageStore, CancelTokenOutcome, CancelTokenStore, LoginAdmin,
     PageChoice, PageOutcome, PrepareOutcome, PrepareStore, TokenIntent, TokenOutcome, TokenStore,
-    WalletLogin,
+    UnbindIntent, UnbindOutcome, UnbindingStore, WalletLogin,
 };
 
 #[async_trait]
@@ -339,6 +339,19 @@ impl<S: CancelTokenStore + 'static> CancelTokenStore for Faulty<S> {
         now: DateTime<Utc>,
     ) -> Result<CancelTokenOutcome, StoreError> {
         self.write(self.inner.cancel_token(token, now)).await
+    }
+}
+
+#[async_trait]
+impl<S: UnbindingStore + 'static> UnbindingStore for Faulty<S> {
+    async fn customer_bindings(
+        &self,
+        customer_id: &CustomerId,
+    ) -> Result<Vec<Authorization>, StoreError> {
+        self.read(self.inner.customer_bindings(customer_id)).await
+    }
+    async fn unbind(&self, intent: &UnbindIntent) -> Result<UnbindOutcome, StoreError> {
+        self.write(self.inner.unbind(intent)).await
     }
 }
 

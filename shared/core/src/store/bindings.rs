@@ -62,6 +62,9 @@ pub const PIN_TRIES_MAX: u32 = 5;
 pub const PIN_LOCK: Duration = Duration::minutes(15);
 /// Default cap of bound merchants per wallet account (`BINDINGS_PER_ACCOUNT_MAX`).
 pub const BINDINGS_PER_ACCOUNT_DEFAULT: u32 = 20;
+/// Most bindings one customer's list answers with (the cap of bindings per account is set per
+/// stack, default 20; the list is read one binding at a time, so this bounds the reads).
+pub const CUSTOMER_BINDINGS_MAX: usize = 100;
 
 /// Where a binding is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -269,6 +272,9 @@ pub struct CounterChange {
     pub expect: u32,
     /// +1 (bound) or −1 (cancelled).
     pub up: bool,
+    /// The binding that joins (`up`) or leaves the account's list of bound bindings (the
+    /// `customer#` item's `authIds`, in the same write).
+    pub auth_id: String,
 }
 
 /// A plain token pair to answer `applyToken` with (derived, never stored).
@@ -698,6 +704,7 @@ pub fn decide_exchange(
         customer_id,
         expect: bound,
         up: true,
+        auth_id: b.auth_id.clone(),
     });
     // TOKEN_CREATED: only here, where the plain access token exists (a re-sent exchange answers
     // without a write, so it is never owed twice; a refresh is the merchant's own call).
@@ -812,6 +819,7 @@ pub fn decide_cancel_token(
                 customer_id,
                 expect: bound,
                 up: false,
+                auth_id: b.auth_id.clone(),
             });
             let mut w = write(n, &b);
             w.revoke_token = Some(pair.access_hash);
@@ -830,6 +838,83 @@ pub fn decide_revoke_plain(found: Option<&AccessToken>) -> Result<bool, TokenRef
     match found {
         Some(t) => Ok(!t.revoked),
         None => Err(TokenRefusal::InvalidToken),
+    }
+}
+
+// ---- unbinding from the wallet -----------------------------------------------------------
+
+/// A wallet-side unbinding to decide (consultUnbinding answered `allowUnbinding` "true").
+#[derive(Clone, PartialEq, Eq)]
+pub struct UnbindIntent {
+    /// The binding.
+    pub auth_id: String,
+    /// The customer asking: must be the binding's.
+    pub customer_id: CustomerId,
+    /// The live access token as derived for consultUnbinding: it must still be the live one (a
+    /// refresh in between moves the binding on), and TOKEN_CANCELED carries it.
+    pub access_token: Secret,
+    /// When.
+    pub now: DateTime<Utc>,
+}
+
+impl fmt::Debug for UnbindIntent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UnbindIntent")
+            .field("auth_id", &self.auth_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a wallet-side unbinding came to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UnbindOutcome {
+    /// Revoked now: the access token is dead and TOKEN_CANCELED is in the outbox.
+    Revoked,
+    /// Revoked before (by the merchant's cancelToken or an earlier unbinding): nothing written.
+    AlreadyCancelled,
+    /// No binding of this customer by that id, or not bound (pending, declined).
+    NotFound,
+    /// The live pair is not the one consulted about (a refresh in between): nothing written;
+    /// consult again.
+    Moved,
+}
+
+/// Decides a wallet-side unbinding on the binding as read and the account's count: the same
+/// transition as cancelToken (CANCELLED, the access token revoked, the count − 1, the binding off
+/// the account's list) plus TOKEN_CANCELED in the outbox, in one write.
+pub fn decide_unbind(
+    intent: &UnbindIntent,
+    current: Option<Authorization>,
+    bound: u32,
+) -> Decision<UnbindOutcome> {
+    let Some(b) = current.filter(|b| b.customer_id.as_ref() == Some(&intent.customer_id)) else {
+        return Decision::Answer(UnbindOutcome::NotFound);
+    };
+    match b.state {
+        AuthorizationState::Cancelled => return Decision::Answer(UnbindOutcome::AlreadyCancelled),
+        AuthorizationState::Bound => {}
+        AuthorizationState::Pending
+        | AuthorizationState::Approved
+        | AuthorizationState::Declined => return Decision::Answer(UnbindOutcome::NotFound),
+    }
+    let token = intent.access_token.hash();
+    match decide_cancel_token(&token, Some(b), bound, intent.now) {
+        Decision::Write(mut w, CancelTokenOutcome::Cancelled) => {
+            w.notify = auth_notification(
+                &w.binding,
+                AuthorizationNotifyType::TokenCanceled,
+                &intent.access_token,
+                intent.now,
+            );
+            Decision::Write(w, UnbindOutcome::Revoked)
+        }
+        Decision::Answer(CancelTokenOutcome::Cancelled) => {
+            Decision::Answer(UnbindOutcome::AlreadyCancelled)
+        }
+        Decision::Answer(CancelTokenOutcome::Refused(_))
+        | Decision::Write(_, CancelTokenOutcome::Refused(_)) => {
+            Decision::Answer(UnbindOutcome::Moved)
+        }
     }
 }
 
@@ -953,6 +1038,21 @@ pub trait CancelTokenStore: Send + Sync {
         token: &Secret,
         now: DateTime<Utc>,
     ) -> Result<CancelTokenOutcome, StoreError>;
+}
+
+/// The wallet's unbinding (consult-unbinding, `mpp bindings`): a customer's bindings, and the
+/// wallet-side revocation with its TOKEN_CANCELED in the same write.
+#[async_trait]
+pub trait UnbindingStore: Send + Sync {
+    /// The customer's BOUND bindings, through the account's list (DynamoDB: the `customer#<id>`
+    /// item's `authIds`, kept by every transition that binds or cancels; no scan, no index), at
+    /// most [`CUSTOMER_BINDINGS_MAX`], oldest first.
+    async fn customer_bindings(
+        &self,
+        customer_id: &CustomerId,
+    ) -> Result<Vec<Authorization>, StoreError>;
+    /// [`decide_unbind`] on the binding `auth_id` and the account's count.
+    async fn unbind(&self, intent: &UnbindIntent) -> Result<UnbindOutcome, StoreError>;
 }
 
 /// Operators and the seed: wallet logins.

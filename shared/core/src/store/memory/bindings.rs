@@ -266,6 +266,45 @@ impl CancelTokenStore for MemoryStore {
 }
 
 #[async_trait]
+impl UnbindingStore for MemoryStore {
+    async fn customer_bindings(
+        &self,
+        customer_id: &CustomerId,
+    ) -> Result<Vec<Authorization>, StoreError> {
+        let s = self.lock();
+        let mut found: Vec<Authorization> = s
+            .bindings
+            .authorizations
+            .values()
+            .filter(|a| {
+                a.state == AuthorizationState::Bound && a.customer_id.as_ref() == Some(customer_id)
+            })
+            .cloned()
+            .collect();
+        found.sort_by(|a, b| (a.created_at, &a.auth_id).cmp(&(b.created_at, &b.auth_id)));
+        found.truncate(CUSTOMER_BINDINGS_MAX);
+        Ok(found)
+    }
+
+    async fn unbind(&self, intent: &UnbindIntent) -> Result<UnbindOutcome, StoreError> {
+        let mut s = self.lock();
+        let current = s.bindings.authorizations.get(&intent.auth_id).cloned();
+        let bound = current
+            .as_ref()
+            .and_then(|a| a.customer_id.as_ref())
+            .map(|c| s.bound_count(c))
+            .unwrap_or(0);
+        match decide_unbind(intent, current, bound) {
+            Decision::Answer(a) => Ok(a),
+            Decision::Write(w, a) => {
+                s.apply(&w)?;
+                Ok(a)
+            }
+        }
+    }
+}
+
+#[async_trait]
 impl LoginAdmin for MemoryStore {
     async fn put_wallet_login(&self, login: &WalletLogin) -> Result<(), StoreError> {
         self.lock()
