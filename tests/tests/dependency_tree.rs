@@ -34,7 +34,12 @@ fn functions() -> Vec<String> {
 }
 
 /// The functions that call Alipay+ (through mpp-client, hence reqwest).
-const CALL_ALIPAY: [&str; 3] = ["notify-payment", "auth-notify", "get-payment-code"];
+const CALL_ALIPAY: [&str; 4] = [
+    "notify-payment",
+    "auth-notify",
+    "get-payment-code",
+    "consult-unbinding",
+];
 
 /// Crates that must not be linked into any function.
 const FORBIDDEN: [&str; 4] = ["rsa", "num-bigint-dig", "ring", "hyper-rustls@0.24"];
