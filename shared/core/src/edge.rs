@@ -520,6 +520,8 @@ unkeyed_and_answered! {
     crate::wire::CancelTokenRequest => crate::wire::CancelTokenResponse,
     // authNotify received (the local hub plays Alipay+).
     crate::wire::AuthNotifyRequest => crate::wire::AuthNotifyResponse,
+    // consultUnbinding received (the local hub plays Alipay+).
+    crate::wire::ConsultUnbindingRequest => crate::wire::ConsultUnbindingResponse,
 }
 
 #[cfg(test)]

@@ -107,7 +107,8 @@ pub(super) async fn pay(
             tracing::warn!(flow = "hub", payment_request_id = %req.payment_request_id, result_code = code.code(), "fault: pay answered U");
             pay_answer(ResultObject::from(code))
         }
-        Some(FaultKind::Drop | FaultKind::Delay(_) | FaultKind::Slow(_)) | None => answer,
+        Some(FaultKind::Drop | FaultKind::Delay(_) | FaultKind::Slow(_) | FaultKind::Deny)
+        | None => answer,
     }
 }
 
@@ -591,7 +592,8 @@ pub(super) async fn cancel(
                 result: ResultObject::from(code),
             }
         }
-        Some(FaultKind::Drop | FaultKind::Delay(_) | FaultKind::Slow(_)) | None => answer,
+        Some(FaultKind::Drop | FaultKind::Delay(_) | FaultKind::Slow(_) | FaultKind::Deny)
+        | None => answer,
     }
 }
 
@@ -674,7 +676,7 @@ pub(super) async fn notify(
             return answer(code);
         }
         Some(FaultKind::Delay(d)) => d,
-        Some(FaultKind::Slow(_)) | None => std::time::Duration::ZERO,
+        Some(FaultKind::Slow(_) | FaultKind::Deny) | None => std::time::Duration::ZERO,
     };
     let Some(url) = p.acquirer_notify_url.clone() else {
         return answer(ResultCode::Success);

@@ -680,6 +680,16 @@ async fn binding_route(
         )
         .await;
         (out, fault)
+    } else if path == mpp_core::wire::CONSULT_UNBINDING_PATH {
+        let fault = hub.faults.take(FaultApi::ConsultUnbinding);
+        let out = serve(
+            &hub.mpp_edge,
+            "consultUnbinding",
+            inbound(parts, body),
+            |req| async move { Ok::<_, EdgeError>(bindings::consult_unbinding(&h, req, fault)) },
+        )
+        .await;
+        (out, fault)
     } else if path == AUTH_NOTIFY.path() {
         let fault = hub.faults.take(FaultApi::AuthNotify);
         let out = serve(
@@ -720,7 +730,7 @@ async fn deliver(
             tokio::time::sleep(d).await;
             respond(out)
         }
-        Some(FaultKind::AnswerU(_) | FaultKind::Slow(_)) | None => respond(out),
+        Some(FaultKind::AnswerU(_) | FaultKind::Slow(_) | FaultKind::Deny) | None => respond(out),
     }
 }
 
