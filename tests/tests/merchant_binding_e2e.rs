@@ -22,6 +22,7 @@ mod browser;
 
 use mpp_e2e::harness::{LOGIN_ID, PIN};
 use mpp_e2e::process::{mpp_binary, workspace, HubProcess, Server};
+use mpp_e2e::receiver::Behaviour;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
@@ -80,7 +81,14 @@ async fn bind_charge_and_unbind(lose_apply_token: bool, unbinder: Unbinder) {
     ]);
     let state = server.state_dir.path().to_str().unwrap().to_string();
     let mpp = format!("28={}", server.url);
-    let mut hub_args = vec!["--mpp", mpp.as_str()];
+    // The merchant's side of authNotify: the hub relays what the MPP sends it.
+    let merchant_side = mpp_e2e::receiver::Receiver::start(Vec::new(), Behaviour::Ack).await;
+    let mut hub_args = vec![
+        "--mpp",
+        mpp.as_str(),
+        "--merchant-auth-notify-url",
+        merchant_side.url.as_str(),
+    ];
     if lose_apply_token {
         hub_args.extend([
             "--fault",
@@ -184,7 +192,27 @@ async fn bind_charge_and_unbind(lose_apply_token: bool, unbinder: Unbinder) {
             }
         }
         // ... until the user unbinds in the wallet.
-        Unbinder::Wallet => unbind_in_the_wallet(&server.url, &hub.url, &token, &merchant).await,
+        Unbinder::Wallet => {
+            unbind_in_the_wallet(&server.url, &hub.url, &token, &merchant).await;
+            // The hub relayed TOKEN_CANCELED to the merchant's side, signed as Alipay+, with
+            // the token it concerns (the hub keeps its own record too: checked above).
+            let relayed = |kind: &str| {
+                merchant_side.received().iter().any(|r| {
+                    let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+                    v["authorizationNotifyType"] == kind && v["accessToken"] == token.as_str()
+                })
+            };
+            let mut seen = false;
+            for _ in 0..NOTICE_POLLS_MAX {
+                seen = relayed("TOKEN_CANCELED");
+                if seen {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(NOTICE_POLL_MS)).await;
+            }
+            assert!(seen, "TOKEN_CANCELED relayed to the merchant");
+            assert!(relayed("TOKEN_CREATED"), "TOKEN_CREATED relayed too");
+        }
     }
     // ... after which it is dead.
     let (exit, out, _) = merchant(&["otp", "send"]);

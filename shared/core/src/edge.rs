@@ -524,6 +524,13 @@ unkeyed_and_answered! {
     crate::wire::ConsultUnbindingRequest => crate::wire::ConsultUnbindingResponse,
 }
 
+/// notifyPayment's answer (a forwarder reads whether it was acknowledged).
+impl Answered for crate::wire::NotifyPaymentResponse {
+    fn code(&self) -> ResultCode {
+        self.result.code().unwrap_or(ResultCode::UnknownException)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::scrub;
