@@ -129,6 +129,30 @@ pub async fn serve_internal_within(
     content_type: Option<&str>,
     body: &[u8],
 ) -> CodesAnswer {
+    internal_within(
+        operation,
+        invocation,
+        serve_internal(deps, method, content_type, body),
+        || {
+            let code = ResultCode::UnknownException;
+            answer(code.http_status(), &envelope(code, None), code)
+        },
+    )
+    .await
+}
+
+/// Runs one internal route's `work` for one invocation: its request and trace ids on every log
+/// line, the answer's log line, and `late()` (a U envelope) when the invocation's deadline comes
+/// first.
+pub async fn internal_within<W>(
+    operation: &'static str,
+    invocation: &Invocation,
+    work: W,
+    late: impl FnOnce() -> CodesAnswer,
+) -> CodesAnswer
+where
+    W: std::future::Future<Output = CodesAnswer>,
+{
     let span = tracing::info_span!(
         "internal",
         flow = operation,
@@ -136,13 +160,9 @@ pub async fn serve_internal_within(
         trace_id = invocation.trace_id.as_deref(),
     );
     let started = std::time::Instant::now();
-    let work = serve_internal(deps, method, content_type, body);
     async move {
         let out = match invocation.deadline {
-            Some(d) => d.run(work).await.unwrap_or_else(|_| {
-                let code = ResultCode::UnknownException;
-                answer(code.http_status(), &envelope(code, None), code)
-            }),
+            Some(d) => d.run(work).await.unwrap_or_else(|_| late()),
             None => work.await,
         };
         crate::edge::log_answered(out.code, started);

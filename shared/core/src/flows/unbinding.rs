@@ -16,7 +16,7 @@
 //! `mpp serve` on loopback; the body is `{"customerId": ..., "authId": ...}`, and without
 //! `authId` the answer lists the customer's live bindings (`bindings`) and asks nothing.
 
-use super::codes::{refuse_transport, CodesAnswer};
+use super::codes::{internal_within, refuse_transport, CodesAnswer};
 use crate::clock::{wire_time, Clock};
 use crate::edge::{scrub, Invocation};
 use crate::ids::{CustomerId, Secret};
@@ -30,7 +30,6 @@ use crate::wire::{
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
-use tracing::Instrument;
 
 /// Why Alipay+ gave no yes or no.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -340,25 +339,14 @@ pub async fn serve_internal_within(
     content_type: Option<&str>,
     body: &[u8],
 ) -> CodesAnswer {
-    let span = tracing::info_span!(
-        "internal",
-        flow = operation,
-        request_id = invocation.request_id.as_deref(),
-        trace_id = invocation.trace_id.as_deref(),
-    );
-    let started = std::time::Instant::now();
-    let work = serve_internal(deps, method, content_type, body);
-    async move {
-        let out = match invocation.deadline {
-            Some(d) => d.run(work).await.unwrap_or_else(|_| {
-                let code = ResultCode::UnknownException;
-                answer(code, &reply(code, None))
-            }),
-            None => work.await,
-        };
-        crate::edge::log_answered(out.code, started);
-        out
-    }
-    .instrument(span)
+    internal_within(
+        operation,
+        invocation,
+        serve_internal(deps, method, content_type, body),
+        || {
+            let code = ResultCode::UnknownException;
+            answer(code, &reply(code, None))
+        },
+    )
     .await
 }
