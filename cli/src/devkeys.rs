@@ -30,3 +30,21 @@ impl DevKeys {
         Ok(DevKeys { created, ..keys })
     }
 }
+
+/// The development token key (`mpp_core::token_mac`): 32 random bytes in hex at
+/// `<state_dir>/mpp/token_mac_key` (mode 0600), made on the first start and kept, so tokens
+/// issued before a restart can still be named (consultUnbinding) after it.
+pub fn ensure_token_key(state_dir: &Path) -> Result<PathBuf, CliError> {
+    let path = state_dir.join("mpp").join("token_mac_key");
+    if !path.exists() {
+        let key = mpp_core::store::bindings::random_bytes::<32>()
+            .map_err(|e| CliError::Other(e.to_string()))?;
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(CliError::io(dir))?;
+        }
+        let text: String = key.iter().map(|b| format!("{b:02x}")).collect();
+        std::fs::write(&path, text).map_err(CliError::io(&path))?;
+        crate::keys::restrict(&path)?;
+    }
+    Ok(path)
+}

@@ -78,6 +78,11 @@ pub struct HubArgs {
     /// The participant agreement id in clearing file names.
     #[arg(long, default_value = "LOCALAGREEMENT")]
     pub participant_agreement_id: String,
+    /// Relay the MPP's authNotify (TOKEN_CREATED, TOKEN_CANCELED, ...) to the merchant's side at
+    /// this URL, signed as Alipay+, re-sent until an S on the notification schedule; the hub
+    /// keeps every one at GET /hub/authNotify either way.
+    #[arg(long)]
+    pub merchant_auth_notify_url: Option<String>,
 }
 
 fn read(path: &Path) -> Result<String, CliError> {
@@ -182,6 +187,7 @@ pub async fn run(args: HubArgs) -> Result<ExitCode, CliError> {
     config.code_life = chrono::Duration::seconds(args.code_life_secs);
     config.clearing_dir = args.clearing_dir.clone();
     config.participant_agreement_id = args.participant_agreement_id.clone();
+    config.merchant_auth_notify_url = args.merchant_auth_notify_url.clone();
     if let Some(id) = &args.acquirer_id {
         config.acquirer_id = id.clone();
     }

@@ -62,13 +62,13 @@ pub fn generate(dir: &Path) -> Result<Vec<PathBuf>, CliError> {
 }
 
 #[cfg(unix)]
-fn restrict(path: &Path) -> Result<(), CliError> {
+pub(crate) fn restrict(path: &Path) -> Result<(), CliError> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
         .map_err(CliError::io(path))
 }
 
 #[cfg(not(unix))]
-fn restrict(_path: &Path) -> Result<(), CliError> {
+pub(crate) fn restrict(_path: &Path) -> Result<(), CliError> {
     Ok(())
 }

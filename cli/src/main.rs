@@ -3,6 +3,7 @@
 
 mod acquirer;
 mod bench;
+mod bindings;
 mod call;
 mod codes;
 mod dev_clearing;
@@ -60,6 +61,11 @@ enum Command {
     /// Reconcile an Alipay+ clearing file against our ledger of its cycle (exit 0 balanced,
     /// 1 discrepancies, 2 could not reconcile).
     Reconcile(reconcile::ReconcileArgs),
+    /// A customer's bindings, and unbinding from the wallet (consultUnbinding), against `mpp serve`.
+    Bindings {
+        #[command(subcommand)]
+        command: bindings::BindingsCommand,
+    },
     /// Key management.
     Keys {
         #[command(subcommand)]
@@ -80,6 +86,7 @@ async fn main() -> ExitCode {
         Command::Merchant { command } => merchant::run(command).await,
         Command::Codes { command } => codes::run(command).await,
         Command::Keys { command } => keys::run(command),
+        Command::Bindings { command } => bindings::run(command).await,
         Command::Reconcile(args) => reconcile::run(args).await,
     };
     match outcome {

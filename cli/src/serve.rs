@@ -47,6 +47,10 @@ pub struct ServeArgs {
     /// Our private key (PEM) for signing answers. Default: the development key in --state-dir.
     #[arg(long)]
     pub signing_key: Option<PathBuf>,
+    /// The key binding tokens are derived under (hex, at least 32 bytes; `mpp_core::token_mac`).
+    /// Default: the development key in --state-dir (`mpp/token_mac_key`, made on first start).
+    #[arg(long)]
+    pub token_mac_key_file: Option<PathBuf>,
     /// Our signing key's version (the keyVersion in our Signature header).
     #[arg(long, default_value_t = 1)]
     pub signing_key_version: u32,
@@ -91,6 +95,10 @@ pub struct ServeArgs {
     /// Also push every new authCode with authNotify `AUTHCODE_CREATED`.
     #[arg(long)]
     pub auth_notify_push_code: bool,
+    /// Alipay+ (or `mpp hub`) base URL for the calls the MPP makes itself: consultUnbinding,
+    /// when the wallet unbinds (`mpp bindings revoke`, served at POST /bindings/consultUnbinding).
+    #[arg(long, default_value = "http://127.0.0.1:9090")]
+    pub alipay_api_url: String,
 }
 
 /// Every function's dependencies, built once.
@@ -101,6 +109,8 @@ struct App {
     inbound: mpp_inbound::Inbound,
     /// The ledger by clearing day, for the loopback-only `GET /dev/clearing`.
     clearing: Arc<dyn mpp_core::reconcile::ledger::ClearingLedger>,
+    /// The wallet's unbinding (the consult-unbinding function's flow), at its internal route.
+    unbinding: mpp_core::flows::unbinding::UnbindingDeps,
 }
 
 /// The development endpoint with every OTP message sent so far (JSON lines, oldest first).
@@ -127,6 +137,14 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
         args.signing_key_version,
     );
     let edge_signer: Arc<dyn mpp_core::signature::Signer> = Arc::new(signer);
+    let token_key_path = match &args.token_mac_key_file {
+        Some(p) => p.clone(),
+        None => crate::devkeys::ensure_token_key(&args.state_dir)?,
+    };
+    let token_mac: Arc<dyn mpp_core::token_mac::TokenMac> = Arc::new(
+        mpp_core::token_mac::LocalTokenMac::from_hex(&read(&token_key_path)?)
+            .map_err(|e| other(format!("{}: {e}", token_key_path.display())))?,
+    );
     let alipay_key = load_public_key(&read(&alipay_key_path)?).map_err(other)?;
     let verifier = VerifierConfig::new(
         args.client_id.clone(),
@@ -296,6 +314,7 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
             bindings_per_account_max: args.bindings_per_account_max,
             push_auth_code: args.auth_notify_push_code,
         },
+        token_mac,
     };
     if !args.addr.ip().is_loopback() {
         // The outbox hands out live one-time passwords: never off this machine.
@@ -305,7 +324,26 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
         )));
     }
     let outbox = Arc::new(mpp_core::messaging::Outbox::printing());
+    // consultUnbinding goes to Alipay+ (the hub), signed with our key, its answers verified
+    // with Alipay+'s; mpp_client::consult_unbinding bounds the retries.
+    let consult_client = mpp_client::SignedClient::new(
+        &args.alipay_api_url,
+        &args.client_id,
+        edge.signer.clone(),
+        Some(alipay_key.clone()),
+        mpp_client::consult_unbinding::ATTEMPT_TIMEOUT,
+    )
+    .map_err(other)?;
+    let unbinding = mpp_core::flows::unbinding::UnbindingDeps {
+        store: wiring.ports.unbinding.clone(),
+        consultant: Arc::new(mpp_client::consult_unbinding::AlipayUnbindingConsultant {
+            client: consult_client,
+        }),
+        mac: wiring.token_mac.clone(),
+        clock: wiring.clock.clone(),
+    };
     let app = Arc::new(App {
+        unbinding,
         inbound: mpp_inbound::Inbound::from_wiring(&wiring, outbox),
         prefix: args.path_prefix.trim_end_matches('/').to_string(),
         edge,
@@ -391,6 +429,9 @@ async fn route(State(app): State<Arc<App>>, request: AxumRequest) -> AxumRespons
         return crate::dev_clearing::handle(app.clearing.as_ref(), peer, request.uri().query())
             .await;
     }
+    if request.uri().path() == operations::CONSULT_UNBINDING.route {
+        return consult_unbinding(&app, request).await;
+    }
     let (parts, body) = request.into_parts();
     let bytes = match to_bytes(body, READ_BODY_BYTES_MAX).await {
         Ok(b) => b.to_vec(),
@@ -431,4 +472,30 @@ async fn route(State(app): State<Arc<App>>, request: AxumRequest) -> AxumRespons
         parts,
         AxumBody::from(mpp_aws::lambda::body_bytes(&body).to_vec()),
     )
+}
+
+/// The wallet's unbinding at its internal route (the consult-unbinding function's flow; in AWS
+/// IAM-authorised, here on loopback like every route of `mpp serve`).
+async fn consult_unbinding(app: &App, request: AxumRequest) -> AxumResponse {
+    let (parts, body) = request.into_parts();
+    let bytes = to_bytes(body, READ_BODY_BYTES_MAX)
+        .await
+        .map(|b| b.to_vec())
+        .unwrap_or_default();
+    let content_type = parts
+        .headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    let answer = mpp_core::flows::unbinding::serve_internal(
+        &app.unbinding,
+        parts.method.as_str(),
+        content_type,
+        &bytes,
+    )
+    .await;
+    AxumResponse::builder()
+        .status(answer.status)
+        .header("Content-Type", "application/json; charset=UTF-8")
+        .body(AxumBody::from(answer.body))
+        .unwrap_or_default()
 }

@@ -29,6 +29,8 @@ macro_rules! binding_tests {
             race_refresh_against_refresh,
             race_refresh_against_cancel,
             race_pay_against_cancel,
+            a_customers_bindings_are_listed_through_bind_refresh_and_cancel,
+            the_wallet_unbinds_with_the_live_token_only,
         );
     };
     (@each $make:path; $($name:ident),* $(,)?) => {
@@ -83,7 +85,6 @@ async fn approve(p: &Ports, auth: &Authorization, customer: &str) -> Secret {
     let choice = PageChoice::Approve {
         customer_id: CustomerId::new(customer),
         code_hash: code.hash(),
-        grant_seed: new_grant_seed().unwrap(),
         push_code: None,
     };
     match p
@@ -124,7 +125,7 @@ fn refused(o: TokenOutcome) -> TokenRefusal {
 async fn bound(p: &Ports, agreement: &str) -> (Authorization, IssuedTokens) {
     let auth = prepared(p, agreement).await;
     let code = approve(p, &auth, CUSTOMER).await;
-    let t = issued(p.tokens.exchange_code(&ask(&code, 1)).await.unwrap());
+    let t = issued(p.tokens.exchange_code(&ask(&code, 1), mac()).await.unwrap());
     (auth, t)
 }
 
@@ -244,7 +245,7 @@ pub async fn the_page_decides_once(p: Ports) {
 pub async fn code_exchange_binds_and_a_resent_exchange_gets_the_same_pair(p: Ports) {
     let auth = prepared(&p, "agr-x").await;
     let code = approve(&p, &auth, CUSTOMER).await;
-    let first = issued(p.tokens.exchange_code(&ask(&code, 1)).await.unwrap());
+    let first = issued(p.tokens.exchange_code(&ask(&code, 1), mac()).await.unwrap());
     assert_eq!(first.customer_id, CustomerId::new(CUSTOMER));
     assert!(first.access_token.expose().starts_with(&auth.auth_id));
     assert_eq!(first.access_token.expose().len(), TOKEN_CHARS);
@@ -259,18 +260,18 @@ pub async fn code_exchange_binds_and_a_resent_exchange_gets_the_same_pair(p: Por
         "refresh tokens do not pay"
     );
     assert_eq!(count(&p).await, 1);
-    let again = issued(p.tokens.exchange_code(&ask(&code, 4)).await.unwrap());
+    let again = issued(p.tokens.exchange_code(&ask(&code, 4), mac()).await.unwrap());
     assert_eq!(again, first);
     assert_eq!(count(&p).await, 1);
     assert_eq!(
-        refused(p.tokens.exchange_code(&ask(&code, 7)).await.unwrap()),
+        refused(p.tokens.exchange_code(&ask(&code, 7), mac()).await.unwrap()),
         TokenRefusal::InvalidCode
     );
     // Another client than the binding's.
     let mut other = ask(&code, 2);
     other.auth_client_id = Some("client-2".into());
     assert_eq!(
-        refused(p.tokens.exchange_code(&other).await.unwrap()),
+        refused(p.tokens.exchange_code(&other, mac()).await.unwrap()),
         TokenRefusal::OtherClient
     );
     let stored = p
@@ -280,7 +281,7 @@ pub async fn code_exchange_binds_and_a_resent_exchange_gets_the_same_pair(p: Por
         .unwrap()
         .unwrap();
     assert_eq!(stored.state, AuthorizationState::Bound);
-    assert!(stored.grant_seed.is_some() && stored.code_hash == Some(code.hash()));
+    assert!(stored.token_generation == 0 && stored.code_hash == Some(code.hash()));
 }
 
 /// A code we never issued, a wrong secret after a real id, a code past its 5 minutes, and a
@@ -290,20 +291,25 @@ pub async fn bad_expired_and_declined_codes_are_refused(p: Ports) {
     let code = approve(&p, &auth, CUSTOMER).await;
     let forged = Secret::new(format!("{}{}", auth.auth_id, "A".repeat(SECRET_CHARS)));
     assert_eq!(
-        refused(p.tokens.exchange_code(&ask(&forged, 1)).await.unwrap()),
-        TokenRefusal::InvalidCode
-    );
-    assert_eq!(
         refused(
             p.tokens
-                .exchange_code(&ask(&Secret::new("nonsense"), 1))
+                .exchange_code(&ask(&forged, 1), mac())
                 .await
                 .unwrap()
         ),
         TokenRefusal::InvalidCode
     );
     assert_eq!(
-        refused(p.tokens.exchange_code(&ask(&code, 6)).await.unwrap()),
+        refused(
+            p.tokens
+                .exchange_code(&ask(&Secret::new("nonsense"), 1), mac())
+                .await
+                .unwrap()
+        ),
+        TokenRefusal::InvalidCode
+    );
+    assert_eq!(
+        refused(p.tokens.exchange_code(&ask(&code, 6), mac()).await.unwrap()),
         TokenRefusal::ExpiredCode
     );
     assert_eq!(count(&p).await, 0);
@@ -314,7 +320,12 @@ pub async fn bad_expired_and_declined_codes_are_refused(p: Ports) {
         .unwrap();
     let guess = new_auth_code(&declined.auth_id).unwrap();
     assert_eq!(
-        refused(p.tokens.exchange_code(&ask(&guess, 1)).await.unwrap()),
+        refused(
+            p.tokens
+                .exchange_code(&ask(&guess, 1), mac())
+                .await
+                .unwrap()
+        ),
         TokenRefusal::InvalidCode
     );
 }
@@ -326,7 +337,7 @@ pub async fn refresh_rotates_the_pair_and_a_resent_refresh_gets_the_same_pair(p:
     let (_, t1) = bound(&p, "agr-r").await;
     let t2 = issued(
         p.tokens
-            .refresh_token(&ask(&t1.refresh_token, 10))
+            .refresh_token(&ask(&t1.refresh_token, 10), mac())
             .await
             .unwrap(),
     );
@@ -340,7 +351,7 @@ pub async fn refresh_rotates_the_pair_and_a_resent_refresh_gets_the_same_pair(p:
     assert_eq!(token_state(&p, &t2.access_token).await, Some(false));
     let again = issued(
         p.tokens
-            .refresh_token(&ask(&t1.refresh_token, 14))
+            .refresh_token(&ask(&t1.refresh_token, 14), mac())
             .await
             .unwrap(),
     );
@@ -348,7 +359,7 @@ pub async fn refresh_rotates_the_pair_and_a_resent_refresh_gets_the_same_pair(p:
     assert_eq!(
         refused(
             p.tokens
-                .refresh_token(&ask(&t1.refresh_token, 16))
+                .refresh_token(&ask(&t1.refresh_token, 16), mac())
                 .await
                 .unwrap()
         ),
@@ -358,7 +369,7 @@ pub async fn refresh_rotates_the_pair_and_a_resent_refresh_gets_the_same_pair(p:
     assert_eq!(
         refused(
             p.tokens
-                .refresh_token(&ask(&t2.access_token, 17))
+                .refresh_token(&ask(&t2.access_token, 17), mac())
                 .await
                 .unwrap()
         ),
@@ -366,12 +377,12 @@ pub async fn refresh_rotates_the_pair_and_a_resent_refresh_gets_the_same_pair(p:
     );
     let late = ask(&t2.refresh_token, 11 + REFRESH_TOKEN_VALIDITY.num_minutes());
     assert_eq!(
-        refused(p.tokens.refresh_token(&late).await.unwrap()),
+        refused(p.tokens.refresh_token(&late, mac()).await.unwrap()),
         TokenRefusal::ExpiredRefreshToken
     );
     let t3 = issued(
         p.tokens
-            .refresh_token(&ask(&t2.refresh_token, 20))
+            .refresh_token(&ask(&t2.refresh_token, 20), mac())
             .await
             .unwrap(),
     );
@@ -387,7 +398,7 @@ pub async fn cancel_revokes_both_tokens_and_answers_the_same_again(p: Ports) {
     let (_, t1) = bound(&p, "agr-c").await;
     let t2 = issued(
         p.tokens
-            .refresh_token(&ask(&t1.refresh_token, 2))
+            .refresh_token(&ask(&t1.refresh_token, 2), mac())
             .await
             .unwrap(),
     );
@@ -419,7 +430,7 @@ pub async fn cancel_revokes_both_tokens_and_answers_the_same_again(p: Ports) {
     assert_eq!(
         refused(
             p.tokens
-                .refresh_token(&ask(&t2.refresh_token, 3))
+                .refresh_token(&ask(&t2.refresh_token, 3), mac())
                 .await
                 .unwrap()
         ),
@@ -457,7 +468,7 @@ pub async fn the_cap_of_bindings_per_account_refuses_one_more(p: Ports) {
     let extra = prepared(&p, "agr-cap-x").await;
     let code = approve(&p, &extra, CUSTOMER).await;
     assert_eq!(
-        refused(p.tokens.exchange_code(&ask(&code, 1)).await.unwrap()),
+        refused(p.tokens.exchange_code(&ask(&code, 1), mac()).await.unwrap()),
         TokenRefusal::TooManyBindings
     );
     assert_eq!(
@@ -467,7 +478,7 @@ pub async fn the_cap_of_bindings_per_account_refuses_one_more(p: Ports) {
             .unwrap(),
         CancelTokenOutcome::Cancelled
     );
-    issued(p.tokens.exchange_code(&ask(&code, 2)).await.unwrap());
+    issued(p.tokens.exchange_code(&ask(&code, 2), mac()).await.unwrap());
     assert_eq!(count(&p).await, MAX);
 }
 
@@ -547,7 +558,10 @@ pub async fn race_two_exchanges_of_one_code(p: Ports) {
     let auth = prepared(&p, "agr-race-x").await;
     let code = approve(&p, &auth, CUSTOMER).await;
     let (ia, ib) = (ask(&code, 1), ask(&code, 1));
-    let (a, b) = tokio::join!(p.tokens.exchange_code(&ia), p.tokens.exchange_code(&ib));
+    let (a, b) = tokio::join!(
+        p.tokens.exchange_code(&ia, mac()),
+        p.tokens.exchange_code(&ib, mac())
+    );
     let (a, b) = (issued(a.unwrap()), issued(b.unwrap()));
     assert_eq!(a, b);
     assert_eq!(count(&p).await, 1);
@@ -558,7 +572,10 @@ pub async fn race_two_exchanges_of_one_code(p: Ports) {
 pub async fn race_refresh_against_refresh(p: Ports) {
     let (_, t1) = bound(&p, "agr-race-r").await;
     let (ia, ib) = (ask(&t1.refresh_token, 2), ask(&t1.refresh_token, 2));
-    let (a, b) = tokio::join!(p.tokens.refresh_token(&ia), p.tokens.refresh_token(&ib));
+    let (a, b) = tokio::join!(
+        p.tokens.refresh_token(&ia, mac()),
+        p.tokens.refresh_token(&ib, mac())
+    );
     let (a, b) = (issued(a.unwrap()), issued(b.unwrap()));
     assert_eq!(a, b);
     assert_eq!(token_state(&p, &t1.access_token).await, Some(true));
@@ -582,7 +599,7 @@ pub async fn race_refresh_against_cancel(p: Ports) {
     let (_, t1) = bound(&p, "agr-race-rc").await;
     let ir = ask(&t1.refresh_token, 2);
     let (r, c) = tokio::join!(
-        p.tokens.refresh_token(&ir),
+        p.tokens.refresh_token(&ir, mac()),
         p.cancel_token
             .cancel_token(&t1.access_token, t0() + Duration::minutes(2))
     );
@@ -639,4 +656,134 @@ pub async fn race_pay_against_cancel(p: Ports) {
         p.pay.commit_payment(&later).await.unwrap(),
         CommitOutcome::Declined(Decline::TokenInvalid)
     );
+}
+
+async fn listed(p: &Ports, customer: &str) -> Vec<String> {
+    p.unbinding
+        .customer_bindings(&CustomerId::new(customer))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.auth_id)
+        .collect()
+}
+
+/// The account's list (`customer#`) follows every transition that binds or cancels: two bound,
+/// a refresh keeps both (generation 1), a cancelToken takes one off; another customer has none.
+pub async fn a_customers_bindings_are_listed_through_bind_refresh_and_cancel(p: Ports) {
+    assert!(listed(&p, CUSTOMER).await.is_empty());
+    let (a, ta) = bound(&p, "agr-list-a").await;
+    let (b, _) = bound(&p, "agr-list-b").await;
+    let mut want = vec![a.auth_id.clone(), b.auth_id.clone()];
+    want.sort();
+    let mut got = listed(&p, CUSTOMER).await;
+    got.sort();
+    assert_eq!(got, want);
+    issued(
+        p.tokens
+            .refresh_token(&ask(&ta.refresh_token, 2), mac())
+            .await
+            .unwrap(),
+    );
+    let after = p
+        .unbinding
+        .customer_bindings(&CustomerId::new(CUSTOMER))
+        .await
+        .unwrap();
+    assert_eq!(after.len(), 2);
+    let refreshed = after.iter().find(|x| x.auth_id == a.auth_id).unwrap();
+    assert_eq!(refreshed.token_generation, 1);
+    let live_b = mpp_core::token_mac::derive_pair(mac(), &b.auth_id, 0)
+        .await
+        .unwrap();
+    assert_eq!(
+        p.cancel_token
+            .cancel_token(&live_b.access, t0())
+            .await
+            .unwrap(),
+        CancelTokenOutcome::Cancelled
+    );
+    assert_eq!(listed(&p, CUSTOMER).await, vec![a.auth_id.clone()]);
+    assert!(listed(&p, "someone-else").await.is_empty());
+}
+
+/// The wallet-side unbinding: only the binding's own customer, only with the live token (the
+/// one derived from the key and the record's generation); revoked once, the same answer again.
+pub async fn the_wallet_unbinds_with_the_live_token_only(p: Ports) {
+    let (a, t1) = bound(&p, "agr-unbind").await;
+    let t2 = issued(
+        p.tokens
+            .refresh_token(&ask(&t1.refresh_token, 2), mac())
+            .await
+            .unwrap(),
+    );
+    let record = p
+        .unbinding
+        .customer_bindings(&CustomerId::new(CUSTOMER))
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|x| x.auth_id == a.auth_id)
+        .unwrap();
+    let live = mpp_core::token_mac::derive_pair(mac(), &a.auth_id, record.token_generation)
+        .await
+        .unwrap();
+    assert!(
+        live.access == t2.access_token,
+        "the key and the generation name the live token"
+    );
+    let intent = |customer: &str, token: &Secret| UnbindIntent {
+        auth_id: a.auth_id.clone(),
+        customer_id: CustomerId::new(customer),
+        access_token: token.clone(),
+        now: t0() + Duration::minutes(3),
+    };
+    assert_eq!(
+        p.unbinding
+            .unbind(&intent("someone-else", &live.access))
+            .await
+            .unwrap(),
+        UnbindOutcome::NotFound
+    );
+    assert_eq!(
+        p.unbinding
+            .unbind(&intent(CUSTOMER, &t1.access_token))
+            .await
+            .unwrap(),
+        UnbindOutcome::Moved,
+        "the rotated-away token is not the live one"
+    );
+    assert_eq!(token_state(&p, &t2.access_token).await, Some(false));
+    assert_eq!(
+        p.unbinding
+            .unbind(&intent(CUSTOMER, &live.access))
+            .await
+            .unwrap(),
+        UnbindOutcome::Revoked
+    );
+    assert_eq!(token_state(&p, &t2.access_token).await, Some(true));
+    assert_eq!(count(&p).await, 0);
+    assert!(listed(&p, CUSTOMER).await.is_empty());
+    assert_eq!(
+        p.unbinding
+            .unbind(&intent(CUSTOMER, &live.access))
+            .await
+            .unwrap(),
+        UnbindOutcome::AlreadyCancelled
+    );
+    assert_eq!(
+        p.cancel_token
+            .cancel_token(&live.access, t0())
+            .await
+            .unwrap(),
+        CancelTokenOutcome::Cancelled,
+        "the merchant's cancelToken afterwards: the same S"
+    );
+}
+
+/// The token key of these scenarios (the harness's).
+fn mac() -> &'static dyn mpp_core::token_mac::TokenMac {
+    static MAC: std::sync::OnceLock<mpp_core::token_mac::LocalTokenMac> =
+        std::sync::OnceLock::new();
+    MAC.get_or_init(|| mpp_core::token_mac::LocalTokenMac::new(&[0x5au8; 32]).unwrap())
 }

@@ -279,7 +279,7 @@ use mpp_core::ids::Secret;
 use mpp_core::store::bindings::{
     Authorization, AuthorizationPageStore, CancelTokenOutcome, CancelTokenStore, LoginAdmin,
     PageChoice, PageOutcome, PrepareOutcome, PrepareStore, TokenIntent, TokenOutcome, TokenStore,
-    WalletLogin,
+    UnbindIntent, UnbindOutcome, UnbindingStore, WalletLogin,
 };
 
 #[async_trait]
@@ -315,11 +315,19 @@ impl<S: AuthorizationPageStore + 'static> AuthorizationPageStore for Faulty<S> {
 
 #[async_trait]
 impl<S: TokenStore + 'static> TokenStore for Faulty<S> {
-    async fn exchange_code(&self, intent: &TokenIntent) -> Result<TokenOutcome, StoreError> {
-        self.write(self.inner.exchange_code(intent)).await
+    async fn exchange_code(
+        &self,
+        intent: &TokenIntent,
+        mac: &dyn mpp_core::token_mac::TokenMac,
+    ) -> Result<TokenOutcome, StoreError> {
+        self.write(self.inner.exchange_code(intent, mac)).await
     }
-    async fn refresh_token(&self, intent: &TokenIntent) -> Result<TokenOutcome, StoreError> {
-        self.write(self.inner.refresh_token(intent)).await
+    async fn refresh_token(
+        &self,
+        intent: &TokenIntent,
+        mac: &dyn mpp_core::token_mac::TokenMac,
+    ) -> Result<TokenOutcome, StoreError> {
+        self.write(self.inner.refresh_token(intent, mac)).await
     }
 }
 
@@ -331,6 +339,19 @@ impl<S: CancelTokenStore + 'static> CancelTokenStore for Faulty<S> {
         now: DateTime<Utc>,
     ) -> Result<CancelTokenOutcome, StoreError> {
         self.write(self.inner.cancel_token(token, now)).await
+    }
+}
+
+#[async_trait]
+impl<S: UnbindingStore + 'static> UnbindingStore for Faulty<S> {
+    async fn customer_bindings(
+        &self,
+        customer_id: &CustomerId,
+    ) -> Result<Vec<Authorization>, StoreError> {
+        self.read(self.inner.customer_bindings(customer_id)).await
+    }
+    async fn unbind(&self, intent: &UnbindIntent) -> Result<UnbindOutcome, StoreError> {
+        self.write(self.inner.unbind(intent)).await
     }
 }
 

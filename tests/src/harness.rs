@@ -168,6 +168,7 @@ impl Mpp {
                 bindings_per_account_max: 3,
                 push_auth_code: false,
             },
+            token_mac: test_token_mac(),
         };
         let outbox = Arc::new(mpp_core::messaging::Outbox::new());
         Mpp {
@@ -618,6 +619,12 @@ pub fn refund_body(payment_request_id: &str, refund_request_id: &str, krw: u64) 
         "refundFromAmount": {"currency": "KRW", "value": krw.to_string()},
         "refundQuote": {"quoteId": "1234567", "quoteCurrencyPair": "JPY/KRW", "quotePrice": "10"},
     })
+}
+
+/// The token key of the harness (`mpp_core::token_mac`): a fixed local key, so a test can
+/// derive a binding's live token as the wallet side does.
+pub fn test_token_mac() -> Arc<dyn mpp_core::token_mac::TokenMac> {
+    Arc::new(mpp_core::token_mac::LocalTokenMac::new(&[0x5au8; 32]).unwrap())
 }
 
 #[cfg(test)]

@@ -117,6 +117,28 @@ impl HubProcess {
     }
 }
 
+impl HubProcess {
+    /// A loopback address free now, for a hub that `mpp serve` must know before the hub starts
+    /// (consultUnbinding and authNotify go from the MPP to the hub, and the hub to the MPP).
+    /// Another process could take the port in between: a test then fails at start, plainly.
+    pub fn reserve_addr() -> String {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().to_string()
+    }
+
+    /// Starts `mpp hub --addr ADDR --state-dir STATE EXTRA...`.
+    pub fn start_at(state_dir: &Path, addr: &str, extra: &[&str]) -> HubProcess {
+        let mut command = Command::new(mpp_binary());
+        command
+            .arg("hub")
+            .args(["--addr", addr, "--state-dir"])
+            .arg(state_dir)
+            .args(extra);
+        let (child, url, _) = spawn_listening(command, "mpp hub");
+        HubProcess { url, child }
+    }
+}
+
 impl Drop for HubProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();

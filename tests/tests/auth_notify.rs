@@ -204,7 +204,6 @@ async fn bind(p: &Ports, push: bool) -> (Authorization, Secret, IssuedTokens) {
     let choice = PageChoice::Approve {
         customer_id: CustomerId::new("2160000000000001"),
         code_hash: code.hash(),
-        grant_seed: new_grant_seed().unwrap(),
         push_code: push.then(|| code.clone()),
     };
     let PageOutcome::Approved(_) = p
@@ -215,7 +214,12 @@ async fn bind(p: &Ports, push: bool) -> (Authorization, Secret, IssuedTokens) {
     else {
         panic!("not approved")
     };
-    let TokenOutcome::Issued(t) = p.tokens.exchange_code(&exchange(&code)).await.unwrap() else {
+    let TokenOutcome::Issued(t) = p
+        .tokens
+        .exchange_code(&exchange(&code), mac())
+        .await
+        .unwrap()
+    else {
         panic!("not issued")
     };
     (auth, code, t)
@@ -292,7 +296,7 @@ async fn token_created_is_delivered_once_and_leaves_no_secret_at_rest(mut rig: R
     let TokenOutcome::Issued(again) = rig
         .ports
         .tokens
-        .exchange_code(&exchange(&code))
+        .exchange_code(&exchange(&code), mac())
         .await
         .unwrap()
     else {
@@ -529,4 +533,11 @@ async fn the_auth_notify_handler_reads_real_stream_records_and_retry_messages() 
         json!({ "batchItemFailures": [] })
     );
     assert_eq!(receiver.received().len(), 1, "never sent again after an S");
+}
+
+/// The token key of these scenarios (the harness's).
+fn mac() -> &'static dyn mpp_core::token_mac::TokenMac {
+    static MAC: std::sync::OnceLock<mpp_core::token_mac::LocalTokenMac> =
+        std::sync::OnceLock::new();
+    MAC.get_or_init(|| mpp_core::token_mac::LocalTokenMac::new(&[0x5au8; 32]).unwrap())
 }

@@ -156,16 +156,6 @@ async fn no_binding_secret_reaches_a_log_line_and_every_line_has_its_request_id(
         .await;
     assert_eq!(wrong_type.code(), "PARAM_ILLEGAL");
 
-    let auth_id = query.trim_start_matches("authId=");
-    let seed = m
-        .ports
-        .authorization_page
-        .authorization(auth_id)
-        .await
-        .unwrap()
-        .unwrap()
-        .grant_seed
-        .unwrap();
     let logs: Vec<String> = capture
         .take_json()
         .iter()
@@ -183,7 +173,6 @@ async fn no_binding_secret_reaches_a_log_line_and_every_line_has_its_request_id(
         WRONG_PIN,
         LOGIN_ID,
         CUSTOMER,
-        seed.as_str(),
         "$argon2id$",
     ];
     for line in &logs {

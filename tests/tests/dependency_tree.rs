@@ -35,7 +35,12 @@ fn functions() -> Vec<String> {
 }
 
 /// The functions that call Alipay+ (through mpp-client, hence reqwest).
-const CALL_ALIPAY: [&str; 3] = ["notify-payment", "auth-notify", "get-payment-code"];
+const CALL_ALIPAY: [&str; 4] = [
+    "notify-payment",
+    "auth-notify",
+    "get-payment-code",
+    "consult-unbinding",
+];
 
 /// Crates that must not be linked into any function. `regex-automata` (and `matchers`) are
 /// `tracing-subscriber`'s `env-filter`: the functions filter logs with `Targets` (size).

@@ -8,6 +8,13 @@
 //! `mpp merchant charge` (an auto-debit pay through the hub) SUCCESS; `mpp merchant unbind`
 //! (cancelToken, again S) and the token is dead for the merchant's next calls (sendOTP and
 //! charge: `INVALID_TOKEN`).
+//!
+//! And the user unbinding **in the wallet** instead (`mpp bindings list` / `revoke` against
+//! `mpp serve`'s internal route): the hub, playing Alipay+, first answers consultUnbinding
+//! "false" once (`consultUnbinding=deny*1`: nothing changes, the charge still succeeds), then
+//! "true": the MPP revokes, TOKEN_CANCELED reaches the hub (`GET /hub/authNotify`) with the token
+//! the merchant holds, and the merchant's charge answers `INVALID_TOKEN`; plainly and with
+//! applyToken's answer lost once.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test file
 
@@ -15,6 +22,7 @@ mod browser;
 
 use mpp_e2e::harness::{LOGIN_ID, PIN};
 use mpp_e2e::process::{mpp_binary, workspace, HubProcess, Server};
+use mpp_e2e::receiver::Behaviour;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
@@ -22,22 +30,65 @@ use std::process::{Command, Stdio};
 const MERCHANT_TIMEOUT_MS: &str = "1500";
 const DROP_HOLD_MS: &str = "2500";
 
+/// Who undoes the binding.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Unbinder {
+    /// The merchant: cancelToken through the hub.
+    Merchant,
+    /// The user in the wallet: consultUnbinding, then TOKEN_CANCELED.
+    Wallet,
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bind_charge_unbind() {
-    bind_charge_and_unbind(false).await;
+    bind_charge_and_unbind(false, Unbinder::Merchant).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bind_with_a_lost_apply_token_answer_then_unbind() {
-    bind_charge_and_unbind(true).await;
+    bind_charge_and_unbind(true, Unbinder::Merchant).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bind_charge_then_the_user_unbinds_in_the_wallet() {
+    bind_charge_and_unbind(false, Unbinder::Wallet).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bind_with_a_lost_apply_token_answer_then_the_user_unbinds_in_the_wallet() {
+    bind_charge_and_unbind(true, Unbinder::Wallet).await;
+}
+
+/// A finished `mpp` run: exit code, stdout, stderr.
+type Run = (i32, String, String);
+
+/// Polls of `GET /hub/authNotify` for TOKEN_CANCELED (the MPP's outbox feed delivers at once).
+const NOTICE_POLLS_MAX: u32 = 50;
+const NOTICE_POLL_MS: u64 = 200;
+
 /// The whole story; with `lose_apply_token` the hub drops applyToken's first answer.
-async fn bind_charge_and_unbind(lose_apply_token: bool) {
-    let server = Server::start(&[]);
+async fn bind_charge_and_unbind(lose_apply_token: bool, unbinder: Unbinder) {
+    // The MPP calls the hub (consultUnbinding, authNotify) and the hub the MPP: the hub's
+    // address is chosen first.
+    let hub_addr = HubProcess::reserve_addr();
+    let hub_base = format!("http://{hub_addr}");
+    let auth_notify_url = format!("{hub_base}{}", mpp_core::operations::AUTH_NOTIFY.path());
+    let server = Server::start(&[
+        "--alipay-api-url",
+        &hub_base,
+        "--auth-notify-url",
+        &auth_notify_url,
+    ]);
     let state = server.state_dir.path().to_str().unwrap().to_string();
     let mpp = format!("28={}", server.url);
-    let mut hub_args = vec!["--mpp", mpp.as_str()];
+    // The merchant's side of authNotify: the hub relays what the MPP sends it.
+    let merchant_side = mpp_e2e::receiver::Receiver::start(Vec::new(), Behaviour::Ack).await;
+    let mut hub_args = vec![
+        "--mpp",
+        mpp.as_str(),
+        "--merchant-auth-notify-url",
+        merchant_side.url.as_str(),
+    ];
     if lose_apply_token {
         hub_args.extend([
             "--fault",
@@ -46,7 +97,7 @@ async fn bind_charge_and_unbind(lose_apply_token: bool) {
             DROP_HOLD_MS,
         ]);
     }
-    let hub = HubProcess::start(server.state_dir.path(), &hub_args);
+    let hub = HubProcess::start_at(server.state_dir.path(), &hub_addr, &hub_args);
     let mut bind = Command::new(mpp_binary())
         .args([
             "merchant",
@@ -131,11 +182,37 @@ async fn bind_charge_and_unbind(lose_apply_token: bool) {
     let (exit, out, err) = merchant(&charge);
     assert_eq!(exit, 0, "{out}{err}");
     assert!(out.contains("SUCCESS (S)"), "{out}");
-    // ... until the merchant unbinds (S, and S again: cancelToken is idempotent) ...
-    for _ in 0..2 {
-        let (exit, out, err) = merchant(&["unbind"]);
-        assert_eq!(exit, 0, "{out}{err}");
-        assert!(out.starts_with("SUCCESS (S)"), "{out}");
+    match unbinder {
+        // ... until the merchant unbinds (S, and S again: cancelToken is idempotent) ...
+        Unbinder::Merchant => {
+            for _ in 0..2 {
+                let (exit, out, err) = merchant(&["unbind"]);
+                assert_eq!(exit, 0, "{out}{err}");
+                assert!(out.starts_with("SUCCESS (S)"), "{out}");
+            }
+        }
+        // ... until the user unbinds in the wallet.
+        Unbinder::Wallet => {
+            unbind_in_the_wallet(&server.url, &hub.url, &token, &merchant).await;
+            // The hub relayed TOKEN_CANCELED to the merchant's side, signed as Alipay+, with
+            // the token it concerns (the hub keeps its own record too: checked above).
+            let relayed = |kind: &str| {
+                merchant_side.received().iter().any(|r| {
+                    let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+                    v["authorizationNotifyType"] == kind && v["accessToken"] == token.as_str()
+                })
+            };
+            let mut seen = false;
+            for _ in 0..NOTICE_POLLS_MAX {
+                seen = relayed("TOKEN_CANCELED");
+                if seen {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(NOTICE_POLL_MS)).await;
+            }
+            assert!(seen, "TOKEN_CANCELED relayed to the merchant");
+            assert!(relayed("TOKEN_CREATED"), "TOKEN_CREATED relayed too");
+        }
     }
     // ... after which it is dead.
     let (exit, out, _) = merchant(&["otp", "send"]);
@@ -144,4 +221,109 @@ async fn bind_charge_and_unbind(lose_apply_token: bool) {
     let (exit, out, _) = merchant(&charge);
     assert_eq!(exit, 1, "{out}");
     assert!(out.contains("INVALID_TOKEN (F)"), "{out}");
+}
+
+/// The user unbinds in the wallet: listed, refused once by the merchant (nothing changes: the
+/// charge still goes through), then allowed: revoked, and TOKEN_CANCELED with the merchant's
+/// token reaches the hub.
+async fn unbind_in_the_wallet(
+    mpp_url: &str,
+    hub_url: &str,
+    token: &str,
+    merchant: &dyn Fn(&[&str]) -> Run,
+) {
+    let customer = "2160000000000001";
+    let (exit, out, err) = mpp_e2e::process::run_mpp(&[
+        "bindings",
+        "list",
+        "--customer-id",
+        customer,
+        "--mpp-url",
+        mpp_url,
+    ]);
+    assert_eq!(exit, 0, "{out}{err}");
+    let auth_id = out
+        .lines()
+        .find_map(|l| l.strip_prefix("authId "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("one binding listed")
+        .to_string();
+    assert!(
+        token.starts_with(&auth_id),
+        "the merchant's token names the binding"
+    );
+    let revoke = [
+        "bindings",
+        "revoke",
+        "--customer-id",
+        customer,
+        "--auth-id",
+        auth_id.as_str(),
+        "--mpp-url",
+        mpp_url,
+    ];
+    // The merchant does not allow it (once): nothing changes.
+    let http = mpp_client::http_client(std::time::Duration::from_secs(5)).unwrap();
+    let faults = format!("{hub_url}{}", mpp_acquirer::hub::FAULTS_PATH);
+    let set = http
+        .post(&faults)
+        .body("consultUnbinding=deny*1")
+        .send()
+        .await
+        .unwrap();
+    assert!(set.status().is_success());
+    let (exit, out, err) = mpp_e2e::process::run_mpp(&revoke);
+    assert_eq!(exit, 1, "{out}{err}");
+    assert!(out.contains("allowUnbinding: false"), "{out}");
+    assert!(out.contains("UNBINDING_NOT_ALLOWED"), "{out}");
+    let charge = ["charge", "--amount", "100", "--currency", "JPY"];
+    let (exit, out, err) = merchant(&charge);
+    assert_eq!(
+        exit, 0,
+        "the binding still works after a refusal: {out}{err}"
+    );
+    // Allowed: revoked, exit 0.
+    let (exit, out, err) = mpp_e2e::process::run_mpp(&revoke);
+    assert_eq!(exit, 0, "{out}{err}");
+    assert!(out.contains("allowUnbinding: true"), "{out}");
+    assert!(out.contains("S SUCCESS (revoked)"), "{out}");
+    // TOKEN_CANCELED reaches the hub, about the token the merchant holds.
+    let token_hash = mpp_core::ids::Secret::new(token).hash().0;
+    let notices = format!(
+        "{hub_url}{}",
+        mpp_acquirer::hub::bindings::AUTH_NOTICES_PATH
+    );
+    let mut seen = false;
+    for _ in 0..NOTICE_POLLS_MAX {
+        let lines = http
+            .get(&notices)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        seen = lines.lines().any(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["authorizationNotifyType"] == "TOKEN_CANCELED" && v["accessTokenHash"] == token_hash
+        });
+        if seen {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(NOTICE_POLL_MS)).await;
+    }
+    assert!(seen, "TOKEN_CANCELED reached the hub");
+    // The list is empty now, and a re-run of the revocation says S again.
+    let (exit, out, _) = mpp_e2e::process::run_mpp(&[
+        "bindings",
+        "list",
+        "--customer-id",
+        customer,
+        "--mpp-url",
+        mpp_url,
+    ]);
+    assert_eq!(exit, 0);
+    assert!(!out.contains("authId "), "{out}");
+    let (exit, out, err) = mpp_e2e::process::run_mpp(&revoke);
+    assert_eq!(exit, 0, "{out}{err}");
 }

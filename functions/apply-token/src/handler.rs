@@ -27,6 +27,7 @@ impl Deps {
                 store: w.ports.tokens.clone(),
                 clock: w.clock.clone(),
                 settings: w.bindings.clone(),
+                mac: w.token_mac.clone(),
             },
         }
     }

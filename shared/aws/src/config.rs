@@ -15,6 +15,7 @@
 //! | `ENCRYPTED_SIGNING_KEY` | `kms-envelope`: Base64 KMS ciphertext of the PKCS#8 key | |
 //! | `SIGNING_KEY_PEM` | `local` (development only): the private key PEM | |
 //! | `KMS_ENDPOINT` | KMS endpoint override (moto) | AWS |
+//! | `TOKEN_MAC_KEY_ID` | account binding: the KMS `HMAC_256` key binding tokens are derived under (`mpp_core::token_mac`); set for apply-token and consult-unbinding only | none: a token MAC fails (the function answers U) |
 //! | `CANCEL_CUTOFF_MINUTES` | cancel window past the next midnight UTC+8 | 30 |
 //! | `METRICS_NAMESPACE` | CloudWatch namespace of the EMF metric lines (`crate::metrics`) | `MPP/local` |
 //! | `ALIPAY_NOTIFY_URL` | notify: where notifyPayment goes without a `paymentNotifyUrl` | required (notify) |
@@ -26,12 +27,14 @@
 
 use crate::dynamo::{dynamo_client, dynamo_client_from, DynamoStore, TableNames};
 use crate::kms::{kms_client, kms_client_from, KmsEnvelopeSigner, KmsSigner};
+use crate::kms_mac::KmsTokenMac;
 use base64::Engine as _;
 use mpp_core::clock::{Clock, SystemClock};
 use mpp_core::edge::Edge;
 use mpp_core::flows::policy::PolicyError;
 use mpp_core::flows::Policy;
 use mpp_core::signature::{load_public_key, LocalSigner, Signer, VerifierConfig, DEFAULT_MAX_SKEW};
+use mpp_core::token_mac::{TokenMac, UnconfiguredTokenMac};
 use std::sync::Arc;
 
 pub use crate::notify_settings::NotifySettings;
@@ -117,6 +120,8 @@ pub struct Config {
     pub metrics_namespace: String,
     /// Account binding: the page's base URL, the cap of bindings per account.
     pub bindings: mpp_core::flows::authorizations::BindingSettings,
+    /// Account binding: the KMS HMAC key tokens are derived under (`TOKEN_MAC_KEY_ID`).
+    pub token_mac_key_id: Option<String>,
 }
 
 impl Config {
@@ -219,6 +224,7 @@ impl Config {
             metrics_namespace: get("METRICS_NAMESPACE")
                 .unwrap_or_else(|| crate::metrics::DEFAULT_NAMESPACE.to_string()),
             bindings: crate::binding_settings::binding_settings(&get)?,
+            token_mac_key_id: get("TOKEN_MAC_KEY_ID"),
         })
     }
 }
@@ -238,6 +244,8 @@ pub struct Runtime {
     pub policy: Arc<Policy>,
     /// The cold start's AWS configuration, for a function's own clients (sendOTP's SNS and SES).
     pub sdk: aws_config::SdkConfig,
+    /// The token key (`TOKEN_MAC_KEY_ID` in KMS; without it every MAC fails `NotConfigured`).
+    pub token_mac: Arc<dyn TokenMac>,
 }
 
 impl Runtime {
@@ -250,6 +258,7 @@ impl Runtime {
             policy: self.policy.clone(),
             cancel_cutoff: self.config.cancel_cutoff,
             bindings: self.config.bindings.clone(),
+            token_mac: self.token_mac.clone(),
         }
     }
 
@@ -285,6 +294,10 @@ impl Runtime {
                     .map_err(|e| invalid("SIGNING_KEY_PEM", e.to_string()))?,
             ),
         };
+        let token_mac: Arc<dyn TokenMac> = match &config.token_mac_key_id {
+            Some(key_id) => Arc::new(KmsTokenMac::new(kms().await, key_id.clone())),
+            None => Arc::new(UnconfiguredTokenMac),
+        };
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let edge = Edge {
             verifier: Arc::new(config.verifier.clone()),
@@ -302,6 +315,7 @@ impl Runtime {
             clock,
             config,
             sdk,
+            token_mac,
         })
     }
 }

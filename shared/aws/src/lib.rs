@@ -9,6 +9,7 @@ pub mod binding_settings;
 pub mod config;
 pub mod dynamo;
 pub mod kms;
+pub mod kms_mac;
 pub mod lambda;
 pub mod messaging;
 pub mod metrics;

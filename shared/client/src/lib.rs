@@ -8,6 +8,7 @@
 //! It never imports the AWS SDK or `lambda_http`.
 
 pub mod codes;
+pub mod consult_unbinding;
 
 use chrono::Utc;
 use mpp_core::cause::Cause;

@@ -520,6 +520,15 @@ unkeyed_and_answered! {
     crate::wire::CancelTokenRequest => crate::wire::CancelTokenResponse,
     // authNotify received (the local hub plays Alipay+).
     crate::wire::AuthNotifyRequest => crate::wire::AuthNotifyResponse,
+    // consultUnbinding received (the local hub plays Alipay+).
+    crate::wire::ConsultUnbindingRequest => crate::wire::ConsultUnbindingResponse,
+}
+
+/// notifyPayment's answer (a forwarder reads whether it was acknowledged).
+impl Answered for crate::wire::NotifyPaymentResponse {
+    fn code(&self) -> ResultCode {
+        self.result.code().unwrap_or(ResultCode::UnknownException)
+    }
 }
 
 #[cfg(test)]

@@ -24,5 +24,6 @@ pub mod result_code;
 pub mod seed;
 pub mod signature;
 pub mod store;
+pub mod token_mac;
 pub mod wire;
 pub mod wiring;

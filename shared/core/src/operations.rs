@@ -288,8 +288,23 @@ pub const AUTH_NOTIFY: Operation = Operation {
     function_timeout: Duration::from_secs(60),
 };
 
+/// consultUnbinding from the wallet (`account-binding.md` §6; issue 18): the MPP's own app
+/// backend lists a customer's bindings and undoes one; the function asks Alipay+
+/// consultUnbinding (MPP → Alipay+) and, when allowed, revokes the token and writes
+/// TOKEN_CANCELED. Internal and IAM-authorised like getPaymentCode; 8 s like it (the client's
+/// retry budget, `mpp_client::consult_unbinding::DEADLINE`, 7 s, fits inside).
+pub const CONSULT_UNBINDING: Operation = Operation {
+    name: "consultUnbinding",
+    prefix: API_PREFIX,
+    route: "/bindings/consultUnbinding",
+    direction: Direction::Internal,
+    function: Some("consult-unbinding"),
+    wait: Duration::from_secs(8),
+    function_timeout: Duration::from_secs(8),
+};
+
 /// Every operation, in the order the docs list them.
-pub const OPERATIONS: [&Operation; 15] = [
+pub const OPERATIONS: [&Operation; 16] = [
     &PAY,
     &EVALUATION,
     &INQUIRY_PAYMENT,
@@ -305,6 +320,7 @@ pub const OPERATIONS: [&Operation; 15] = [
     &CANCEL_TOKEN,
     &AUTHORIZATION_PAGE,
     &AUTH_NOTIFY,
+    &CONSULT_UNBINDING,
 ];
 
 /// The inbound operation or page served at `path` behind `stage` (the part of the path before

@@ -175,6 +175,12 @@ result_codes! {
     RequestTrafficExceedLimit = ("REQUEST_TRAFFIC_EXCEED_LIMIT", U, 200, "The request traffic exceeds the limit."),
     /// Something unexpected failed; the outcome is unknown.
     UnknownException = ("UNKNOWN_EXCEPTION", U, 200, "An API calling is failed, which is caused by unknown reasons."),
+    /// The wallet's unbinding (internal route, issue 18): consultUnbinding answered
+    /// `allowUnbinding` "false"; nothing changed (project code: the spec sends the user to the
+    /// merchant and names no code).
+    UnbindingNotAllowed = ("UNBINDING_NOT_ALLOWED", F, 200, "The merchant does not allow unbinding in the wallet. Unbind at the merchant."),
+    /// The wallet's unbinding: the customer has no live binding by that id (project code).
+    BindingNotExist = ("BINDING_NOT_EXIST", F, 200, "The binding does not exist."),
 }
 
 impl ResultCode {

@@ -28,4 +28,6 @@ pub struct Wiring {
     pub cancel_cutoff: Duration,
     /// Account binding: where the authorization page is, the cap of bindings per account.
     pub bindings: crate::flows::authorizations::BindingSettings,
+    /// The server-held key binding tokens are derived under (`crate::token_mac`).
+    pub token_mac: Arc<dyn crate::token_mac::TokenMac>,
 }

@@ -245,3 +245,33 @@ fn auth_notify_samples_round_trip() {
     let e = parse_request::<AuthNotifyRequest>(missing).unwrap_err();
     assert_eq!(e.field, "accessToken");
 }
+
+/// consultUnbinding (`account-binding.md` §6 lists the fields and shows no JSON): our samples of
+/// the request and of both answers; only an explicit `"true"` allows, and the token never prints.
+#[test]
+fn consult_unbinding_samples_round_trip() {
+    let req: ConsultUnbindingRequest = round_trip("consult_unbinding_request.json");
+    assert!(
+        !format!("{req:?}").contains("JWDQ"),
+        "the token never prints"
+    );
+    let yes: ConsultUnbindingResponse = round_trip("consult_unbinding_response_allowed.json");
+    assert_eq!(yes.allowed(), Some(true));
+    let no: ConsultUnbindingResponse = round_trip("consult_unbinding_response_refused.json");
+    assert_eq!(no.allowed(), Some(false));
+    for odd in [
+        &br#"{"result":{"resultCode":"SUCCESS","resultStatus":"S"}}"#[..],
+        br#"{"result":{"resultCode":"SUCCESS","resultStatus":"S"},"allowUnbinding":"TRUE"}"#,
+        br#"{"result":{"resultCode":"SUCCESS","resultStatus":"S"},"allowUnbinding":"yes"}"#,
+    ] {
+        let r = parse_request::<ConsultUnbindingResponse>(odd).unwrap();
+        assert_eq!(r.allowed(), None, "never a yes");
+    }
+    let no_token = br#"{"authClientId":"c","referenceMerchantId":"m"}"#;
+    assert_eq!(
+        parse_request::<ConsultUnbindingRequest>(no_token)
+            .unwrap_err()
+            .field,
+        "accessToken"
+    );
+}

@@ -9,6 +9,7 @@
 //! prepare and applyToken (a merchant's first contact, a code or refresh token the MPP made) go
 //! to the first MPP, the local network's wallet.
 
+use super::faults::FaultKind;
 use super::otp::{forward, ids};
 use super::HubState;
 use mpp_core::ids::Secret;
@@ -16,7 +17,8 @@ use mpp_core::operations::{APPLY_TOKEN, CANCEL_TOKEN, PREPARE};
 use mpp_core::result_code::ResultCode;
 use mpp_core::wire::{
     ApplyTokenRequest, ApplyTokenResponse, AuthNotifyRequest, AuthNotifyResponse,
-    CancelTokenRequest, CancelTokenResponse, PrepareRequest, PrepareResponse, ResultObject,
+    CancelTokenRequest, CancelTokenResponse, ConsultUnbindingRequest, ConsultUnbindingResponse,
+    PrepareRequest, PrepareResponse, ResultObject, Text,
 };
 use serde::Serialize;
 
@@ -128,6 +130,28 @@ pub(super) fn auth_notify(hub: &HubState, req: AuthNotifyRequest) -> AuthNotifyR
         result: ResultObject::from(ResultCode::Success),
         acquirer_id,
         psp_id,
+    }
+}
+
+/// The MPP's consultUnbinding (the user unbinds inside the wallet): Alipay+ asks the merchant;
+/// the hub plays a merchant that allows it (`allowUnbinding` "true") unless the
+/// `consultUnbinding=deny` fault is in force ("false"), or a `u:` fault answers U.
+pub(super) fn consult_unbinding(
+    _hub: &HubState,
+    req: ConsultUnbindingRequest,
+    fault: Option<FaultKind>,
+) -> ConsultUnbindingResponse {
+    let (result, allow) = match fault {
+        Some(FaultKind::AnswerU(code)) => (ResultObject::from(code), None),
+        Some(FaultKind::Deny) => (ResultObject::from(ResultCode::Success), Some("false")),
+        Some(FaultKind::Drop | FaultKind::Delay(_) | FaultKind::Slow(_)) | None => {
+            (ResultObject::from(ResultCode::Success), Some("true"))
+        }
+    };
+    tracing::info!(flow = "hub", operation = "consultUnbinding", auth_client_id = %req.auth_client_id.as_str(), allow_unbinding = allow.unwrap_or("-"), "consultUnbinding answered");
+    ConsultUnbindingResponse {
+        result,
+        allow_unbinding: allow.and_then(|a| Text::new(a).ok()),
     }
 }
 

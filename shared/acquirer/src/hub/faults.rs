@@ -15,6 +15,8 @@
 //! | `applyToken=drop*1` | forward the merchant's applyToken (the MPP issues the pair), then hold the answer past the caller's timeout: the merchant re-sends and gets the same pair |
 //! | `prepare=delay:3000` | forward, answer after 3 s (a slow MPP); also `cancelToken=…` |
 //! | `authNotify=drop` | record the MPP's authNotify, then hold the answer: the MPP retries it on its schedule |
+//! | `consultUnbinding=deny` | answer the MPP's consultUnbinding S with `allowUnbinding` "false" (the merchant keeps the binding); without it the hub answers "true" |
+//! | `consultUnbinding=drop*1` | answer "true", then hold the answer past the MPP's timeout (the MPP asks again; also `u:…`, `delay:…`) |
 //!
 //! `drop`, `delay` and `u` apply to every API; `slow` to pay only. `*N` applies the fault to the
 //! next N calls of that API; without it, to every call until cleared.
@@ -49,6 +51,8 @@ pub enum FaultApi {
     CancelToken,
     /// The MPP's authNotify (`drop`: the hub holds its answer, so the MPP retries).
     AuthNotify,
+    /// The MPP's consultUnbinding (the wallet unbinds; `deny`: "false").
+    ConsultUnbinding,
 }
 
 impl FaultApi {
@@ -63,6 +67,7 @@ impl FaultApi {
             FaultApi::ApplyToken => "applyToken",
             FaultApi::CancelToken => "cancelToken",
             FaultApi::AuthNotify => "authNotify",
+            FaultApi::ConsultUnbinding => "consultUnbinding",
         }
     }
 }
@@ -79,6 +84,8 @@ pub enum FaultKind {
     AnswerU(ResultCode),
     /// pay only: answer U `PAYMENT_IN_PROCESS` now, reach the MPP after this long.
     Slow(Duration),
+    /// consultUnbinding only: answer `allowUnbinding` "false".
+    Deny,
 }
 
 /// One fault rule.
@@ -120,9 +127,10 @@ impl FromStr for Fault {
             "applyToken" => FaultApi::ApplyToken,
             "cancelToken" => FaultApi::CancelToken,
             "authNotify" => FaultApi::AuthNotify,
+            "consultUnbinding" => FaultApi::ConsultUnbinding,
             _ => {
                 return Err(err(
-                    "API must be pay, inquiry, cancel, notify, prepare, applyToken, cancelToken or authNotify",
+                    "API must be pay, inquiry, cancel, notify, prepare, applyToken, cancelToken, authNotify or consultUnbinding",
                 ))
             }
         };
@@ -160,8 +168,11 @@ impl FromStr for Fault {
                 | FaultApi::Prepare
                 | FaultApi::ApplyToken
                 | FaultApi::CancelToken
-                | FaultApi::AuthNotify,
+                | FaultApi::AuthNotify
+                | FaultApi::ConsultUnbinding,
             ) => return Err(err("slow applies to pay only")),
+            ("deny", FaultApi::ConsultUnbinding) => FaultKind::Deny,
+            ("deny", _) => return Err(err("deny applies to consultUnbinding only")),
             ("u", _) => {
                 let code = arg.unwrap_or("UNKNOWN_EXCEPTION");
                 let code = ResultCode::from_code(code).ok_or_else(|| err("unknown result code"))?;
@@ -172,7 +183,7 @@ impl FromStr for Fault {
                     }
                 }
             }
-            _ => return Err(err("KIND must be drop, delay, u or slow")),
+            _ => return Err(err("KIND must be drop, delay, u, slow or deny")),
         };
         Ok(Fault { api, kind, times })
     }
@@ -186,6 +197,7 @@ impl fmt::Display for Fault {
             FaultKind::Delay(d) => write!(f, "delay:{}", d.as_millis())?,
             FaultKind::AnswerU(c) => write!(f, "u:{}", c.code())?,
             FaultKind::Slow(d) => write!(f, "slow:{}", d.as_millis())?,
+            FaultKind::Deny => write!(f, "deny")?,
         }
         match self.times {
             Some(n) => write!(f, "*{n}"),

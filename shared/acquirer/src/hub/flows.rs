@@ -107,7 +107,8 @@ pub(super) async fn pay(
             tracing::warn!(flow = "hub", payment_request_id = %req.payment_request_id, result_code = code.code(), "fault: pay answered U");
             pay_answer(ResultObject::from(code))
         }
-        Some(FaultKind::Drop | FaultKind::Delay(_) | FaultKind::Slow(_)) | None => answer,
+        Some(FaultKind::Drop | FaultKind::Delay(_) | FaultKind::Slow(_) | FaultKind::Deny)
+        | None => answer,
     }
 }
 
@@ -591,7 +592,8 @@ pub(super) async fn cancel(
                 result: ResultObject::from(code),
             }
         }
-        Some(FaultKind::Drop | FaultKind::Delay(_) | FaultKind::Slow(_)) | None => answer,
+        Some(FaultKind::Drop | FaultKind::Delay(_) | FaultKind::Slow(_) | FaultKind::Deny)
+        | None => answer,
     }
 }
 
@@ -674,7 +676,7 @@ pub(super) async fn notify(
             return answer(code);
         }
         Some(FaultKind::Delay(d)) => d,
-        Some(FaultKind::Slow(_)) | None => std::time::Duration::ZERO,
+        Some(FaultKind::Slow(_) | FaultKind::Deny) | None => std::time::Duration::ZERO,
     };
     let Some(url) = p.acquirer_notify_url.clone() else {
         return answer(ResultCode::Success);
@@ -712,8 +714,28 @@ fn acquirer_notification(p: &HubPayment, mpp: &NotifyPaymentRequest) -> Option<V
 /// POSTs one notification to the acquirer until it acknowledges with S, on the configured
 /// schedule (bounded by its length).
 async fn forward_notification(hub: &HubState, acq_id: &str, url: &str, body: &[u8]) {
+    if post_until_acknowledged::<NotifyPaymentResponse>(hub, acq_id, url, body).await {
+        if let Some(rec) = hub.records().by_acq.get_mut(acq_id) {
+            rec.notifications_forwarded = rec.notifications_forwarded.saturating_add(1);
+        }
+    }
+}
+
+/// POSTs `body` to `url` (the merchant's acquirer), signed by the hub as Alipay+, its answer
+/// verified with the acquirer's key, until an S, on the notification schedule
+/// (`notify_retry_delays`: at most its length + 1 attempts). `key` names the notification in
+/// the logs. Whether it was acknowledged.
+pub(super) async fn post_until_acknowledged<R>(
+    hub: &HubState,
+    key: &str,
+    url: &str,
+    body: &[u8],
+) -> bool
+where
+    R: serde::de::DeserializeOwned + mpp_core::wire::Validate + mpp_core::edge::Answered,
+{
     let Ok(parsed) = reqwest::Url::parse(url) else {
-        return;
+        return false;
     };
     let base = parsed.origin().ascii_serialization();
     let path = match parsed.query() {
@@ -729,32 +751,29 @@ async fn forward_notification(hub: &HubState, acq_id: &str, url: &str, body: &[u
     ) {
         Ok(c) => c,
         Err(e) => {
-            tracing::error!(flow = "hub", payment_request_id = %acq_id, error = %e, "no client for the notification");
-            return;
+            tracing::error!(flow = "hub", key = %key, error = %e, "no client for the notification");
+            return false;
         }
     };
     let delays = &hub.config.notify_retry_delays;
     for attempt in 0..=delays.len() {
-        let reply: Reply<NotifyPaymentResponse> = match client.call(&path, body).await {
+        let reply: Reply<R> = match client.call(&path, body).await {
             Ok(a) => decode(a),
             Err(e) => Reply::NoAnswer(e.to_string()),
         };
         let outcome = match &reply {
-            Reply::Answer(a) => format!("{} {}", a.result.result_status, a.result.result_code),
+            Reply::Answer(a) => a.code().code().to_string(),
             Reply::NoAnswer(why) => format!("no answer: {why}"),
         };
-        let acknowledged =
-            matches!(&reply, Reply::Answer(a) if a.result.result_status == ResultStatus::S);
-        tracing::info!(flow = "hub", payment_request_id = %acq_id, attempt = attempt + 1, outcome = %outcome, "notification forwarded");
+        let acknowledged = matches!(&reply, Reply::Answer(a) if a.code() == ResultCode::Success);
+        tracing::info!(flow = "hub", key = %key, attempt = attempt + 1, outcome = %outcome, "notification forwarded");
         if acknowledged {
-            if let Some(rec) = hub.records().by_acq.get_mut(acq_id) {
-                rec.notifications_forwarded = rec.notifications_forwarded.saturating_add(1);
-            }
-            return;
+            return true;
         }
         if let Some(d) = delays.get(attempt) {
             tokio::time::sleep(*d).await;
         }
     }
-    tracing::error!(flow = "hub", payment_request_id = %acq_id, "notification never acknowledged");
+    tracing::error!(flow = "hub", key = %key, "notification never acknowledged");
+    false
 }

@@ -31,7 +31,8 @@ use mpp_core::money::Currency;
 use mpp_core::signature::{Signer, VerifierConfig};
 use mpp_core::wire::acquirer::AcqPayRequest;
 use mpp_core::wire::{
-    Amount, GetPaymentCodeRequest, NotifyPaymentRequest, ResultObject, GET_PAYMENT_CODE_PATH,
+    Amount, AuthNotifyResponse, GetPaymentCodeRequest, NotifyPaymentRequest, ResultObject,
+    GET_PAYMENT_CODE_PATH,
 };
 use quote::Rate;
 use std::collections::{HashMap, HashSet};
@@ -176,6 +177,8 @@ pub struct HubConfig {
     pub clearing_dir: Option<std::path::PathBuf>,
     /// The participant agreement id in clearing file names.
     pub participant_agreement_id: String,
+    /// Where the MPP's authNotify is relayed to (the merchant's acquirer); `None`: only kept.
+    pub merchant_auth_notify_url: Option<String>,
 }
 
 impl HubConfig {
@@ -197,6 +200,7 @@ impl HubConfig {
             code_life: ISSUED_CODE_LIFE,
             clearing_dir: None,
             participant_agreement_id: "LOCALAGREEMENT".to_string(),
+            merchant_auth_notify_url: None,
         }
     }
 }
@@ -680,13 +684,45 @@ async fn binding_route(
         )
         .await;
         (out, fault)
+    } else if path == mpp_core::wire::CONSULT_UNBINDING_PATH {
+        let fault = hub.faults.take(FaultApi::ConsultUnbinding);
+        let out = serve(
+            &hub.mpp_edge,
+            "consultUnbinding",
+            inbound(parts, body),
+            |req| async move { Ok::<_, EdgeError>(bindings::consult_unbinding(&h, req, fault)) },
+        )
+        .await;
+        (out, fault)
     } else if path == AUTH_NOTIFY.path() {
         let fault = hub.faults.take(FaultApi::AuthNotify);
         let out = serve(
             &hub.mpp_edge,
             AUTH_NOTIFY.name,
             inbound(parts, body),
-            |req| async move { Ok::<_, EdgeError>(bindings::auth_notify(&h, req)) },
+            |req| async move {
+                // Kept and acknowledged at once; relayed to the merchant's side when configured
+                // (its own schedule: the MPP's delivery does not wait on the merchant).
+                let relay = h
+                    .config
+                    .merchant_auth_notify_url
+                    .clone()
+                    .map(|url| (url, mpp_core::wire::to_body(&req)));
+                let answer = bindings::auth_notify(&h, req);
+                if let Some((url, body)) = relay {
+                    let h = h.clone();
+                    tokio::spawn(async move {
+                        flows::post_until_acknowledged::<AuthNotifyResponse>(
+                            &h,
+                            "authNotify",
+                            &url,
+                            &body,
+                        )
+                        .await
+                    });
+                }
+                Ok::<_, EdgeError>(answer)
+            },
         )
         .await;
         (out, fault)
@@ -720,7 +756,7 @@ async fn deliver(
             tokio::time::sleep(d).await;
             respond(out)
         }
-        Some(FaultKind::AnswerU(_) | FaultKind::Slow(_)) | None => respond(out),
+        Some(FaultKind::AnswerU(_) | FaultKind::Slow(_) | FaultKind::Deny) | None => respond(out),
     }
 }
 

@@ -8,7 +8,8 @@
 //!
 //! Items (`bindingKey`): `auth#<authId>` the binding; `prepare#<sha256(client, agreement)>` →
 //! `authId`, the idempotency key of prepare; `login#<loginId>` a wallet login; `customer#<id>`
-//! with `bound`, how many merchants the account is bound to; `notify#<id>` an authNotify waiting
+//! with `bound`, how many merchants the account is bound to, and `authIds` (SS), which bindings
+//! (both changed by the same transaction that binds or cancels); `notify#<id>` an authNotify waiting
 //! in the outbox (`auth_notify.rs`), put in the transition's own transaction.
 
 use super::call::{
@@ -23,6 +24,7 @@ use chrono::{DateTime, Utc};
 use mpp_core::ids::{CustomerId, Secret, SecretHash};
 use mpp_core::store::bindings::*;
 use mpp_core::store::StoreError;
+use mpp_core::token_mac::TokenMac;
 use std::collections::HashMap;
 
 /// The key attribute of the bindings table.
@@ -30,6 +32,8 @@ pub(crate) const BINDING_KEY: &str = "bindingKey";
 const VERSION: &str = "version";
 const AUTH_ID: &str = "authId";
 const BOUND: &str = "bound";
+/// The `customer#` item's string set of its BOUND bindings' ids.
+const AUTH_IDS: &str = "authIds";
 
 fn auth_key(auth_id: &str) -> Item {
     item::key(BINDING_KEY, &format!("auth#{auth_id}"))
@@ -104,7 +108,7 @@ fn auth_item(a: &Authorization) -> Item {
         a.code_hash.as_ref().map(|h| s(h.as_str())),
     );
     put_opt(&mut it, "codeExpiresAt", opt_t(a.code_expires_at));
-    put_opt(&mut it, "grantSeed", opt_s(&a.grant_seed));
+    it.insert("tokenGeneration".into(), item::n(a.token_generation));
     put_opt(&mut it, "decidedAt", opt_t(a.decided_at));
     if let Some(p) = &a.tokens {
         it.insert("accessHash".into(), s(p.access_hash.as_str()));
@@ -173,7 +177,8 @@ fn auth_from(it: &Item) -> Result<Authorization, StoreError> {
         customer_id: o(item::CUSTOMER_ID)?.map(CustomerId::new),
         code_hash: o("codeHash")?.map(SecretHash),
         code_expires_at: f.opt_time("codeExpiresAt")?,
-        grant_seed: o("grantSeed")?,
+        // Absent on a record written before generations (issue 18): generation 0.
+        token_generation: f.opt_u64("tokenGeneration")?.unwrap_or(0),
         tokens,
         decided_at: f.opt_time("decidedAt")?,
         version: f.u64(VERSION)?,
@@ -267,15 +272,20 @@ fn transaction(
         items.push(TransactWriteItem::builder().put(p).build());
     }
     if let Some(c) = &w.counter {
+        // The count and the list move together: ADD / DELETE of the id in the string set.
         let (update, condition) = match (c.up, c.expect) {
             (true, 0) => (
-                "SET #b = if_not_exists(#b, :zero) + :one",
+                "SET #b = if_not_exists(#b, :zero) + :one ADD #ids :id",
                 "attribute_not_exists(#b) OR #b = :e",
             ),
-            (true, _) => ("SET #b = #b + :one", "#b = :e"),
-            (false, _) => ("SET #b = #b - :one", "#b = :e"),
+            (true, _) => ("SET #b = #b + :one ADD #ids :id", "#b = :e"),
+            (false, _) => ("SET #b = #b - :one DELETE #ids :id", "#b = :e"),
         };
-        let mut vals = vec![(":one", item::n(1)), (":e", item::n(u64::from(c.expect)))];
+        let mut vals = vec![
+            (":one", item::n(1)),
+            (":e", item::n(u64::from(c.expect))),
+            (":id", AttributeValue::Ss(vec![c.auth_id.clone()])),
+        ];
         if update.contains(":zero") {
             vals.push((":zero", item::n(0)));
         }
@@ -284,7 +294,7 @@ fn transaction(
             .set_key(Some(customer_key(&c.customer_id)))
             .update_expression(update)
             .condition_expression(condition)
-            .set_expression_attribute_names(Some(names(&[("#b", BOUND)])))
+            .set_expression_attribute_names(Some(names(&[("#b", BOUND), ("#ids", AUTH_IDS)])))
             .set_expression_attribute_values(Some(values(vals)))
             .build()
             .map_err(build)?;
@@ -492,21 +502,31 @@ impl AuthorizationPageStore for DynamoStore {
 
 #[async_trait]
 impl TokenStore for DynamoStore {
-    async fn exchange_code(&self, intent: &TokenIntent) -> Result<TokenOutcome, StoreError> {
+    async fn exchange_code(
+        &self,
+        intent: &TokenIntent,
+        mac: &dyn TokenMac,
+    ) -> Result<TokenOutcome, StoreError> {
         self.decide_loop(|| async {
             let current = self.named(&intent.presented).await?;
             let bound = self
                 .counter(current.as_ref().and_then(|a| a.customer_id.as_ref()))
                 .await?;
-            Ok(decide_exchange(intent, current, bound))
+            let derived = derive_needed(mac, current.as_ref(), false).await?;
+            Ok(decide_exchange(intent, current, bound, &derived))
         })
         .await
     }
 
-    async fn refresh_token(&self, intent: &TokenIntent) -> Result<TokenOutcome, StoreError> {
+    async fn refresh_token(
+        &self,
+        intent: &TokenIntent,
+        mac: &dyn TokenMac,
+    ) -> Result<TokenOutcome, StoreError> {
         self.decide_loop(|| async {
             let current = self.named(&intent.presented).await?;
-            Ok(decide_refresh(intent, current))
+            let derived = derive_needed(mac, current.as_ref(), true).await?;
+            Ok(decide_refresh(intent, current, &derived))
         })
         .await
     }
@@ -567,6 +587,53 @@ impl CancelTokenStore for DynamoStore {
                 }
             }
         }
+    }
+}
+
+#[async_trait]
+impl UnbindingStore for DynamoStore {
+    async fn customer_bindings(
+        &self,
+        customer_id: &CustomerId,
+    ) -> Result<Vec<Authorization>, StoreError> {
+        let got = self
+            .get(&self.tables.bindings, customer_key(customer_id))
+            .await?;
+        let ids: Vec<String> = match got.as_ref().and_then(|it| it.get(AUTH_IDS)) {
+            None => Vec::new(),
+            Some(AttributeValue::Ss(ids)) => ids.clone(),
+            Some(_) => {
+                return Err(StoreError::Corrupt(
+                    "binding counter: authIds is not a string set".into(),
+                ))
+            }
+        };
+        // One GetItem per binding, at most CUSTOMER_BINDINGS_MAX (the cap per account is lower).
+        let mut found = Vec::new();
+        for id in ids.iter().take(CUSTOMER_BINDINGS_MAX) {
+            // A binding cancelled between the two reads is left out, as it would be a moment
+            // later.
+            if let Some(a) = self.get_auth(id).await? {
+                if a.state == AuthorizationState::Bound
+                    && a.customer_id.as_ref() == Some(customer_id)
+                {
+                    found.push(a);
+                }
+            }
+        }
+        found.sort_by(|a, b| (a.created_at, &a.auth_id).cmp(&(b.created_at, &b.auth_id)));
+        Ok(found)
+    }
+
+    async fn unbind(&self, intent: &UnbindIntent) -> Result<UnbindOutcome, StoreError> {
+        self.decide_loop(|| async {
+            let current = self.get_auth(&intent.auth_id).await?;
+            let bound = self
+                .counter(current.as_ref().and_then(|a| a.customer_id.as_ref()))
+                .await?;
+            Ok(decide_unbind(intent, current, bound))
+        })
+        .await
     }
 }
 

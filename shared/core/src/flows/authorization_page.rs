@@ -20,7 +20,7 @@ use crate::clock::Clock;
 use crate::operations::AUTHORIZATION_PAGE;
 use crate::pin::verify_pin;
 use crate::store::bindings::{
-    auth_id_of_page, decide_pin, new_auth_code, new_grant_seed, random_bytes, Authorization,
+    auth_id_of_page, decide_pin, new_auth_code, random_bytes, Authorization,
     AuthorizationPageStore, AuthorizationState, PageChoice, PageOutcome, PinOutcome, PIN_LOCK,
     PIN_TRIES_MAX,
 };
@@ -236,7 +236,6 @@ async fn approve(
     let choice = PageChoice::Approve {
         customer_id: customer,
         code_hash: code.hash(),
-        grant_seed: new_grant_seed()?,
         push_code: deps.settings.push_auth_code.then(|| code.clone()),
     };
     match deps.store.decide(&auth.auth_id, &choice, now).await? {

@@ -13,6 +13,7 @@ use crate::store::bindings::{
     BINDINGS_PER_ACCOUNT_DEFAULT,
 };
 use crate::store::StoreError;
+use crate::token_mac::TokenMac;
 use crate::wire::{
     ApplyTokenRequest, ApplyTokenResponse, CancelTokenRequest, CancelTokenResponse, GrantType,
     PrepareRequest, PrepareResponse, Timestamp,
@@ -141,6 +142,8 @@ pub struct TokenDeps {
     pub clock: Arc<dyn Clock>,
     /// The cap of bindings per account.
     pub settings: BindingSettings,
+    /// The server-held key the pairs are derived under (`crate::token_mac`).
+    pub mac: Arc<dyn TokenMac>,
 }
 
 /// The code of a refusal (decided in `docs/decisions.md`, "Account binding").
@@ -188,8 +191,10 @@ pub async fn apply_token(
         bindings_max: deps.settings.bindings_per_account_max,
     };
     let outcome = match req.grant_type {
-        GrantType::AuthorizationCode => deps.store.exchange_code(&intent).await?,
-        GrantType::RefreshToken => deps.store.refresh_token(&intent).await?,
+        GrantType::AuthorizationCode => {
+            deps.store.exchange_code(&intent, deps.mac.as_ref()).await?
+        }
+        GrantType::RefreshToken => deps.store.refresh_token(&intent, deps.mac.as_ref()).await?,
     };
     let t = match outcome {
         TokenOutcome::Issued(t) => t,

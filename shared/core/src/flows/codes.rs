@@ -77,6 +77,20 @@ fn answer(status: u16, response: &GetPaymentCodeResponse, code: ResultCode) -> C
     }
 }
 
+/// What an internal route refuses before reading the body: not a `POST`
+/// (`METHOD_NOT_SUPPORTED`, 405), not JSON (`MEDIA_TYPE_NOT_ACCEPTABLE`, 415).
+pub fn refuse_transport(method: &str, content_type: Option<&str>) -> Option<ResultCode> {
+    if method != "POST" {
+        return Some(ResultCode::MethodNotSupported);
+    }
+    let json = content_type.is_some_and(|c| {
+        c.split(';')
+            .next()
+            .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+    });
+    (!json).then_some(ResultCode::MediaTypeNotAcceptable)
+}
+
 /// Serves one call: `POST` with a JSON body only, the body validated as a getPaymentCode
 /// request, then [`get_payment_code`].
 pub async fn serve_internal(
@@ -85,17 +99,7 @@ pub async fn serve_internal(
     content_type: Option<&str>,
     body: &[u8],
 ) -> CodesAnswer {
-    if method != "POST" {
-        let code = ResultCode::MethodNotSupported;
-        return answer(code.http_status(), &envelope(code, None), code);
-    }
-    let json = content_type.is_some_and(|c| {
-        c.split(';')
-            .next()
-            .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
-    });
-    if !json {
-        let code = ResultCode::MediaTypeNotAcceptable;
+    if let Some(code) = refuse_transport(method, content_type) {
         return answer(code.http_status(), &envelope(code, None), code);
     }
     let req = match parse_request::<GetPaymentCodeRequest>(body) {
@@ -125,6 +129,30 @@ pub async fn serve_internal_within(
     content_type: Option<&str>,
     body: &[u8],
 ) -> CodesAnswer {
+    internal_within(
+        operation,
+        invocation,
+        serve_internal(deps, method, content_type, body),
+        || {
+            let code = ResultCode::UnknownException;
+            answer(code.http_status(), &envelope(code, None), code)
+        },
+    )
+    .await
+}
+
+/// Runs one internal route's `work` for one invocation: its request and trace ids on every log
+/// line, the answer's log line, and `late()` (a U envelope) when the invocation's deadline comes
+/// first.
+pub async fn internal_within<W>(
+    operation: &'static str,
+    invocation: &Invocation,
+    work: W,
+    late: impl FnOnce() -> CodesAnswer,
+) -> CodesAnswer
+where
+    W: std::future::Future<Output = CodesAnswer>,
+{
     let span = tracing::info_span!(
         "internal",
         flow = operation,
@@ -132,13 +160,9 @@ pub async fn serve_internal_within(
         trace_id = invocation.trace_id.as_deref(),
     );
     let started = std::time::Instant::now();
-    let work = serve_internal(deps, method, content_type, body);
     async move {
         let out = match invocation.deadline {
-            Some(d) => d.run(work).await.unwrap_or_else(|_| {
-                let code = ResultCode::UnknownException;
-                answer(code.http_status(), &envelope(code, None), code)
-            }),
+            Some(d) => d.run(work).await.unwrap_or_else(|_| late()),
             None => work.await,
         };
         crate::edge::log_answered(out.code, started);

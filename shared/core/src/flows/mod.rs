@@ -13,6 +13,7 @@ pub mod pay;
 pub mod policy;
 pub mod quote;
 pub mod refund;
+pub mod unbinding;
 
 use crate::clock::business_tz;
 use crate::result_code::ResultCode;

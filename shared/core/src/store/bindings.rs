@@ -9,23 +9,27 @@
 //!
 //! ```text
 //! (none)   --prepare------> PENDING     decide_prepare       (idempotent on authClientId + referenceAgreementId)
-//! PENDING  --approve------> APPROVED    decide_page          (code issued: hash + expiry, a grant seed)
+//! PENDING  --approve------> APPROVED    decide_page          (code issued: hash + expiry)
 //! PENDING  --decline------> DECLINED    decide_page
 //! APPROVED --exchange-----> BOUND       decide_exchange      (access token item put, counter + 1)
-//! BOUND    --refresh------> BOUND       decide_refresh       (old access token revoked, new one put)
+//! BOUND    --refresh------> BOUND       decide_refresh       (generation + 1: old access token revoked, new one put)
 //! BOUND    --cancelToken--> CANCELLED   decide_cancel_token  (access token revoked, counter − 1)
 //! ```
 //!
 //! Secrets are never stored: codes and tokens are kept as SHA-256 hashes. So that a re-sent
-//! `applyToken` (Alipay+ retrying after a lost answer) gets the *same* pair, tokens are derived,
-//! not drawn: `authId ‖ base64url(HMAC-SHA256(grantSeed, label ‖ presented secret))`, where the
-//! grant seed is 256 random bits drawn when the code is issued and kept on the record. Knowing the
-//! stored record alone (no code, no refresh token) gives no token; knowing a code alone (it passed
-//! through a browser) gives no token without the record.
+//! `applyToken` (Alipay+ retrying after a lost answer) gets the *same* pair, and so that the
+//! wallet side (consultUnbinding, TOKEN_CANCELED) can name a binding's live access token, tokens
+//! are derived, not drawn: `authId ‖ base64url(HMAC(K, authId ‖ generation ‖ label))` under the
+//! server-held key K (`crate::token_mac`; a KMS HMAC key in AWS), where `generation` is the
+//! record's `token_generation` (0 on the exchange, + 1 per refresh). The store reads the record,
+//! derives the pairs a decision may need with the key (an async call: KMS), then decides; the
+//! decisions stay pure. The stored record alone gives no token.
 
 use super::auth_notify::{auth_notification, AuthNotification};
 use super::{AccessToken, StoreError, SCOPE_AGREEMENT_PAY};
+use crate::cause::Cause;
 use crate::ids::{CustomerId, Secret, SecretHash};
+use crate::token_mac::{derive_pair, DerivedPair, TokenMac};
 use crate::wire::AuthorizationNotifyType;
 use async_trait::async_trait;
 use base64::Engine as _;
@@ -58,6 +62,9 @@ pub const PIN_TRIES_MAX: u32 = 5;
 pub const PIN_LOCK: Duration = Duration::minutes(15);
 /// Default cap of bound merchants per wallet account (`BINDINGS_PER_ACCOUNT_MAX`).
 pub const BINDINGS_PER_ACCOUNT_DEFAULT: u32 = 20;
+/// Most bindings one customer's list answers with (the cap of bindings per account is set per
+/// stack, default 20; the list is read one binding at a time, so this bounds the reads).
+pub const CUSTOMER_BINDINGS_MAX: usize = 100;
 
 /// Where a binding is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -161,9 +168,9 @@ pub struct Authorization {
     pub code_hash: Option<SecretHash>,
     /// The code may be exchanged until then.
     pub code_expires_at: Option<DateTime<Utc>>,
-    /// 256 random bits (hex) drawn at approval; tokens are derived from it and the presented
-    /// secret. Never logged (`Debug` redacts it).
-    pub grant_seed: Option<String>,
+    /// The generation of the live pair (0 on the exchange, + 1 per refresh): tokens are derived
+    /// from it and the server-held key (`crate::token_mac`).
+    pub token_generation: u64,
     /// The live pair, once bound (kept on cancel: the cancelled access token's hash answers a
     /// repeated cancelToken).
     pub tokens: Option<TokenPair>,
@@ -190,7 +197,7 @@ impl Authorization {
             customer_id: None,
             code_hash: None,
             code_expires_at: None,
-            grant_seed: None,
+            token_generation: 0,
             tokens: None,
             decided_at: None,
             version: 0,
@@ -265,6 +272,9 @@ pub struct CounterChange {
     pub expect: u32,
     /// +1 (bound) or −1 (cancelled).
     pub up: bool,
+    /// The binding that joins (`up`) or leaves the account's list of bound bindings (the
+    /// `customer#` item's `authIds`, in the same write).
+    pub auth_id: String,
 }
 
 /// A plain token pair to answer `applyToken` with (derived, never stored).
@@ -312,11 +322,6 @@ pub fn new_auth_id() -> Result<String, StoreError> {
     Ok(hex::encode(random_bytes::<16>()?))
 }
 
-/// A new grant seed: 256 random bits in hex.
-pub fn new_grant_seed() -> Result<String, StoreError> {
-    Ok(hex::encode(random_bytes::<32>()?))
-}
-
 /// A new authCode for `auth_id`: the id, then 256 random bits.
 pub fn new_auth_code(auth_id: &str) -> Result<Secret, StoreError> {
     let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes::<32>()?);
@@ -347,52 +352,42 @@ pub fn auth_id_of_page(s: String) -> Option<String> {
     ok.then_some(s)
 }
 
-/// `authId ‖ base64url(HMAC-SHA256(seed, label ‖ 0 ‖ presented))`.
-fn derive(auth_id: &str, seed_hex: &str, label: &str, presented: &str) -> Secret {
-    let seed = hex::decode(seed_hex).unwrap_or_default();
-    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &seed);
-    let mut ctx = aws_lc_rs::hmac::Context::with_key(&key);
-    ctx.update(label.as_bytes());
-    ctx.update(&[0]);
-    ctx.update(presented.as_bytes());
-    let tag = ctx.sign();
-    let part = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(tag.as_ref());
-    Secret::new(format!("{auth_id}{part}"))
-}
-
-/// The pair issued for `presented` (the code, or the refresh token being rotated) at `now`:
-/// plain tokens for the answer, hashes for the store.
+/// The pair `derived` (of the record's generation) as issued at `now`: plain tokens for the
+/// answer, hashes for the store. `issued_for`: the refresh token it replaces (`None`: the code).
 fn pair_for(
     b: &Authorization,
-    presented: &Secret,
+    derived: &DerivedPair,
     now: DateTime<Utc>,
-    for_refresh: bool,
+    issued_for: Option<SecretHash>,
 ) -> Option<(IssuedTokens, TokenPair)> {
-    let seed = b.grant_seed.as_deref()?;
     let customer_id = b.customer_id.clone()?;
-    let access = derive(&b.auth_id, seed, "access", presented.expose());
-    let refresh = derive(&b.auth_id, seed, "refresh", presented.expose());
     let pair = TokenPair {
-        access_hash: access.hash(),
+        access_hash: derived.access.hash(),
         access_expires_at: now + ACCESS_TOKEN_VALIDITY,
-        refresh_hash: refresh.hash(),
+        refresh_hash: derived.refresh.hash(),
         refresh_expires_at: now + REFRESH_TOKEN_VALIDITY,
         issued_at: now,
-        issued_for: for_refresh.then(|| presented.hash()),
+        issued_for,
     };
     let issued = IssuedTokens {
-        access_token: access,
+        access_token: derived.access.clone(),
         access_expires_at: pair.access_expires_at,
-        refresh_token: refresh,
+        refresh_token: derived.refresh.clone(),
         refresh_expires_at: pair.refresh_expires_at,
         customer_id,
     };
     Some((issued, pair))
 }
 
-/// The same pair again, with the expiry times it was issued with.
-fn pair_again(b: &Authorization, presented: &Secret, pair: &TokenPair) -> Option<IssuedTokens> {
-    let (mut issued, _) = pair_for(b, presented, pair.issued_at, pair.issued_for.is_some())?;
+/// The live pair again (a re-sent request), with the expiry times it was issued with: `derived`
+/// must be the record's generation and hash to the stored pair.
+fn pair_again(
+    b: &Authorization,
+    derived: Option<&DerivedPair>,
+    pair: &TokenPair,
+) -> Option<IssuedTokens> {
+    let derived = derived.filter(|d| d.generation == b.token_generation)?;
+    let (mut issued, _) = pair_for(b, derived, pair.issued_at, pair.issued_for.clone())?;
     if issued.access_token.hash() != pair.access_hash
         || issued.refresh_token.hash() != pair.refresh_hash
     {
@@ -401,6 +396,51 @@ fn pair_again(b: &Authorization, presented: &Secret, pair: &TokenPair) -> Option
     issued.access_expires_at = pair.access_expires_at;
     issued.refresh_expires_at = pair.refresh_expires_at;
     Some(issued)
+}
+
+/// The generations a token decision on `current` may need derived (`decide_exchange`,
+/// `decide_refresh`): none for a record that cannot issue (so a made-up code costs no MAC); the
+/// record's generation (a repeat, or the exchange's first pair); for a refresh, also the next.
+pub fn generations_needed(current: Option<&Authorization>, refresh: bool) -> Vec<u64> {
+    match current.map(|b| (b.state, b.token_generation)) {
+        Some((AuthorizationState::Approved, _)) if !refresh => vec![0],
+        Some((AuthorizationState::Bound, g)) if refresh => vec![g, g.saturating_add(1)],
+        Some((AuthorizationState::Bound, g)) => vec![g],
+        _ => Vec::new(),
+    }
+}
+
+/// Derives the pairs of `generations` of `auth_id` with the server-held key.
+pub async fn derive_pairs(
+    mac: &dyn TokenMac,
+    auth_id: &str,
+    generations: &[u64],
+) -> Result<Vec<DerivedPair>, StoreError> {
+    let mut out = Vec::with_capacity(generations.len());
+    for g in generations {
+        out.push(
+            derive_pair(mac, auth_id, *g)
+                .await
+                .map_err(|e| StoreError::Unavailable(Cause::with_source("token key", e)))?,
+        );
+    }
+    Ok(out)
+}
+
+/// The pairs a token decision on `current` needs (see [`generations_needed`]).
+pub async fn derive_needed(
+    mac: &dyn TokenMac,
+    current: Option<&Authorization>,
+    refresh: bool,
+) -> Result<Vec<DerivedPair>, StoreError> {
+    match current {
+        Some(b) => derive_pairs(mac, &b.auth_id, &generations_needed(current, refresh)).await,
+        None => Ok(Vec::new()),
+    }
+}
+
+fn derived_of(derived: &[DerivedPair], generation: u64) -> Option<&DerivedPair> {
+    derived.iter().find(|d| d.generation == generation)
 }
 
 /// The access-token item pay reads, for a pair of `b`.
@@ -484,14 +524,12 @@ pub fn decide_prepare(
 /// The user's decision on the page (the PIN was checked before).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PageChoice {
-    /// Approve as this user, with this code and seed (drawn by the caller).
+    /// Approve as this user, with this code (drawn by the caller).
     Approve {
         /// The wallet user who logged in.
         customer_id: CustomerId,
         /// The new authCode's hash.
         code_hash: SecretHash,
-        /// The grant seed (hex).
-        grant_seed: String,
         /// The plain code, when the MPP is configured to push codes with authNotify
         /// (`AUTHCODE_CREATED`); `None`: the code travels only through the redirect.
         push_code: Option<Secret>,
@@ -531,14 +569,12 @@ pub fn decide_page(
         PageChoice::Approve {
             customer_id,
             code_hash,
-            grant_seed,
             push_code,
         } => {
             n.state = AuthorizationState::Approved;
             n.customer_id = Some(customer_id.clone());
             n.code_hash = Some(code_hash.clone());
             n.code_expires_at = Some(now + CODE_VALIDITY);
-            n.grant_seed = Some(grant_seed.clone());
             let mut w = write(n.clone(), &b);
             w.notify = push_code.as_ref().and_then(|code| {
                 auth_notification(&n, AuthorizationNotifyType::AuthcodeCreated, code, now)
@@ -610,10 +646,13 @@ fn other_client(b: &Authorization, intent: &TokenIntent) -> bool {
 /// client matches; a BOUND record whose pair was issued for this code less than
 /// [`REPEAT_WINDOW`] ago answers that pair again; otherwise only APPROVED exchanges
 /// (`InvalidCode`), before the code's expiry (`ExpiredCode`), within the cap (`TooManyBindings`).
+///
+/// `derived`: the pairs [`derive_needed`] made for this record (generation 0).
 pub fn decide_exchange(
     intent: &TokenIntent,
     current: Option<Authorization>,
     bound: u32,
+    derived: &[DerivedPair],
 ) -> Decision<TokenOutcome> {
     let refuse = |r| Decision::Answer(TokenOutcome::Refused(r));
     let Some(b) = current else {
@@ -632,7 +671,7 @@ pub fn decide_exchange(
             // code's pair and within the window.
             return match &b.tokens {
                 Some(p) if p.issued_for.is_none() && intent.now <= p.issued_at + REPEAT_WINDOW => {
-                    match pair_again(&b, &intent.presented, p) {
+                    match pair_again(&b, derived_of(derived, b.token_generation), p) {
                         Some(t) => Decision::Answer(TokenOutcome::Issued(t)),
                         None => refuse(TokenRefusal::InvalidCode),
                     }
@@ -650,10 +689,13 @@ pub fn decide_exchange(
     if bound >= intent.bindings_max {
         return refuse(TokenRefusal::TooManyBindings);
     }
-    let Some((issued, pair)) = pair_for(&b, &intent.presented, intent.now, false) else {
+    let Some((issued, pair)) =
+        derived_of(derived, 0).and_then(|d| pair_for(&b, d, intent.now, None))
+    else {
         return refuse(TokenRefusal::InvalidCode);
     };
     let mut n = next(&b);
+    n.token_generation = 0;
     n.state = AuthorizationState::Bound;
     n.decided_at = Some(intent.now);
     n.tokens = Some(pair.clone());
@@ -662,6 +704,7 @@ pub fn decide_exchange(
         customer_id,
         expect: bound,
         up: true,
+        auth_id: b.auth_id.clone(),
     });
     // TOKEN_CREATED: only here, where the plain access token exists (a re-sent exchange answers
     // without a write, so it is never owed twice; a refresh is the merchant's own call).
@@ -684,9 +727,12 @@ pub fn decide_exchange(
 /// token is the live refresh token (rotate: a new pair derived from it, the old access token
 /// revoked), or the one the live pair was issued for less than [`REPEAT_WINDOW`] ago (the same
 /// pair again); the live one past its expiry is `ExpiredRefreshToken`.
+///
+/// `derived`: the pairs [`derive_needed`] made for this record (its generation and the next).
 pub fn decide_refresh(
     intent: &TokenIntent,
     current: Option<Authorization>,
+    derived: &[DerivedPair],
 ) -> Decision<TokenOutcome> {
     let refuse = |r| Decision::Answer(TokenOutcome::Refused(r));
     let Some(b) = current else {
@@ -703,7 +749,7 @@ pub fn decide_refresh(
     }
     if pair.issued_for.as_ref() == Some(&presented) {
         if intent.now <= pair.issued_at + REPEAT_WINDOW {
-            if let Some(t) = pair_again(&b, &intent.presented, &pair) {
+            if let Some(t) = pair_again(&b, derived_of(derived, b.token_generation), &pair) {
                 return Decision::Answer(TokenOutcome::Issued(t));
             }
         }
@@ -715,10 +761,14 @@ pub fn decide_refresh(
     if intent.now > pair.refresh_expires_at {
         return refuse(TokenRefusal::ExpiredRefreshToken);
     }
-    let Some((issued, new_pair)) = pair_for(&b, &intent.presented, intent.now, true) else {
+    let generation = b.token_generation.saturating_add(1);
+    let Some((issued, new_pair)) = derived_of(derived, generation)
+        .and_then(|d| pair_for(&b, d, intent.now, Some(presented.clone())))
+    else {
         return refuse(TokenRefusal::InvalidRefreshToken);
     };
     let mut n = next(&b);
+    n.token_generation = generation;
     n.tokens = Some(new_pair.clone());
     let put_token = token_item(&n, &new_pair);
     let mut w = write(n, &b);
@@ -769,6 +819,7 @@ pub fn decide_cancel_token(
                 customer_id,
                 expect: bound,
                 up: false,
+                auth_id: b.auth_id.clone(),
             });
             let mut w = write(n, &b);
             w.revoke_token = Some(pair.access_hash);
@@ -787,6 +838,83 @@ pub fn decide_revoke_plain(found: Option<&AccessToken>) -> Result<bool, TokenRef
     match found {
         Some(t) => Ok(!t.revoked),
         None => Err(TokenRefusal::InvalidToken),
+    }
+}
+
+// ---- unbinding from the wallet -----------------------------------------------------------
+
+/// A wallet-side unbinding to decide (consultUnbinding answered `allowUnbinding` "true").
+#[derive(Clone, PartialEq, Eq)]
+pub struct UnbindIntent {
+    /// The binding.
+    pub auth_id: String,
+    /// The customer asking: must be the binding's.
+    pub customer_id: CustomerId,
+    /// The live access token as derived for consultUnbinding: it must still be the live one (a
+    /// refresh in between moves the binding on), and TOKEN_CANCELED carries it.
+    pub access_token: Secret,
+    /// When.
+    pub now: DateTime<Utc>,
+}
+
+impl fmt::Debug for UnbindIntent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UnbindIntent")
+            .field("auth_id", &self.auth_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a wallet-side unbinding came to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UnbindOutcome {
+    /// Revoked now: the access token is dead and TOKEN_CANCELED is in the outbox.
+    Revoked,
+    /// Revoked before (by the merchant's cancelToken or an earlier unbinding): nothing written.
+    AlreadyCancelled,
+    /// No binding of this customer by that id, or not bound (pending, declined).
+    NotFound,
+    /// The live pair is not the one consulted about (a refresh in between): nothing written;
+    /// consult again.
+    Moved,
+}
+
+/// Decides a wallet-side unbinding on the binding as read and the account's count: the same
+/// transition as cancelToken (CANCELLED, the access token revoked, the count − 1, the binding off
+/// the account's list) plus TOKEN_CANCELED in the outbox, in one write.
+pub fn decide_unbind(
+    intent: &UnbindIntent,
+    current: Option<Authorization>,
+    bound: u32,
+) -> Decision<UnbindOutcome> {
+    let Some(b) = current.filter(|b| b.customer_id.as_ref() == Some(&intent.customer_id)) else {
+        return Decision::Answer(UnbindOutcome::NotFound);
+    };
+    match b.state {
+        AuthorizationState::Cancelled => return Decision::Answer(UnbindOutcome::AlreadyCancelled),
+        AuthorizationState::Bound => {}
+        AuthorizationState::Pending
+        | AuthorizationState::Approved
+        | AuthorizationState::Declined => return Decision::Answer(UnbindOutcome::NotFound),
+    }
+    let token = intent.access_token.hash();
+    match decide_cancel_token(&token, Some(b), bound, intent.now) {
+        Decision::Write(mut w, CancelTokenOutcome::Cancelled) => {
+            w.notify = auth_notification(
+                &w.binding,
+                AuthorizationNotifyType::TokenCanceled,
+                &intent.access_token,
+                intent.now,
+            );
+            Decision::Write(w, UnbindOutcome::Revoked)
+        }
+        Decision::Answer(CancelTokenOutcome::Cancelled) => {
+            Decision::Answer(UnbindOutcome::AlreadyCancelled)
+        }
+        Decision::Answer(CancelTokenOutcome::Refused(_))
+        | Decision::Write(_, CancelTokenOutcome::Refused(_)) => {
+            Decision::Answer(UnbindOutcome::Moved)
+        }
     }
 }
 
@@ -885,10 +1013,19 @@ pub trait AuthorizationPageStore: Send + Sync {
 /// The applyToken function's store.
 #[async_trait]
 pub trait TokenStore: Send + Sync {
-    /// `AUTHORIZATION_CODE`: [`decide_exchange`] on the authorization the code names.
-    async fn exchange_code(&self, intent: &TokenIntent) -> Result<TokenOutcome, StoreError>;
-    /// `REFRESH_TOKEN`: [`decide_refresh`] on the authorization the token names.
-    async fn refresh_token(&self, intent: &TokenIntent) -> Result<TokenOutcome, StoreError>;
+    /// `AUTHORIZATION_CODE`: [`decide_exchange`] on the authorization the code names, with the
+    /// pairs derived under `mac` ([`derive_needed`]) after each read.
+    async fn exchange_code(
+        &self,
+        intent: &TokenIntent,
+        mac: &dyn TokenMac,
+    ) -> Result<TokenOutcome, StoreError>;
+    /// `REFRESH_TOKEN`: [`decide_refresh`] on the authorization the token names, likewise.
+    async fn refresh_token(
+        &self,
+        intent: &TokenIntent,
+        mac: &dyn TokenMac,
+    ) -> Result<TokenOutcome, StoreError>;
 }
 
 /// The cancelToken function's store.
@@ -901,6 +1038,21 @@ pub trait CancelTokenStore: Send + Sync {
         token: &Secret,
         now: DateTime<Utc>,
     ) -> Result<CancelTokenOutcome, StoreError>;
+}
+
+/// The wallet's unbinding (consult-unbinding, `mpp bindings`): a customer's bindings, and the
+/// wallet-side revocation with its TOKEN_CANCELED in the same write.
+#[async_trait]
+pub trait UnbindingStore: Send + Sync {
+    /// The customer's BOUND bindings, through the account's list (DynamoDB: the `customer#<id>`
+    /// item's `authIds`, kept by every transition that binds or cancels; no scan, no index), at
+    /// most [`CUSTOMER_BINDINGS_MAX`], oldest first.
+    async fn customer_bindings(
+        &self,
+        customer_id: &CustomerId,
+    ) -> Result<Vec<Authorization>, StoreError>;
+    /// [`decide_unbind`] on the binding `auth_id` and the account's count.
+    async fn unbind(&self, intent: &UnbindIntent) -> Result<UnbindOutcome, StoreError>;
 }
 
 /// Operators and the seed: wallet logins.

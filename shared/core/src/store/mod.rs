@@ -692,6 +692,8 @@ pub struct Ports {
     pub cancel_token: std::sync::Arc<dyn bindings::CancelTokenStore>,
     /// Wallet logins (the seed, operators).
     pub logins: std::sync::Arc<dyn bindings::LoginAdmin>,
+    /// The wallet's unbinding: a customer's bindings, the wallet-side revocation.
+    pub unbinding: std::sync::Arc<dyn bindings::UnbindingStore>,
 }
 
 impl Ports {
@@ -712,6 +714,7 @@ impl Ports {
             + bindings::TokenStore
             + bindings::CancelTokenStore
             + bindings::LoginAdmin
+            + bindings::UnbindingStore
             + 'static,
     {
         Ports {
@@ -722,6 +725,7 @@ impl Ports {
             tokens: store.clone(),
             cancel_token: store.clone(),
             logins: store.clone(),
+            unbinding: store.clone(),
             deliveries: store.clone(),
             pay: store.clone(),
             wallet: store.clone(),

@@ -12,6 +12,7 @@ mod auth_notify;
 mod authorizations;
 mod cancel;
 mod codes;
+mod consult_unbinding;
 mod enums;
 mod inquiry;
 mod notify;
@@ -31,6 +32,9 @@ pub use cancel::{CancelPaymentRequest, CancelPaymentResponse};
 pub use codes::{
     GetPaymentCodeRequest, GetPaymentCodeResponse, PaymentCodeInfo, CODE_QUANTITY_MAX,
     CODE_QUANTITY_MIN, GET_PAYMENT_CODE_PATH, PAYMENT_CODE_MAX_CHARS,
+};
+pub use consult_unbinding::{
+    ConsultUnbindingRequest, ConsultUnbindingResponse, CONSULT_UNBINDING_PATH,
 };
 pub use enums::{
     AuthorizationType, InStorePaymentScenario, OrderSource, OsType, PaymentMethodType,

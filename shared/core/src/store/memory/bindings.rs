@@ -6,6 +6,7 @@ use super::{MemoryStore, State};
 use crate::ids::{CustomerId, Secret, SecretHash};
 use crate::store::auth_notify::{AuthNotification, OutboxEntry};
 use crate::store::{Delivery, DeliveryStore, StoreError};
+use crate::token_mac::TokenMac;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
@@ -163,35 +164,66 @@ impl AuthorizationPageStore for MemoryStore {
     }
 }
 
+/// How often a memory-store token decision reads again when the record moved while its pairs
+/// were being derived (the lock is not held across the key's await). Two writers of one binding
+/// at once are rare; the bound keeps a pathological race finite.
+const DERIVE_ROUNDS_MAX: u32 = 8;
+
+impl MemoryStore {
+    /// Read → derive (lock released: the key may be remote) → read again and decide under the
+    /// lock if the record is as it was, else again, at most [`DERIVE_ROUNDS_MAX`] times.
+    async fn token_decision(
+        &self,
+        intent: &TokenIntent,
+        mac: &dyn TokenMac,
+        refresh: bool,
+    ) -> Result<TokenOutcome, StoreError> {
+        for _ in 0..DERIVE_ROUNDS_MAX {
+            let read = self.lock().named(&intent.presented);
+            let derived = derive_needed(mac, read.as_ref(), refresh).await?;
+            let mut s = self.lock();
+            let current = s.named(&intent.presented);
+            if current.as_ref().map(|a| a.version) != read.as_ref().map(|a| a.version) {
+                continue;
+            }
+            let decision = if refresh {
+                decide_refresh(intent, current, &derived)
+            } else {
+                let bound = current
+                    .as_ref()
+                    .and_then(|a| a.customer_id.as_ref())
+                    .map(|c| s.bound_count(c))
+                    .unwrap_or(0);
+                decide_exchange(intent, current, bound, &derived)
+            };
+            return match decision {
+                Decision::Answer(a) => Ok(a),
+                Decision::Write(w, a) => {
+                    s.apply(&w)?;
+                    Ok(a)
+                }
+            };
+        }
+        Err(StoreError::Contention(DERIVE_ROUNDS_MAX))
+    }
+}
+
 #[async_trait]
 impl TokenStore for MemoryStore {
-    async fn exchange_code(&self, intent: &TokenIntent) -> Result<TokenOutcome, StoreError> {
-        let mut s = self.lock();
-        let current = s.named(&intent.presented);
-        let bound = current
-            .as_ref()
-            .and_then(|a| a.customer_id.as_ref())
-            .map(|c| s.bound_count(c))
-            .unwrap_or(0);
-        match decide_exchange(intent, current, bound) {
-            Decision::Answer(a) => Ok(a),
-            Decision::Write(w, a) => {
-                s.apply(&w)?;
-                Ok(a)
-            }
-        }
+    async fn exchange_code(
+        &self,
+        intent: &TokenIntent,
+        mac: &dyn TokenMac,
+    ) -> Result<TokenOutcome, StoreError> {
+        self.token_decision(intent, mac, false).await
     }
 
-    async fn refresh_token(&self, intent: &TokenIntent) -> Result<TokenOutcome, StoreError> {
-        let mut s = self.lock();
-        let current = s.named(&intent.presented);
-        match decide_refresh(intent, current) {
-            Decision::Answer(a) => Ok(a),
-            Decision::Write(w, a) => {
-                s.apply(&w)?;
-                Ok(a)
-            }
-        }
+    async fn refresh_token(
+        &self,
+        intent: &TokenIntent,
+        mac: &dyn TokenMac,
+    ) -> Result<TokenOutcome, StoreError> {
+        self.token_decision(intent, mac, true).await
     }
 }
 
@@ -224,6 +256,45 @@ impl CancelTokenStore for MemoryStore {
             .map(|c| s.bound_count(c))
             .unwrap_or(0);
         match decide_cancel_token(&hash, Some(current), bound, now) {
+            Decision::Answer(a) => Ok(a),
+            Decision::Write(w, a) => {
+                s.apply(&w)?;
+                Ok(a)
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl UnbindingStore for MemoryStore {
+    async fn customer_bindings(
+        &self,
+        customer_id: &CustomerId,
+    ) -> Result<Vec<Authorization>, StoreError> {
+        let s = self.lock();
+        let mut found: Vec<Authorization> = s
+            .bindings
+            .authorizations
+            .values()
+            .filter(|a| {
+                a.state == AuthorizationState::Bound && a.customer_id.as_ref() == Some(customer_id)
+            })
+            .cloned()
+            .collect();
+        found.sort_by(|a, b| (a.created_at, &a.auth_id).cmp(&(b.created_at, &b.auth_id)));
+        found.truncate(CUSTOMER_BINDINGS_MAX);
+        Ok(found)
+    }
+
+    async fn unbind(&self, intent: &UnbindIntent) -> Result<UnbindOutcome, StoreError> {
+        let mut s = self.lock();
+        let current = s.bindings.authorizations.get(&intent.auth_id).cloned();
+        let bound = current
+            .as_ref()
+            .and_then(|a| a.customer_id.as_ref())
+            .map(|c| s.bound_count(c))
+            .unwrap_or(0);
+        match decide_unbind(intent, current, bound) {
             Decision::Answer(a) => Ok(a),
             Decision::Write(w, a) => {
                 s.apply(&w)?;
