@@ -3,6 +3,8 @@
 //! - `[profile.release]` holds the chosen settings, because that is the profile every Lambda build
 //!   uses: `.ci/infra.sh build` runs `cargo lambda build --release`, and SAM's `rust-cargolambda`
 //!   builder always passes `--release` (it has no profile option);
+//! - every dependency is built at opt-level `z` (`[profile.release.package."*"]`: the AWS SDK
+//!   clients are most of the code and none of the CPU), our own crates at `s`;
 //! - AWS-LC (signing), Argon2id and BLAKE2b (the wallet PIN) stay at opt-level 3 inside it;
 //! - the dev profile, the only one CI builds, stays unoptimised (its build time must not grow).
 //!
@@ -70,6 +72,13 @@ fn the_release_profile_holds_the_measured_choice() {
         release, expected,
         "[profile.release] differs from the profile measured in BENCHMARKS.md §0; \
          measure a new candidate there before changing it"
+    );
+    let dependencies = section(&manifest, "profile.release.package.\"*\"")
+        .expect("[profile.release.package.\"*\"]: the dependencies' opt-level");
+    assert_eq!(
+        dependencies.get("opt-level").map(String::as_str),
+        Some("\"z\""),
+        "the dependencies are built for size (BENCHMARKS.md §0: every function under 3.5 MB zipped)"
     );
     for (package, why) in KEPT_FAST {
         let overrides = section(&manifest, &format!("profile.release.package.{package}"))
