@@ -232,9 +232,20 @@ fn client() -> Client {
 
 /// Prepared, approved (the code pushed when `push`), exchanged at t0 + 1 min.
 async fn bind(p: &Ports, push: bool) -> (Authorization, Secret, IssuedTokens) {
+    bind_agreement(p, "AG-AN", push).await
+}
+
+/// [`bind`] for the merchant's agreement `agreement` (another agreement: another binding).
+async fn bind_agreement(
+    p: &Ports,
+    agreement: &str,
+    push: bool,
+) -> (Authorization, Secret, IssuedTokens) {
+    let mut c = client();
+    c.reference_agreement_id = Some(agreement.into());
     let PrepareOutcome::Created(auth) = p
         .prepare
-        .prepare(&Authorization::pending(client(), "fp".into(), t0()).unwrap())
+        .prepare(&Authorization::pending(c, format!("fp-{agreement}"), t0()).unwrap())
         .await
         .unwrap()
     else {
@@ -655,7 +666,7 @@ async fn a_token_key_that_does_not_answer_fails_the_attempt_on_the_same_schedule
     assert_eq!(entry.delivery.attempts, 3);
 
     // A key that never comes back: dead-lettered at the bound, never sent without its token.
-    let (_, _, _) = bind_again(&rig.ports).await;
+    bind_agreement(&rig.ports, "AG-AN-2", false).await;
     let n = rig.notifications(1).await.remove(0);
     let down = Arc::new(FlakyMac {
         failures_left: std::sync::atomic::AtomicU32::new(u32::MAX),
@@ -784,39 +795,6 @@ impl TokenMac for FlakyMac {
             false => test_token_mac().mac(message).await,
         }
     }
-}
-
-/// A second binding of another agreement (its own TOKEN_CREATED).
-async fn bind_again(p: &Ports) -> (Authorization, Secret, IssuedTokens) {
-    let mut c = client();
-    c.reference_agreement_id = Some("AG-AN-2".into());
-    let PrepareOutcome::Created(auth) = p
-        .prepare
-        .prepare(&Authorization::pending(c, "fp2".into(), t0()).unwrap())
-        .await
-        .unwrap()
-    else {
-        panic!("not created")
-    };
-    let code = new_auth_code(&auth.auth_id).unwrap();
-    let choice = PageChoice::Approve {
-        customer_id: CustomerId::new("2160000000000001"),
-        code_hash: code.hash(),
-        push_code: None,
-    };
-    p.authorization_page
-        .decide(&auth.auth_id, &choice, t0())
-        .await
-        .unwrap();
-    let TokenOutcome::Issued(t) = p
-        .tokens
-        .exchange_code(&exchange(&code), mac())
-        .await
-        .unwrap()
-    else {
-        panic!("not issued")
-    };
-    (auth, code, t)
 }
 
 /// The token key of these scenarios (the harness's).
