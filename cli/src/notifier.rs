@@ -60,6 +60,8 @@ pub struct NotifierConfig {
     pub clock: Arc<dyn mpp_core::clock::Clock>,
     /// The dead-letter file.
     pub dead_letter_file: PathBuf,
+    /// The token key authNotify's token bodies are rebuilt with at send time.
+    pub token_mac: Arc<dyn mpp_core::token_mac::TokenMac>,
 }
 
 /// Turns a change feed into jobs (`job` decides what needs a notification, and where to).
@@ -116,6 +118,7 @@ pub async fn run(config: NotifierConfig, mut feed: UnboundedReceiver<NotifyJob>)
         deliveries: config.deliveries,
         clock: config.clock,
         default_url: String::new(),
+        token_mac: config.token_mac,
     });
     loop {
         let job = tokio::select! {

@@ -269,6 +269,8 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
             deliveries: stores.deliveries.clone(),
             clock: clock.clone(),
             dead_letter_file: args.state_dir.join("notify-dead-letters.jsonl"),
+            // notifyPayment bodies hold no token.
+            token_mac: Arc::new(mpp_core::token_mac::UnconfiguredTokenMac),
         };
         let jobs = crate::notifier::payment_jobs(feed, args.notify_url.clone());
         tokio::spawn(crate::notifier::run(config, jobs));
@@ -279,6 +281,9 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
             deliveries,
             clock: clock.clone(),
             dead_letter_file: args.state_dir.join("auth-notify-dead-letters.jsonl"),
+            // Rebuilds TOKEN_CREATED / TOKEN_CANCELED bodies at send time (the same key the
+            // tokens are derived with): the outbox and the dead-letter file hold no token.
+            token_mac: token_mac.clone(),
         };
         let jobs = crate::notifier::auth_notify_jobs(outbox, url.clone());
         tokio::spawn(crate::notifier::run(config, jobs));

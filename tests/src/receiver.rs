@@ -1,6 +1,8 @@
 //! A stand-in for Alipay+'s notifyPayment endpoint on 127.0.0.1: it verifies our signature,
 //! signs its answers with the test Alipay+ key, and follows a script (fail, answer F or U, time
-//! out, sign with a wrong key) before acknowledging.
+//! out, sign with a wrong key) before acknowledging. [`Receiver::answer_as`] makes it another
+//! party: the merchant's acquirer behind `mpp hub`, signing with the acquirer's key the hub
+//! trusts and checking the hub's signature.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test-only crate
 
 use crate::harness::keys;
@@ -9,7 +11,8 @@ use axum::extract::{Request, State};
 use axum::response::Response;
 use mpp_core::flows::wire_time;
 use mpp_core::signature::{
-    generate_key_pair, sign_headers, verify_with_time_header, KeySet, LocalSigner, VerifyPolicy,
+    generate_key_pair, sign_headers, verify_with_time_header, KeySet, LocalSigner, RsaPublicKey,
+    VerifyPolicy,
 };
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -39,8 +42,11 @@ pub struct Received {
     pub path: String,
     /// The body bytes.
     pub body: Vec<u8>,
-    /// Whether our signature verified with the MPP's public key.
+    /// Whether the caller's signature verified (the MPP's public key, or the caller's key of
+    /// [`Receiver::answer_as`]).
     pub signature_ok: bool,
+    /// When it arrived.
+    pub at: std::time::Instant,
 }
 
 #[derive(Default)]
@@ -48,6 +54,15 @@ struct Script {
     steps: VecDeque<Behaviour>,
     then: Option<Behaviour>,
     received: Vec<Received>,
+    /// Who it plays, when not Alipay+ towards the MPP.
+    party: Option<Party>,
+}
+
+/// The keys of another party than Alipay+ (see [`Receiver::answer_as`]).
+#[derive(Clone)]
+struct Party {
+    signer: Arc<LocalSigner>,
+    caller_key: RsaPublicKey,
 }
 
 /// The running receiver.
@@ -69,6 +84,7 @@ impl Receiver {
             steps: steps.into(),
             then: Some(then),
             received: Vec::new(),
+            party: None,
         }));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -88,16 +104,29 @@ impl Receiver {
     pub fn received(&self) -> Vec<Received> {
         self.script.lock().unwrap().received.clone()
     }
+
+    /// From now on answers signed by `signer` (S, F and U; `WrongKey` stays a stranger's key)
+    /// and checks callers' signatures with `caller_key`: the merchant's acquirer behind
+    /// `mpp hub`, with the acquirer key the hub is configured to trust.
+    pub fn answer_as(&self, signer: Arc<LocalSigner>, caller_key: RsaPublicKey) {
+        self.script.lock().unwrap().party = Some(Party { signer, caller_key });
+    }
+
+    /// Appends `steps` to the script (played before the `then` behaviour).
+    pub fn push_steps(&self, steps: impl IntoIterator<Item = Behaviour>) {
+        self.script.lock().unwrap().steps.extend(steps);
+    }
 }
 
 async fn serve(State(script): State<Arc<Mutex<Script>>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let body = to_bytes(body, 1 << 20).await.unwrap().to_vec();
     let path = parts.uri.path().to_string();
+    let party = script.lock().unwrap().party.clone();
     let policy = VerifyPolicy {
         time_header: "Request-Time",
         client_ids: None,
-        keys: KeySet::Single(&keys().mpp_public),
+        keys: KeySet::Single(party.as_ref().map_or(&keys().mpp_public, |p| &p.caller_key)),
         window: None,
     };
     let signature_ok =
@@ -108,20 +137,24 @@ async fn serve(State(script): State<Arc<Mutex<Script>>>, request: Request) -> Re
             path: path.clone(),
             body: body.clone(),
             signature_ok,
+            at: std::time::Instant::now(),
         });
         s.steps
             .pop_front()
             .or_else(|| s.then.clone())
             .unwrap_or(Behaviour::Ack)
     };
+    let own: &LocalSigner = party
+        .as_ref()
+        .map_or(keys().alipay.as_ref(), |p| p.signer.as_ref());
     let (code, status, signer): (&str, &str, &LocalSigner) = match &behaviour {
-        Behaviour::Ack => ("SUCCESS", "S", keys().alipay.as_ref()),
-        Behaviour::AnswerF => ("PROCESS_FAIL", "F", keys().alipay.as_ref()),
-        Behaviour::AnswerU => ("UNKNOWN_EXCEPTION", "U", keys().alipay.as_ref()),
+        Behaviour::Ack => ("SUCCESS", "S", own),
+        Behaviour::AnswerF => ("PROCESS_FAIL", "F", own),
+        Behaviour::AnswerU => ("UNKNOWN_EXCEPTION", "U", own),
         Behaviour::WrongKey => ("SUCCESS", "S", wrong_key()),
         Behaviour::Slow(d) => {
             tokio::time::sleep(*d).await;
-            ("SUCCESS", "S", keys().alipay.as_ref())
+            ("SUCCESS", "S", own)
         }
         Behaviour::Fail500 => {
             return Response::builder()

@@ -15,16 +15,24 @@
 //! "true": the MPP revokes, TOKEN_CANCELED reaches the hub (`GET /hub/authNotify`) with the token
 //! the merchant holds, and the merchant's charge answers `INVALID_TOKEN`; plainly and with
 //! applyToken's answer lost once.
+//!
+//! The hub relays authNotify to a loopback merchant side (`--merchant-auth-notify-url`) that
+//! answers as the merchant's acquirer, signed with the acquirer key the hub trusts
+//! (`<state-dir>/acquirer/`): the hub stops at its S. Plainly, the merchant side answers
+//! TOKEN_CREATED F once and TOKEN_CANCELED U once: each is re-sent after the hub's first retry
+//! delay with the same body, then acknowledged, then never sent again.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test file
 
 mod browser;
 
+use mpp_acquirer::hub::NOTIFY_RETRY_DELAYS;
 use mpp_e2e::harness::{LOGIN_ID, PIN};
 use mpp_e2e::process::{mpp_binary, workspace, HubProcess, Server};
-use mpp_e2e::receiver::Behaviour;
+use mpp_e2e::receiver::{Behaviour, Received, Receiver};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
 /// The merchant waits this long per call; the hub holds a dropped answer longer.
 const MERCHANT_TIMEOUT_MS: &str = "1500";
@@ -65,6 +73,12 @@ type Run = (i32, String, String);
 /// Polls of `GET /hub/authNotify` for TOKEN_CANCELED (the MPP's outbox feed delivers at once).
 const NOTICE_POLLS_MAX: u32 = 50;
 const NOTICE_POLL_MS: u64 = 200;
+/// Polls of the merchant side for the relayed notifications: 20 s, room for a re-send after the
+/// hub's first retry delay (4 s) on a loaded machine.
+const RELAY_POLLS_MAX: u32 = 100;
+/// Past an S, how long the test watches for a re-send that must not come: the hub's next retry
+/// delay after a second attempt (`NOTIFY_RETRY_DELAYS[1]`, 4 s) and 2 s more.
+const NO_RESEND_WAIT: Duration = Duration::from_secs(2);
 
 /// The whole story; with `lose_apply_token` the hub drops applyToken's first answer.
 async fn bind_charge_and_unbind(lose_apply_token: bool, unbinder: Unbinder) {
@@ -81,8 +95,14 @@ async fn bind_charge_and_unbind(lose_apply_token: bool, unbinder: Unbinder) {
     ]);
     let state = server.state_dir.path().to_str().unwrap().to_string();
     let mpp = format!("28={}", server.url);
-    // The merchant's side of authNotify: the hub relays what the MPP sends it.
-    let merchant_side = mpp_e2e::receiver::Receiver::start(Vec::new(), Behaviour::Ack).await;
+    // The merchant's side of authNotify: the hub relays what the MPP sends it. Plainly, with a
+    // wallet unbinding, it answers the first relay (TOKEN_CREATED) F.
+    let refuse_once = unbinder == Unbinder::Wallet && !lose_apply_token;
+    let first_answers = match refuse_once {
+        true => vec![Behaviour::AnswerF],
+        false => Vec::new(),
+    };
+    let merchant_side = Receiver::start(first_answers, Behaviour::Ack).await;
     let mut hub_args = vec![
         "--mpp",
         mpp.as_str(),
@@ -98,6 +118,10 @@ async fn bind_charge_and_unbind(lose_apply_token: bool, unbinder: Unbinder) {
         ]);
     }
     let hub = HubProcess::start_at(server.state_dir.path(), &hub_addr, &hub_args);
+    // The merchant side answers as the merchant's acquirer, with the key the hub is configured
+    // to trust (`<state-dir>/acquirer/`, made by the hub at start; `mpp merchant` signs with it
+    // too), and checks the hub's signature (the hub signs as Alipay+).
+    answer_as_the_acquirer(&merchant_side, server.state_dir.path());
     let mut bind = Command::new(mpp_binary())
         .args([
             "merchant",
@@ -193,25 +217,29 @@ async fn bind_charge_and_unbind(lose_apply_token: bool, unbinder: Unbinder) {
         }
         // ... until the user unbinds in the wallet.
         Unbinder::Wallet => {
+            // TOKEN_CREATED relayed to the merchant's side: after an F, re-sent until its S.
+            let created_sends = 1 + usize::from(refuse_once);
+            let created = relayed(&merchant_side, "TOKEN_CREATED", &token, created_sends).await;
+            if refuse_once {
+                // The next relay (TOKEN_CANCELED) is answered U once.
+                merchant_side.push_steps([Behaviour::AnswerU]);
+            }
             unbind_in_the_wallet(&server.url, &hub.url, &token, &merchant).await;
             // The hub relayed TOKEN_CANCELED to the merchant's side, signed as Alipay+, with
             // the token it concerns (the hub keeps its own record too: checked above).
-            let relayed = |kind: &str| {
-                merchant_side.received().iter().any(|r| {
-                    let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
-                    v["authorizationNotifyType"] == kind && v["accessToken"] == token.as_str()
-                })
-            };
-            let mut seen = false;
-            for _ in 0..NOTICE_POLLS_MAX {
-                seen = relayed("TOKEN_CANCELED");
-                if seen {
-                    break;
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(NOTICE_POLL_MS)).await;
-            }
-            assert!(seen, "TOKEN_CANCELED relayed to the merchant");
-            assert!(relayed("TOKEN_CREATED"), "TOKEN_CREATED relayed too");
+            let canceled = relayed(&merchant_side, "TOKEN_CANCELED", &token, created_sends).await;
+            // Past the last S, through the hub's next retry delay: nothing more is sent.
+            tokio::time::sleep(NOTIFY_RETRY_DELAYS[1] + NO_RESEND_WAIT).await;
+            assert_eq!(
+                of_kind(&merchant_side, "TOKEN_CREATED", &token).len(),
+                created.len(),
+                "TOKEN_CREATED not re-sent after the merchant's S"
+            );
+            assert_eq!(
+                of_kind(&merchant_side, "TOKEN_CANCELED", &token).len(),
+                canceled.len(),
+                "TOKEN_CANCELED not re-sent after the merchant's S"
+            );
         }
     }
     // ... after which it is dead.
@@ -221,6 +249,57 @@ async fn bind_charge_and_unbind(lose_apply_token: bool, unbinder: Unbinder) {
     let (exit, out, _) = merchant(&charge);
     assert_eq!(exit, 1, "{out}");
     assert!(out.contains("INVALID_TOKEN (F)"), "{out}");
+}
+
+/// Loads the acquirer's key pair the hub made in `state_dir` and the hub's Alipay+ public key,
+/// and makes `receiver` answer as the merchant's acquirer.
+fn answer_as_the_acquirer(receiver: &Receiver, state_dir: &std::path::Path) {
+    use mpp_core::signature::{load_private_key, load_public_key, LocalSigner};
+    let read = |p: &str| std::fs::read_to_string(state_dir.join(p)).unwrap();
+    let acquirer = LocalSigner::new(
+        load_private_key(&read("acquirer/private_key.pem")).unwrap(),
+        1,
+    );
+    let hub_as_alipay = load_public_key(&read("alipay/public_key.pem")).unwrap();
+    receiver.answer_as(std::sync::Arc::new(acquirer), hub_as_alipay);
+}
+
+/// The relayed `kind` notifications about `token` the merchant side received so far.
+fn of_kind(receiver: &Receiver, kind: &str, token: &str) -> Vec<Received> {
+    receiver
+        .received()
+        .into_iter()
+        .filter(|r| {
+            let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+            v["authorizationNotifyType"] == kind && v["accessToken"] == token
+        })
+        .collect()
+}
+
+/// Waits (bounded) until the merchant side has received `kind` about `token` `sends` times,
+/// and checks them: the same body every time, signed by the hub as Alipay+, each re-send no
+/// earlier than the hub's schedule says.
+async fn relayed(receiver: &Receiver, kind: &str, token: &str, sends: usize) -> Vec<Received> {
+    let mut got = Vec::new();
+    for _ in 0..RELAY_POLLS_MAX {
+        got = of_kind(receiver, kind, token);
+        if got.len() >= sends {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(NOTICE_POLL_MS)).await;
+    }
+    assert_eq!(got.len(), sends, "{kind} relayed {sends} times");
+    assert!(
+        got.iter().all(|r| r.body == got[0].body && r.signature_ok),
+        "{kind}: the same body, signed by the hub as Alipay+"
+    );
+    for (i, pair) in got.windows(2).enumerate() {
+        assert!(
+            pair[1].at.duration_since(pair[0].at) >= NOTIFY_RETRY_DELAYS[i],
+            "{kind}: re-sent on the hub's schedule"
+        );
+    }
+    got
 }
 
 /// The user unbinds in the wallet: listed, refused once by the merchant (nothing changes: the

@@ -47,6 +47,7 @@ async fn rig(default_url: &str) -> Rig {
         deliveries: store,
         clock: mpp.clock.clone(),
         default_url: default_url.to_string(),
+        token_mac: Arc::new(mpp_core::token_mac::UnconfiguredTokenMac),
     };
     Rig {
         mpp,

@@ -93,6 +93,7 @@ async fn stream_records_from_dynamodb_local_drive_the_notify_handler() {
             deliveries: store.clone(),
             clock: m.clock.clone(),
             default_url: receiver.url.clone(),
+            token_mac: Arc::new(mpp_core::token_mac::UnconfiguredTokenMac),
         },
     };
     let out = notify_payment::handler::handle(

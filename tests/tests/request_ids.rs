@@ -135,6 +135,7 @@ async fn every_log_line_of_every_function_carries_the_request_and_trace_ids() {
             deliveries: store.clone(),
             clock: m.clock.clone(),
             default_url: receiver.url.clone(),
+            token_mac: Arc::new(mpp_core::token_mac::UnconfiguredTokenMac),
         },
     };
     let record = m.ports.payments.payment("RID-1").await.unwrap().unwrap();

@@ -15,6 +15,7 @@ use mpp_core::flows::unbinding::{
 };
 use mpp_core::ids::CustomerId;
 use mpp_core::store::auth_notify::notification_id;
+use mpp_core::store::auth_notify::NotifyBody;
 use mpp_core::store::bindings::*;
 use mpp_core::store::memory::MemoryStore;
 use mpp_core::store::{MethodFound, MethodRef, Ports};
@@ -197,7 +198,20 @@ async fn allowed_revokes_with_token_canceled_in_the_outbox_and_a_repeat_is_s() {
         .store
         .outbox_entry(&canceled_id(&w))
         .expect("TOKEN_CANCELED");
-    let body: Value = serde_json::from_str(&entry.notification.body).unwrap();
+    // The outbox item holds no token; the sender rebuilds the body with the key.
+    let NotifyBody::Derived(kept) = &entry.notification.body else {
+        panic!("TOKEN_CANCELED is rebuilt at send time")
+    };
+    assert!(!serde_json::to_string(kept)
+        .unwrap()
+        .contains(w.tokens.access_token.expose()));
+    let sent = entry
+        .notification
+        .body
+        .render(test_token_mac().as_ref())
+        .await
+        .unwrap();
+    let body: Value = serde_json::from_str(&sent).unwrap();
     assert_eq!(body["authorizationNotifyType"], "TOKEN_CANCELED");
     assert_eq!(body["accessToken"], w.tokens.access_token.expose());
     assert_eq!(body["customerId"], CUSTOMER);

@@ -29,8 +29,8 @@ pub async fn handle(
     mpp_aws::notify_lambda::handle(OPERATION, &deps.notify, &first_job, event).await
 }
 
-/// A bindings-table INSERT: an outbox item is a notification to send (its body as the
-/// transition wrote it); any other binding item is not ours (the event filter keeps them out in
+/// A bindings-table INSERT: an outbox item is a notification to send (its exact body, or what
+/// rebuilds a token body at send time, as the transition wrote it); any other binding item is not ours (the event filter keeps them out in
 /// AWS); an outbox item that does not read is logged and dropped.
 fn first_job(record: &dynamodb::EventRecord, deps: &NotifyDeps) -> Option<NotifyJob> {
     let sequence = record.change.sequence_number.clone().unwrap_or_default();

@@ -4,6 +4,7 @@
 use lambda_runtime::{run, service_fn, Error};
 use mpp_aws::config::{NotifySettings, Runtime};
 use notify_payment::handler::{handle, Deps, OPERATION};
+use std::sync::Arc;
 use std::time::Instant;
 
 #[tokio::main]
@@ -13,7 +14,9 @@ async fn main() -> Result<(), Error> {
     let rt = Runtime::from_env().await?;
     let settings = NotifySettings::from_env()?;
     // notifyPayment's delivery state is kept on the payment.
-    let notify = mpp_aws::notify_lambda::deps(&rt, settings, rt.store.clone()).await?;
+    // notifyPayment bodies hold no token: no token key is used.
+    let no_key = Arc::new(mpp_core::token_mac::UnconfiguredTokenMac);
+    let notify = mpp_aws::notify_lambda::deps(&rt, settings, rt.store.clone(), no_key).await?;
     let deps = Deps { notify };
     mpp_aws::lambda::ready(OPERATION, started.elapsed());
     run(service_fn(|event| handle(&deps, event))).await

@@ -15,7 +15,7 @@
 //! | `ENCRYPTED_SIGNING_KEY` | `kms-envelope`: Base64 KMS ciphertext of the PKCS#8 key | |
 //! | `SIGNING_KEY_PEM` | `local` (development only): the private key PEM | |
 //! | `KMS_ENDPOINT` | KMS endpoint override (moto) | AWS |
-//! | `TOKEN_MAC_KEY_ID` | account binding: the KMS `HMAC_256` key binding tokens are derived under (`mpp_core::token_mac`); set for apply-token and consult-unbinding only | none: a token MAC fails (the function answers U) |
+//! | `TOKEN_MAC_KEY_ID` | account binding: the KMS `HMAC_256` key binding tokens are derived under (`mpp_core::token_mac`); used by apply-token, consult-unbinding and auth-notify (rebuilds token bodies at send time), the only roles the key allows | none: a token MAC fails (the function answers U) |
 //! | `CANCEL_CUTOFF_MINUTES` | cancel window past the next midnight UTC+8 | 30 |
 //! | `METRICS_NAMESPACE` | CloudWatch namespace of the EMF metric lines (`crate::metrics`) | `MPP/local` |
 //! | `ALIPAY_NOTIFY_URL` | notify: where notifyPayment goes without a `paymentNotifyUrl` | required (notify) |

@@ -34,7 +34,7 @@ const KMS_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// All attempts of one KMS call (the SDK's standard retry makes up to 3): well inside the 5 to
 /// 8 s Alipay+ waits for an answer.
-const KMS_OPERATION_TIMEOUT: Duration = Duration::from_secs(5);
+pub const KMS_OPERATION_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A KMS client, with an endpoint override for a KMS-compatible server on loopback (moto): in
 /// development builds (feature `local-dev`) then region `us-east-1` and dummy static

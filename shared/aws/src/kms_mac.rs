@@ -1,6 +1,7 @@
 //! The token key in KMS (`mpp_core::token_mac`): an `HMAC_256` / `GENERATE_VERIFY_MAC` key that
 //! never leaves KMS; one `GenerateMac` (`HMAC_SHA_256`) per MAC. Only the functions that make or
-//! name a binding's token hold `kms:GenerateMac` on it (apply-token, consult-unbinding).
+//! name a binding's token hold `kms:GenerateMac` on it (apply-token, consult-unbinding, and
+//! auth-notify, which rebuilds TOKEN_CREATED / TOKEN_CANCELED bodies at send time).
 
 use aws_sdk_kms::error::DisplayErrorContext;
 use aws_sdk_kms::primitives::Blob;

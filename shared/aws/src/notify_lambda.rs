@@ -19,12 +19,14 @@ use tracing::Instrument;
 
 /// The cold start of a notify function, once for both: the signed client (our key, Alipay+'s
 /// newest key for its answers, the [`ATTEMPT_TIMEOUT_SECS`] timeout, the allow-list), the SQS
-/// retry and dead-letter queues of `settings`, and `deliveries` (the payments' or the outbox's
-/// delivery state).
+/// retry and dead-letter queues of `settings`, `deliveries` (the payments' or the outbox's
+/// delivery state) and `token_mac` (auth-notify: the runtime's KMS token key, which rebuilds
+/// token bodies at send time; notify-payment: `UnconfiguredTokenMac`, never called).
 pub async fn deps(
     rt: &crate::config::Runtime,
     settings: crate::config::NotifySettings,
     deliveries: std::sync::Arc<dyn mpp_core::store::DeliveryStore>,
+    token_mac: std::sync::Arc<dyn mpp_core::token_mac::TokenMac>,
 ) -> Result<NotifyDeps, mpp_client::CallError> {
     use std::sync::Arc;
     let sqs = aws_sdk_sqs::Client::new(
@@ -53,13 +55,16 @@ pub async fn deps(
         deliveries,
         clock: rt.clock.clone(),
         default_url: settings.default_url,
+        token_mac,
     })
 }
 
-/// Left for one more job before the invocation's deadline: its one HTTP attempt
-/// ([`ATTEMPT_TIMEOUT_SECS`]) plus the queue and delivery writes after it. A record reached with
-/// less is reported failed untouched, and its event source delivers it again.
-pub const JOB_TIME_MIN: Duration = Duration::from_secs(ATTEMPT_TIMEOUT_SECS + 1);
+/// Left for one more job before the invocation's deadline: rebuilding an authNotify token body
+/// (one KMS `GenerateMac`, at most [`crate::kms::KMS_OPERATION_TIMEOUT`]), its one HTTP attempt
+/// ([`ATTEMPT_TIMEOUT_SECS`]) plus the queue and delivery writes after it (1 s). A record reached
+/// with less is reported failed untouched, and its event source delivers it again.
+pub const JOB_TIME_MIN: Duration =
+    Duration::from_secs(crate::kms::KMS_OPERATION_TIMEOUT.as_secs() + ATTEMPT_TIMEOUT_SECS + 1);
 
 /// How a function turns one INSERT stream record into its first job: `None` when the record
 /// needs no notification, or cannot be read (the function logs why; retrying cannot help).

@@ -93,3 +93,50 @@ async fn a_key_that_is_not_an_hmac_key_is_refused() {
         "{missing}"
     );
 }
+
+/// auth-notify's send-time body (`TokenBody::render`) through KMS: the token re-derived with
+/// `GenerateMac` is put in the stored template, the same bytes on every attempt; another key's
+/// token is never sent (`NotTheToken`), and a key KMS cannot use fails the attempt (`Key`).
+#[tokio::test]
+async fn an_auth_notify_token_body_is_rebuilt_through_kms() {
+    use mpp_core::store::auth_notify::{BodyError, TokenBody};
+    use mpp_core::token_mac::derive_token;
+    let Some(endpoint) = moto_endpoint() else {
+        return;
+    };
+    let client = kms_client(Some(&endpoint)).await;
+    let key_id = key(&client, KeySpec::Hmac256, KeyUsageType::GenerateVerifyMac).await;
+    let mac = KmsTokenMac::new(client.clone(), key_id);
+    let live = derive_token(&mac, AUTH_ID, 3, ACCESS_LABEL).await.unwrap();
+    let stored = TokenBody {
+        auth_id: AUTH_ID.into(),
+        token_generation: 3,
+        access_hash: live.hash().as_str().into(),
+        template: r#"{"authorizationNotifyType":"TOKEN_CANCELED","authClientId":"2188120000000001","customerId":"2160000000000001"}"#.into(),
+    };
+    let body = stored.render(&mac).await.unwrap();
+    assert_eq!(
+        body,
+        format!(
+            r#"{{"authorizationNotifyType":"TOKEN_CANCELED","authClientId":"2188120000000001","accessToken":"{}","customerId":"2160000000000001"}}"#,
+            live.expose()
+        )
+    );
+    assert_eq!(
+        stored.render(&mac).await.unwrap(),
+        body,
+        "the same bytes again"
+    );
+    let other = key(&client, KeySpec::Hmac256, KeyUsageType::GenerateVerifyMac).await;
+    assert!(matches!(
+        stored
+            .render(&KmsTokenMac::new(client.clone(), other))
+            .await,
+        Err(BodyError::NotTheToken)
+    ));
+    let missing = KmsTokenMac::new(client, "alias/no-such-token-key");
+    assert!(matches!(
+        stored.render(&missing).await,
+        Err(BodyError::Key(TokenMacError::Unavailable(_)))
+    ));
+}

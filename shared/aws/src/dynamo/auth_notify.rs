@@ -12,13 +12,16 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use chrono::{DateTime, Utc};
 use mpp_core::store::auth_notify::{
-    parse_notification_id, AuthNotification, OutboxEntry, OUTBOX_KEY_PREFIX,
+    parse_notification_id, AuthNotification, NotifyBody, OutboxEntry, TokenBody, OUTBOX_KEY_PREFIX,
 };
 use mpp_core::store::{Delivery, DeliveryStore, StoreError};
 use std::collections::HashMap;
 
 const NOTIFICATION_ID: &str = "notificationId";
 const BODY: &str = "body";
+const TEMPLATE: &str = "template";
+const TOKEN_GENERATION: &str = "tokenGeneration";
+const ACCESS_HASH: &str = "accessHash";
 
 fn outbox_key(id: &str) -> String {
     format!("{OUTBOX_KEY_PREFIX}{id}")
@@ -28,7 +31,16 @@ fn outbox_key(id: &str) -> String {
 fn outbox_item(n: &AuthNotification) -> Item {
     let mut it = super::item::key(BINDING_KEY, &outbox_key(&n.notification_id));
     it.insert(NOTIFICATION_ID.into(), s(&n.notification_id));
-    it.insert(BODY.into(), s(&n.body));
+    match &n.body {
+        NotifyBody::Exact(body) => {
+            it.insert(BODY.into(), s(body));
+        }
+        NotifyBody::Derived(t) => {
+            it.insert(TEMPLATE.into(), s(&t.template));
+            it.insert(TOKEN_GENERATION.into(), super::item::n(t.token_generation));
+            it.insert(ACCESS_HASH.into(), s(&t.access_hash));
+        }
+    }
     it.insert(super::item::CREATED_AT.into(), s(time_text(n.created_at)));
     it
 }
@@ -48,7 +60,7 @@ pub(crate) fn outbox_put(
     Ok(TransactWriteItem::builder().put(p).build())
 }
 
-/// A notification from its item; `Ok(None)` for a bindings-table item that is not an outbox
+/// A notification from its item (either shape: see the module comment); `Ok(None)` for a bindings-table item that is not an outbox
 /// item (the stream carries every binding write; only `notify#` items are notifications).
 pub fn auth_notification_from(item: &Item) -> Result<Option<AuthNotification>, StoreError> {
     let f = Fields::new(item, "authNotify outbox item");
@@ -57,11 +69,27 @@ pub fn auth_notification_from(item: &Item) -> Result<Option<AuthNotification>, S
     }
     let id = f.s(NOTIFICATION_ID)?;
     let (auth_id, notify_type, _) = parse_notification_id(id)?;
+    let body = match (f.opt_s(BODY)?, f.opt_s(TEMPLATE)?) {
+        // A code, or an item written before token bodies were derived: sent as it is.
+        (Some(body), _) => NotifyBody::Exact(body.to_string()),
+        (None, Some(template)) => NotifyBody::Derived(TokenBody {
+            auth_id: auth_id.to_string(),
+            token_generation: f.opt_u64(TOKEN_GENERATION)?.ok_or_else(|| {
+                StoreError::Corrupt(format!(
+                    "authNotify {id:.80}: template without tokenGeneration"
+                ))
+            })?,
+            access_hash: f.s(ACCESS_HASH)?.to_string(),
+            template: template.to_string(),
+        }),
+        // An exact body removed on delivery.
+        (None, None) => NotifyBody::Exact(String::new()),
+    };
     Ok(Some(AuthNotification {
         notification_id: id.to_string(),
         auth_id: auth_id.to_string(),
         notify_type,
-        body: f.opt_s(BODY)?.unwrap_or_default().to_string(),
+        body,
         created_at: f.time(super::item::CREATED_AT)?,
     }))
 }

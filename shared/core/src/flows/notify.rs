@@ -19,7 +19,9 @@ use super::inquiry::payment_result;
 use super::{result, text, timestamp};
 use crate::clock::Clock;
 use crate::result_code::ResultStatus;
+use crate::store::auth_notify::{AuthNotification, NotifyBody, TokenBody};
 use crate::store::{DeliveryStore, PaymentRecord, Status, StoreError};
+use crate::token_mac::TokenMac;
 use crate::wire::{to_body, Amount, NotifyPaymentRequest, Text};
 use async_trait::async_trait;
 use chrono::Duration;
@@ -63,8 +65,9 @@ impl Notification {
     }
 }
 
-/// One notification to deliver: where, the exact body (identical on every attempt), and which
-/// attempt comes next. This is what the retry queue and the dead-letter queue carry.
+/// One notification to deliver: where, its body (identical on every attempt), and which attempt
+/// comes next. This is what the retry queue and the dead-letter queue carry — never a token: an
+/// authNotify token body travels as its [`TokenBody`] and is rebuilt at each attempt.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NotifyJob {
@@ -78,10 +81,29 @@ pub struct NotifyJob {
     pub key: String,
     /// Where to POST (`paymentNotifyUrl`, or the configured Alipay+ endpoint).
     pub url: String,
-    /// The notifyPayment body, byte for byte.
+    /// The body, byte for byte (notifyPayment, authNotify's `AUTHCODE_CREATED`, and authNotify
+    /// jobs queued before token bodies were derived); absent when `tokenBody` is there, so a
+    /// reader that does not know `tokenBody` refuses the job rather than send an empty body.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub body: String,
+    /// authNotify `TOKEN_CREATED` / `TOKEN_CANCELED`: what rebuilds the body at send time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_body: Option<TokenBody>,
     /// The attempt this job is (1 = first).
     pub attempt: u32,
+}
+
+impl NotifyJob {
+    /// The bytes this attempt sends: `body`, or the token body rebuilt with the token key.
+    pub async fn render(
+        &self,
+        mac: &dyn TokenMac,
+    ) -> Result<String, crate::store::auth_notify::BodyError> {
+        match &self.token_body {
+            None => Ok(self.body.clone()),
+            Some(t) => t.render(mac).await,
+        }
+    }
 }
 
 /// Why one attempt did not count as delivered.
@@ -104,6 +126,10 @@ pub enum DeliveryError {
     /// An answer that is not an Alipay+ envelope.
     #[error("answered HTTP {0} without an Alipay+ result")]
     NotAnEnvelope(u16),
+    /// The body could not be built (the token key did not answer): nothing was sent; retried
+    /// on the same schedule as a receiver that did not answer.
+    #[error("not sent: {0}")]
+    Body(#[source] crate::cause::Cause),
     /// The destination is not on the allow-list (`crate::outbound`): nothing was sent, and
     /// retrying cannot help until an operator changes the list.
     #[error("not sent: {0}")]
@@ -152,6 +178,9 @@ pub struct NotifyDeps {
     pub clock: Arc<dyn Clock>,
     /// Where notifications go when the payment has no `paymentNotifyUrl`.
     pub default_url: String,
+    /// The token key authNotify's token bodies are rebuilt with (KMS `GenerateMac` in AWS;
+    /// `UnconfiguredTokenMac` for notifyPayment, which never needs it).
+    pub token_mac: Arc<dyn TokenMac>,
 }
 
 /// Why a job could not be handled; the event source retries it.
@@ -220,27 +249,32 @@ pub fn job_for(record: &PaymentRecord, default_url: &str) -> Option<NotifyJob> {
             .and_then(|o| o.notify_url.clone())
             .unwrap_or_else(|| default_url.to_string()),
         body: String::from_utf8(to_body(&body)).ok()?,
+        token_body: None,
         attempt: 1,
     })
 }
 
 /// The first job of an authNotify the outbox received, to `url` (Alipay+'s authNotify endpoint).
-pub fn auth_notify_job(
-    notification: &crate::store::auth_notify::AuthNotification,
-    url: &str,
-) -> NotifyJob {
+/// The job carries what the outbox item holds: an exact body, or a token body's [`TokenBody`].
+pub fn auth_notify_job(notification: &AuthNotification, url: &str) -> NotifyJob {
+    let (body, token_body) = match &notification.body {
+        NotifyBody::Exact(body) => (body.clone(), None),
+        NotifyBody::Derived(t) => (String::new(), Some(t.clone())),
+    };
     NotifyJob {
         operation: Notification::AuthNotify,
         key: notification.notification_id.clone(),
         url: url.to_string(),
-        body: notification.body.clone(),
+        body,
+        token_body,
         attempt: 1,
     }
 }
 
 /// Makes one attempt of `job` and arranges what comes next. The same for every notification:
-/// the delivery state is read first (never sent again after an S), the body is sent as queued,
-/// and a failure is retried on [`RETRY_DELAYS_SECS`] up to [`ATTEMPTS_MAX`], then dead-lettered.
+/// the delivery state is read first (never sent again after an S), the body is sent as queued
+/// (or rebuilt from its [`TokenBody`]: the same bytes), and a failure — including a token key
+/// that did not answer while rebuilding it — is retried on [`RETRY_DELAYS_SECS`] up to [`ATTEMPTS_MAX`], then dead-lettered.
 pub async fn attempt(deps: &NotifyDeps, job: &NotifyJob) -> Result<JobOutcome, NotifyError> {
     let id = job.key.as_str();
     // Every line names what it is about: `payment_request_id` (notifyPayment) or
@@ -253,7 +287,13 @@ pub async fn attempt(deps: &NotifyDeps, job: &NotifyJob) -> Result<JobOutcome, N
     if deps.deliveries.delivery(id).await?.delivered_at.is_some() {
         return Ok(JobOutcome::AlreadyDelivered);
     }
-    let sent = deps.transport.send(&job.url, job.body.as_bytes()).await;
+    let sent = match job.render(deps.token_mac.as_ref()).await {
+        Ok(body) => deps.transport.send(&job.url, body.as_bytes()).await,
+        Err(e) => Err(DeliveryError::Body(crate::cause::Cause::with_source(
+            "building the authNotify body",
+            e,
+        ))),
+    };
     let now = deps.clock.now();
     match sent {
         Ok(()) => {

@@ -2,11 +2,21 @@
 //! Alipay+, written **in the same atomic write as the transition** and delivered afterwards from
 //! the store's change feed by the same machinery as notifyPayment (`flows::notify`).
 //!
-//! Why an outbox and not the binding record itself: the body carries the plain authCode or
-//! access token, which the store never keeps (only hashes) and which exists only while the
-//! transition that made it runs. So the transition builds the exact body once, the outbox item
-//! holds it until Alipay+ acknowledges it (then the body is removed: nothing secret stays at
-//! rest), and every attempt sends those bytes unchanged.
+//! Why an outbox and not the binding record itself: the notification must exist exactly when the
+//! transition does (never one without the other), and its delivery state (attempts, the S) needs
+//! a home of its own. What the item holds depends on the type:
+//!
+//! - `TOKEN_CREATED`, `TOKEN_CANCELED`: **no token**. Tokens are derived (`crate::token_mac`), so
+//!   the item holds what re-derivation needs ([`TokenBody`]: the body without `accessToken`, the
+//!   binding's token generation, the token's hash) and the sender rebuilds the body at send time
+//!   with the token key (KMS `GenerateMac` in AWS). The same inputs give the same bytes, so every
+//!   attempt — retries, re-queued jobs, a dead letter replayed — sends an identical body; a
+//!   token whose hash is not the recorded one (another key) is never sent.
+//! - `AUTHCODE_CREATED`: the authCode is random, not derivable, so the item holds the exact body
+//!   (short-lived: the code is single-use, valid [`super::bindings::CODE_VALIDITY`], stored in
+//!   the binding only as a hash) and the body is removed once Alipay+ acknowledges it. Items
+//!   written before token bodies were derived hold an exact body too and are delivered as they
+//!   are ([`NotifyBody::Exact`]).
 //!
 //! A notification's id is `authId.TYPE.version` (the binding's version after the transition):
 //! a re-run of the same transition writes the same id, which the store refuses to write twice,
@@ -15,8 +25,10 @@
 use super::bindings::Authorization;
 use super::{Delivery, StoreError};
 use crate::ids::Secret;
+use crate::token_mac::{derive_token, TokenMac, TokenMacError, ACCESS_LABEL};
 use crate::wire::{to_body, AuthNotifyRequest, AuthorizationNotifyType, Text};
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// The prefix of an outbox item's key in the bindings table (`notify#<id>`), and of nothing
@@ -32,9 +44,9 @@ pub struct AuthNotification {
     pub auth_id: String,
     /// What happened.
     pub notify_type: AuthorizationNotifyType,
-    /// The authNotify body, byte for byte (identical on every attempt). Holds a code or a token:
-    /// never logged (`Debug` leaves it out).
-    pub body: String,
+    /// What the body is sent from: the exact body (a code), or what rebuilds it (a token).
+    /// Never logged (`Debug` leaves it out).
+    pub body: NotifyBody,
     /// When the transition wrote it.
     pub created_at: DateTime<Utc>,
 }
@@ -48,10 +60,96 @@ impl fmt::Debug for AuthNotification {
     }
 }
 
+/// What an outbox item (and a queued job) holds to send.
+#[derive(Clone, PartialEq, Eq)]
+pub enum NotifyBody {
+    /// The body byte for byte: `AUTHCODE_CREATED` (a random code cannot be re-derived), and
+    /// items written before token bodies were derived. `""` once delivered (removed).
+    Exact(String),
+    /// A token type's body, rebuilt at send time with the token key: nothing secret at rest.
+    Derived(TokenBody),
+}
+
+impl fmt::Debug for NotifyBody {
+    /// An exact body may hold a code: only its length prints.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NotifyBody::Exact(body) => write!(f, "Exact(<{} bytes>)", body.len()),
+            NotifyBody::Derived(t) => f.debug_tuple("Derived").field(t).finish(),
+        }
+    }
+}
+
+impl NotifyBody {
+    /// The bytes to send: the exact body as it is, or the derived one rebuilt ([`TokenBody::render`]).
+    pub async fn render(&self, mac: &dyn TokenMac) -> Result<String, BodyError> {
+        match self {
+            NotifyBody::Exact(body) => Ok(body.clone()),
+            NotifyBody::Derived(t) => t.render(mac).await,
+        }
+    }
+}
+
+/// What rebuilds a `TOKEN_CREATED` / `TOKEN_CANCELED` body: everything but the access token, and
+/// what names the token (binding, generation) and checks it (its hash, as the binding keeps it).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenBody {
+    /// The binding the token belongs to.
+    pub auth_id: String,
+    /// The binding's token generation the token was derived at (`crate::token_mac`).
+    pub token_generation: u64,
+    /// SHA-256 (hex) of the access token: the rebuilt token must hash to it.
+    pub access_hash: String,
+    /// The authNotify body without `accessToken` (the JSON the transition built).
+    pub template: String,
+}
+
+impl fmt::Debug for TokenBody {
+    /// The template holds the customer id: left out.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenBody")
+            .field("token_generation", &self.token_generation)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a body could not be built at send time. Every one fails that attempt only: it is retried
+/// on the notification schedule and dead-lettered at the bound, never sent without its token.
+#[derive(Debug, thiserror::Error)]
+pub enum BodyError {
+    /// The token key did not answer (KMS `GenerateMac` unavailable, throttled) or is not
+    /// configured.
+    #[error(transparent)]
+    Key(#[from] TokenMacError),
+    /// The re-derived token does not hash to the recorded one (a different key is configured).
+    #[error("the re-derived access token is not the one notified (another token key?)")]
+    NotTheToken,
+    /// The stored template does not read as an authNotify body.
+    #[error("the stored authNotify template does not read: {0}")]
+    Template(String),
+}
+
+impl TokenBody {
+    /// The body: the template with the access token of [`Self::token_generation`] re-derived
+    /// and checked against [`Self::access_hash`]. Deterministic: the same bytes every time.
+    pub async fn render(&self, mac: &dyn TokenMac) -> Result<String, BodyError> {
+        let mut body: AuthNotifyRequest =
+            serde_json::from_str(&self.template).map_err(|e| BodyError::Template(e.to_string()))?;
+        let token = derive_token(mac, &self.auth_id, self.token_generation, ACCESS_LABEL).await?;
+        if token.hash().as_str() != self.access_hash {
+            return Err(BodyError::NotTheToken);
+        }
+        body.access_token =
+            Some(Text::new(token.expose()).map_err(|e| BodyError::Template(e.to_string()))?);
+        String::from_utf8(to_body(&body)).map_err(|e| BodyError::Template(e.to_string()))
+    }
+}
+
 /// An outbox item: the notification and its delivery bookkeeping.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OutboxEntry {
-    /// The notification (its body is `""` once delivered: removed from the store).
+    /// The notification (an exact body is `""` once delivered: removed from the store).
     pub notification: AuthNotification,
     /// Attempts, last error, delivered / dead-lettered times.
     pub delivery: Delivery,
@@ -67,8 +165,10 @@ pub fn notification_id(binding: &Authorization, notify_type: AuthorizationNotify
     )
 }
 
-/// The notification `binding` (the record *after* the transition) owes Alipay+, carrying
-/// `secret`: the plain authCode for `AUTHCODE_CREATED`, the access token for the token types.
+/// The notification `binding` (the record *after* the transition) owes Alipay+ about `secret`:
+/// the plain authCode for `AUTHCODE_CREATED` (kept as the exact body), the access token for the
+/// token types (kept as a [`TokenBody`]: `secret` must be the token derived at the binding's
+/// `token_generation`, as the exchange and the unbinding make it; only its hash is kept).
 /// `None` only for a record whose client fields no longer fit the wire (cannot happen for what
 /// prepare accepted; the caller then writes no notification rather than a broken one).
 pub fn auth_notification(
@@ -78,8 +178,11 @@ pub fn auth_notification(
     now: DateTime<Utc>,
 ) -> Option<AuthNotification> {
     let c = &binding.client;
-    let code = notify_type == AuthorizationNotifyType::AuthcodeCreated;
-    let body = AuthNotifyRequest {
+    let code = match notify_type {
+        AuthorizationNotifyType::AuthcodeCreated => true,
+        AuthorizationNotifyType::TokenCreated | AuthorizationNotifyType::TokenCanceled => false,
+    };
+    let request = AuthNotifyRequest {
         authorization_notify_type: notify_type,
         auth_client_id: Text::new(c.auth_client_id.as_str()).ok()?,
         reference_merchant_id: opt(&c.reference_merchant_id)?,
@@ -92,10 +195,8 @@ pub fn auth_notification(
             true => opt(&c.auth_state)?,
             false => None,
         },
-        access_token: match code {
-            true => None,
-            false => Some(Text::new(secret.expose()).ok()?),
-        },
+        // The token types' token is filled in at send time (TokenBody::render).
+        access_token: None,
         customer_id: binding
             .customer_id
             .as_ref()
@@ -104,11 +205,25 @@ pub fn auth_notification(
             .ok()?,
         user_login_id: None,
     };
+    let json = String::from_utf8(to_body(&request)).ok()?;
+    let body = match code {
+        true => NotifyBody::Exact(json),
+        false => {
+            // The token must fit the wire now, not fail at every send.
+            Text::<128>::new(secret.expose()).ok()?;
+            NotifyBody::Derived(TokenBody {
+                auth_id: binding.auth_id.clone(),
+                token_generation: binding.token_generation,
+                access_hash: secret.hash().as_str().to_string(),
+                template: json,
+            })
+        }
+    };
     Some(AuthNotification {
         notification_id: notification_id(binding, notify_type),
         auth_id: binding.auth_id.clone(),
         notify_type,
-        body: String::from_utf8(to_body(&body)).ok()?,
+        body,
         created_at: now,
     })
 }
@@ -142,6 +257,7 @@ mod tests {
     use super::*;
     use crate::ids::CustomerId;
     use crate::store::bindings::Client;
+    use crate::token_mac::{LocalTokenMac, UnconfiguredTokenMac};
     use crate::wire::Validate;
 
     fn binding() -> Authorization {
@@ -162,10 +278,11 @@ mod tests {
         b
     }
 
-    #[test]
-    fn the_body_carries_what_its_type_needs_and_nothing_else() {
+    #[tokio::test]
+    async fn the_body_carries_what_its_type_needs_and_nothing_else() {
         let b = binding();
         let now = Utc::now();
+        let mac = LocalTokenMac::new(&[7u8; 32]).unwrap();
         let code = auth_notification(
             &b,
             AuthorizationNotifyType::AuthcodeCreated,
@@ -173,25 +290,45 @@ mod tests {
             now,
         )
         .unwrap();
-        let v: serde_json::Value = serde_json::from_str(&code.body).unwrap();
+        let NotifyBody::Exact(code_body) = &code.body else {
+            panic!("a code is kept as the exact body")
+        };
+        let v: serde_json::Value = serde_json::from_str(code_body).unwrap();
         assert_eq!(v["authorizationNotifyType"], "AUTHCODE_CREATED");
         assert_eq!(v["authCode"], "CODE-1");
         assert_eq!(v["authState"], "state-7c1");
         assert!(v.get("accessToken").is_none());
         assert_eq!(v["referenceMerchantId"], "M-1");
         assert_eq!(v["referenceAgreementId"], "AG-1");
-        let token = auth_notification(
-            &b,
-            AuthorizationNotifyType::TokenCreated,
-            &Secret::new("TOKEN-1"),
-            now,
-        )
-        .unwrap();
-        let v: serde_json::Value = serde_json::from_str(&token.body).unwrap();
-        assert_eq!(v["accessToken"], "TOKEN-1");
-        assert_eq!(v["customerId"], "2160000000000001");
-        assert!(v.get("authCode").is_none() && v.get("authState").is_none());
-        let parsed: AuthNotifyRequest = serde_json::from_str(&token.body).unwrap();
+        assert_eq!(code.body.render(&mac).await.unwrap(), *code_body);
+
+        let live = derive_token(&mac, &b.auth_id, b.token_generation, ACCESS_LABEL)
+            .await
+            .unwrap();
+        let token =
+            auth_notification(&b, AuthorizationNotifyType::TokenCreated, &live, now).unwrap();
+        let NotifyBody::Derived(kept) = &token.body else {
+            panic!("a token body is rebuilt at send time")
+        };
+        assert!(
+            !serde_json::to_string(kept).unwrap().contains(live.expose()),
+            "no token at rest"
+        );
+        let sent = token.body.render(&mac).await.unwrap();
+        // The exact bytes: the fields in the wire type's order, the token in its place.
+        assert_eq!(
+            sent,
+            format!(
+                r#"{{"authorizationNotifyType":"TOKEN_CREATED","authClientId":"2188120000000001","referenceMerchantId":"M-1","referenceAgreementId":"AG-1","accessToken":"{}","customerId":"2160000000000001"}}"#,
+                live.expose()
+            )
+        );
+        assert_eq!(
+            token.body.render(&mac).await.unwrap(),
+            sent,
+            "same bytes again"
+        );
+        let parsed: AuthNotifyRequest = serde_json::from_str(&sent).unwrap();
         parsed.validate().unwrap();
         assert_eq!(
             token.notification_id,
@@ -204,8 +341,49 @@ mod tests {
         );
         assert!(parse_notification_id("x.NOPE.1").is_err());
         assert!(
-            !format!("{token:?}").contains("TOKEN-1"),
-            "Debug must not print the body"
+            !format!("{token:?}").contains(live.expose()) && !format!("{kept:?}").contains("2160"),
+            "Debug prints neither token nor customer"
         );
+    }
+
+    #[tokio::test]
+    async fn a_token_body_is_never_built_without_its_token() {
+        let b = binding();
+        let mac = LocalTokenMac::new(&[7u8; 32]).unwrap();
+        let live = derive_token(&mac, &b.auth_id, 0, ACCESS_LABEL)
+            .await
+            .unwrap();
+        let n = auth_notification(
+            &b,
+            AuthorizationNotifyType::TokenCanceled,
+            &live,
+            Utc::now(),
+        )
+        .unwrap();
+        let other = LocalTokenMac::new(&[8u8; 32]).unwrap();
+        assert!(matches!(
+            n.body.render(&other).await,
+            Err(BodyError::NotTheToken)
+        ));
+        assert!(matches!(
+            n.body.render(&UnconfiguredTokenMac).await,
+            Err(BodyError::Key(TokenMacError::NotConfigured))
+        ));
+        let NotifyBody::Derived(mut broken) = n.body.clone() else {
+            panic!("derived")
+        };
+        broken.template = "{".into();
+        assert!(matches!(
+            broken.render(&mac).await,
+            Err(BodyError::Template(_))
+        ));
+        // A token that would not fit the wire: no notification rather than one never sendable.
+        assert!(auth_notification(
+            &b,
+            AuthorizationNotifyType::TokenCanceled,
+            &Secret::new("x".repeat(129)),
+            Utc::now()
+        )
+        .is_none());
     }
 }

@@ -706,8 +706,9 @@ pub fn decide_exchange(
         up: true,
         auth_id: b.auth_id.clone(),
     });
-    // TOKEN_CREATED: only here, where the plain access token exists (a re-sent exchange answers
-    // without a write, so it is never owed twice; a refresh is the merchant's own call).
+    // TOKEN_CREATED: only here (a re-sent exchange answers without a write, so it is never owed
+    // twice; a refresh is the merchant's own call). The outbox keeps no token: its hash and
+    // generation, and the sender re-derives it (`store::auth_notify::TokenBody`).
     let notify = auth_notification(
         &n,
         AuthorizationNotifyType::TokenCreated,

@@ -4,7 +4,7 @@
 use super::super::bindings::*;
 use super::{MemoryStore, State};
 use crate::ids::{CustomerId, Secret, SecretHash};
-use crate::store::auth_notify::{AuthNotification, OutboxEntry};
+use crate::store::auth_notify::{AuthNotification, NotifyBody, OutboxEntry};
 use crate::store::{Delivery, DeliveryStore, StoreError};
 use crate::token_mac::TokenMac;
 use async_trait::async_trait;
@@ -375,8 +375,12 @@ impl DeliveryStore for AuthNotifyDeliveries {
                 None => {
                     e.delivery.delivered_at = Some(at);
                     e.delivery.last_error = None;
-                    // Acknowledged: the code or token it carried leaves the store.
-                    e.notification.body.clear();
+                    // Acknowledged: a code it carried leaves the store (a token body holds
+                    // no token: nothing to remove).
+                    match &mut e.notification.body {
+                        NotifyBody::Exact(body) => body.clear(),
+                        NotifyBody::Derived(_) => {}
+                    }
                 }
                 Some(err) => e.delivery.last_error = Some(err.to_string()),
             }
