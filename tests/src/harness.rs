@@ -188,9 +188,7 @@ impl Mpp {
         let request = self.event(PREPARE_PATH, bytes).await;
         answer(
             PREPARE_PATH,
-            prepare::handler::handle(&self.prepare, request)
-                .await
-                .unwrap(),
+            prepare::handle(&self.prepare, request).await.unwrap(),
         )
     }
 
@@ -205,7 +203,7 @@ impl Mpp {
         let request = self.event(APPLY_TOKEN_PATH, bytes).await;
         answer(
             APPLY_TOKEN_PATH,
-            apply_token::handler::handle(&self.apply_token, request)
+            apply_token::handle(&self.apply_token, request)
                 .await
                 .unwrap(),
         )
@@ -222,7 +220,7 @@ impl Mpp {
         let request = self.event(CANCEL_TOKEN_PATH, bytes).await;
         answer(
             CANCEL_TOKEN_PATH,
-            cancel_token::handler::handle(&self.cancel_token, request)
+            cancel_token::handle(&self.cancel_token, request)
                 .await
                 .unwrap(),
         )
@@ -274,7 +272,7 @@ impl Mpp {
             builder = builder.header("cookie", c);
         }
         let request: lambda_http::Request = builder.body(lambda_http::Body::Text(body)).unwrap();
-        let response = authorization_page::handler::handle(&self.authorization_page, request)
+        let response = authorization_page::handle(&self.authorization_page, request)
             .await
             .unwrap();
         let status = response.status().as_u16();
@@ -309,10 +307,7 @@ impl Mpp {
     pub async fn pay(&self, body: &Value) -> Answer {
         let bytes = serde_json::to_vec(body).unwrap();
         let request = self.event(PAY_PATH, &bytes).await;
-        answer(
-            PAY_PATH,
-            pay::handler::handle(&self.pay, request).await.unwrap(),
-        )
+        answer(PAY_PATH, pay::handle(&self.pay, request).await.unwrap())
     }
 
     /// Calls the evaluation handler with `body` and checks the answer's signature.
@@ -321,9 +316,7 @@ impl Mpp {
         let request = self.event(EVALUATION_PATH, &bytes).await;
         answer(
             EVALUATION_PATH,
-            evaluation::handler::handle(&self.evaluation, request)
-                .await
-                .unwrap(),
+            evaluation::handle(&self.evaluation, request).await.unwrap(),
         )
     }
 
@@ -335,7 +328,7 @@ impl Mpp {
             .await;
         answer(
             INQUIRY_PATH,
-            inquiry_payment::handler::handle(&self.inquiry, request)
+            inquiry_payment::handle(&self.inquiry, request)
                 .await
                 .unwrap(),
         )
@@ -349,9 +342,7 @@ impl Mpp {
             .await;
         answer(
             CANCEL_PATH,
-            cancel_payment::handler::handle(&self.cancel, request)
-                .await
-                .unwrap(),
+            cancel_payment::handle(&self.cancel, request).await.unwrap(),
         )
     }
 
@@ -362,9 +353,7 @@ impl Mpp {
             .await;
         answer(
             REFUND_PATH,
-            refund::handler::handle(&self.refund, request)
-                .await
-                .unwrap(),
+            refund::handle(&self.refund, request).await.unwrap(),
         )
     }
 
@@ -382,9 +371,7 @@ impl Mpp {
         let request = self.event(SEND_OTP_PATH, bytes).await;
         answer(
             SEND_OTP_PATH,
-            send_otp::handler::handle(&self.send_otp, request)
-                .await
-                .unwrap(),
+            send_otp::handle(&self.send_otp, request).await.unwrap(),
         )
     }
 
@@ -401,9 +388,7 @@ impl Mpp {
         let request = self.event(VERIFY_OTP_PATH, bytes).await;
         answer(
             VERIFY_OTP_PATH,
-            verify_otp::handler::handle(&self.verify_otp, request)
-                .await
-                .unwrap(),
+            verify_otp::handle(&self.verify_otp, request).await.unwrap(),
         )
     }
 

@@ -402,7 +402,7 @@ impl MessageSender for Broken {
 pub async fn delivery_refused_or_unknown(f: Factory) {
     let mut m = mpp(&f).await;
     let original = m.send_otp.clone();
-    let deps = |rejected: bool, m: &Mpp| send_otp::handler::Deps {
+    let deps = |rejected: bool, m: &Mpp| send_otp::Deps {
         edge: m.send_otp.edge.clone(),
         send: SendOtpDeps {
             sender: Arc::new(Broken(rejected)),

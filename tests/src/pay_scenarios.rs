@@ -774,10 +774,7 @@ pub async fn bad_signatures_get_envelopes(f: Factory) {
     ];
     for (code, headers, body) in cases {
         let request = raw_event(PAY_PATH, &body, &headers);
-        let a = answer(
-            PAY_PATH,
-            pay::handler::handle(&m.pay, request).await.unwrap(),
-        );
+        let a = answer(PAY_PATH, pay::handle(&m.pay, request).await.unwrap());
         assert_eq!(a.code(), code, "{}", a.body);
     }
     let missing: Vec<(String, String)> = good
@@ -787,7 +784,7 @@ pub async fn bad_signatures_get_envelopes(f: Factory) {
         .collect();
     let a = answer(
         PAY_PATH,
-        pay::handler::handle(&m.pay, raw_event(PAY_PATH, &body, &missing))
+        pay::handle(&m.pay, raw_event(PAY_PATH, &body, &missing))
             .await
             .unwrap(),
     );
@@ -812,10 +809,7 @@ pub async fn bad_input_gets_envelopes(f: Factory) {
         ),
     ] {
         let request = m.event(PAY_PATH, &body).await;
-        let a = answer(
-            PAY_PATH,
-            pay::handler::handle(&m.pay, request).await.unwrap(),
-        );
+        let a = answer(PAY_PATH, pay::handle(&m.pay, request).await.unwrap());
         assert_eq!(a.code(), code, "{}", a.body);
     }
     let mut v = auto_debit("BI-1");
@@ -831,7 +825,7 @@ pub async fn bad_input_gets_envelopes(f: Factory) {
     );
     let mut get = m.event(PAY_PATH, b"{}").await;
     *get.method_mut() = http::Method::GET;
-    let a = answer(PAY_PATH, pay::handler::handle(&m.pay, get).await.unwrap());
+    let a = answer(PAY_PATH, pay::handle(&m.pay, get).await.unwrap());
     assert_eq!((a.code(), a.status), ("METHOD_NOT_SUPPORTED", 405));
 }
 

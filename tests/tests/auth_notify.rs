@@ -573,10 +573,10 @@ async fn the_auth_notify_handler_reads_real_stream_records_and_retry_messages() 
         retries: rig.retries.clone(),
         dead: rig.dead.clone(),
     };
-    let deps = auth_notify::handler::Deps {
+    let deps = auth_notify::Deps {
         notify: deps(&rig_deps, &url(&receiver)),
     };
-    let out = auth_notify::handler::handle(
+    let out = auth_notify::handle(
         &deps,
         LambdaEvent::new(
             serde_json::from_value(json!({ "Records": batch })).unwrap(),
@@ -618,7 +618,7 @@ async fn the_auth_notify_handler_reads_real_stream_records_and_retry_messages() 
         "messageId": "m-1",
         "body": serde_json::to_string(&job).unwrap(),
     });
-    let out = auth_notify::handler::handle(
+    let out = auth_notify::handle(
         &deps,
         LambdaEvent::new(
             serde_json::from_value(json!({ "Records": [message] })).unwrap(),

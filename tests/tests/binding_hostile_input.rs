@@ -39,9 +39,9 @@ impl Endpoint {
 
     async fn call(self, m: &Mpp, request: lambda_http::Request) -> Answer {
         let response = match self {
-            Endpoint::Prepare => prepare::handler::handle(&m.prepare, request).await,
-            Endpoint::ApplyToken => apply_token::handler::handle(&m.apply_token, request).await,
-            Endpoint::CancelToken => cancel_token::handler::handle(&m.cancel_token, request).await,
+            Endpoint::Prepare => prepare::handle(&m.prepare, request).await,
+            Endpoint::ApplyToken => apply_token::handle(&m.apply_token, request).await,
+            Endpoint::CancelToken => cancel_token::handle(&m.cancel_token, request).await,
         };
         answer(self.path(), response.unwrap())
     }

@@ -41,7 +41,7 @@ async fn no_binding_secret_reaches_a_log_line_and_every_line_has_its_request_id(
     );
     let a = answer(
         PREPARE_PATH,
-        prepare::handler::handle(&m.prepare, request).await.unwrap(),
+        prepare::handle(&m.prepare, request).await.unwrap(),
     );
     let lines = capture.take_json();
     assert!(!lines.is_empty());
@@ -64,12 +64,10 @@ async fn no_binding_secret_reaches_a_log_line_and_every_line_has_its_request_id(
         ))
         .body(lambda_http::Body::Empty)
         .unwrap();
-    let shown = authorization_page::handler::handle(
-        &m.authorization_page,
-        in_lambda(get, "req-page", budget),
-    )
-    .await
-    .unwrap();
+    let shown =
+        authorization_page::handle(&m.authorization_page, in_lambda(get, "req-page", budget))
+            .await
+            .unwrap();
     assert_eq!(shown.status(), 200);
     let lines = capture.take_json();
     assert!(!lines.is_empty());

@@ -58,9 +58,9 @@ async fn invoke(m: &Mpp, op: Op, path: &str, body: &Value, id: &str) -> (Respons
     let request = in_lambda(request, id, LAMBDA_BUDGET);
     let started = Instant::now();
     let response = match op {
-        Op::Pay => pay::handler::handle(&m.pay, request).await,
-        Op::Cancel => cancel_payment::handler::handle(&m.cancel, request).await,
-        Op::Refund => refund::handler::handle(&m.refund, request).await,
+        Op::Pay => pay::handle(&m.pay, request).await,
+        Op::Cancel => cancel_payment::handle(&m.cancel, request).await,
+        Op::Refund => refund::handle(&m.refund, request).await,
     }
     .unwrap();
     (response, started.elapsed())

@@ -6,7 +6,7 @@
 // Test helpers outside #[test] functions may unwrap too: a panic is a test failure.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use get_payment_code::handler::{handle, Deps, INTERNAL_ROUTE};
+use get_payment_code::{handle, Deps, INTERNAL_ROUTE};
 use mpp_acquirer::http::bind_loopback;
 use mpp_acquirer::hub::{Hub, HubConfig, HubKeys, Route};
 use mpp_client::codes::{AlipayCodeIssuer, ATTEMPT_TIMEOUT};

@@ -23,7 +23,7 @@ async fn signed(m: &Mpp, body: &[u8], client: &str, time: chrono::DateTime<chron
     .unwrap();
     answer(
         PAY_PATH,
-        pay::handler::handle(&m.pay, raw_event(PAY_PATH, body, &headers))
+        pay::handle(&m.pay, raw_event(PAY_PATH, body, &headers))
             .await
             .unwrap(),
     )

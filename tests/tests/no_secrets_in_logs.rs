@@ -54,7 +54,7 @@ fn no_secret_reaches_a_log_line() {
                     ),
                 ],
             );
-            let _ = pay::handler::handle(&m.pay, tampered).await;
+            let _ = pay::handle(&m.pay, tampered).await;
         });
     });
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();

@@ -241,7 +241,7 @@ async fn the_handler_reports_sqs_messages_it_could_not_handle() {
         key: "NT-NONE".into(),
         ..good.clone()
     };
-    let deps = notify_payment::handler::Deps {
+    let deps = notify_payment::Deps {
         notify: r.deps.clone(),
     };
     let event = json!({"Records": [
@@ -249,7 +249,7 @@ async fn the_handler_reports_sqs_messages_it_could_not_handle() {
         {"eventSource": "aws:sqs", "messageId": "m-orphan", "body": serde_json::to_string(&orphan).unwrap()},
         {"eventSource": "aws:sqs", "messageId": "m-junk", "body": "not a job"},
     ]});
-    let out = notify_payment::handler::handle(
+    let out = notify_payment::handle(
         &deps,
         LambdaEvent::new(serde_json::from_value(event).unwrap(), Context::default()),
     )
@@ -331,13 +331,13 @@ async fn a_disallowed_notify_url_is_never_contacted_and_the_refusal_is_counted()
     assert_eq!(job.url, url);
 
     let refused_before = mpp_aws::metrics::emitted(mpp_aws::metrics::NOTIFY_REFUSED);
-    let deps = notify_payment::handler::Deps {
+    let deps = notify_payment::Deps {
         notify: r.deps.clone(),
     };
     let event = json!({"Records": [
         {"eventSource": "aws:sqs", "messageId": "m-refused", "body": serde_json::to_string(&job).unwrap()},
     ]});
-    let out = notify_payment::handler::handle(
+    let out = notify_payment::handle(
         &deps,
         LambdaEvent::new(serde_json::from_value(event).unwrap(), Context::default()),
     )
@@ -403,10 +403,10 @@ async fn a_typed_stream_batch_notifies_inserts_only_and_drops_what_it_cannot_rea
         {"eventSource": "aws:kinesis", "eventID": "k-1"},
         {"eventSource": "aws:dynamodb", "eventName": "INSERT"},
     ]});
-    let deps = notify_payment::handler::Deps {
+    let deps = notify_payment::Deps {
         notify: r.deps.clone(),
     };
-    let out = notify_payment::handler::handle(
+    let out = notify_payment::handle(
         &deps,
         LambdaEvent::new(serde_json::from_value(event).unwrap(), Context::default()),
     )

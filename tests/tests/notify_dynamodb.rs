@@ -85,7 +85,7 @@ async fn stream_records_from_dynamodb_local_drive_the_notify_handler() {
         Duration::from_secs(5),
     )
     .unwrap();
-    let deps = notify_payment::handler::Deps {
+    let deps = notify_payment::Deps {
         notify: NotifyDeps {
             transport: Arc::new(transport),
             retries: Arc::new(NoQueue),
@@ -96,7 +96,7 @@ async fn stream_records_from_dynamodb_local_drive_the_notify_handler() {
             token_mac: Arc::new(mpp_core::token_mac::UnconfiguredTokenMac),
         },
     };
-    let out = notify_payment::handler::handle(
+    let out = notify_payment::handle(
         &deps,
         LambdaEvent::new(
             serde_json::from_value(json!({ "Records": batch })).unwrap(),
@@ -143,7 +143,7 @@ async fn stream_records_from_dynamodb_local_drive_the_notify_handler() {
         later.iter().all(|r| r["eventName"] == "MODIFY"),
         "{later:?}"
     );
-    let out = notify_payment::handler::handle(
+    let out = notify_payment::handle(
         &deps,
         LambdaEvent::new(
             serde_json::from_value(json!({ "Records": later })).unwrap(),

@@ -79,9 +79,9 @@ fn cases(valid: &Value) -> Vec<(&'static str, Vec<u8>)> {
 async fn call(m: &Mpp, path: &str, body: &[u8]) -> Answer {
     let request = m.event(path, body).await;
     let response = if path == SEND_OTP_PATH {
-        send_otp::handler::handle(&m.send_otp, request).await
+        send_otp::handle(&m.send_otp, request).await
     } else {
-        verify_otp::handler::handle(&m.verify_otp, request).await
+        verify_otp::handle(&m.verify_otp, request).await
     };
     answer(path, response.unwrap())
 }
@@ -164,9 +164,9 @@ async fn bad_signatures_get_envelopes_on_both_endpoints() {
         for headers in [stale, tampered] {
             let request = raw_event(path, &body, &headers);
             let response = if path == SEND_OTP_PATH {
-                send_otp::handler::handle(&m.send_otp, request).await
+                send_otp::handle(&m.send_otp, request).await
             } else {
-                verify_otp::handler::handle(&m.verify_otp, request).await
+                verify_otp::handle(&m.verify_otp, request).await
             };
             let a = answer(path, response.unwrap());
             assert_eq!(

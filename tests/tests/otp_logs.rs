@@ -50,9 +50,7 @@ async fn otp_logs_carry_ids_and_no_secret() {
         );
         let a = answer(
             SEND_OTP_PATH,
-            send_otp::handler::handle(&m.send_otp, request)
-                .await
-                .unwrap(),
+            send_otp::handle(&m.send_otp, request).await.unwrap(),
         );
         assert_eq!(a.code(), "SUCCESS");
         let lines = capture.take_json();
@@ -69,9 +67,7 @@ async fn otp_logs_carry_ids_and_no_secret() {
             let request = in_lambda(m.event(VERIFY_OTP_PATH, &bytes(body)).await, &rid, budget);
             let a = answer(
                 VERIFY_OTP_PATH,
-                verify_otp::handler::handle(&m.verify_otp, request)
-                    .await
-                    .unwrap(),
+                verify_otp::handle(&m.verify_otp, request).await.unwrap(),
             );
             assert_eq!(
                 a.code(),
@@ -93,9 +89,7 @@ async fn otp_logs_carry_ids_and_no_secret() {
         "req-bad-1",
         budget,
     );
-    send_otp::handler::handle(&m.send_otp, request)
-        .await
-        .unwrap();
+    send_otp::handle(&m.send_otp, request).await.unwrap();
     let number = json!({"acquirerId": "1", "pspId": "1", "accessToken": TOKEN,
         "verifyRequestId": "x", "otpCode": 123456});
     let request = in_lambda(
@@ -105,9 +99,7 @@ async fn otp_logs_carry_ids_and_no_secret() {
     );
     let a = answer(
         VERIFY_OTP_PATH,
-        verify_otp::handler::handle(&m.verify_otp, request)
-            .await
-            .unwrap(),
+        verify_otp::handle(&m.verify_otp, request).await.unwrap(),
     );
     assert_eq!(a.code(), "PARAM_ILLEGAL");
     all.extend(capture.take_json());

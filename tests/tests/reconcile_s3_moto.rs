@@ -13,7 +13,7 @@ use mpp_core::reconcile::object::{ClearingFiles, FilesError};
 use mpp_core::store::memory::MemoryStore;
 use mpp_core::store::{AdminStore, MethodGuard, PayStore};
 use mpp_e2e::conformance::{account, hash, intent, krw, t0, token, won};
-use reconcile::handler::{handle, handle_body, Deps, Handled};
+use reconcile::{handle, handle_body, Deps, Handled};
 use serde_json::json;
 use std::sync::Arc;
 

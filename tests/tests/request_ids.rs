@@ -71,10 +71,7 @@ async fn every_log_line_of_every_function_carries_the_request_and_trace_ids() {
         "req-pay",
         budget,
     );
-    let a = answer(
-        PAY_PATH,
-        pay::handler::handle(&m.pay, request).await.unwrap(),
-    );
+    let a = answer(PAY_PATH, pay::handle(&m.pay, request).await.unwrap());
     assert_eq!(a.status_letter(), "S");
     assert_all_carry("pay", &capture.take_json(), "req-pay");
 
@@ -83,9 +80,7 @@ async fn every_log_line_of_every_function_carries_the_request_and_trace_ids() {
         "req-evaluation",
         budget,
     );
-    evaluation::handler::handle(&m.evaluation, request)
-        .await
-        .unwrap();
+    evaluation::handle(&m.evaluation, request).await.unwrap();
     assert_all_carry("evaluation", &capture.take_json(), "req-evaluation");
 
     let request = in_lambda(
@@ -93,9 +88,7 @@ async fn every_log_line_of_every_function_carries_the_request_and_trace_ids() {
         "req-inquiry",
         budget,
     );
-    inquiry_payment::handler::handle(&m.inquiry, request)
-        .await
-        .unwrap();
+    inquiry_payment::handle(&m.inquiry, request).await.unwrap();
     assert_all_carry("inquiryPayment", &capture.take_json(), "req-inquiry");
 
     let request = in_lambda(
@@ -104,7 +97,7 @@ async fn every_log_line_of_every_function_carries_the_request_and_trace_ids() {
         "req-refund",
         budget,
     );
-    refund::handler::handle(&m.refund, request).await.unwrap();
+    refund::handle(&m.refund, request).await.unwrap();
     assert_all_carry("refund", &capture.take_json(), "req-refund");
 
     let request = in_lambda(
@@ -112,9 +105,7 @@ async fn every_log_line_of_every_function_carries_the_request_and_trace_ids() {
         "req-cancel",
         budget,
     );
-    cancel_payment::handler::handle(&m.cancel, request)
-        .await
-        .unwrap();
+    cancel_payment::handle(&m.cancel, request).await.unwrap();
     assert_all_carry("cancelPayment", &capture.take_json(), "req-cancel");
 
     // notify: an SQS batch delivering the payment's notification to an acknowledging receiver.
@@ -127,7 +118,7 @@ async fn every_log_line_of_every_function_carries_the_request_and_trace_ids() {
         Duration::from_millis(2_000),
     )
     .unwrap();
-    let deps = notify_payment::handler::Deps {
+    let deps = notify_payment::Deps {
         notify: NotifyDeps {
             transport: Arc::new(transport),
             retries: Arc::new(Queue),
@@ -151,7 +142,7 @@ async fn every_log_line_of_every_function_carries_the_request_and_trace_ids() {
         .unwrap()
         .as_millis() as u64;
     capture.take_json();
-    let out = notify_payment::handler::handle(
+    let out = notify_payment::handle(
         &deps,
         LambdaEvent::new(serde_json::from_value(event).unwrap(), context),
     )
@@ -170,7 +161,7 @@ async fn every_log_line_of_every_function_carries_the_request_and_trace_ids() {
 
     // getPaymentCode (the internal function): Alipay+ unreachable, so U after the client's
     // bounded retries; every line of it still names the invocation.
-    let codes = get_payment_code::handler::Deps {
+    let codes = get_payment_code::Deps {
         codes: mpp_core::flows::codes::CodesDeps {
             issuer: Arc::new(mpp_client::codes::AlipayCodeIssuer {
                 client: SignedClient::new(
@@ -195,9 +186,7 @@ async fn every_log_line_of_every_function_carries_the_request_and_trace_ids() {
         budget,
     );
     capture.take_json();
-    get_payment_code::handler::handle(&codes, request)
-        .await
-        .unwrap();
+    get_payment_code::handle(&codes, request).await.unwrap();
     let lines = capture.take_json();
     assert!(
         lines.iter().any(|l| l["fields"]["message"] == "answered"),

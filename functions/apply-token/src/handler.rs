@@ -1,3 +1,6 @@
+//! The applyToken Lambda function: Alipay+ exchanges an authCode for an access and a refresh
+//! token, or rotates a pair.
+//!
 //! HTTP in, domain call, HTTP out.
 
 use lambda_http::{Body, Request, Response};

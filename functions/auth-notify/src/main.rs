@@ -5,7 +5,7 @@
 //! by `Runtime::from_env`) rebuilds TOKEN_CREATED / TOKEN_CANCELED bodies at send time: the
 //! outbox and the queues hold no token.
 
-use auth_notify::handler::{handle, Deps, OPERATION};
+use auth_notify::{handle, Deps, OPERATION};
 use lambda_runtime::{run, service_fn, Error};
 use mpp_aws::config::{NotifySettings, Runtime};
 use mpp_aws::dynamo::AuthNotifyDeliveries;

@@ -1,3 +1,5 @@
+//! The authorization page Lambda function: the wallet's H5 page of `authUrl` (GET and POST, HTML).
+//!
 //! HTTP in, the page, HTTP out (HTML; not an Alipay+ envelope: a person's browser asks).
 
 use lambda_http::{Body, Request, Response};

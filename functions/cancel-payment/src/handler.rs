@@ -1,3 +1,6 @@
+//! The cancel Lambda function: Alipay+ closes a payment (cancelPayment), whatever its state;
+//! money taken goes back in one transaction.
+//!
 //! HTTP in, domain call, HTTP out.
 
 use lambda_http::{Body, Request, Response};

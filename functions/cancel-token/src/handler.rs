@@ -1,3 +1,6 @@
+//! The cancelToken Lambda function: the merchant unbinds; the access token and its refresh token
+//! stop working.
+//!
 //! HTTP in, domain call, HTTP out.
 
 use lambda_http::{Body, Request, Response};

@@ -1,7 +1,7 @@
 //! Cold start: configuration, the store, the token key and the signer (one AWS configuration),
 //! the signed client towards Alipay+; then the Lambda runtime loop.
 
-use consult_unbinding::handler::{handle, Deps, OPERATION};
+use consult_unbinding::{handle, Deps, OPERATION};
 use mpp_aws::config::{required_var, Runtime};
 use mpp_client::consult_unbinding::{AlipayUnbindingConsultant, ATTEMPT_TIMEOUT};
 use mpp_client::SignedClient;

@@ -1,3 +1,7 @@
+//! The evaluation Lambda function: payment evaluation (`isAgreementPayment` and
+//! `isPaymentEvaluation` both `"true"`) with read-only store access. A pay request that is not
+//! an evaluation is refused here (`PARAM_ILLEGAL`): this function may not move money.
+//!
 //! HTTP in, domain call, HTTP out.
 
 use lambda_http::{Body, Request, Response};

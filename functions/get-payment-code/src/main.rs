@@ -1,7 +1,7 @@
 //! Cold start: configuration, the signer (one AWS configuration for KMS), the signed client
 //! towards Alipay+; then the Lambda runtime loop.
 
-use get_payment_code::handler::{handle, Deps, OPERATION};
+use get_payment_code::{handle, Deps, OPERATION};
 use mpp_aws::config::{required_var, Runtime};
 use mpp_client::codes::{AlipayCodeIssuer, ATTEMPT_TIMEOUT};
 use mpp_client::SignedClient;

@@ -1,3 +1,6 @@
+//! The inquiry Lambda function: Alipay+ asks what became of a payment (inquiryPayment).
+//! Read-only store access.
+//!
 //! HTTP in, domain call, HTTP out.
 
 use lambda_http::{Body, Request, Response};

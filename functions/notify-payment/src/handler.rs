@@ -1,3 +1,8 @@
+//! The notify Lambda function: notifyPayment (MPP → Alipay+) for every payment that reached a
+//! final state. Two event sources feed it: the payments table's DynamoDB Stream (first
+//! attempts) and the SQS retry queue (later attempts, delayed by the schedule). Both report
+//! partial batch failures, so one bad record never blocks or re-sends the others.
+//!
 //! Event in (a stream batch or an SQS batch), notifications out, failed items reported: the
 //! shared notify machinery (`mpp_aws::notify_lambda`) with notifyPayment's first job.
 

@@ -3,7 +3,7 @@
 
 use lambda_runtime::{run, service_fn, Error};
 use mpp_aws::config::{NotifySettings, Runtime};
-use notify_payment::handler::{handle, Deps, OPERATION};
+use notify_payment::{handle, Deps, OPERATION};
 use std::sync::Arc;
 use std::time::Instant;
 

@@ -1,3 +1,7 @@
+//! The pay Lambda function: Alipay+ charges a wallet user (auto debit, user-presented mode, NFC,
+//! supplemental payments); evaluation requests arriving on this route are evaluated by the same
+//! core code the evaluation function runs. This file is the whole of it; `main.rs` only wires it.
+//!
 //! HTTP in, domain call, HTTP out.
 
 use lambda_http::{Body, Request, Response};

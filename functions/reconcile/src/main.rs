@@ -5,7 +5,7 @@ use lambda_runtime::{run, service_fn, Error};
 use mpp_aws::config::required_var;
 use mpp_aws::dynamo::{dynamo_client_from, DynamoStore, TableNames};
 use mpp_aws::s3::{s3_client_from, S3Files};
-use reconcile::handler::{handle, Deps, OPERATION};
+use reconcile::{handle, Deps, OPERATION};
 use std::sync::Arc;
 use std::time::Instant;
 

@@ -1,3 +1,6 @@
+//! The refund Lambda function: Alipay+ gives back part or all of a succeeded payment, once per
+//! `refundRequestId`.
+//!
 //! HTTP in, domain call, HTTP out.
 
 use lambda_http::{Body, Request, Response};

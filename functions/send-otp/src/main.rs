@@ -1,7 +1,7 @@
 //! Cold start: configuration and the AWS clients once (one AWS configuration for DynamoDB, KMS,
 //! SNS and SES), the handler's dependencies, then the Lambda runtime loop.
 
-use send_otp::handler::{handle, Deps, OPERATION};
+use send_otp::{handle, Deps, OPERATION};
 use std::sync::Arc;
 
 #[tokio::main]

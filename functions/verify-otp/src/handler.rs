@@ -1,3 +1,6 @@
+//! The verify-otp Lambda function: Alipay+ verifyOTP. Does the code the user typed match the
+//! one-time password sendOTP sent? One read, one conditional write.
+//!
 //! HTTP in, domain call, HTTP out.
 
 use lambda_http::{Body, Request, Response};

@@ -1,7 +1,7 @@
 //! Cold start: configuration and the AWS clients once (one AWS configuration for DynamoDB and
 //! KMS), the handler's dependencies, then the Lambda runtime loop.
 
-use verify_otp::handler::{handle, Deps, OPERATION};
+use verify_otp::{handle, Deps, OPERATION};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {

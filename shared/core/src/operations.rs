@@ -6,6 +6,7 @@
 //! harness, the acquirer's gateway and the infra test read it; nothing else spells an operation's
 //! path. Adding an operation starts with a row here (checklist: `docs/architecture.md`).
 
+use crate::wire::{self, WireTypes};
 use std::time::Duration;
 
 /// Where Alipay+ serves its payment APIs, and where it calls ours
@@ -40,8 +41,8 @@ pub enum Direction {
     Page,
 }
 
-/// One operation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// One operation. Equal and hashed by its name, which is unique in the table (tested below).
+#[derive(Clone, Copy, Debug)]
 pub struct Operation {
     /// The Alipay+ operation name; also the `flow` log field and the metric dimension.
     pub name: &'static str,
@@ -63,6 +64,24 @@ pub struct Operation {
     /// The function's timeout in the template: `wait` for a function answering a caller; longer
     /// for one that works through a batch of events (notify).
     pub function_timeout: Duration,
+    /// Its request and response types (`None`: no JSON message, a page or a landed file). Every
+    /// golden fixture round-trips through the types of the operation its file name starts with
+    /// (`shared/core/tests/wire_golden.rs`), so a new operation's fixtures need no new test.
+    pub wire: Option<WireTypes>,
+}
+
+impl PartialEq for Operation {
+    fn eq(&self, other: &Operation) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for Operation {}
+
+impl std::hash::Hash for Operation {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.name.hash(state)
+    }
 }
 
 impl Operation {
@@ -115,6 +134,7 @@ pub const PAY: Operation = Operation {
     function: Some("pay"),
     wait: Duration::from_secs(8),
     function_timeout: Duration::from_secs(8),
+    wire: Some(WireTypes::of::<wire::PayRequest, wire::PayResponse>()),
 };
 
 /// Payment evaluation: checks only, no money moves.
@@ -126,6 +146,7 @@ pub const EVALUATION: Operation = Operation {
     function: Some("evaluation"),
     wait: Duration::from_secs(8),
     function_timeout: Duration::from_secs(8),
+    wire: Some(WireTypes::of::<wire::PayRequest, wire::PayResponse>()),
 };
 
 /// inquiryPayment: what became of a payment. Alipay+ polls it; 5 s so a slow answer does not
@@ -138,6 +159,10 @@ pub const INQUIRY_PAYMENT: Operation = Operation {
     function: Some("inquiry-payment"),
     wait: Duration::from_secs(5),
     function_timeout: Duration::from_secs(5),
+    wire: Some(WireTypes::of::<
+        wire::InquiryPaymentRequest,
+        wire::InquiryPaymentResponse,
+    >()),
 };
 
 /// cancelPayment.
@@ -149,6 +174,10 @@ pub const CANCEL_PAYMENT: Operation = Operation {
     function: Some("cancel-payment"),
     wait: Duration::from_secs(8),
     function_timeout: Duration::from_secs(8),
+    wire: Some(WireTypes::of::<
+        wire::CancelPaymentRequest,
+        wire::CancelPaymentResponse,
+    >()),
 };
 
 /// refund.
@@ -160,6 +189,7 @@ pub const REFUND: Operation = Operation {
     function: Some("refund"),
     wait: Duration::from_secs(8),
     function_timeout: Duration::from_secs(8),
+    wire: Some(WireTypes::of::<wire::RefundRequest, wire::RefundResponse>()),
 };
 
 /// notifyPayment: the MPP tells Alipay+ a payment's result (from the payments stream).
@@ -173,6 +203,10 @@ pub const NOTIFY_PAYMENT: Operation = Operation {
     wait: Duration::from_secs(5),
     // A batch of stream records, each one bounded call.
     function_timeout: Duration::from_secs(60),
+    wire: Some(WireTypes::of::<
+        wire::NotifyPaymentRequest,
+        wire::NotifyPaymentResponse,
+    >()),
 };
 
 /// getPaymentCode: the app backend asks for payment codes; the function asks Alipay+. The app
@@ -186,6 +220,10 @@ pub const GET_PAYMENT_CODE: Operation = Operation {
     function: Some("get-payment-code"),
     wait: Duration::from_secs(8),
     function_timeout: Duration::from_secs(8),
+    wire: Some(WireTypes::of::<
+        wire::GetPaymentCodeRequest,
+        wire::GetPaymentCodeResponse,
+    >()),
 };
 
 /// sendOTP (risk control for auto debit, `account-binding.md` §7): the merchant challenges the
@@ -200,6 +238,7 @@ pub const SEND_OTP: Operation = Operation {
     function: Some("send-otp"),
     wait: Duration::from_secs(8),
     function_timeout: Duration::from_secs(8),
+    wire: Some(WireTypes::of::<wire::SendOtpRequest, wire::SendOtpResponse>()),
 };
 
 /// prepare (account binding): Alipay+ asks for our authorization page (`authUrl`).
@@ -211,6 +250,7 @@ pub const PREPARE: Operation = Operation {
     function: Some("prepare"),
     wait: Duration::from_secs(8),
     function_timeout: Duration::from_secs(8),
+    wire: Some(WireTypes::of::<wire::PrepareRequest, wire::PrepareResponse>()),
 };
 
 /// verifyOTP: does the code the user typed match? 5 s: one read and one conditional write.
@@ -222,6 +262,10 @@ pub const VERIFY_OTP: Operation = Operation {
     function: Some("verify-otp"),
     wait: Duration::from_secs(5),
     function_timeout: Duration::from_secs(5),
+    wire: Some(WireTypes::of::<
+        wire::VerifyOtpRequest,
+        wire::VerifyOtpResponse,
+    >()),
 };
 
 /// Reconciliation of Alipay+'s clearing file (`user-presented-mpp.md` §3, the transaction
@@ -237,6 +281,7 @@ pub const RECONCILE: Operation = Operation {
     function: Some("reconcile"),
     wait: Duration::from_secs(900),
     function_timeout: Duration::from_secs(900),
+    wire: None,
 };
 
 /// applyToken (account binding): an authCode exchanged for tokens, or a refresh.
@@ -248,6 +293,10 @@ pub const APPLY_TOKEN: Operation = Operation {
     function: Some("apply-token"),
     wait: Duration::from_secs(8),
     function_timeout: Duration::from_secs(8),
+    wire: Some(WireTypes::of::<
+        wire::ApplyTokenRequest,
+        wire::ApplyTokenResponse,
+    >()),
 };
 
 /// cancelToken (account binding): the merchant unbinds; the token and its refresh token stop
@@ -260,6 +309,10 @@ pub const CANCEL_TOKEN: Operation = Operation {
     function: Some("cancel-token"),
     wait: Duration::from_secs(8),
     function_timeout: Duration::from_secs(8),
+    wire: Some(WireTypes::of::<
+        wire::CancelTokenRequest,
+        wire::CancelTokenResponse,
+    >()),
 };
 
 /// The authorization page (the wallet's H5 page of `authUrl`): GET shows it, POST takes the
@@ -273,6 +326,7 @@ pub const AUTHORIZATION_PAGE: Operation = Operation {
     function: Some("authorization-page"),
     wait: Duration::from_secs(8),
     function_timeout: Duration::from_secs(8),
+    wire: None,
 };
 
 /// authNotify (MPP → Alipay+, `account-binding.md` §5): a binding's code or token created, or the
@@ -286,6 +340,10 @@ pub const AUTH_NOTIFY: Operation = Operation {
     // MPP → Alipay+: the same 5 s client timeout as notifyPayment.
     wait: Duration::from_secs(5),
     function_timeout: Duration::from_secs(60),
+    wire: Some(WireTypes::of::<
+        wire::AuthNotifyRequest,
+        wire::AuthNotifyResponse,
+    >()),
 };
 
 /// consultUnbinding from the wallet (`account-binding.md` §6; issue 18): the MPP's own app
@@ -301,6 +359,10 @@ pub const CONSULT_UNBINDING: Operation = Operation {
     function: Some("consult-unbinding"),
     wait: Duration::from_secs(8),
     function_timeout: Duration::from_secs(8),
+    wire: Some(WireTypes::of::<
+        wire::ConsultUnbindingRequest,
+        wire::ConsultUnbindingResponse,
+    >()),
 };
 
 /// Every operation, in the order the docs list them.

@@ -110,6 +110,48 @@ fn our_own_samples_round_trip() {
     round_trip::<NotifyPaymentResponse>("notify_payment_response.json");
 }
 
+/// Every fixture round-trips through the types of its operation, taken from the operation table:
+/// the file is `<operation>[_<case>]_{request|response}[_<case>].json`, `<operation>` the
+/// operation's name in snake case (`cancel_payment_…`, `pay_nfc_…`: the longest that matches).
+/// A new operation's fixtures are checked without a new test; a fixture no operation claims fails.
+/// `acq_…` fixtures are the acquirer's own API, not an operation of ours (checked above).
+#[test]
+fn every_fixture_round_trips_through_its_operations_wire_types() {
+    let mut checked = 0;
+    for entry in std::fs::read_dir(fixtures_dir()).unwrap() {
+        let path = entry.unwrap().path();
+        let stem = path.file_stem().unwrap().to_str().unwrap().to_string();
+        if stem.starts_with("acq_") {
+            continue;
+        }
+        let operation = mpp_core::operations::OPERATIONS
+            .into_iter()
+            .filter(|o| stem.starts_with(&format!("{}_", o.kebab_name().replace('-', "_"))))
+            .max_by_key(|o| o.kebab_name().len())
+            .unwrap_or_else(|| panic!("{stem}: no operation of the table has this name"));
+        let wire = operation
+            .wire
+            .unwrap_or_else(|| panic!("{stem}: {} has no wire types", operation.name));
+        let words: Vec<&str> = stem.split('_').collect();
+        let round_trip = match (words.contains(&"request"), words.contains(&"response")) {
+            (true, false) => wire.request,
+            (false, true) => wire.response,
+            _ => panic!("{stem}: neither a request nor a response"),
+        };
+        let body = std::fs::read(&path).unwrap();
+        let back = round_trip(&body).unwrap_or_else(|e| panic!("{stem}: {e}"));
+        let original: Value = serde_json::from_slice(&body).unwrap();
+        let back: Value = serde_json::from_slice(&back).unwrap();
+        assert_eq!(
+            original, back,
+            "{stem} does not round-trip as {}",
+            operation.name
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 29, "fixtures of the operations (acq_ ones apart)");
+}
+
 /// Every ```json block in the spec (plus the unfenced supplemental response) is a fixture.
 #[test]
 fn every_json_sample_of_the_spec_is_a_fixture() {

@@ -17,29 +17,29 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct Inbound {
     /// pay.
-    pub pay: pay::handler::Deps,
+    pub pay: pay::Deps,
     /// Payment evaluation.
-    pub evaluation: evaluation::handler::Deps,
+    pub evaluation: evaluation::Deps,
     /// inquiryPayment.
-    pub inquiry: inquiry_payment::handler::Deps,
+    pub inquiry: inquiry_payment::Deps,
     /// cancelPayment.
-    pub cancel: cancel_payment::handler::Deps,
+    pub cancel: cancel_payment::Deps,
     /// refund.
-    pub refund: refund::handler::Deps,
+    pub refund: refund::Deps,
     /// sendOTP, delivering through the outbox.
-    pub send_otp: send_otp::handler::Deps,
+    pub send_otp: send_otp::Deps,
     /// verifyOTP.
-    pub verify_otp: verify_otp::handler::Deps,
+    pub verify_otp: verify_otp::Deps,
     /// sendOTP's local delivery: what was sent, for `GET /dev/outbox` and the tests.
     pub outbox: Arc<Outbox>,
     /// prepare.
-    pub prepare: prepare::handler::Deps,
+    pub prepare: prepare::Deps,
     /// applyToken.
-    pub apply_token: apply_token::handler::Deps,
+    pub apply_token: apply_token::Deps,
     /// cancelToken.
-    pub cancel_token: cancel_token::handler::Deps,
+    pub cancel_token: cancel_token::Deps,
     /// The wallet's authorization page.
-    pub authorization_page: authorization_page::handler::Deps,
+    pub authorization_page: authorization_page::Deps,
 }
 
 impl Inbound {
@@ -47,18 +47,18 @@ impl Inbound {
     /// (SNS/SES only in Lambda).
     pub fn from_wiring(wiring: &Wiring, outbox: Arc<Outbox>) -> Inbound {
         Inbound {
-            send_otp: send_otp::handler::Deps::from_wiring(wiring, outbox.clone()),
-            verify_otp: verify_otp::handler::Deps::from_wiring(wiring),
+            send_otp: send_otp::Deps::from_wiring(wiring, outbox.clone()),
+            verify_otp: verify_otp::Deps::from_wiring(wiring),
             outbox,
-            pay: pay::handler::Deps::from_wiring(wiring),
-            evaluation: evaluation::handler::Deps::from_wiring(wiring),
-            inquiry: inquiry_payment::handler::Deps::from_wiring(wiring),
-            cancel: cancel_payment::handler::Deps::from_wiring(wiring),
-            refund: refund::handler::Deps::from_wiring(wiring),
-            prepare: prepare::handler::Deps::from_wiring(wiring),
-            apply_token: apply_token::handler::Deps::from_wiring(wiring),
-            cancel_token: cancel_token::handler::Deps::from_wiring(wiring),
-            authorization_page: authorization_page::handler::Deps::from_wiring(wiring),
+            pay: pay::Deps::from_wiring(wiring),
+            evaluation: evaluation::Deps::from_wiring(wiring),
+            inquiry: inquiry_payment::Deps::from_wiring(wiring),
+            cancel: cancel_payment::Deps::from_wiring(wiring),
+            refund: refund::Deps::from_wiring(wiring),
+            prepare: prepare::Deps::from_wiring(wiring),
+            apply_token: apply_token::Deps::from_wiring(wiring),
+            cancel_token: cancel_token::Deps::from_wiring(wiring),
+            authorization_page: authorization_page::Deps::from_wiring(wiring),
         }
     }
 
@@ -66,36 +66,30 @@ impl Inbound {
     /// `Err(request)` gives the request back when no inbound function here has that name.
     pub async fn handle(&self, name: &str, request: Request) -> Result<Response<Body>, Request> {
         let response = match name {
-            n if n == operations::PAY.name => pay::handler::handle(&self.pay, request).await,
+            n if n == operations::PAY.name => pay::handle(&self.pay, request).await,
             n if n == operations::EVALUATION.name => {
-                evaluation::handler::handle(&self.evaluation, request).await
+                evaluation::handle(&self.evaluation, request).await
             }
             n if n == operations::INQUIRY_PAYMENT.name => {
-                inquiry_payment::handler::handle(&self.inquiry, request).await
+                inquiry_payment::handle(&self.inquiry, request).await
             }
             n if n == operations::CANCEL_PAYMENT.name => {
-                cancel_payment::handler::handle(&self.cancel, request).await
+                cancel_payment::handle(&self.cancel, request).await
             }
-            n if n == operations::REFUND.name => {
-                refund::handler::handle(&self.refund, request).await
-            }
-            n if n == operations::SEND_OTP.name => {
-                send_otp::handler::handle(&self.send_otp, request).await
-            }
+            n if n == operations::REFUND.name => refund::handle(&self.refund, request).await,
+            n if n == operations::SEND_OTP.name => send_otp::handle(&self.send_otp, request).await,
             n if n == operations::VERIFY_OTP.name => {
-                verify_otp::handler::handle(&self.verify_otp, request).await
+                verify_otp::handle(&self.verify_otp, request).await
             }
-            n if n == operations::PREPARE.name => {
-                prepare::handler::handle(&self.prepare, request).await
-            }
+            n if n == operations::PREPARE.name => prepare::handle(&self.prepare, request).await,
             n if n == operations::APPLY_TOKEN.name => {
-                apply_token::handler::handle(&self.apply_token, request).await
+                apply_token::handle(&self.apply_token, request).await
             }
             n if n == operations::CANCEL_TOKEN.name => {
-                cancel_token::handler::handle(&self.cancel_token, request).await
+                cancel_token::handle(&self.cancel_token, request).await
             }
             n if n == operations::AUTHORIZATION_PAGE.name => {
-                authorization_page::handler::handle(&self.authorization_page, request).await
+                authorization_page::handle(&self.authorization_page, request).await
             }
             _ => return Err(request),
         };

@@ -61,6 +61,7 @@ pub use scalar::{
 };
 
 use crate::result_code::ResultCode;
+use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 /// The largest body we read: 256 KiB. The largest legal pay request is about 150 KB
@@ -94,6 +95,40 @@ impl ParamIllegal {
 pub trait Validate {
     /// `Ok` or the first broken rule, naming the field.
     fn validate(&self) -> Result<(), ParamIllegal>;
+}
+
+/// A message type's golden round trip: `body` parsed through every rule ([`parse_request`]) and
+/// serialized back ([`to_body`]).
+pub type RoundTrip = fn(&[u8]) -> Result<Vec<u8>, ParamIllegal>;
+
+fn round_trip<T: DeserializeOwned + Validate + Serialize>(
+    body: &[u8],
+) -> Result<Vec<u8>, ParamIllegal> {
+    parse_request::<T>(body).map(|message| to_body(&message))
+}
+
+/// An operation's request and response types, as their round trips (a row of the operation
+/// table, `crate::operations`).
+#[derive(Clone, Copy, Debug)]
+pub struct WireTypes {
+    /// The request's.
+    pub request: RoundTrip,
+    /// The response's.
+    pub response: RoundTrip,
+}
+
+impl WireTypes {
+    /// The round trips of request type `Q` and response type `R`.
+    pub const fn of<Q, R>() -> WireTypes
+    where
+        Q: DeserializeOwned + Validate + Serialize,
+        R: DeserializeOwned + Validate + Serialize,
+    {
+        WireTypes {
+            request: round_trip::<Q>,
+            response: round_trip::<R>,
+        }
+    }
 }
 
 /// Serializes a response. Serializing these types cannot fail (string keys, no maps with
