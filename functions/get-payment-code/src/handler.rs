@@ -29,32 +29,17 @@ pub struct Deps {
 /// is a JSON envelope (unsigned: the caller is authenticated by IAM, not by a signature).
 pub async fn handle(deps: &Deps, request: Request) -> Result<Response<Body>, Infallible> {
     let started = Instant::now();
-    let content_type = request
-        .headers()
-        .get(http_content_type())
-        .and_then(|v| v.to_str().ok());
-    let invocation = mpp_aws::lambda::invocation(OPERATION, &request);
+    let r = mpp_aws::lambda::internal_request(OPERATION, &request);
     let answer = serve_internal_within(
         &deps.codes,
         OPERATION,
-        &invocation,
-        request.method().as_str(),
-        content_type,
-        mpp_aws::lambda::body_bytes(request.body()),
+        &r.invocation,
+        r.method,
+        r.content_type,
+        r.body,
     )
     .await;
-    mpp_aws::lambda::record_answer(OPERATION, answer.code, started.elapsed());
-    let text = String::from_utf8_lossy(&answer.body).into_owned();
-    let mut response = Response::new(Body::Text(text));
-    *response.status_mut() = lambda_http::http::StatusCode::from_u16(answer.status)
-        .unwrap_or(lambda_http::http::StatusCode::OK);
-    response.headers_mut().insert(
-        http_content_type(),
-        lambda_http::http::HeaderValue::from_static("application/json; charset=UTF-8"),
-    );
-    Ok(response)
-}
-
-fn http_content_type() -> lambda_http::http::header::HeaderName {
-    lambda_http::http::header::CONTENT_TYPE
+    Ok(mpp_aws::lambda::internal_response(
+        OPERATION, answer, started,
+    ))
 }

@@ -235,15 +235,76 @@ where
     H: Fn(std::sync::Arc<D>, Request) -> Fut,
     Fut: std::future::Future<Output = Result<Response<Body>, std::convert::Infallible>> + Send,
 {
+    try_run_function(operation, |rt| Ok(deps(rt)), handle).await
+}
+
+/// [`run_function`] for dependencies whose building can fail (a client with its own
+/// configuration): the failure ends the cold start, which Lambda reports as an init error.
+pub async fn try_run_function<D, F, H, Fut>(
+    operation: &'static str,
+    deps: F,
+    handle: H,
+) -> Result<(), lambda_http::Error>
+where
+    F: FnOnce(&crate::config::Runtime) -> Result<D, lambda_http::Error>,
+    D: Send + Sync + 'static,
+    H: Fn(std::sync::Arc<D>, Request) -> Fut,
+    Fut: std::future::Future<Output = Result<Response<Body>, std::convert::Infallible>> + Send,
+{
     init_tracing();
     let started = std::time::Instant::now();
     let runtime = crate::config::Runtime::from_env().await?;
-    let deps = std::sync::Arc::new(deps(&runtime));
+    let deps = std::sync::Arc::new(deps(&runtime)?);
     ready(operation, started.elapsed());
     lambda_http::run(lambda_http::service_fn(|request| {
         handle(deps.clone(), request)
     }))
     .await
+}
+
+/// What an internal route (the MPP's app backend calling on the IAM-authorised API) hands its
+/// flow: the invocation's ids and deadline, and the request's method, content type and body.
+pub struct InternalRequest<'a> {
+    /// Request and trace ids, the deadline.
+    pub invocation: Invocation,
+    /// The HTTP method.
+    pub method: &'a str,
+    /// The `Content-Type` header, when it is text.
+    pub content_type: Option<&'a str>,
+    /// The body.
+    pub body: &'a [u8],
+}
+
+/// The parts of `request` an internal route's flow reads.
+pub fn internal_request<'a>(operation: &str, request: &'a Request) -> InternalRequest<'a> {
+    InternalRequest {
+        invocation: invocation(operation, request),
+        method: request.method().as_str(),
+        content_type: request
+            .headers()
+            .get(lambda_http::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok()),
+        body: body_bytes(request.body()),
+    }
+}
+
+/// An internal route's answer as HTTP (JSON, unsigned: the caller is authenticated by IAM), with
+/// its `Answers` and `LatencyMs` metrics.
+pub fn internal_response(
+    operation: &str,
+    answer: mpp_core::flows::codes::CodesAnswer,
+    started: std::time::Instant,
+) -> Response<Body> {
+    record_answer(operation, answer.code, started.elapsed());
+    let text = String::from_utf8_lossy(&answer.body).into_owned();
+    let mut response = Response::new(Body::Text(text));
+    *response.status_mut() = lambda_http::http::StatusCode::from_u16(answer.status)
+        .unwrap_or(lambda_http::http::StatusCode::OK);
+    response.headers_mut().insert(
+        lambda_http::http::header::CONTENT_TYPE,
+        lambda_http::http::HeaderValue::from_static("application/json; charset=UTF-8"),
+    );
+    response
 }
 
 #[cfg(test)]

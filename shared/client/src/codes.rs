@@ -7,13 +7,13 @@
 //! (3 × 2 s + 2 × 250 ms = 6.5 s) fits inside [`DEADLINE`], which the app backend's own call
 //! (the getPaymentCode function's 8 s timeout) leaves room for.
 
-use crate::{CallError, SignedClient};
+use crate::ask::{ask, Answer, AskError, Retries};
+use crate::SignedClient;
 use mpp_core::flows::codes::{CodeIssuer, IssueError};
-use mpp_core::result_code::ResultStatus;
-use mpp_core::signature::SignerError;
+use mpp_core::operations::GET_PAYMENT_CODE;
 use mpp_core::wire::{
-    parse_request, to_body, Env, GetPaymentCodeRequest, GetPaymentCodeResponse, Natural,
-    PaymentCodeInfo, Region, Text, CODE_QUANTITY_MAX, CODE_QUANTITY_MIN, GET_PAYMENT_CODE_PATH,
+    to_body, Env, GetPaymentCodeRequest, GetPaymentCodeResponse, Natural, PaymentCodeInfo, Region,
+    ResultObject, Text, CODE_QUANTITY_MAX, CODE_QUANTITY_MIN, GET_PAYMENT_CODE_PATH,
 };
 use std::time::Duration;
 
@@ -26,6 +26,13 @@ pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(2);
 pub const RETRY_BACKOFF: Duration = Duration::from_millis(250);
 /// The whole call's bound: attempts × timeout + backoffs (6.5 s) fit inside it.
 pub const DEADLINE: Duration = Duration::from_secs(7);
+/// The schedule of one getPaymentCode.
+pub const RETRIES: Retries = Retries {
+    attempts_max: ATTEMPTS_MAX,
+    attempt_timeout: ATTEMPT_TIMEOUT,
+    backoff: RETRY_BACKOFF,
+    deadline: DEADLINE,
+};
 
 /// Codes Alipay+ issued, and how many attempts it took.
 #[derive(Clone, Debug)]
@@ -47,34 +54,9 @@ pub enum GetPaymentCodeError {
         /// What is wrong.
         rule: String,
     },
-    /// Signing our request failed.
-    #[error("signing the request: {0}")]
-    Sign(#[from] SignerError),
-    /// Alipay+ answered F.
-    #[error("Alipay+ refused: {code} ({message})")]
-    Refused {
-        /// `resultCode`.
-        code: String,
-        /// `resultMessage`.
-        message: String,
-    },
-    /// The answer's signature did not verify: not trusted, not retried.
-    #[error("the answer's signature does not verify: {0}")]
-    BadSignature(String),
-    /// A signed answer that is not a getPaymentCode response.
-    #[error("the answer is not a getPaymentCode response: {0}")]
-    BadAnswer(String),
-    /// Alipay+'s URL is not on the client's allow-list: nothing was sent, not retried.
-    #[error("destination refused: {0}")]
-    Destination(mpp_core::outbound::Refused),
-    /// No answer, or U, on every attempt.
-    #[error("no result after {attempts} attempts: {last}")]
-    Unknown {
-        /// Attempts made.
-        attempts: u32,
-        /// The last reason.
-        last: String,
-    },
+    /// Asked, and no codes came back (Alipay+ refused, no trusted answer, no answer in time).
+    #[error(transparent)]
+    Ask(#[from] AskError),
 }
 
 /// Builds a request for `quantity` codes (1 to 10) for `customer_id`, with the device's token id
@@ -119,71 +101,32 @@ pub fn request(
 }
 
 /// Asks Alipay+ (the client's base URL) for codes: signed, the answer verified and validated,
-/// transient failures retried within [`DEADLINE`].
+/// transient failures retried within [`DEADLINE`] ([`RETRIES`]).
 pub async fn get_payment_code(
     client: &SignedClient,
     req: &GetPaymentCodeRequest,
 ) -> Result<PaymentCodes, GetPaymentCodeError> {
-    let body = to_body(req);
-    let mut last = String::new();
-    let mut made = 0;
-    // Bounded by ATTEMPTS_MAX; each attempt by ATTEMPT_TIMEOUT.
-    for attempt in 1..=ATTEMPTS_MAX {
-        if attempt > 1 {
-            tokio::time::sleep(RETRY_BACKOFF).await;
-        }
-        // Each attempt also ends by the operation's deadline when one is current (the function's
-        // remaining time), so the app backend always gets an answer.
-        let patience = mpp_core::deadline::Deadline::attempt_budget(ATTEMPT_TIMEOUT);
-        if patience.is_zero() {
-            last = "the deadline came before another attempt".to_owned();
-            break;
-        }
-        made = attempt;
-        let sent = tokio::time::timeout(patience, client.call(GET_PAYMENT_CODE_PATH, &body)).await;
-        let answer = match sent {
-            Err(_) => {
-                last = format!("timed out after {} ms", patience.as_millis());
-                continue;
-            }
-            Ok(Err(CallError::Sign(e))) => return Err(GetPaymentCodeError::Sign(e)),
-            Ok(Err(CallError::Refused(r))) => return Err(GetPaymentCodeError::Destination(r)),
-            Ok(Err(CallError::Transport(t))) => {
-                last = t;
-                continue;
-            }
-            Ok(Ok(a)) => a,
-        };
-        if answer.status >= 500 {
-            last = format!("HTTP {}", answer.status);
-            continue;
-        }
-        if let Err(e) = &answer.signature {
-            return Err(GetPaymentCodeError::BadSignature(e.to_string()));
-        }
-        let parsed = parse_request::<GetPaymentCodeResponse>(&answer.body)
-            .map_err(|e| GetPaymentCodeError::BadAnswer(e.to_string()))?;
-        let r = &parsed.result;
-        match r.result_status {
-            ResultStatus::S => {
-                return Ok(PaymentCodes {
-                    codes: parsed.payment_code_info_list.unwrap_or_default(),
-                    attempts: attempt,
-                })
-            }
-            ResultStatus::F => {
-                return Err(GetPaymentCodeError::Refused {
-                    code: r.result_code.clone(),
-                    message: r.result_message.clone().unwrap_or_default(),
-                })
-            }
-            ResultStatus::U => last = format!("U {}", r.result_code),
-        }
+    let codes = ask(
+        client,
+        GET_PAYMENT_CODE.name,
+        GET_PAYMENT_CODE_PATH,
+        &to_body(req),
+        &RETRIES,
+        |parsed: GetPaymentCodeResponse, attempt| {
+            Ok(PaymentCodes {
+                codes: parsed.payment_code_info_list.unwrap_or_default(),
+                attempts: attempt,
+            })
+        },
+    )
+    .await?;
+    Ok(codes)
+}
+
+impl Answer for GetPaymentCodeResponse {
+    fn result(&self) -> &ResultObject {
+        &self.result
     }
-    Err(GetPaymentCodeError::Unknown {
-        attempts: made,
-        last,
-    })
 }
 
 /// The [`CodeIssuer`] port on Alipay+: the getPaymentCode function's way out.
@@ -198,16 +141,18 @@ impl CodeIssuer for AlipayCodeIssuer {
     async fn issue(&self, req: &GetPaymentCodeRequest) -> Result<Vec<PaymentCodeInfo>, IssueError> {
         match get_payment_code(&self.client, req).await {
             Ok(got) => Ok(got.codes),
-            Err(GetPaymentCodeError::Refused { code, message }) => {
+            Err(GetPaymentCodeError::Ask(AskError::Refused { code, message })) => {
                 Err(IssueError::Refused { code, message })
             }
             Err(
                 e @ (GetPaymentCodeError::Invalid { .. }
-                | GetPaymentCodeError::Sign(_)
-                | GetPaymentCodeError::BadSignature(_)
-                | GetPaymentCodeError::BadAnswer(_)
-                | GetPaymentCodeError::Destination(_)
-                | GetPaymentCodeError::Unknown { .. }),
+                | GetPaymentCodeError::Ask(
+                    AskError::Sign(_)
+                    | AskError::Destination(_)
+                    | AskError::BadSignature(_)
+                    | AskError::BadAnswer { .. }
+                    | AskError::Unknown { .. },
+                )),
             ) => Err(IssueError::Unknown(e.to_string())),
         }
     }
@@ -220,8 +165,8 @@ mod tests {
 
     #[test]
     fn the_retry_budget_fits_the_deadline() {
-        let budget = ATTEMPT_TIMEOUT * ATTEMPTS_MAX + RETRY_BACKOFF * (ATTEMPTS_MAX - 1);
-        assert!(budget <= DEADLINE, "{budget:?}");
+        assert!(RETRIES.budget() <= DEADLINE, "{:?}", RETRIES.budget());
+        assert!(DEADLINE < mpp_core::operations::GET_PAYMENT_CODE.function_timeout);
     }
 
     #[test]

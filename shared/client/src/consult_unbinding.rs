@@ -8,11 +8,12 @@
 //! MAC and the revoking write run in the remaining time; past the deadline the answer is U and
 //! nothing was revoked unless the write went through, which a re-sent request answers S).
 
-use crate::{CallError, SignedClient};
+use crate::ask::{ask, Answer, AskError, Retries};
+use crate::SignedClient;
 use mpp_core::flows::unbinding::{ConsultError, UnbindingConsultant};
-use mpp_core::result_code::ResultStatus;
+use mpp_core::operations::CONSULT_UNBINDING;
 use mpp_core::wire::{
-    parse_request, to_body, ConsultUnbindingRequest, ConsultUnbindingResponse,
+    to_body, ConsultUnbindingRequest, ConsultUnbindingResponse, ResultObject,
     CONSULT_UNBINDING_PATH,
 };
 use std::time::Duration;
@@ -25,6 +26,13 @@ pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(2);
 pub const RETRY_BACKOFF: Duration = Duration::from_millis(250);
 /// The whole call's bound: attempts × timeout + backoffs (6.5 s) fit inside it.
 pub const DEADLINE: Duration = Duration::from_secs(7);
+/// The schedule of one consultUnbinding.
+pub const RETRIES: Retries = Retries {
+    attempts_max: ATTEMPTS_MAX,
+    attempt_timeout: ATTEMPT_TIMEOUT,
+    backoff: RETRY_BACKOFF,
+    deadline: DEADLINE,
+};
 
 /// Asks Alipay+ (the client's base URL): `Ok(true)` only on an S with `allowUnbinding` "true",
 /// `Ok(false)` on an S with "false"; an S with anything else is not an answer (retried, then
@@ -33,61 +41,36 @@ pub async fn consult_unbinding(
     client: &SignedClient,
     req: &ConsultUnbindingRequest,
 ) -> Result<bool, ConsultError> {
-    let body = to_body(req);
-    let mut last = String::new();
-    // Bounded by ATTEMPTS_MAX; each attempt by ATTEMPT_TIMEOUT and the current deadline.
-    for attempt in 1..=ATTEMPTS_MAX {
-        if attempt > 1 {
-            tokio::time::sleep(RETRY_BACKOFF).await;
-        }
-        let patience = mpp_core::deadline::Deadline::attempt_budget(ATTEMPT_TIMEOUT);
-        if patience.is_zero() {
-            last = "the deadline came before another attempt".to_owned();
-            break;
-        }
-        let sent = tokio::time::timeout(patience, client.call(CONSULT_UNBINDING_PATH, &body)).await;
-        let answer = match sent {
-            Err(_) => {
-                last = format!("timed out after {} ms", patience.as_millis());
-                continue;
-            }
-            Ok(Err(e @ (CallError::Sign(_) | CallError::Refused(_)))) => {
-                return Err(ConsultError::Unknown(e.to_string()))
-            }
-            Ok(Err(CallError::Transport(t))) => {
-                last = t;
-                continue;
-            }
-            Ok(Ok(a)) => a,
-        };
-        if answer.status >= 500 {
-            last = format!("HTTP {}", answer.status);
-            continue;
-        }
-        if let Err(e) = &answer.signature {
-            // Not trusted, and not retried: the same server would sign the same way.
-            return Err(ConsultError::Unknown(format!(
-                "the answer's signature does not verify: {e}"
-            )));
-        }
-        let parsed = parse_request::<ConsultUnbindingResponse>(&answer.body)
-            .map_err(|e| ConsultError::Unknown(format!("not a consultUnbinding answer: {e}")))?;
-        let r = &parsed.result;
-        match r.result_status {
-            ResultStatus::S => match parsed.allowed() {
-                Some(yes) => return Ok(yes),
-                None => last = "S without a \"true\" or \"false\" allowUnbinding".to_owned(),
-            },
-            ResultStatus::F => {
-                return Err(ConsultError::Refused {
-                    code: r.result_code.clone(),
-                    message: r.result_message.clone().unwrap_or_default(),
-                })
-            }
-            ResultStatus::U => last = format!("U {}", r.result_code),
-        }
+    let asked = ask(
+        client,
+        CONSULT_UNBINDING.name,
+        CONSULT_UNBINDING_PATH,
+        &to_body(req),
+        &RETRIES,
+        |parsed: ConsultUnbindingResponse, _| {
+            parsed
+                .allowed()
+                .ok_or_else(|| "S without a \"true\" or \"false\" allowUnbinding".to_owned())
+        },
+    )
+    .await;
+    match asked {
+        Ok(allowed) => Ok(allowed),
+        Err(AskError::Refused { code, message }) => Err(ConsultError::Refused { code, message }),
+        Err(
+            e @ (AskError::Sign(_)
+            | AskError::Destination(_)
+            | AskError::BadSignature(_)
+            | AskError::BadAnswer { .. }
+            | AskError::Unknown { .. }),
+        ) => Err(ConsultError::Unknown(e.to_string())),
     }
-    Err(ConsultError::Unknown(last))
+}
+
+impl Answer for ConsultUnbindingResponse {
+    fn result(&self) -> &ResultObject {
+        &self.result
+    }
 }
 
 /// The [`UnbindingConsultant`] port on Alipay+: the consult-unbinding function's way out.
@@ -110,8 +93,7 @@ mod tests {
 
     #[test]
     fn the_retry_budget_fits_the_deadline() {
-        let budget = ATTEMPT_TIMEOUT * ATTEMPTS_MAX + RETRY_BACKOFF * (ATTEMPTS_MAX - 1);
-        assert!(budget <= DEADLINE, "{budget:?}");
+        assert!(RETRIES.budget() <= DEADLINE, "{:?}", RETRIES.budget());
         assert!(DEADLINE < mpp_core::operations::CONSULT_UNBINDING.function_timeout);
     }
 }

@@ -7,6 +7,7 @@
 //!
 //! It never imports the AWS SDK or `lambda_http`.
 
+pub mod ask;
 pub mod codes;
 pub mod consult_unbinding;
 
