@@ -36,6 +36,16 @@ impl Retries {
     }
 }
 
+/// The schedule of a question Alipay+ answers in well under a second, asked by a function with an
+/// 8 s timeout: 3 attempts of 2 s, 250 ms apart (6.5 s), bounded by 7 s, which leaves the
+/// function a second of its own for the work around the question.
+pub const QUESTION: Retries = Retries {
+    attempts_max: 3,
+    attempt_timeout: Duration::from_secs(2),
+    backoff: Duration::from_millis(250),
+    deadline: Duration::from_secs(7),
+};
+
 /// An Alipay+ response: parsed and validated, with its `result`.
 pub trait Answer: DeserializeOwned + Validate {
     /// The response's `result` object.
@@ -78,6 +88,21 @@ pub enum AskError {
         /// The last reason.
         last: String,
     },
+}
+
+impl From<AskError> for mpp_core::outbound::Unanswered {
+    /// The flows see Alipay+'s F as it came; anything else is "no result", its cause kept for
+    /// the log.
+    fn from(e: AskError) -> Self {
+        match e {
+            AskError::Refused { code, message } => Self::Refused { code, message },
+            e @ (AskError::Sign(_)
+            | AskError::Destination(_)
+            | AskError::BadSignature(_)
+            | AskError::BadAnswer { .. }
+            | AskError::Unknown { .. }) => Self::Unknown(e.to_string()),
+        }
+    }
 }
 
 /// POSTs `body` (signed) to `path` of the client's base URL, as `operation`, until an answer
@@ -161,13 +186,9 @@ mod tests {
 
     #[test]
     fn the_budget_is_every_attempt_timing_out_with_the_pauses_between() {
-        let r = Retries {
-            attempts_max: 3,
-            attempt_timeout: Duration::from_secs(2),
-            backoff: Duration::from_millis(250),
-            deadline: Duration::from_secs(7),
-        };
+        let r = QUESTION;
         assert_eq!(r.budget(), Duration::from_millis(6_500));
+        assert!(r.budget() <= r.deadline);
         let once = Retries {
             attempts_max: 1,
             ..r

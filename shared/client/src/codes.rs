@@ -2,12 +2,12 @@
 //! MPP makes itself. Its app asks the MPP server for a payment code to show; the server asks
 //! Alipay+ here, signed, and verifies the signed answer.
 //!
-//! Retries: a lost or U answer is asked again, at most [`ATTEMPTS_MAX`] times. Re-asking is safe:
+//! Retries: a lost or U answer is asked again, at most `RETRIES.attempts_max` times. Re-asking is safe:
 //! every call issues fresh codes and an unused code simply expires a minute later. The budget
-//! (3 × 2 s + 2 × 250 ms = 6.5 s) fits inside [`DEADLINE`], which the app backend's own call
+//! (3 × 2 s + 2 × 250 ms = 6.5 s) fits inside `RETRIES.deadline`, which the app backend's own call
 //! (the getPaymentCode function's 8 s timeout) leaves room for.
 
-use crate::ask::{ask, Answer, AskError, Retries};
+use crate::ask::{ask, Answer, AskError, Retries, QUESTION};
 use crate::SignedClient;
 use mpp_core::flows::codes::{CodeIssuer, IssueError};
 use mpp_core::operations::GET_PAYMENT_CODE;
@@ -17,29 +17,17 @@ use mpp_core::wire::{
 };
 use std::time::Duration;
 
-/// Most attempts of one getPaymentCode.
-pub const ATTEMPTS_MAX: u32 = 3;
-/// Patience per attempt: Alipay+ answers in well under a second; a code that comes later than
-/// this is of little use to a user waiting at the till.
-pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(2);
-/// Pause before a retry.
-pub const RETRY_BACKOFF: Duration = Duration::from_millis(250);
-/// The whole call's bound: attempts × timeout + backoffs (6.5 s) fit inside it.
-pub const DEADLINE: Duration = Duration::from_secs(7);
-/// The schedule of one getPaymentCode.
-pub const RETRIES: Retries = Retries {
-    attempts_max: ATTEMPTS_MAX,
-    attempt_timeout: ATTEMPT_TIMEOUT,
-    backoff: RETRY_BACKOFF,
-    deadline: DEADLINE,
-};
+/// The schedule of one getPaymentCode: a question ([`QUESTION`]); a code that comes later than 2 s is of little use to a user waiting at the till.
+pub const RETRIES: Retries = QUESTION;
+/// Patience per attempt: the signed client's own timeout.
+pub const ATTEMPT_TIMEOUT: Duration = RETRIES.attempt_timeout;
 
 /// Codes Alipay+ issued, and how many attempts it took.
 #[derive(Clone, Debug)]
 pub struct PaymentCodes {
     /// The codes, each with its validity.
     pub codes: Vec<PaymentCodeInfo>,
-    /// Attempts made (1 to [`ATTEMPTS_MAX`]).
+    /// Attempts made (1 to `RETRIES.attempts_max`).
     pub attempts: u32,
 }
 
@@ -101,7 +89,7 @@ pub fn request(
 }
 
 /// Asks Alipay+ (the client's base URL) for codes: signed, the answer verified and validated,
-/// transient failures retried within [`DEADLINE`] ([`RETRIES`]).
+/// transient failures retried within [`RETRIES`].
 pub async fn get_payment_code(
     client: &SignedClient,
     req: &GetPaymentCodeRequest,
@@ -141,19 +129,8 @@ impl CodeIssuer for AlipayCodeIssuer {
     async fn issue(&self, req: &GetPaymentCodeRequest) -> Result<Vec<PaymentCodeInfo>, IssueError> {
         match get_payment_code(&self.client, req).await {
             Ok(got) => Ok(got.codes),
-            Err(GetPaymentCodeError::Ask(AskError::Refused { code, message })) => {
-                Err(IssueError::Refused { code, message })
-            }
-            Err(
-                e @ (GetPaymentCodeError::Invalid { .. }
-                | GetPaymentCodeError::Ask(
-                    AskError::Sign(_)
-                    | AskError::Destination(_)
-                    | AskError::BadSignature(_)
-                    | AskError::BadAnswer { .. }
-                    | AskError::Unknown { .. },
-                )),
-            ) => Err(IssueError::Unknown(e.to_string())),
+            Err(GetPaymentCodeError::Ask(e)) => Err(e.into()),
+            Err(e @ GetPaymentCodeError::Invalid { .. }) => Err(IssueError::Unknown(e.to_string())),
         }
     }
 }
@@ -165,8 +142,12 @@ mod tests {
 
     #[test]
     fn the_retry_budget_fits_the_deadline() {
-        assert!(RETRIES.budget() <= DEADLINE, "{:?}", RETRIES.budget());
-        assert!(DEADLINE < mpp_core::operations::GET_PAYMENT_CODE.function_timeout);
+        assert!(
+            RETRIES.budget() <= RETRIES.deadline,
+            "{:?}",
+            RETRIES.budget()
+        );
+        assert!(RETRIES.deadline < mpp_core::operations::GET_PAYMENT_CODE.function_timeout);
     }
 
     #[test]

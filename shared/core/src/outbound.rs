@@ -310,3 +310,21 @@ mod tests {
         );
     }
 }
+
+/// A question the MPP asked Alipay+ and waited for (getPaymentCode, consultUnbinding) that did
+/// not end in a usable S: the flows' view of the signed client's outcome.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Unanswered {
+    /// Alipay+ answered F with this code and message.
+    #[error("refused: {code}")]
+    Refused {
+        /// `resultCode`.
+        code: String,
+        /// `resultMessage`.
+        message: String,
+    },
+    /// No trustworthy answer (timeouts, U, a bad signature or body, an S the caller cannot use)
+    /// within the retry budget.
+    #[error("no result: {0}")]
+    Unknown(String),
+}

@@ -16,21 +16,8 @@ use async_trait::async_trait;
 use std::sync::Arc;
 use tracing::Instrument;
 
-/// Why Alipay+ gave no codes.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum IssueError {
-    /// Alipay+ answered F with this code and message.
-    #[error("refused: {code}")]
-    Refused {
-        /// `resultCode`.
-        code: String,
-        /// `resultMessage`.
-        message: String,
-    },
-    /// No trustworthy answer (timeouts, U, a bad signature or body) within the retry budget.
-    #[error("no result: {0}")]
-    Unknown(String),
-}
+/// Why Alipay+ issued no codes: refused (F), or no trustworthy answer within the retry budget.
+pub type IssueError = crate::outbound::Unanswered;
 
 /// The port where Alipay+ sits: getPaymentCode, signed and verified.
 #[async_trait]

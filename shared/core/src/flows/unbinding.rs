@@ -31,22 +31,9 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-/// Why Alipay+ gave no yes or no.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ConsultError {
-    /// Alipay+ answered F with this code and message.
-    #[error("refused: {code}")]
-    Refused {
-        /// `resultCode`.
-        code: String,
-        /// `resultMessage`.
-        message: String,
-    },
-    /// No trustworthy answer (timeouts, U, a bad signature or body, an `allowUnbinding` that is
-    /// neither "true" nor "false") within the retry budget.
-    #[error("no result: {0}")]
-    Unknown(String),
-}
+/// Why Alipay+ gave no "true" or "false": refused (F), or no trustworthy answer (timeouts, U, a
+/// bad signature or body, an `allowUnbinding` that is neither) within the retry budget.
+pub type ConsultError = crate::outbound::Unanswered;
 
 /// The port where Alipay+ sits: consultUnbinding, signed and verified.
 #[async_trait]
