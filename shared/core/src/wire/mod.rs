@@ -23,42 +23,22 @@ mod refund;
 mod result;
 mod scalar;
 
-pub use auth_notify::{AuthNotifyRequest, AuthNotifyResponse, AuthorizationNotifyType};
-pub use authorizations::{
-    is_web_url, ApplyTokenRequest, ApplyTokenResponse, CancelTokenRequest, CancelTokenResponse,
-    GrantType, PrepareRequest, PrepareResponse, SCOPES_MAX,
-};
-pub use cancel::{CancelPaymentRequest, CancelPaymentResponse};
-pub use codes::{
-    GetPaymentCodeRequest, GetPaymentCodeResponse, PaymentCodeInfo, CODE_QUANTITY_MAX,
-    CODE_QUANTITY_MIN, GET_PAYMENT_CODE_PATH, PAYMENT_CODE_MAX_CHARS,
-};
-pub use consult_unbinding::{
-    ConsultUnbindingRequest, ConsultUnbindingResponse, CONSULT_UNBINDING_PATH,
-};
-pub use enums::{
-    AuthorizationType, InStorePaymentScenario, OrderSource, OsType, PaymentMethodType,
-    PaymentNetworkType, PromoType, SampleWallet, TerminalType, UserLoginIdType,
-};
-pub use inquiry::{InquiryPaymentRequest, InquiryPaymentResponse};
-pub use notify::{NotifyPaymentRequest, NotifyPaymentResponse};
-pub use otp::{
-    OtpText, SendOtpRequest, SendOtpResponse, TokenText, VerifyOtpRequest, VerifyOtpResponse,
-    VerifyType,
-};
-pub use parse::{parse_request, BODY_FIELD};
-pub use pay::{
-    Address, Buyer, Env, Goods, Merchant, Order, PayRequest, PayResponse, PaymentFactor,
-    PaymentMethod, PaymentMethodMetaData, PaymentNetworkAdditionalInfo, PaymentPromoDetail,
-    PaymentPromoInfo, Quote, Shipping, Store, SurchargeInfo, UserName, GOODS_MAX,
-    PROMO_DETAILS_MAX,
-};
-pub use refund::{RefundPromoInfo, RefundRequest, RefundResponse};
-pub use result::ResultObject;
-pub use scalar::{
-    is_true, Amount, CurrencyCode, CurrencyPair, Decimal, Flag, Natural, Region, Text, Timestamp,
-    DECIMAL_MAX_CHARS, DECIMAL_MAX_SCALE,
-};
+// Every message module's public items are the wire model's: re-exported whole, so a new message
+// (or a new operation's types in an existing module) needs no line here.
+pub use auth_notify::*;
+pub use authorizations::*;
+pub use cancel::*;
+pub use codes::*;
+pub use consult_unbinding::*;
+pub use enums::*;
+pub use inquiry::*;
+pub use notify::*;
+pub use otp::*;
+pub use parse::*;
+pub use pay::*;
+pub use refund::*;
+pub use result::*;
+pub use scalar::*;
 
 use crate::result_code::ResultCode;
 use serde::de::DeserializeOwned;
