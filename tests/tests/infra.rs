@@ -1313,6 +1313,23 @@ fn the_tables_are_the_stores_tables() {
             Some("DataKey"),
             "{id}"
         );
+        // Every table's throttles page someone: the store retries, persisting throttles are U
+        // answers (the OTP and bindings tables once had none).
+        for kind in ["Read", "Write"] {
+            let alarm = resource(&t, &format!("{id}{kind}ThrottlesAlarm"))
+                .unwrap_or_else(|| panic!("{id}: no {kind} throttles alarm"));
+            let a = props(alarm);
+            assert_eq!(
+                a["MetricName"].as_str(),
+                Some(format!("{kind}ThrottleEvents").as_str()),
+                "{id}"
+            );
+            assert_eq!(
+                ref_of(&a["Dimensions"][0]["Value"]),
+                Some(id.as_str()),
+                "{id}"
+            );
+        }
         let stream = p["StreamSpecification"]["StreamViewType"].as_str();
         assert_eq!(
             stream.is_some(),
@@ -1402,6 +1419,10 @@ fn every_variable_set_is_read_and_every_variable_read_is_set() {
         files.push(root().join("functions").join(&c.dir).join("src/main.rs"));
         if c.dir == "notify-payment" || c.dir == "auth-notify" {
             files.push(root().join("shared/aws/src/notify_settings.rs"));
+        }
+        // The signed client towards Alipay+: the functions that ask it and wait.
+        if ["get-payment-code", "consult-unbinding"].contains(&c.dir.as_str()) {
+            files.push(root().join("shared/aws/src/alipay_client.rs"));
         }
         // Account binding's settings: the functions that build an authUrl or apply the cap.
         if ["prepare", "apply-token", "authorization-page"].contains(&c.dir.as_str()) {

@@ -5,6 +5,8 @@
 //! environment (`config`). Business rules never live here: this crate only translates between
 //! the domain and AWS.
 
+#[cfg(feature = "alipay-client")]
+pub mod alipay_client;
 pub mod binding_settings;
 pub mod config;
 pub mod dynamo;
