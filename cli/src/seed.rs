@@ -49,7 +49,7 @@ pub async fn run(args: SeedArgs) -> Result<ExitCode, CliError> {
         .await
         .map_err(other)?;
     let logins = seed
-        .apply_logins(stores.logins.as_ref())
+        .apply_logins(stores.bindings.logins.as_ref())
         .await
         .map_err(other)?;
     println!(

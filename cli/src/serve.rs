@@ -230,7 +230,7 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
             .await
             .map_err(other)?;
         let logins = seed
-            .apply_logins(stores.logins.as_ref())
+            .apply_logins(stores.bindings.logins.as_ref())
             .await
             .map_err(other)?;
         println!(
@@ -340,7 +340,7 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
     )
     .map_err(other)?;
     let unbinding = mpp_core::flows::unbinding::UnbindingDeps {
-        store: wiring.ports.unbinding.clone(),
+        store: wiring.ports.bindings.unbinding.clone(),
         consultant: Arc::new(mpp_client::consult_unbinding::AlipayUnbindingConsultant {
             client: consult_client,
         }),

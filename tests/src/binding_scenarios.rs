@@ -69,6 +69,7 @@ pub fn pending(agreement: Option<&str>, fingerprint: &str) -> Authorization {
 
 async fn prepared(p: &Ports, agreement: &str) -> Authorization {
     match p
+        .bindings
         .prepare
         .prepare(&pending(Some(agreement), "fp"))
         .await
@@ -88,6 +89,7 @@ async fn approve(p: &Ports, auth: &Authorization, customer: &str) -> Secret {
         push_code: None,
     };
     match p
+        .bindings
         .authorization_page
         .decide(&auth.auth_id, &choice, t0())
         .await
@@ -125,7 +127,13 @@ fn refused(o: TokenOutcome) -> TokenRefusal {
 async fn bound(p: &Ports, agreement: &str) -> (Authorization, IssuedTokens) {
     let auth = prepared(p, agreement).await;
     let code = approve(p, &auth, CUSTOMER).await;
-    let t = issued(p.tokens.exchange_code(&ask(&code, 1), mac()).await.unwrap());
+    let t = issued(
+        p.bindings
+            .tokens
+            .exchange_code(&ask(&code, 1), mac())
+            .await
+            .unwrap(),
+    );
     (auth, t)
 }
 
@@ -152,7 +160,8 @@ async fn token_state(p: &Ports, token: &Secret) -> Option<bool> {
 }
 
 async fn count(p: &Ports) -> u32 {
-    p.authorization_page
+    p.bindings
+        .authorization_page
         .bound_count(&CustomerId::new(CUSTOMER))
         .await
         .unwrap()
@@ -163,6 +172,7 @@ async fn count(p: &Ports) -> u32 {
 pub async fn prepare_is_idempotent_on_client_and_agreement(p: Ports) {
     let first = prepared(&p, "agr-1").await;
     match p
+        .bindings
         .prepare
         .prepare(&pending(Some("agr-1"), "fp"))
         .await
@@ -172,7 +182,8 @@ pub async fn prepare_is_idempotent_on_client_and_agreement(p: Ports) {
         other => panic!("{other:?}"),
     }
     assert_eq!(
-        p.prepare
+        p.bindings
+            .prepare
             .prepare(&pending(Some("agr-1"), "other"))
             .await
             .unwrap(),
@@ -181,14 +192,15 @@ pub async fn prepare_is_idempotent_on_client_and_agreement(p: Ports) {
     let a = pending(None, "fp");
     let b = pending(None, "fp");
     assert!(matches!(
-        p.prepare.prepare(&a).await.unwrap(),
+        p.bindings.prepare.prepare(&a).await.unwrap(),
         PrepareOutcome::Created(_)
     ));
     assert!(matches!(
-        p.prepare.prepare(&b).await.unwrap(),
+        p.bindings.prepare.prepare(&b).await.unwrap(),
         PrepareOutcome::Created(_)
     ));
     let stored = p
+        .bindings
         .authorization_page
         .authorization(&first.auth_id)
         .await
@@ -203,7 +215,8 @@ pub async fn the_page_decides_once(p: Ports) {
     let auth = prepared(&p, "agr-page").await;
     approve(&p, &auth, CUSTOMER).await;
     assert_eq!(
-        p.authorization_page
+        p.bindings
+            .authorization_page
             .decide(&auth.auth_id, &PageChoice::Decline, t0())
             .await
             .unwrap(),
@@ -211,6 +224,7 @@ pub async fn the_page_decides_once(p: Ports) {
     );
     let other = prepared(&p, "agr-page-2").await;
     match p
+        .bindings
         .authorization_page
         .decide(&other.auth_id, &PageChoice::Decline, t0())
         .await
@@ -221,7 +235,8 @@ pub async fn the_page_decides_once(p: Ports) {
     }
     let late = prepared(&p, "agr-page-3").await;
     assert_eq!(
-        p.authorization_page
+        p.bindings
+            .authorization_page
             .decide(
                 &late.auth_id,
                 &PageChoice::Decline,
@@ -232,7 +247,8 @@ pub async fn the_page_decides_once(p: Ports) {
         PageOutcome::Closed
     );
     assert_eq!(
-        p.authorization_page
+        p.bindings
+            .authorization_page
             .decide(&"0".repeat(32), &PageChoice::Decline, t0())
             .await
             .unwrap(),
@@ -245,7 +261,13 @@ pub async fn the_page_decides_once(p: Ports) {
 pub async fn code_exchange_binds_and_a_resent_exchange_gets_the_same_pair(p: Ports) {
     let auth = prepared(&p, "agr-x").await;
     let code = approve(&p, &auth, CUSTOMER).await;
-    let first = issued(p.tokens.exchange_code(&ask(&code, 1), mac()).await.unwrap());
+    let first = issued(
+        p.bindings
+            .tokens
+            .exchange_code(&ask(&code, 1), mac())
+            .await
+            .unwrap(),
+    );
     assert_eq!(first.customer_id, CustomerId::new(CUSTOMER));
     assert!(first.access_token.expose().starts_with(&auth.auth_id));
     assert_eq!(first.access_token.expose().len(), TOKEN_CHARS);
@@ -260,21 +282,40 @@ pub async fn code_exchange_binds_and_a_resent_exchange_gets_the_same_pair(p: Por
         "refresh tokens do not pay"
     );
     assert_eq!(count(&p).await, 1);
-    let again = issued(p.tokens.exchange_code(&ask(&code, 4), mac()).await.unwrap());
+    let again = issued(
+        p.bindings
+            .tokens
+            .exchange_code(&ask(&code, 4), mac())
+            .await
+            .unwrap(),
+    );
     assert_eq!(again, first);
     assert_eq!(count(&p).await, 1);
     assert_eq!(
-        refused(p.tokens.exchange_code(&ask(&code, 7), mac()).await.unwrap()),
+        refused(
+            p.bindings
+                .tokens
+                .exchange_code(&ask(&code, 7), mac())
+                .await
+                .unwrap()
+        ),
         TokenRefusal::InvalidCode
     );
     // Another client than the binding's.
     let mut other = ask(&code, 2);
     other.auth_client_id = Some("client-2".into());
     assert_eq!(
-        refused(p.tokens.exchange_code(&other, mac()).await.unwrap()),
+        refused(
+            p.bindings
+                .tokens
+                .exchange_code(&other, mac())
+                .await
+                .unwrap()
+        ),
         TokenRefusal::OtherClient
     );
     let stored = p
+        .bindings
         .authorization_page
         .authorization(&auth.auth_id)
         .await
@@ -292,7 +333,8 @@ pub async fn bad_expired_and_declined_codes_are_refused(p: Ports) {
     let forged = Secret::new(format!("{}{}", auth.auth_id, "A".repeat(SECRET_CHARS)));
     assert_eq!(
         refused(
-            p.tokens
+            p.bindings
+                .tokens
                 .exchange_code(&ask(&forged, 1), mac())
                 .await
                 .unwrap()
@@ -301,7 +343,8 @@ pub async fn bad_expired_and_declined_codes_are_refused(p: Ports) {
     );
     assert_eq!(
         refused(
-            p.tokens
+            p.bindings
+                .tokens
                 .exchange_code(&ask(&Secret::new("nonsense"), 1), mac())
                 .await
                 .unwrap()
@@ -309,19 +352,27 @@ pub async fn bad_expired_and_declined_codes_are_refused(p: Ports) {
         TokenRefusal::InvalidCode
     );
     assert_eq!(
-        refused(p.tokens.exchange_code(&ask(&code, 6), mac()).await.unwrap()),
+        refused(
+            p.bindings
+                .tokens
+                .exchange_code(&ask(&code, 6), mac())
+                .await
+                .unwrap()
+        ),
         TokenRefusal::ExpiredCode
     );
     assert_eq!(count(&p).await, 0);
     let declined = prepared(&p, "agr-bad-2").await;
-    p.authorization_page
+    p.bindings
+        .authorization_page
         .decide(&declined.auth_id, &PageChoice::Decline, t0())
         .await
         .unwrap();
     let guess = new_auth_code(&declined.auth_id).unwrap();
     assert_eq!(
         refused(
-            p.tokens
+            p.bindings
+                .tokens
                 .exchange_code(&ask(&guess, 1), mac())
                 .await
                 .unwrap()
@@ -336,7 +387,8 @@ pub async fn bad_expired_and_declined_codes_are_refused(p: Ports) {
 pub async fn refresh_rotates_the_pair_and_a_resent_refresh_gets_the_same_pair(p: Ports) {
     let (_, t1) = bound(&p, "agr-r").await;
     let t2 = issued(
-        p.tokens
+        p.bindings
+            .tokens
             .refresh_token(&ask(&t1.refresh_token, 10), mac())
             .await
             .unwrap(),
@@ -350,7 +402,8 @@ pub async fn refresh_rotates_the_pair_and_a_resent_refresh_gets_the_same_pair(p:
     );
     assert_eq!(token_state(&p, &t2.access_token).await, Some(false));
     let again = issued(
-        p.tokens
+        p.bindings
+            .tokens
             .refresh_token(&ask(&t1.refresh_token, 14), mac())
             .await
             .unwrap(),
@@ -358,7 +411,8 @@ pub async fn refresh_rotates_the_pair_and_a_resent_refresh_gets_the_same_pair(p:
     assert_eq!(again, t2);
     assert_eq!(
         refused(
-            p.tokens
+            p.bindings
+                .tokens
                 .refresh_token(&ask(&t1.refresh_token, 16), mac())
                 .await
                 .unwrap()
@@ -368,7 +422,8 @@ pub async fn refresh_rotates_the_pair_and_a_resent_refresh_gets_the_same_pair(p:
     // An access token is not a refresh token.
     assert_eq!(
         refused(
-            p.tokens
+            p.bindings
+                .tokens
                 .refresh_token(&ask(&t2.access_token, 17), mac())
                 .await
                 .unwrap()
@@ -377,11 +432,12 @@ pub async fn refresh_rotates_the_pair_and_a_resent_refresh_gets_the_same_pair(p:
     );
     let late = ask(&t2.refresh_token, 11 + REFRESH_TOKEN_VALIDITY.num_minutes());
     assert_eq!(
-        refused(p.tokens.refresh_token(&late, mac()).await.unwrap()),
+        refused(p.bindings.tokens.refresh_token(&late, mac()).await.unwrap()),
         TokenRefusal::ExpiredRefreshToken
     );
     let t3 = issued(
-        p.tokens
+        p.bindings
+            .tokens
             .refresh_token(&ask(&t2.refresh_token, 20), mac())
             .await
             .unwrap(),
@@ -397,13 +453,15 @@ pub async fn refresh_rotates_the_pair_and_a_resent_refresh_gets_the_same_pair(p:
 pub async fn cancel_revokes_both_tokens_and_answers_the_same_again(p: Ports) {
     let (_, t1) = bound(&p, "agr-c").await;
     let t2 = issued(
-        p.tokens
+        p.bindings
+            .tokens
             .refresh_token(&ask(&t1.refresh_token, 2), mac())
             .await
             .unwrap(),
     );
     assert_eq!(
-        p.cancel_token
+        p.bindings
+            .cancel_token
             .cancel_token(&t1.access_token, t0())
             .await
             .unwrap(),
@@ -411,7 +469,8 @@ pub async fn cancel_revokes_both_tokens_and_answers_the_same_again(p: Ports) {
         "a rotated-away token is not the binding's"
     );
     assert_eq!(
-        p.cancel_token
+        p.bindings
+            .cancel_token
             .cancel_token(&t2.access_token, t0())
             .await
             .unwrap(),
@@ -420,7 +479,8 @@ pub async fn cancel_revokes_both_tokens_and_answers_the_same_again(p: Ports) {
     assert_eq!(token_state(&p, &t2.access_token).await, Some(true));
     assert_eq!(count(&p).await, 0);
     assert_eq!(
-        p.cancel_token
+        p.bindings
+            .cancel_token
             .cancel_token(&t2.access_token, t0())
             .await
             .unwrap(),
@@ -429,7 +489,8 @@ pub async fn cancel_revokes_both_tokens_and_answers_the_same_again(p: Ports) {
     assert_eq!(count(&p).await, 0);
     assert_eq!(
         refused(
-            p.tokens
+            p.bindings
+                .tokens
                 .refresh_token(&ask(&t2.refresh_token, 3), mac())
                 .await
                 .unwrap()
@@ -437,7 +498,8 @@ pub async fn cancel_revokes_both_tokens_and_answers_the_same_again(p: Ports) {
         TokenRefusal::InvalidRefreshToken
     );
     assert_eq!(
-        p.cancel_token
+        p.bindings
+            .cancel_token
             .cancel_token(&Secret::new("never-issued"), t0())
             .await
             .unwrap(),
@@ -448,12 +510,20 @@ pub async fn cancel_revokes_both_tokens_and_answers_the_same_again(p: Ports) {
     p.admin.put_token(&seeded).await.unwrap();
     let plain = Secret::new("tok-seeded");
     assert_eq!(
-        p.cancel_token.cancel_token(&plain, t0()).await.unwrap(),
+        p.bindings
+            .cancel_token
+            .cancel_token(&plain, t0())
+            .await
+            .unwrap(),
         CancelTokenOutcome::Cancelled
     );
     assert_eq!(token_state(&p, &plain).await, Some(true));
     assert_eq!(
-        p.cancel_token.cancel_token(&plain, t0()).await.unwrap(),
+        p.bindings
+            .cancel_token
+            .cancel_token(&plain, t0())
+            .await
+            .unwrap(),
         CancelTokenOutcome::Cancelled
     );
 }
@@ -468,17 +538,30 @@ pub async fn the_cap_of_bindings_per_account_refuses_one_more(p: Ports) {
     let extra = prepared(&p, "agr-cap-x").await;
     let code = approve(&p, &extra, CUSTOMER).await;
     assert_eq!(
-        refused(p.tokens.exchange_code(&ask(&code, 1), mac()).await.unwrap()),
+        refused(
+            p.bindings
+                .tokens
+                .exchange_code(&ask(&code, 1), mac())
+                .await
+                .unwrap()
+        ),
         TokenRefusal::TooManyBindings
     );
     assert_eq!(
-        p.cancel_token
+        p.bindings
+            .cancel_token
             .cancel_token(&tokens[0].access_token, t0())
             .await
             .unwrap(),
         CancelTokenOutcome::Cancelled
     );
-    issued(p.tokens.exchange_code(&ask(&code, 2), mac()).await.unwrap());
+    issued(
+        p.bindings
+            .tokens
+            .exchange_code(&ask(&code, 2), mac())
+            .await
+            .unwrap(),
+    );
     assert_eq!(count(&p).await, MAX);
 }
 
@@ -493,10 +576,11 @@ pub async fn wrong_pins_lock_pin_entry_and_writes_are_versioned(p: Ports) {
         locked_until: None,
         version: 0,
     };
-    p.logins.put_wallet_login(&login).await.unwrap();
+    p.bindings.logins.put_wallet_login(&login).await.unwrap();
     let mut now = t0();
     for i in 1..=PIN_TRIES_MAX {
         let current = p
+            .bindings
             .authorization_page
             .login("user@example")
             .await
@@ -505,12 +589,14 @@ pub async fn wrong_pins_lock_pin_entry_and_writes_are_versioned(p: Ports) {
         let (write, outcome) = decide_pin(&current, false, now);
         let write = write.unwrap();
         assert!(p
+            .bindings
             .authorization_page
             .put_login(&write, current.version)
             .await
             .unwrap());
         assert!(
-            p.authorization_page
+            p.bindings
+                .authorization_page
                 .put_login(&write, current.version)
                 .await
                 .unwrap(),
@@ -519,7 +605,8 @@ pub async fn wrong_pins_lock_pin_entry_and_writes_are_versioned(p: Ports) {
         let mut other = write.clone();
         other.failures += 7;
         assert!(
-            !p.authorization_page
+            !p.bindings
+                .authorization_page
                 .put_login(&other, current.version)
                 .await
                 .unwrap(),
@@ -533,6 +620,7 @@ pub async fn wrong_pins_lock_pin_entry_and_writes_are_versioned(p: Ports) {
         now += Duration::seconds(1);
     }
     let locked = p
+        .bindings
         .authorization_page
         .login("user@example")
         .await
@@ -546,11 +634,15 @@ pub async fn wrong_pins_lock_pin_entry_and_writes_are_versioned(p: Ports) {
     let (write, outcome) = decide_pin(&locked, true, after);
     assert_eq!(outcome, PinOutcome::Accepted(CustomerId::new(CUSTOMER)));
     assert!(p
+        .bindings
         .authorization_page
         .put_login(&write.unwrap(), locked.version)
         .await
         .unwrap());
-    assert_eq!(p.authorization_page.login("nobody").await.unwrap(), None);
+    assert_eq!(
+        p.bindings.authorization_page.login("nobody").await.unwrap(),
+        None
+    );
 }
 
 /// Two exchanges of one code at once: both answered with the one pair; one binding counted.
@@ -559,8 +651,8 @@ pub async fn race_two_exchanges_of_one_code(p: Ports) {
     let code = approve(&p, &auth, CUSTOMER).await;
     let (ia, ib) = (ask(&code, 1), ask(&code, 1));
     let (a, b) = tokio::join!(
-        p.tokens.exchange_code(&ia, mac()),
-        p.tokens.exchange_code(&ib, mac())
+        p.bindings.tokens.exchange_code(&ia, mac()),
+        p.bindings.tokens.exchange_code(&ib, mac())
     );
     let (a, b) = (issued(a.unwrap()), issued(b.unwrap()));
     assert_eq!(a, b);
@@ -573,14 +665,15 @@ pub async fn race_refresh_against_refresh(p: Ports) {
     let (_, t1) = bound(&p, "agr-race-r").await;
     let (ia, ib) = (ask(&t1.refresh_token, 2), ask(&t1.refresh_token, 2));
     let (a, b) = tokio::join!(
-        p.tokens.refresh_token(&ia, mac()),
-        p.tokens.refresh_token(&ib, mac())
+        p.bindings.tokens.refresh_token(&ia, mac()),
+        p.bindings.tokens.refresh_token(&ib, mac())
     );
     let (a, b) = (issued(a.unwrap()), issued(b.unwrap()));
     assert_eq!(a, b);
     assert_eq!(token_state(&p, &t1.access_token).await, Some(true));
     assert_eq!(token_state(&p, &a.access_token).await, Some(false));
     let stored = p
+        .bindings
         .authorization_page
         .authorization(&t1.access_token.expose()[..AUTH_ID_CHARS])
         .await
@@ -599,8 +692,9 @@ pub async fn race_refresh_against_cancel(p: Ports) {
     let (_, t1) = bound(&p, "agr-race-rc").await;
     let ir = ask(&t1.refresh_token, 2);
     let (r, c) = tokio::join!(
-        p.tokens.refresh_token(&ir, mac()),
-        p.cancel_token
+        p.bindings.tokens.refresh_token(&ir, mac()),
+        p.bindings
+            .cancel_token
             .cancel_token(&t1.access_token, t0() + Duration::minutes(2))
     );
     assert_eq!(token_state(&p, &t1.access_token).await, Some(true));
@@ -637,7 +731,8 @@ pub async fn race_pay_against_cancel(p: Ports) {
     );
     let (paid, cancelled) = tokio::join!(
         p.pay.commit_payment(&pay),
-        p.cancel_token
+        p.bindings
+            .cancel_token
             .cancel_token(&t1.access_token, t0() + Duration::minutes(2))
     );
     assert_eq!(cancelled.unwrap(), CancelTokenOutcome::Cancelled);
@@ -659,7 +754,8 @@ pub async fn race_pay_against_cancel(p: Ports) {
 }
 
 async fn listed(p: &Ports, customer: &str) -> Vec<String> {
-    p.unbinding
+    p.bindings
+        .unbinding
         .customer_bindings(&CustomerId::new(customer))
         .await
         .unwrap()
@@ -680,12 +776,14 @@ pub async fn a_customers_bindings_are_listed_through_bind_refresh_and_cancel(p: 
     got.sort();
     assert_eq!(got, want);
     issued(
-        p.tokens
+        p.bindings
+            .tokens
             .refresh_token(&ask(&ta.refresh_token, 2), mac())
             .await
             .unwrap(),
     );
     let after = p
+        .bindings
         .unbinding
         .customer_bindings(&CustomerId::new(CUSTOMER))
         .await
@@ -697,7 +795,8 @@ pub async fn a_customers_bindings_are_listed_through_bind_refresh_and_cancel(p: 
         .await
         .unwrap();
     assert_eq!(
-        p.cancel_token
+        p.bindings
+            .cancel_token
             .cancel_token(&live_b.access, t0())
             .await
             .unwrap(),
@@ -712,12 +811,14 @@ pub async fn a_customers_bindings_are_listed_through_bind_refresh_and_cancel(p: 
 pub async fn the_wallet_unbinds_with_the_live_token_only(p: Ports) {
     let (a, t1) = bound(&p, "agr-unbind").await;
     let t2 = issued(
-        p.tokens
+        p.bindings
+            .tokens
             .refresh_token(&ask(&t1.refresh_token, 2), mac())
             .await
             .unwrap(),
     );
     let record = p
+        .bindings
         .unbinding
         .customer_bindings(&CustomerId::new(CUSTOMER))
         .await
@@ -739,14 +840,16 @@ pub async fn the_wallet_unbinds_with_the_live_token_only(p: Ports) {
         now: t0() + Duration::minutes(3),
     };
     assert_eq!(
-        p.unbinding
+        p.bindings
+            .unbinding
             .unbind(&intent("someone-else", &live.access))
             .await
             .unwrap(),
         UnbindOutcome::NotFound
     );
     assert_eq!(
-        p.unbinding
+        p.bindings
+            .unbinding
             .unbind(&intent(CUSTOMER, &t1.access_token))
             .await
             .unwrap(),
@@ -755,7 +858,8 @@ pub async fn the_wallet_unbinds_with_the_live_token_only(p: Ports) {
     );
     assert_eq!(token_state(&p, &t2.access_token).await, Some(false));
     assert_eq!(
-        p.unbinding
+        p.bindings
+            .unbinding
             .unbind(&intent(CUSTOMER, &live.access))
             .await
             .unwrap(),
@@ -765,14 +869,16 @@ pub async fn the_wallet_unbinds_with_the_live_token_only(p: Ports) {
     assert_eq!(count(&p).await, 0);
     assert!(listed(&p, CUSTOMER).await.is_empty());
     assert_eq!(
-        p.unbinding
+        p.bindings
+            .unbinding
             .unbind(&intent(CUSTOMER, &live.access))
             .await
             .unwrap(),
         UnbindOutcome::AlreadyCancelled
     );
     assert_eq!(
-        p.cancel_token
+        p.bindings
+            .cancel_token
             .cancel_token(&live.access, t0())
             .await
             .unwrap(),

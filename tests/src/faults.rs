@@ -37,7 +37,8 @@ pub struct FaultCounts {
     pub calls: AtomicU64,
 }
 
-/// Every port of `inner`, with faults.
+/// The payment area's ports of `inner`, with faults (what `reliability_random` drives; the OTP
+/// and binding areas meet faults through the DynamoDB fault proxy instead).
 pub struct Faulty<S> {
     inner: Arc<S>,
     rates: FaultRates,
@@ -164,43 +165,6 @@ impl<S: RefundStore + 'static> RefundStore for Faulty<S> {
     }
 }
 
-#[async_trait]
-impl<S: otp::SendOtpStore + 'static> otp::SendOtpStore for Faulty<S> {
-    async fn otp_token(
-        &self,
-        token_hash: &mpp_core::ids::SecretHash,
-    ) -> Result<Option<AccessToken>, StoreError> {
-        self.read(self.inner.otp_token(token_hash)).await
-    }
-    async fn recipient(
-        &self,
-        customer_id: &CustomerId,
-    ) -> Result<Option<otp::Recipient>, StoreError> {
-        self.read(self.inner.recipient(customer_id)).await
-    }
-    async fn issue_otp(&self, o: &otp::OtpRecord) -> Result<otp::IssueOutcome, StoreError> {
-        self.write(self.inner.issue_otp(o)).await
-    }
-}
-
-#[async_trait]
-impl<S: otp::VerifyOtpStore + 'static> otp::VerifyOtpStore for Faulty<S> {
-    async fn load_for_verify(
-        &self,
-        token_hash: &mpp_core::ids::SecretHash,
-        id: &str,
-    ) -> Result<(Option<AccessToken>, Option<otp::OtpRecord>), StoreError> {
-        self.read(self.inner.load_for_verify(token_hash, id)).await
-    }
-    async fn verify_otp(
-        &self,
-        attempt: &otp::OtpAttempt,
-        current: Option<otp::OtpRecord>,
-    ) -> Result<otp::VerifyOutcome, StoreError> {
-        self.write(self.inner.verify_otp(attempt, current)).await
-    }
-}
-
 /// Admin calls are the test's own bookkeeping: never faulted.
 #[async_trait]
 impl<S: AdminStore + 'static> AdminStore for Faulty<S> {
@@ -270,95 +234,5 @@ impl<S: DeliveryStore + 'static> DeliveryStore for Faulty<S> {
     }
     async fn record_dead_letter(&self, id: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
         self.write(self.inner.record_dead_letter(id, at)).await
-    }
-}
-
-// ---- Account binding: the same faults on every read and write -----------------------------
-
-use mpp_core::ids::Secret;
-use mpp_core::store::bindings::{
-    Authorization, AuthorizationPageStore, CancelTokenOutcome, CancelTokenStore, LoginAdmin,
-    PageChoice, PageOutcome, PrepareOutcome, PrepareStore, TokenIntent, TokenOutcome, TokenStore,
-    UnbindIntent, UnbindOutcome, UnbindingStore, WalletLogin,
-};
-
-#[async_trait]
-impl<S: PrepareStore + 'static> PrepareStore for Faulty<S> {
-    async fn prepare(&self, new: &Authorization) -> Result<PrepareOutcome, StoreError> {
-        self.write(self.inner.prepare(new)).await
-    }
-}
-
-#[async_trait]
-impl<S: AuthorizationPageStore + 'static> AuthorizationPageStore for Faulty<S> {
-    async fn authorization(&self, auth_id: &str) -> Result<Option<Authorization>, StoreError> {
-        self.read(self.inner.authorization(auth_id)).await
-    }
-    async fn login(&self, login_id: &str) -> Result<Option<WalletLogin>, StoreError> {
-        self.read(self.inner.login(login_id)).await
-    }
-    async fn bound_count(&self, customer_id: &CustomerId) -> Result<u32, StoreError> {
-        self.read(self.inner.bound_count(customer_id)).await
-    }
-    async fn put_login(&self, login: &WalletLogin, expect: u64) -> Result<bool, StoreError> {
-        self.write(self.inner.put_login(login, expect)).await
-    }
-    async fn decide(
-        &self,
-        auth_id: &str,
-        choice: &PageChoice,
-        now: DateTime<Utc>,
-    ) -> Result<PageOutcome, StoreError> {
-        self.write(self.inner.decide(auth_id, choice, now)).await
-    }
-}
-
-#[async_trait]
-impl<S: TokenStore + 'static> TokenStore for Faulty<S> {
-    async fn exchange_code(
-        &self,
-        intent: &TokenIntent,
-        mac: &dyn mpp_core::token_mac::TokenMac,
-    ) -> Result<TokenOutcome, StoreError> {
-        self.write(self.inner.exchange_code(intent, mac)).await
-    }
-    async fn refresh_token(
-        &self,
-        intent: &TokenIntent,
-        mac: &dyn mpp_core::token_mac::TokenMac,
-    ) -> Result<TokenOutcome, StoreError> {
-        self.write(self.inner.refresh_token(intent, mac)).await
-    }
-}
-
-#[async_trait]
-impl<S: CancelTokenStore + 'static> CancelTokenStore for Faulty<S> {
-    async fn cancel_token(
-        &self,
-        token: &Secret,
-        now: DateTime<Utc>,
-    ) -> Result<CancelTokenOutcome, StoreError> {
-        self.write(self.inner.cancel_token(token, now)).await
-    }
-}
-
-#[async_trait]
-impl<S: UnbindingStore + 'static> UnbindingStore for Faulty<S> {
-    async fn customer_bindings(
-        &self,
-        customer_id: &CustomerId,
-    ) -> Result<Vec<Authorization>, StoreError> {
-        self.read(self.inner.customer_bindings(customer_id)).await
-    }
-    async fn unbind(&self, intent: &UnbindIntent) -> Result<UnbindOutcome, StoreError> {
-        self.write(self.inner.unbind(intent)).await
-    }
-}
-
-/// Login seeding is the test's own bookkeeping: never faulted.
-#[async_trait]
-impl<S: LoginAdmin + 'static> LoginAdmin for Faulty<S> {
-    async fn put_wallet_login(&self, login: &WalletLogin) -> Result<(), StoreError> {
-        self.inner.put_wallet_login(login).await
     }
 }

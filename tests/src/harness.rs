@@ -149,7 +149,9 @@ impl Mpp {
         let clock = Arc::new(FixedClock::new(start_time()));
         let seed = Seed::parse(include_bytes!("../../examples/seed.json")).unwrap();
         seed.apply(ports.admin.as_ref(), clock.now()).await.unwrap();
-        seed.apply_logins(ports.logins.as_ref()).await.unwrap();
+        seed.apply_logins(ports.bindings.logins.as_ref())
+            .await
+            .unwrap();
         let k = keys();
         let edge = Edge {
             verifier: Arc::new(VerifierConfig::new(CLIENT_ID, 1, k.alipay_public.clone())),

@@ -368,6 +368,7 @@ pub async fn the_store_keeps_only_a_salted_hash(f: Factory) {
     let (id, code) = sent(&m, TOKEN).await;
     let (_, otp) = m
         .ports
+        .otp
         .verify_otp
         .load_for_verify(&Secret::new(TOKEN).hash(), &id)
         .await

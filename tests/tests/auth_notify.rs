@@ -244,6 +244,7 @@ async fn bind_agreement(
     let mut c = client();
     c.reference_agreement_id = Some(agreement.into());
     let PrepareOutcome::Created(auth) = p
+        .bindings
         .prepare
         .prepare(&Authorization::pending(c, format!("fp-{agreement}"), t0()).unwrap())
         .await
@@ -258,6 +259,7 @@ async fn bind_agreement(
         push_code: push.then(|| code.clone()),
     };
     let PageOutcome::Approved(_) = p
+        .bindings
         .authorization_page
         .decide(&auth.auth_id, &choice, t0())
         .await
@@ -266,6 +268,7 @@ async fn bind_agreement(
         panic!("not approved")
     };
     let TokenOutcome::Issued(t) = p
+        .bindings
         .tokens
         .exchange_code(&exchange(&code), mac())
         .await
@@ -353,6 +356,7 @@ async fn token_created_is_delivered_once_and_leaves_no_secret_at_rest(mut rig: R
     // The exchange re-sent after a lost answer: the same pair, no second notification.
     let TokenOutcome::Issued(again) = rig
         .ports
+        .bindings
         .tokens
         .exchange_code(&exchange(&code), mac())
         .await

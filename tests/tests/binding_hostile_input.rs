@@ -190,6 +190,7 @@ async fn named_hostile_inputs_get_envelopes_on_every_binding_endpoint() {
     }
     assert_eq!(
         m.ports
+            .bindings
             .authorization_page
             .bound_count(&mpp_core::ids::CustomerId::new(CUSTOMER))
             .await

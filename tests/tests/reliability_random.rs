@@ -213,7 +213,18 @@ async fn random_operations_under_faults_keep_every_invariant() {
         lost_answer_per_mille: 30,
     };
     let faulty = Arc::new(Faulty::new(inner.clone(), rates, seed));
-    let mut m = Mpp::on(Ports::of(faulty.clone()), Default::default()).await;
+    // Faults on every payment port; the operations below drive no other area.
+    let faulted = Ports {
+        pay: faulty.clone(),
+        wallet: faulty.clone(),
+        payments: faulty.clone(),
+        cancel: faulty.clone(),
+        refund: faulty.clone(),
+        admin: faulty.clone(),
+        deliveries: faulty.clone(),
+        ..Ports::of(inner.clone())
+    };
+    let mut m = Mpp::on(faulted, Default::default()).await;
     // The handlers keep the faulty ports; the test's own reads and checks go straight to the store.
     m.ports = Ports::of(inner.clone());
     let krw = Currency::from_code("KRW").unwrap();

@@ -63,6 +63,7 @@ async fn bound() -> World {
         auth_state: None,
     };
     let PrepareOutcome::Created(auth) = ports
+        .bindings
         .prepare
         .prepare(&Authorization::pending(client, "fp".into(), t0()).unwrap())
         .await
@@ -77,6 +78,7 @@ async fn bound() -> World {
         push_code: None,
     };
     ports
+        .bindings
         .authorization_page
         .decide(&auth.auth_id, &choice, t0())
         .await
@@ -88,6 +90,7 @@ async fn bound() -> World {
         bindings_max: 5,
     };
     let TokenOutcome::Issued(tokens) = ports
+        .bindings
         .tokens
         .exchange_code(&intent, test_token_mac().as_ref())
         .await
@@ -109,7 +112,7 @@ fn deps(w: &World, answer: Result<bool, ConsultError>) -> (UnbindingDeps, Arc<Sc
         asked: Mutex::new(Vec::new()),
     });
     let d = UnbindingDeps {
-        store: w.ports.unbinding.clone(),
+        store: w.ports.bindings.unbinding.clone(),
         consultant: consultant.clone(),
         mac: test_token_mac(),
         clock: Arc::new(FixedClock::new(t0() + Minutes::minutes(2))),
@@ -226,6 +229,7 @@ async fn allowed_revokes_with_token_canceled_in_the_outbox_and_a_repeat_is_s() {
     // The merchant's cancelToken afterwards: S (the same revoked token).
     assert_eq!(
         w.ports
+            .bindings
             .cancel_token
             .cancel_token(&w.tokens.access_token, t0())
             .await

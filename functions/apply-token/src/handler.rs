@@ -27,7 +27,7 @@ impl Deps {
         Deps {
             edge: w.edge.clone(),
             tokens: TokenDeps {
-                store: w.ports.tokens.clone(),
+                store: w.ports.bindings.tokens.clone(),
                 clock: w.clock.clone(),
                 settings: w.bindings.clone(),
                 mac: w.token_mac.clone(),

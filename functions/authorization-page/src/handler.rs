@@ -22,7 +22,7 @@ impl Deps {
     pub fn from_wiring(w: &mpp_core::wiring::Wiring) -> Deps {
         Deps {
             page: PageDeps {
-                store: w.ports.authorization_page.clone(),
+                store: w.ports.bindings.authorization_page.clone(),
                 clock: w.clock.clone(),
                 settings: w.bindings.clone(),
             },

@@ -27,7 +27,7 @@ impl Deps {
         Deps {
             edge: w.edge.clone(),
             cancel_token: CancelTokenDeps {
-                store: w.ports.cancel_token.clone(),
+                store: w.ports.bindings.cancel_token.clone(),
                 clock: w.clock.clone(),
             },
         }

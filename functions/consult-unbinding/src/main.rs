@@ -16,7 +16,7 @@ async fn main() -> Result<(), lambda_http::Error> {
             let wiring = rt.wiring();
             Ok(Deps {
                 unbinding: UnbindingDeps {
-                    store: wiring.ports.unbinding.clone(),
+                    store: wiring.ports.bindings.unbinding.clone(),
                     consultant: Arc::new(AlipayUnbindingConsultant {
                         client: rt.alipay_client(ATTEMPT_TIMEOUT)?,
                     }),

@@ -26,7 +26,7 @@ impl Deps {
         Deps {
             edge: w.edge.clone(),
             prepare: PrepareDeps {
-                store: w.ports.prepare.clone(),
+                store: w.ports.bindings.prepare.clone(),
                 clock: w.clock.clone(),
                 settings: w.bindings.clone(),
             },

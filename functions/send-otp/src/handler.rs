@@ -31,7 +31,7 @@ impl Deps {
         Deps {
             edge: w.edge.clone(),
             send: SendOtpDeps {
-                store: w.ports.send_otp.clone(),
+                store: w.ports.otp.send_otp.clone(),
                 sender,
                 clock: w.clock.clone(),
             },

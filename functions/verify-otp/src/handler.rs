@@ -28,7 +28,7 @@ impl Deps {
         Deps {
             edge: w.edge.clone(),
             verify: VerifyOtpDeps {
-                store: w.ports.verify_otp.clone(),
+                store: w.ports.otp.verify_otp.clone(),
                 clock: w.clock.clone(),
             },
         }

@@ -979,6 +979,62 @@ pub fn scopes_allow_pay(scopes: &[String]) -> bool {
 
 // ---- ports -------------------------------------------------------------------------------
 
+/// The binding area's ports, one per function (each sized to what it may do): what
+/// [`super::Ports`] holds for the area. A new binding port is a field here, its bound in
+/// [`BindingStores`] and a line in [`BindingPorts::of`]: nothing outside this file.
+#[derive(Clone)]
+pub struct BindingPorts {
+    /// prepare's writes.
+    pub prepare: std::sync::Arc<dyn PrepareStore>,
+    /// The authorization page's reads and writes.
+    pub authorization_page: std::sync::Arc<dyn AuthorizationPageStore>,
+    /// applyToken's writes.
+    pub tokens: std::sync::Arc<dyn TokenStore>,
+    /// cancelToken's writes.
+    pub cancel_token: std::sync::Arc<dyn CancelTokenStore>,
+    /// Wallet logins (the seed, operators).
+    pub logins: std::sync::Arc<dyn LoginAdmin>,
+    /// The wallet's unbinding: a customer's bindings, the wallet-side revocation.
+    pub unbinding: std::sync::Arc<dyn UnbindingStore>,
+}
+
+/// A store that serves every port of the binding area.
+pub trait BindingStores:
+    PrepareStore
+    + AuthorizationPageStore
+    + TokenStore
+    + CancelTokenStore
+    + LoginAdmin
+    + UnbindingStore
+    + 'static
+{
+}
+
+impl<T> BindingStores for T where
+    T: PrepareStore
+        + AuthorizationPageStore
+        + TokenStore
+        + CancelTokenStore
+        + LoginAdmin
+        + UnbindingStore
+        + 'static
+{
+}
+
+impl BindingPorts {
+    /// Every binding port of `store`.
+    pub fn of<T: BindingStores>(store: std::sync::Arc<T>) -> BindingPorts {
+        BindingPorts {
+            prepare: store.clone(),
+            authorization_page: store.clone(),
+            tokens: store.clone(),
+            cancel_token: store.clone(),
+            logins: store.clone(),
+            unbinding: store,
+        }
+    }
+}
+
 /// The prepare function's store: read the key's authorization, write a new one (one
 /// conditional transaction: the authorization and its idempotency key, both new).
 #[async_trait]

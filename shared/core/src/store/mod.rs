@@ -678,22 +678,11 @@ pub struct Ports {
     pub admin: std::sync::Arc<dyn AdminStore>,
     /// notifyPayment delivery state.
     pub deliveries: std::sync::Arc<dyn DeliveryStore>,
-    /// sendOTP's reads and OTP write.
-    pub send_otp: std::sync::Arc<dyn otp::SendOtpStore>,
-    /// verifyOTP's read and OTP write.
-    pub verify_otp: std::sync::Arc<dyn otp::VerifyOtpStore>,
-    /// prepare's writes (account binding).
-    pub prepare: std::sync::Arc<dyn bindings::PrepareStore>,
-    /// The authorization page's reads and writes.
-    pub authorization_page: std::sync::Arc<dyn bindings::AuthorizationPageStore>,
-    /// applyToken's writes.
-    pub tokens: std::sync::Arc<dyn bindings::TokenStore>,
-    /// cancelToken's writes.
-    pub cancel_token: std::sync::Arc<dyn bindings::CancelTokenStore>,
-    /// Wallet logins (the seed, operators).
-    pub logins: std::sync::Arc<dyn bindings::LoginAdmin>,
-    /// The wallet's unbinding: a customer's bindings, the wallet-side revocation.
-    pub unbinding: std::sync::Arc<dyn bindings::UnbindingStore>,
+    /// The OTP area's ports (sendOTP, verifyOTP).
+    pub otp: otp::OtpPorts,
+    /// The binding area's ports (prepare, the authorization page, applyToken, cancelToken, the
+    /// wallet's unbinding, logins).
+    pub bindings: bindings::BindingPorts,
 }
 
 impl Ports {
@@ -707,25 +696,13 @@ impl Ports {
             + RefundStore
             + AdminStore
             + DeliveryStore
-            + otp::SendOtpStore
-            + otp::VerifyOtpStore
-            + bindings::PrepareStore
-            + bindings::AuthorizationPageStore
-            + bindings::TokenStore
-            + bindings::CancelTokenStore
-            + bindings::LoginAdmin
-            + bindings::UnbindingStore
+            + otp::OtpStores
+            + bindings::BindingStores
             + 'static,
     {
         Ports {
-            send_otp: store.clone(),
-            verify_otp: store.clone(),
-            prepare: store.clone(),
-            authorization_page: store.clone(),
-            tokens: store.clone(),
-            cancel_token: store.clone(),
-            logins: store.clone(),
-            unbinding: store.clone(),
+            otp: otp::OtpPorts::of(store.clone()),
+            bindings: bindings::BindingPorts::of(store.clone()),
             deliveries: store.clone(),
             pay: store.clone(),
             wallet: store.clone(),

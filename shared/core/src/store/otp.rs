@@ -390,6 +390,31 @@ pub fn written_outcome(decision: &VerifyDecision) -> VerifyOutcome {
     }
 }
 
+/// The OTP area's ports, one per function: what [`super::Ports`] holds for the area. A new OTP
+/// port is a field here, its bound in [`OtpStores`] and a line in [`OtpPorts::of`].
+#[derive(Clone)]
+pub struct OtpPorts {
+    /// sendOTP's reads and OTP write.
+    pub send_otp: std::sync::Arc<dyn SendOtpStore>,
+    /// verifyOTP's read and OTP write.
+    pub verify_otp: std::sync::Arc<dyn VerifyOtpStore>,
+}
+
+/// A store that serves every port of the OTP area.
+pub trait OtpStores: SendOtpStore + VerifyOtpStore + 'static {}
+
+impl<T> OtpStores for T where T: SendOtpStore + VerifyOtpStore + 'static {}
+
+impl OtpPorts {
+    /// Every OTP port of `store`.
+    pub fn of<T: OtpStores>(store: std::sync::Arc<T>) -> OtpPorts {
+        OtpPorts {
+            send_otp: store.clone(),
+            verify_otp: store,
+        }
+    }
+}
+
 /// What the sendOTP function reads and writes: GetItem on tokens and accounts; one
 /// TransactWriteItems on the OTP table (the OTP and the day's count).
 #[async_trait]
