@@ -1,4 +1,5 @@
-//! The prepare Lambda function: Alipay+ asks for our authorization page for a merchant binding request.
+//! The prepare Lambda function: Alipay+ asks for our authorization page for a merchant binding
+//! request.
 //!
 //! HTTP in, domain call, HTTP out.
 

@@ -2,9 +2,9 @@
 //! MPP makes itself. Its app asks the MPP server for a payment code to show; the server asks
 //! Alipay+ here, signed, and verifies the signed answer.
 //!
-//! Retries: a lost or U answer is asked again, at most `RETRIES.attempts_max` times. Re-asking is safe:
+//! Retries: a lost or U answer is asked again on the [`RETRIES`] schedule. Re-asking is safe:
 //! every call issues fresh codes and an unused code simply expires a minute later. The budget
-//! (3 × 2 s + 2 × 250 ms = 6.5 s) fits inside `RETRIES.deadline`, which the app backend's own call
+//! (3 × 2 s + 2 × 250 ms = 6.5 s) fits inside its 7 s deadline, which the app backend's own call
 //! (the getPaymentCode function's 8 s timeout) leaves room for.
 
 use crate::ask::{ask, Answer, AskError, Retries, QUESTION};
@@ -17,7 +17,8 @@ use mpp_core::wire::{
 };
 use std::time::Duration;
 
-/// The schedule of one getPaymentCode: a question ([`QUESTION`]); a code that comes later than 2 s is of little use to a user waiting at the till.
+/// The schedule of one getPaymentCode: a question ([`QUESTION`]); a code that comes later than
+/// 2 s is of little use to a user waiting at the till.
 pub const RETRIES: Retries = QUESTION;
 /// Patience per attempt: the signed client's own timeout.
 pub const ATTEMPT_TIMEOUT: Duration = RETRIES.attempt_timeout;

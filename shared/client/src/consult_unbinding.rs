@@ -1,12 +1,13 @@
 //! consultUnbinding (MPP → Alipay+, `account-binding.md` §6): before the wallet undoes a
 //! binding, it asks Alipay+ whether the merchant allows it; signed, the answer verified.
 //!
-//! Retries: a lost or U answer is asked again, at most `RETRIES.attempts_max` times. Re-asking is safe:
+//! Retries: a lost or U answer is asked again on the [`RETRIES`] schedule. Re-asking is safe:
 //! consultUnbinding is a question and changes nothing at Alipay+ (the revocation and its
-//! TOKEN_CANCELED come afterwards, from us). The budget (3 × 2 s + 2 × 250 ms = 6.5 s) fits inside
-//! `RETRIES.deadline`, which the consult-unbinding function's 8 s timeout leaves room for (the token
-//! MAC and the revoking write run in the remaining time; past the deadline the answer is U and
-//! nothing was revoked unless the write went through, which a re-sent request answers S).
+//! TOKEN_CANCELED come afterwards, from us). The budget (3 × 2 s + 2 × 250 ms = 6.5 s) fits
+//! inside its 7 s deadline, which the consult-unbinding function's 8 s timeout leaves room for
+//! (the token MAC and the revoking write run in the remaining time; past the deadline the answer
+//! is U and nothing was revoked unless the write went through, which a re-sent request answers
+//! S).
 
 use crate::ask::{ask, Answer, Retries, QUESTION};
 use crate::SignedClient;
@@ -18,7 +19,8 @@ use mpp_core::wire::{
 };
 use std::time::Duration;
 
-/// The schedule of one consultUnbinding: a question ([`QUESTION`]); the token MAC and the revoking write run in the second the deadline leaves.
+/// The schedule of one consultUnbinding: a question ([`QUESTION`]); the token MAC and the
+/// revoking write run in the second the deadline leaves.
 pub const RETRIES: Retries = QUESTION;
 /// Patience per attempt: the signed client's own timeout.
 pub const ATTEMPT_TIMEOUT: Duration = RETRIES.attempt_timeout;
