@@ -202,7 +202,7 @@ impl<S: AdminStore + 'static> AdminStore for Faulty<S> {
     async fn put_contacts(
         &self,
         customer_id: &CustomerId,
-        contacts: &otp::Contacts,
+        contacts: &mpp_core::otp::Contacts,
     ) -> Result<(), StoreError> {
         self.inner.put_contacts(customer_id, contacts).await
     }

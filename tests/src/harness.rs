@@ -431,7 +431,7 @@ impl Mpp {
 /// The one-time password in a message's text: its run of exactly 6 digits.
 pub fn otp_code_in(text: &str) -> String {
     text.split(|c: char| !c.is_ascii_digit())
-        .find(|w| w.len() == mpp_core::store::otp::OTP_DIGITS)
+        .find(|w| w.len() == mpp_core::otp::OTP_DIGITS)
         .expect("a 6-digit code in the message")
         .to_string()
 }

@@ -9,11 +9,11 @@ use crate::pay_scenarios::Factory;
 use async_trait::async_trait;
 use chrono::Duration;
 use mpp_core::clock::Clock;
-use mpp_core::flows::otp::SendOtpDeps;
 use mpp_core::flows::Policy;
 use mpp_core::ids::{CustomerId, Secret};
 use mpp_core::messaging::{Message, MessageSender, SendError};
-use mpp_core::store::otp::{OtpState, OTP_DAILY_MAX, OTP_LIFETIME_SECS, OTP_TRIES_MAX};
+use mpp_core::otp::SendOtpDeps;
+use mpp_core::otp::{OtpState, OTP_DAILY_MAX, OTP_LIFETIME_SECS, OTP_TRIES_MAX};
 use mpp_core::store::{AccessToken, Account, AccountStatus, KycStatus};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -339,7 +339,7 @@ pub async fn account_state_and_missing_address(f: Factory) {
         .admin
         .put_contacts(
             &id,
-            &mpp_core::store::otp::Contacts {
+            &mpp_core::otp::Contacts {
                 phone: None,
                 email: Some("lee@example.com".into()),
             },
@@ -379,7 +379,7 @@ pub async fn the_store_keeps_only_a_salted_hash(f: Factory) {
     assert!(!otp.code_hash.contains(&code) && !otp.salt.contains(&code));
     assert_ne!(
         otp.code_hash,
-        mpp_core::store::otp::hash_otp("", &id, &code),
+        mpp_core::otp::hash_otp("", &id, &code),
         "salted"
     );
     assert!(otp.matches(&code));

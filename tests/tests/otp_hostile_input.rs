@@ -243,5 +243,5 @@ fn fuzzed_bodies_always_get_a_signed_envelope() {
         })
         .unwrap();
     // Each S sent exactly one message; no more than the day's cap ever.
-    assert!(m.outbox.messages().len() <= mpp_core::store::otp::OTP_DAILY_MAX as usize);
+    assert!(m.outbox.messages().len() <= mpp_core::otp::OTP_DAILY_MAX as usize);
 }

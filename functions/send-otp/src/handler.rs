@@ -5,9 +5,9 @@
 
 use lambda_http::{Body, Request, Response};
 use mpp_core::edge::Edge;
-use mpp_core::flows::otp::{send_otp, SendOtpDeps};
 use mpp_core::messaging::MessageSender;
-use mpp_core::wire::SendOtpRequest;
+use mpp_core::otp::SendOtpRequest;
+use mpp_core::otp::{send_otp, SendOtpDeps};
 use std::convert::Infallible;
 use std::sync::Arc;
 

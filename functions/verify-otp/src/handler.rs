@@ -5,8 +5,8 @@
 
 use lambda_http::{Body, Request, Response};
 use mpp_core::edge::Edge;
-use mpp_core::flows::otp::{verify_otp, VerifyOtpDeps};
-use mpp_core::wire::VerifyOtpRequest;
+use mpp_core::otp::VerifyOtpRequest;
+use mpp_core::otp::{verify_otp, VerifyOtpDeps};
 use std::convert::Infallible;
 
 /// The Alipay+ operation name, from the operation table (`mpp_core::operations`): the route,

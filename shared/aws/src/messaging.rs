@@ -3,7 +3,7 @@
 //! grants are exactly those two actions (`infra/policies.md`).
 //!
 //! One attempt per message, no SDK retries: a retry after a lost answer could send the user a
-//! second SMS, and the caller's deadline ([`mpp_core::flows::otp::DELIVERY_BUDGET`], 4 s) has no
+//! second SMS, and the caller's deadline ([`mpp_core::otp::DELIVERY_BUDGET`], 4 s) has no
 //! room for a second one anyway; a message whose outcome is unknown is answered U and Alipay+
 //! asks for a new OTP. [`ATTEMPT_TIMEOUT`] (3 s) fits inside that budget.
 
@@ -16,7 +16,7 @@ use aws_sdk_sns::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_smithy_types::retry::RetryConfig;
 use mpp_core::cause::Cause;
 use mpp_core::messaging::{Message, MessageSender, SendError};
-use mpp_core::wire::VerifyType;
+use mpp_core::otp::VerifyType;
 use std::time::Duration;
 
 /// Time for the one attempt of `Publish` or `SendEmail`.

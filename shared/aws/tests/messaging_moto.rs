@@ -9,7 +9,7 @@
 
 use mpp_aws::messaging::{clients_at, AwsMessageSender};
 use mpp_core::messaging::{Message, MessageSender, SendError};
-use mpp_core::wire::VerifyType;
+use mpp_core::otp::VerifyType;
 use serde_json::Value;
 
 mod common;
@@ -143,6 +143,6 @@ async fn no_answer_is_an_unknown_outcome() {
         !text.contains("821012345678") && !text.contains("111111"),
         "{text}"
     );
-    assert!(started.elapsed() < mpp_core::flows::otp::DELIVERY_BUDGET);
+    assert!(started.elapsed() < mpp_core::otp::DELIVERY_BUDGET);
     hold.abort();
 }

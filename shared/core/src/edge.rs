@@ -453,41 +453,6 @@ macro_rules! keyed_and_answered {
     };
 }
 
-impl From<crate::flows::otp::OtpError> for EdgeError {
-    fn from(e: crate::flows::otp::OtpError) -> EdgeError {
-        match e {
-            crate::flows::otp::OtpError::Store(s) => EdgeError::Store(s),
-            crate::flows::otp::OtpError::Delivery(d) => EdgeError::Delivery(d),
-        }
-    }
-}
-
-/// sendOTP and verifyOTP name no payment: their log lines carry an empty `payment_request_id`
-/// (verifyOTP's flow logs its `verify_request_id`).
-impl Keyed for crate::wire::SendOtpRequest {
-    fn payment_request_id(&self) -> &str {
-        ""
-    }
-}
-
-impl Keyed for crate::wire::VerifyOtpRequest {
-    fn payment_request_id(&self) -> &str {
-        ""
-    }
-}
-
-impl Answered for crate::wire::SendOtpResponse {
-    fn code(&self) -> ResultCode {
-        self.result.code().unwrap_or(ResultCode::UnknownException)
-    }
-}
-
-impl Answered for crate::wire::VerifyOtpResponse {
-    fn code(&self) -> ResultCode {
-        self.result.code().unwrap_or(ResultCode::UnknownException)
-    }
-}
-
 keyed_and_answered! {
     crate::wire::InquiryPaymentRequest => crate::wire::InquiryPaymentResponse,
     crate::wire::CancelPaymentRequest => crate::wire::CancelPaymentResponse,

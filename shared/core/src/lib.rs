@@ -3,7 +3,9 @@
 //! The Alipay+ contract and the wallet's business rules, shared by every Lambda function and the
 //! `mpp` command: the wire model and its validation (`wire`), the one result-code table
 //! (`result_code`), money (`money`), message signatures (`signature`), the ledger store port with
-//! its pure rules and the in-memory adapter (`store`), and the use cases (`flows`).
+//! its pure rules and the in-memory adapter (`store`), and the use cases (`flows`). The OTP area
+//! (`otp`) is organised by operation: each operation's module holds its wire types, port,
+//! decision, flow and memory adapter.
 //!
 //! It must never import the AWS SDK or `lambda_http`: AWS adapters live in `mpp-aws`, the HTTP
 //! runtime in the function crates. What crosses in is plain bytes, headers and ports.
@@ -17,6 +19,7 @@ pub mod ids;
 pub mod messaging;
 pub mod money;
 pub mod operations;
+pub mod otp;
 pub mod outbound;
 pub mod pin;
 pub mod reconcile;

@@ -4,8 +4,8 @@
 //! `GET /dev/outbox`.
 
 use crate::cause::Cause;
-use crate::store::otp::mask_address;
-use crate::wire::VerifyType;
+use crate::otp::mask_address;
+use crate::otp::VerifyType;
 use async_trait::async_trait;
 use serde::Serialize;
 use std::collections::VecDeque;

@@ -229,7 +229,7 @@ pub const GET_PAYMENT_CODE: Operation = Operation {
 /// sendOTP (risk control for auto debit, `account-binding.md` §7): the merchant challenges the
 /// user; we send a one-time password by SMS or e-mail. The path is not published; the spec takes
 /// `/aps/api/v1/users/sendOTP`. The wait is not published either: 8 s like pay (the SMS or
-/// e-mail hand-off runs inside it, `flows::otp::DELIVERY_BUDGET`).
+/// e-mail hand-off runs inside it, `otp::DELIVERY_BUDGET`).
 pub const SEND_OTP: Operation = Operation {
     name: "sendOTP",
     prefix: API_PREFIX,
@@ -238,7 +238,10 @@ pub const SEND_OTP: Operation = Operation {
     function: Some("send-otp"),
     wait: Duration::from_secs(8),
     function_timeout: Duration::from_secs(8),
-    wire: Some(WireTypes::of::<wire::SendOtpRequest, wire::SendOtpResponse>()),
+    wire: Some(WireTypes::of::<
+        crate::otp::SendOtpRequest,
+        crate::otp::SendOtpResponse,
+    >()),
 };
 
 /// prepare (account binding): Alipay+ asks for our authorization page (`authUrl`).
@@ -263,8 +266,8 @@ pub const VERIFY_OTP: Operation = Operation {
     wait: Duration::from_secs(5),
     function_timeout: Duration::from_secs(5),
     wire: Some(WireTypes::of::<
-        wire::VerifyOtpRequest,
-        wire::VerifyOtpResponse,
+        crate::otp::VerifyOtpRequest,
+        crate::otp::VerifyOtpResponse,
     >()),
 };
 

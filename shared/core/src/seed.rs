@@ -15,8 +15,8 @@
 
 use crate::ids::{CustomerId, Secret};
 use crate::money::{Currency, MinorUnit};
+use crate::otp::{check_email, check_phone, Contacts};
 use crate::store::bindings::{LoginAdmin, WalletLogin};
-use crate::store::otp::{check_email, check_phone, Contacts};
 use crate::store::{
     AccessToken, Account, AccountStatus, AdminStore, KycStatus, Limits, PaymentCode, StoreError,
 };

@@ -542,7 +542,7 @@ async fn route(State(hub): State<Arc<HubState>>, request: Request) -> Response {
             &hub.acq_edge,
             mpp_core::operations::SEND_OTP.name,
             inbound(&parts, &body),
-            |req: mpp_core::wire::SendOtpRequest| async move {
+            |req: mpp_core::otp::SendOtpRequest| async move {
                 Ok::<_, EdgeError>(otp::send_otp(&h, req).await)
             },
         )
@@ -555,7 +555,7 @@ async fn route(State(hub): State<Arc<HubState>>, request: Request) -> Response {
             &hub.acq_edge,
             mpp_core::operations::VERIFY_OTP.name,
             inbound(&parts, &body),
-            |req: mpp_core::wire::VerifyOtpRequest| async move {
+            |req: mpp_core::otp::VerifyOtpRequest| async move {
                 Ok::<_, EdgeError>(otp::verify_otp(&h, req).await)
             },
         )

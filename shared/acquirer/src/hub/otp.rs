@@ -7,11 +7,9 @@
 use super::HubState;
 use crate::gateway::{decode, Reply};
 use mpp_core::operations::{Operation, SEND_OTP, VERIFY_OTP};
+use mpp_core::otp::{SendOtpRequest, SendOtpResponse, VerifyOtpRequest, VerifyOtpResponse};
 use mpp_core::result_code::ResultCode;
-use mpp_core::wire::{
-    to_body, ResultObject, SendOtpRequest, SendOtpResponse, Text, Validate, VerifyOtpRequest,
-    VerifyOtpResponse,
-};
+use mpp_core::wire::{to_body, ResultObject, Text, Validate};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 

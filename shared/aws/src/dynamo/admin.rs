@@ -263,7 +263,7 @@ impl AdminStore for DynamoStore {
     async fn put_contacts(
         &self,
         customer_id: &CustomerId,
-        contacts: &mpp_core::store::otp::Contacts,
+        contacts: &mpp_core::otp::Contacts,
     ) -> Result<(), StoreError> {
         self.set_contacts(customer_id, contacts).await
     }

@@ -24,12 +24,12 @@ use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
 use mpp_core::ids::{CustomerId, SecretHash};
-use mpp_core::store::otp::{
+use mpp_core::otp::VerifyType;
+use mpp_core::otp::{
     decide_verify, written_outcome, Contacts, IssueOutcome, OtpAttempt, OtpRecord, OtpState,
     Recipient, SendOtpStore, VerifyDecision, VerifyOtpStore, VerifyOutcome, OTP_DAILY_MAX,
 };
 use mpp_core::store::{AccessToken, StoreError};
-use mpp_core::wire::VerifyType;
 use std::collections::HashMap;
 
 /// The OTP table's key.

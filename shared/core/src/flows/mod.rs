@@ -8,7 +8,6 @@ pub mod cancel;
 pub mod codes;
 pub mod inquiry;
 pub mod notify;
-pub mod otp;
 pub mod pay;
 pub mod policy;
 pub mod quote;

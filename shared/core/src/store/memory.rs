@@ -12,29 +12,28 @@ use super::*;
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
-// sendOTP and verifyOTP on this store (a file of its own; it reaches `State` as a child module).
+// Account binding on this store (a file of its own; it reaches `State` as a child module).
 mod bindings;
 pub use bindings::AuthNotifyDeliveries;
 /// The per-day clearing query (reconciliation).
 mod clearing;
-#[path = "memory_otp.rs"]
-mod otp_impl;
-
+/// The store's state behind its one lock. Crate-visible so that an operation's own module (the
+/// OTP area's, `crate::otp`) implements its port here: its decision applied under this lock.
 #[derive(Default)]
-struct State {
-    accounts: HashMap<CustomerId, Account>,
-    tokens: HashMap<SecretHash, AccessToken>,
+pub(crate) struct State {
+    pub(crate) accounts: HashMap<CustomerId, Account>,
+    pub(crate) tokens: HashMap<SecretHash, AccessToken>,
     codes: HashMap<SecretHash, PaymentCode>,
     payments: HashMap<String, PaymentRecord>,
     refunds: HashMap<String, RefundRecord>,
     ledger: HashMap<CustomerId, Vec<LedgerEntry>>,
     deliveries: HashMap<String, Delivery>,
     /// sendOTP's one-time passwords, by `verifyRequestId`.
-    otps: HashMap<String, super::otp::OtpRecord>,
+    pub(crate) otps: HashMap<String, crate::otp::OtpRecord>,
     /// OTPs sent per token and business day.
-    otp_days: HashMap<(SecretHash, u32), u32>,
+    pub(crate) otp_days: HashMap<(SecretHash, u32), u32>,
     /// Phone and e-mail per account.
-    contacts: HashMap<CustomerId, super::otp::Contacts>,
+    pub(crate) contacts: HashMap<CustomerId, crate::otp::Contacts>,
     /// Account binding (issue 17): authorizations by `authId`, `prepare` keys, wallet logins.
     bindings: bindings::BindingState,
     feed: Option<tokio::sync::mpsc::UnboundedSender<PaymentRecord>>,
@@ -89,7 +88,7 @@ impl MemoryStore {
         rx
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
         // A panic while holding the lock would leave a half-applied operation; every operation
         // below mutates only after all its checks pass, so the state is still consistent.
         match self.state.lock() {
@@ -366,7 +365,7 @@ impl AdminStore for MemoryStore {
     async fn put_contacts(
         &self,
         customer_id: &CustomerId,
-        contacts: &super::otp::Contacts,
+        contacts: &crate::otp::Contacts,
     ) -> Result<(), StoreError> {
         let mut s = self.lock();
         if !s.accounts.contains_key(customer_id) {

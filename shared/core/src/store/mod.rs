@@ -9,7 +9,6 @@
 pub mod auth_notify;
 pub mod bindings;
 pub mod memory;
-pub mod otp;
 pub mod payment;
 pub mod rules;
 pub mod transitions;
@@ -626,7 +625,7 @@ pub trait AdminStore: Send + Sync {
     async fn put_contacts(
         &self,
         customer_id: &CustomerId,
-        contacts: &otp::Contacts,
+        contacts: &crate::otp::Contacts,
     ) -> Result<(), StoreError>;
     /// Every ledger entry of a wallet.
     async fn ledger(&self, customer_id: &CustomerId) -> Result<Vec<LedgerEntry>, StoreError>;
@@ -679,7 +678,7 @@ pub struct Ports {
     /// notifyPayment delivery state.
     pub deliveries: std::sync::Arc<dyn DeliveryStore>,
     /// The OTP area's ports (sendOTP, verifyOTP).
-    pub otp: otp::OtpPorts,
+    pub otp: crate::otp::OtpPorts,
     /// The binding area's ports (prepare, the authorization page, applyToken, cancelToken, the
     /// wallet's unbinding, logins).
     pub bindings: bindings::BindingPorts,
@@ -696,12 +695,12 @@ impl Ports {
             + RefundStore
             + AdminStore
             + DeliveryStore
-            + otp::OtpStores
+            + crate::otp::OtpStores
             + bindings::BindingStores
             + 'static,
     {
         Ports {
-            otp: otp::OtpPorts::of(store.clone()),
+            otp: crate::otp::OtpPorts::of(store.clone()),
             bindings: bindings::BindingPorts::of(store.clone()),
             deliveries: store.clone(),
             pay: store.clone(),

@@ -1,5 +1,9 @@
-//! One-time passwords for risk challenges (sendOTP, verifyOTP): the records, the two ports
-//! (each sized to its function's IAM permissions) and the decisions both stores apply.
+//! The OTP area: risk challenges on an auto-debit user (sendOTP, verifyOTP;
+//! `account-binding.md` §7), organised by operation. Each operation's module holds everything of
+//! it: wire types, edge glue, port, decision, flow and the memory store's adapter
+//! ([`send_otp`], [`verify_otp`]); this module holds what both share: the stored OTP and its
+//! states, the code and its hash, contacts, the access-token check, and the area's ports
+//! ([`OtpPorts`]).
 //!
 //! The numbers, their reasons and the codes answered are in `docs/decisions.md` ("OTP"):
 //! [`OTP_DIGITS`] digits, valid [`OTP_LIFETIME_SECS`] seconds, [`OTP_TRIES_MAX`] wrong tries,
@@ -7,14 +11,75 @@
 //! stored: only `SHA-256(salt, verifyRequestId, code)` with a random per-OTP salt, compared in
 //! constant time.
 
-use super::{AccessToken, AccountStatus, StoreError};
+pub mod send_otp;
+pub mod verify_otp;
+
+pub use send_otp::*;
+pub use verify_otp::*;
+
 use crate::clock::business_day;
 use crate::ids::{CustomerId, Secret, SecretHash};
-use crate::wire::VerifyType;
-use async_trait::async_trait;
+use crate::result_code::ResultCode;
+use crate::store::rules::check_method;
+use crate::store::{AccessToken, MethodFound, StoreError};
+use crate::wire::Text;
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fmt;
+
+/// Where the one-time password goes: `MOBILE` (the default) or `EMAIL`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum VerifyType {
+    /// An SMS to the account's phone number.
+    #[default]
+    Mobile,
+    /// An e-mail to the account's address.
+    Email,
+}
+
+impl VerifyType {
+    /// The wire spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VerifyType::Mobile => "MOBILE",
+            VerifyType::Email => "EMAIL",
+        }
+    }
+
+    /// Parses the wire (and stored) spelling.
+    pub fn parse(s: &str) -> Option<VerifyType> {
+        match s {
+            "MOBILE" => Some(VerifyType::Mobile),
+            "EMAIL" => Some(VerifyType::Email),
+            _ => None,
+        }
+    }
+}
+
+/// An access token on the wire: its `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct TokenText(pub Text<128>);
+
+impl fmt::Debug for TokenText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TokenText(<redacted>)")
+    }
+}
+
+/// The token check pay makes, as a code: both operations name the user by access token (unknown,
+/// revoked or without `AGREEMENT_PAY` → `INVALID_TOKEN`, expired → `EXPIRED_ACCESS_TOKEN`).
+fn token_code(
+    token: Option<AccessToken>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<AccessToken, ResultCode> {
+    match check_method(&MethodFound::Token(token.clone()), now) {
+        Ok(_) => token.ok_or(ResultCode::InvalidToken),
+        Err(decline) => Err(decline.code()),
+    }
+}
 
 /// Digits of a one-time password (the common SMS-OTP length; 10^6 codes against
 /// [`OTP_TRIES_MAX`] guesses).
@@ -269,128 +334,7 @@ pub fn check_email(v: &str) -> Result<(), String> {
     }
 }
 
-/// The account as sendOTP sees it: its status and where to send.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Recipient {
-    /// Normal, frozen, closed.
-    pub status: AccountStatus,
-    /// Phone and e-mail.
-    pub contacts: Contacts,
-}
-
-/// What storing a new OTP did.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum IssueOutcome {
-    /// Stored and counted against the day.
-    Issued,
-    /// The token had its [`OTP_DAILY_MAX`] OTPs today: nothing written.
-    DailyCapReached,
-}
-
-/// The decision on a day's count: `sent` OTPs so far today.
-pub fn decide_issue(sent: u32) -> IssueOutcome {
-    if sent >= OTP_DAILY_MAX {
-        IssueOutcome::DailyCapReached
-    } else {
-        IssueOutcome::Issued
-    }
-}
-
-/// A verifyOTP to apply.
-#[derive(Clone)]
-pub struct OtpAttempt {
-    /// The OTP named.
-    pub verify_request_id: String,
-    /// The token of the request (by hash).
-    pub token_hash: SecretHash,
-    /// What the user typed.
-    pub code: Secret,
-    /// When.
-    pub now: DateTime<Utc>,
-}
-
-impl fmt::Debug for OtpAttempt {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OtpAttempt")
-            .field("verify_request_id", &self.verify_request_id)
-            .field("now", &self.now)
-            .finish_non_exhaustive()
-    }
-}
-
-/// What a verifyOTP found.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum VerifyOutcome {
-    /// It matched; the OTP is used up.
-    Verified,
-    /// Wrong code; `tries_left` more wrong codes are taken (0: the OTP is locked now).
-    Wrong {
-        /// Wrong codes still taken.
-        tries_left: u32,
-    },
-    /// Locked by earlier wrong codes.
-    Locked,
-    /// Past its lifetime.
-    Expired,
-    /// Verified before.
-    Used,
-    /// No OTP with this id for this token (none at all, or another token's).
-    Unknown,
-}
-
-/// What to write for an attempt, decided on the stored OTP.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum VerifyDecision {
-    /// Nothing to write: answer this.
-    Answer(VerifyOutcome),
-    /// PENDING with `failed_tries` as read → VERIFIED.
-    MarkVerified(OtpRecord),
-    /// PENDING with `failed_tries` as read → one more wrong try (LOCKED at the last).
-    CountWrong(OtpRecord, u32),
-}
-
-/// The decision on an attempt against the stored OTP (`None`: none stored under the id).
-/// Order: unknown or another token's → used → locked → expired → match → wrong.
-pub fn decide_verify(attempt: &OtpAttempt, current: Option<&OtpRecord>) -> VerifyDecision {
-    let Some(otp) = current else {
-        return VerifyDecision::Answer(VerifyOutcome::Unknown);
-    };
-    if otp.token_hash != attempt.token_hash {
-        return VerifyDecision::Answer(VerifyOutcome::Unknown);
-    }
-    match otp.state {
-        OtpState::Verified => return VerifyDecision::Answer(VerifyOutcome::Used),
-        OtpState::Locked => return VerifyDecision::Answer(VerifyOutcome::Locked),
-        OtpState::Pending => {}
-    }
-    if attempt.now >= otp.expires_at {
-        return VerifyDecision::Answer(VerifyOutcome::Expired);
-    }
-    let mut after = otp.clone();
-    if otp.matches(attempt.code.expose()) {
-        after.state = OtpState::Verified;
-        return VerifyDecision::MarkVerified(after);
-    }
-    after.failed_tries = otp.failed_tries.saturating_add(1);
-    let tries_left = OTP_TRIES_MAX.saturating_sub(after.failed_tries);
-    if tries_left == 0 {
-        after.state = OtpState::Locked;
-    }
-    VerifyDecision::CountWrong(after, tries_left)
-}
-
-/// The outcome a written decision answers.
-pub fn written_outcome(decision: &VerifyDecision) -> VerifyOutcome {
-    match decision {
-        VerifyDecision::Answer(o) => *o,
-        VerifyDecision::MarkVerified(_) => VerifyOutcome::Verified,
-        VerifyDecision::CountWrong(_, tries_left) => VerifyOutcome::Wrong {
-            tries_left: *tries_left,
-        },
-    }
-}
-
-/// The OTP area's ports, one per function: what [`super::Ports`] holds for the area. A new OTP
+/// The OTP area's ports, one per function: what [`crate::store::Ports`] holds for the area. A new OTP
 /// port is a field here, its bound in [`OtpStores`] and a line in [`OtpPorts::of`].
 #[derive(Clone)]
 pub struct OtpPorts {
@@ -413,39 +357,6 @@ impl OtpPorts {
             verify_otp: store,
         }
     }
-}
-
-/// What the sendOTP function reads and writes: GetItem on tokens and accounts; one
-/// TransactWriteItems on the OTP table (the OTP and the day's count).
-#[async_trait]
-pub trait SendOtpStore: Send + Sync {
-    /// The access token with this hash.
-    async fn otp_token(&self, token_hash: &SecretHash) -> Result<Option<AccessToken>, StoreError>;
-    /// The account's status and contacts.
-    async fn recipient(&self, customer_id: &CustomerId) -> Result<Option<Recipient>, StoreError>;
-    /// Stores `otp` and counts it against its token's day, in one atomic write, unless the
-    /// token already had [`OTP_DAILY_MAX`] OTPs that day ([`decide_issue`]).
-    async fn issue_otp(&self, otp: &OtpRecord) -> Result<IssueOutcome, StoreError>;
-}
-
-/// What the verifyOTP function reads and writes: GetItem on tokens and the OTP table;
-/// conditional UpdateItem on the OTP table.
-#[async_trait]
-pub trait VerifyOtpStore: Send + Sync {
-    /// One read: the token and the OTP.
-    async fn load_for_verify(
-        &self,
-        token_hash: &SecretHash,
-        verify_request_id: &str,
-    ) -> Result<(Option<AccessToken>, Option<OtpRecord>), StoreError>;
-    /// Applies [`decide_verify`] on `current` (what the read found) as one conditional write
-    /// guarded on the state and tries it was decided on; a lost race is decided again on the
-    /// OTP as it is now.
-    async fn verify_otp(
-        &self,
-        attempt: &OtpAttempt,
-        current: Option<OtpRecord>,
-    ) -> Result<VerifyOutcome, StoreError>;
 }
 
 #[cfg(test)]
