@@ -13,17 +13,18 @@ use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
 // sendOTP and verifyOTP on this store (a file of its own; it reaches `State` as a child module).
-mod bindings;
-pub use bindings::AuthNotifyDeliveries;
 /// The per-day clearing query (reconciliation).
 mod clearing;
 #[path = "memory_otp.rs"]
 mod otp_impl;
 
+/// The store's state. `pub(crate)` (with the fields and [`MemoryStore::lock`] the areas use):
+/// each operation of an area organised by operation (`crate::bindings`) applies its decision
+/// under the one lock in its own module.
 #[derive(Default)]
-struct State {
+pub(crate) struct State {
     accounts: HashMap<CustomerId, Account>,
-    tokens: HashMap<SecretHash, AccessToken>,
+    pub(crate) tokens: HashMap<SecretHash, AccessToken>,
     codes: HashMap<SecretHash, PaymentCode>,
     payments: HashMap<String, PaymentRecord>,
     refunds: HashMap<String, RefundRecord>,
@@ -36,7 +37,7 @@ struct State {
     /// Phone and e-mail per account.
     contacts: HashMap<CustomerId, super::otp::Contacts>,
     /// Account binding (issue 17): authorizations by `authId`, `prepare` keys, wallet logins.
-    bindings: bindings::BindingState,
+    pub(crate) bindings: crate::bindings::BindingState,
     feed: Option<tokio::sync::mpsc::UnboundedSender<PaymentRecord>>,
 }
 
@@ -89,7 +90,7 @@ impl MemoryStore {
         rx
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
         // A panic while holding the lock would leave a half-applied operation; every operation
         // below mutates only after all its checks pass, so the state is still consistent.
         match self.state.lock() {
