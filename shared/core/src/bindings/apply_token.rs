@@ -451,13 +451,7 @@ impl MemoryStore {
                     .unwrap_or(0);
                 decide_exchange(intent, current, bound, &derived)
             };
-            return match decision {
-                Decision::Answer(a) => Ok(a),
-                Decision::Write(w, a) => {
-                    s.apply(&w)?;
-                    Ok(a)
-                }
-            };
+            return s.settle(decision);
         }
         Err(StoreError::Contention(DERIVE_ROUNDS_MAX))
     }

@@ -713,13 +713,7 @@ impl AuthorizationPageStore for MemoryStore {
     ) -> Result<PageOutcome, StoreError> {
         let mut s = self.lock();
         let current = s.bindings.authorizations.get(auth_id).cloned();
-        match decide_page(current, choice, now) {
-            Decision::Answer(a) => Ok(a),
-            Decision::Write(w, a) => {
-                s.apply(&w)?;
-                Ok(a)
-            }
-        }
+        s.settle(decide_page(current, choice, now))
     }
 }
 

@@ -203,13 +203,7 @@ impl CancelTokenStore for MemoryStore {
             .as_ref()
             .map(|c| s.bound_count(c))
             .unwrap_or(0);
-        match decide_cancel_token(&hash, Some(current), bound, now) {
-            Decision::Answer(a) => Ok(a),
-            Decision::Write(w, a) => {
-                s.apply(&w)?;
-                Ok(a)
-            }
-        }
+        s.settle(decide_cancel_token(&hash, Some(current), bound, now))
     }
 }
 

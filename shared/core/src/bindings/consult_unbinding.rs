@@ -539,12 +539,6 @@ impl UnbindingStore for MemoryStore {
             .and_then(|a| a.customer_id.as_ref())
             .map(|c| s.bound_count(c))
             .unwrap_or(0);
-        match decide_unbind(intent, current, bound) {
-            Decision::Answer(a) => Ok(a),
-            Decision::Write(w, a) => {
-                s.apply(&w)?;
-                Ok(a)
-            }
-        }
+        s.settle(decide_unbind(intent, current, bound))
     }
 }

@@ -675,6 +675,17 @@ impl State {
         auth_id_of(secret.expose()).and_then(|id| self.bindings.authorizations.get(id).cloned())
     }
 
+    /// The answer of `decision`, its write applied first (the caller holds the lock).
+    fn settle<T>(&mut self, decision: Decision<T>) -> Result<T, StoreError> {
+        match decision {
+            Decision::Answer(a) => Ok(a),
+            Decision::Write(w, a) => {
+                self.apply(&w)?;
+                Ok(a)
+            }
+        }
+    }
+
     /// Applies one decided write; the lock is held, so the version read is the version here.
     fn apply(&mut self, w: &BindingWrite) -> Result<(), StoreError> {
         let current = self
