@@ -37,8 +37,8 @@ impl DevKeys {
 pub fn ensure_token_key(state_dir: &Path) -> Result<PathBuf, CliError> {
     let path = state_dir.join("mpp").join("token_mac_key");
     if !path.exists() {
-        let key = mpp_core::store::bindings::random_bytes::<32>()
-            .map_err(|e| CliError::Other(e.to_string()))?;
+        let key =
+            mpp_core::bindings::random_bytes::<32>().map_err(|e| CliError::Other(e.to_string()))?;
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(CliError::io(dir))?;
         }

@@ -3,12 +3,12 @@
 //! with a timer as the retry queue and a JSON Lines file as the dead-letter queue.
 
 use mpp_client::SignedClient;
+use mpp_core::bindings::AuthNotification;
 use mpp_core::cause::Cause;
 use mpp_core::flows::notify::{
     attempt, auth_notify_job, job_for, DeadLetters, NotifyDeps, NotifyJob, QueueError, RetryQueue,
     ATTEMPT_TIMEOUT_SECS,
 };
-use mpp_core::store::auth_notify::AuthNotification;
 use mpp_core::store::PaymentRecord;
 use std::path::PathBuf;
 use std::sync::Arc;

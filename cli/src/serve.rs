@@ -86,7 +86,7 @@ pub struct ServeArgs {
     #[arg(long)]
     pub auth_page_base_url: Option<String>,
     /// Account binding: most merchants one account may be bound to at once.
-    #[arg(long, default_value_t = mpp_core::store::bindings::BINDINGS_PER_ACCOUNT_DEFAULT)]
+    #[arg(long, default_value_t = mpp_core::bindings::BINDINGS_PER_ACCOUNT_DEFAULT)]
     pub bindings_per_account_max: u32,
     /// Where authNotify goes (Alipay+'s `/aps/api/v1/authorizations/authNotify`, or `mpp hub`'s);
     /// without it binding notifications stay in the outbox, undelivered.
@@ -110,7 +110,7 @@ struct App {
     /// The ledger by clearing day, for the loopback-only `GET /dev/clearing`.
     clearing: Arc<dyn mpp_core::reconcile::ledger::ClearingLedger>,
     /// The wallet's unbinding (the consult-unbinding function's flow), at its internal route.
-    unbinding: mpp_core::flows::unbinding::UnbindingDeps,
+    unbinding: mpp_core::bindings::UnbindingDeps,
 }
 
 /// The development endpoint with every OTP message sent so far (JSON lines, oldest first).
@@ -156,7 +156,7 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
     let clearing: Arc<dyn mpp_core::reconcile::ledger::ClearingLedger>;
     // authNotify's outbox feed and delivery state, when there is somewhere to send it.
     type AuthFeed = (
-        tokio::sync::mpsc::UnboundedReceiver<mpp_core::store::auth_notify::AuthNotification>,
+        tokio::sync::mpsc::UnboundedReceiver<mpp_core::bindings::AuthNotification>,
         Arc<dyn mpp_core::store::DeliveryStore>,
     );
     let mut auth_feed: Option<AuthFeed> = None;
@@ -167,7 +167,7 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
             if args.auth_notify_url.is_some() {
                 auth_feed = Some((
                     store.subscribe_auth_notify(),
-                    Arc::new(mpp_core::store::memory::AuthNotifyDeliveries(store.clone())),
+                    Arc::new(mpp_core::bindings::AuthNotifyDeliveries(store.clone())),
                 ));
             }
             clearing = store.clone();
@@ -305,7 +305,7 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
         .auth_page_base_url
         .clone()
         .unwrap_or_else(|| format!("http://{addr}"));
-    if !mpp_core::wire::is_web_url(&page_base_url) {
+    if !mpp_core::bindings::is_web_url(&page_base_url) {
         return Err(other("--auth-page-base-url: not an http(s) URL"));
     }
     let wiring = Wiring {
@@ -314,7 +314,7 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
         clock: clock.clone(),
         policy,
         cancel_cutoff: chrono::Duration::minutes(args.cancel_cutoff_minutes),
-        bindings: mpp_core::flows::authorizations::BindingSettings {
+        bindings: mpp_core::bindings::BindingSettings {
             page_base_url,
             bindings_per_account_max: args.bindings_per_account_max,
             push_auth_code: args.auth_notify_push_code,
@@ -339,7 +339,7 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
         mpp_client::consult_unbinding::ATTEMPT_TIMEOUT,
     )
     .map_err(other)?;
-    let unbinding = mpp_core::flows::unbinding::UnbindingDeps {
+    let unbinding = mpp_core::bindings::UnbindingDeps {
         store: wiring.ports.bindings.unbinding.clone(),
         consultant: Arc::new(mpp_client::consult_unbinding::AlipayUnbindingConsultant {
             client: consult_client,
@@ -491,7 +491,7 @@ async fn consult_unbinding(app: &App, request: AxumRequest) -> AxumResponse {
         .headers
         .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
-    let answer = mpp_core::flows::unbinding::serve_internal(
+    let answer = mpp_core::bindings::serve_internal(
         &app.unbinding,
         parts.method.as_str(),
         content_type,

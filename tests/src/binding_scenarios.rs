@@ -7,8 +7,8 @@
 
 use crate::conformance::{account, intent, krw, t0, won};
 use chrono::Duration;
+use mpp_core::bindings::*;
 use mpp_core::ids::{CustomerId, Secret};
-use mpp_core::store::bindings::*;
 use mpp_core::store::{CommitOutcome, Decline, MethodFound, MethodGuard, MethodRef, Ports};
 
 /// Expands to one `#[tokio::test]` per scenario. `$make` names an `async fn() -> Option<Ports>`

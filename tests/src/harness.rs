@@ -165,7 +165,7 @@ impl Mpp {
             clock: clock.clone(),
             policy: Arc::new(policy),
             cancel_cutoff: DEFAULT_CANCEL_CUTOFF,
-            bindings: mpp_core::flows::authorizations::BindingSettings {
+            bindings: mpp_core::bindings::BindingSettings {
                 page_base_url: "https://wallet.example".into(),
                 bindings_per_account_max: 3,
                 push_auth_code: false,

@@ -18,18 +18,19 @@ use mpp_aws::dynamo::{
     auth_notification_from_image, dynamo_client, AuthNotifyDeliveries, DynamoStore, TableNames,
 };
 use mpp_client::SignedClient;
+use mpp_core::bindings::{
+    new_auth_code, AuthNotification, Authorization, AuthorizationNotifyType, Client, IssuedTokens,
+    NotifyBody, OutboxEntry, PageChoice, PageOutcome, PrepareOutcome, TokenIntent, TokenOutcome,
+};
 use mpp_core::clock::{Clock, FixedClock};
 use mpp_core::flows::notify::{
     attempt, auth_notify_job, JobOutcome, Notification, NotifyDeps, NotifyJob, ATTEMPTS_MAX,
     RETRY_DELAYS_SECS,
 };
 use mpp_core::ids::{CustomerId, Secret};
-use mpp_core::store::auth_notify::{AuthNotification, NotifyBody, OutboxEntry};
-use mpp_core::store::bindings::*;
 use mpp_core::store::memory::MemoryStore;
 use mpp_core::store::{DeliveryStore, Ports};
 use mpp_core::token_mac::{TokenMac, TokenMacError, MAC_BYTES};
-use mpp_core::wire::AuthorizationNotifyType;
 use mpp_e2e::conformance::t0;
 use mpp_e2e::harness::*;
 use mpp_e2e::process::dynamodb_endpoint;
@@ -93,7 +94,7 @@ async fn memory() -> Option<Rig> {
     let feed = store.subscribe_auth_notify();
     Some(Rig {
         ports: Ports::of(store.clone()),
-        deliveries: Arc::new(mpp_core::store::memory::AuthNotifyDeliveries(store.clone())),
+        deliveries: Arc::new(mpp_core::bindings::AuthNotifyDeliveries(store.clone())),
         feed: Feed::Memory(feed, store),
         raw: Vec::new(),
         retries: Arc::default(),

@@ -1,4 +1,4 @@
-//! Unbinding from the wallet (`account-binding.md` §6; `mpp_core::flows::unbinding`) on the
+//! Unbinding from the wallet (`account-binding.md` §6; `mpp_core::bindings::consult_unbinding`) on the
 //! memory store: the app backend's internal route lists a customer's bindings, asks Alipay+
 //! consultUnbinding (a scripted consultant here; the signed client against the hub runs in
 //! `merchant_binding_e2e.rs`) with the live token re-derived from the key, and revokes with
@@ -9,17 +9,11 @@
 
 use async_trait::async_trait;
 use chrono::Duration as Minutes;
+use mpp_core::bindings::*;
 use mpp_core::clock::FixedClock;
-use mpp_core::flows::unbinding::{
-    serve_internal, ConsultError, UnbindingConsultant, UnbindingDeps,
-};
 use mpp_core::ids::CustomerId;
-use mpp_core::store::auth_notify::notification_id;
-use mpp_core::store::auth_notify::NotifyBody;
-use mpp_core::store::bindings::*;
 use mpp_core::store::memory::MemoryStore;
 use mpp_core::store::{MethodFound, MethodRef, Ports};
-use mpp_core::wire::{AuthorizationNotifyType, ConsultUnbindingRequest};
 use mpp_e2e::conformance::t0;
 use mpp_e2e::harness::test_token_mac;
 use serde_json::{json, Value};

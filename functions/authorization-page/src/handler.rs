@@ -3,7 +3,7 @@
 //! HTTP in, the page, HTTP out (HTML; not an Alipay+ envelope: a person's browser asks).
 
 use lambda_http::{Body, Request, Response};
-use mpp_core::flows::authorization_page::{serve_page, PageDeps, PageRequest};
+use mpp_core::bindings::{serve_page, PageDeps, PageRequest};
 use std::convert::Infallible;
 use tracing::Instrument;
 
@@ -62,7 +62,7 @@ pub async fn handle(deps: &Deps, request: Request) -> Result<Response<Body>, Inf
             .run(work)
             .instrument(span)
             .await
-            .unwrap_or_else(|_| mpp_core::flows::authorization_page::unavailable()),
+            .unwrap_or_else(|_| mpp_core::bindings::unavailable()),
         None => work.instrument(span).await,
     };
     // The page's answers in the same EMF metrics as the signed functions': S a page or a

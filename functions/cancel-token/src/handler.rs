@@ -4,9 +4,8 @@
 //! HTTP in, domain call, HTTP out.
 
 use lambda_http::{Body, Request, Response};
+use mpp_core::bindings::{cancel_token, CancelTokenDeps, CancelTokenRequest};
 use mpp_core::edge::Edge;
-use mpp_core::flows::authorizations::{cancel_token, CancelTokenDeps};
-use mpp_core::wire::CancelTokenRequest;
 use std::convert::Infallible;
 
 /// The Alipay+ operation name, from the operation table (`mpp_core::operations`).

@@ -2,13 +2,13 @@
 //! and undoes one from inside the wallet (`account-binding.md` §6). The function asks Alipay+
 //! consultUnbinding, signed with the MPP's key, with the binding's live token (derived with
 //! `kms:GenerateMac` on the token key); when allowed it revokes the binding and writes authNotify
-//! TOKEN_CANCELED in the same transaction (`mpp_core::flows::unbinding`). Served on the internal
+//! TOKEN_CANCELED in the same transaction (`mpp_core::bindings::consult_unbinding`). Served on the internal
 //! API (IAM-authorised), never on the routes Alipay+ calls.
 //!
 //! HTTP in, domain call, HTTP out.
 
 use lambda_http::{Body, Request, Response};
-use mpp_core::flows::unbinding::{serve_internal_within, UnbindingDeps};
+use mpp_core::bindings::{serve_internal_within, UnbindingDeps};
 use std::convert::Infallible;
 use std::time::Instant;
 

@@ -3,7 +3,7 @@
 
 use consult_unbinding::{handle, Deps, OPERATION};
 use mpp_client::consult_unbinding::{AlipayUnbindingConsultant, ATTEMPT_TIMEOUT};
-use mpp_core::flows::unbinding::UnbindingDeps;
+use mpp_core::bindings::UnbindingDeps;
 use std::sync::Arc;
 
 #[tokio::main]

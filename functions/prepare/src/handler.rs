@@ -4,9 +4,8 @@
 //! HTTP in, domain call, HTTP out.
 
 use lambda_http::{Body, Request, Response};
+use mpp_core::bindings::{prepare, PrepareDeps, PrepareRequest};
 use mpp_core::edge::Edge;
-use mpp_core::flows::authorizations::{prepare, PrepareDeps};
-use mpp_core::wire::PrepareRequest;
 use std::convert::Infallible;
 
 /// The Alipay+ operation name, from the operation table (`mpp_core::operations`).

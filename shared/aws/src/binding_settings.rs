@@ -8,10 +8,10 @@ use crate::config::ConfigError;
 /// The binding settings from `get`; a malformed value names its variable.
 pub(crate) fn binding_settings(
     get: &impl Fn(&str) -> Option<String>,
-) -> Result<mpp_core::flows::authorizations::BindingSettings, ConfigError> {
-    let defaults = mpp_core::flows::authorizations::BindingSettings::default();
+) -> Result<mpp_core::bindings::BindingSettings, ConfigError> {
+    let defaults = mpp_core::bindings::BindingSettings::default();
     let page_base_url = match get("AUTH_PAGE_BASE_URL") {
-        Some(u) if mpp_core::wire::is_web_url(&u) => u,
+        Some(u) if mpp_core::bindings::is_web_url(&u) => u,
         Some(_) => {
             return Err(crate::config::invalid(
                 "AUTH_PAGE_BASE_URL",
@@ -36,7 +36,7 @@ pub(crate) fn binding_settings(
             ))
         }
     };
-    Ok(mpp_core::flows::authorizations::BindingSettings {
+    Ok(mpp_core::bindings::BindingSettings {
         page_base_url,
         bindings_per_account_max,
         push_auth_code,

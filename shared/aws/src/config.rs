@@ -119,7 +119,7 @@ pub struct Config {
     /// CloudWatch namespace of the metric lines.
     pub metrics_namespace: String,
     /// Account binding: the page's base URL, the cap of bindings per account.
-    pub bindings: mpp_core::flows::authorizations::BindingSettings,
+    pub bindings: mpp_core::bindings::BindingSettings,
     /// Account binding: the KMS HMAC key tokens are derived under (`TOKEN_MAC_KEY_ID`).
     pub token_mac_key_id: Option<String>,
 }

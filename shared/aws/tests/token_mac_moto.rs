@@ -59,10 +59,7 @@ async fn token_macs_from_kms_verify_and_repeat_per_generation() {
     assert!(a == again, "a re-sent applyToken gets the same pair");
     assert!(a.access != next.access && a.refresh != next.refresh);
     assert!(a.access.expose().starts_with(AUTH_ID));
-    assert_eq!(
-        a.access.expose().len(),
-        mpp_core::store::bindings::TOKEN_CHARS
-    );
+    assert_eq!(a.access.expose().len(), mpp_core::bindings::TOKEN_CHARS);
 
     // Another HMAC key gives other tokens: the key, not the table, makes them.
     let other = key(&client, KeySpec::Hmac256, KeyUsageType::GenerateVerifyMac).await;
@@ -99,7 +96,7 @@ async fn a_key_that_is_not_an_hmac_key_is_refused() {
 /// token is never sent (`NotTheToken`), and a key KMS cannot use fails the attempt (`Key`).
 #[tokio::test]
 async fn an_auth_notify_token_body_is_rebuilt_through_kms() {
-    use mpp_core::store::auth_notify::{BodyError, TokenBody};
+    use mpp_core::bindings::{BodyError, TokenBody};
     use mpp_core::token_mac::derive_token;
     let Some(endpoint) = moto_endpoint() else {
         return;

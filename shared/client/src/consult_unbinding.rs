@@ -11,12 +11,12 @@
 
 use crate::ask::{ask, Answer, Retries, QUESTION};
 use crate::SignedClient;
-use mpp_core::flows::unbinding::{ConsultError, UnbindingConsultant};
-use mpp_core::operations::CONSULT_UNBINDING;
-use mpp_core::wire::{
-    to_body, ConsultUnbindingRequest, ConsultUnbindingResponse, ResultObject,
+use mpp_core::bindings::{
+    ConsultError, ConsultUnbindingRequest, ConsultUnbindingResponse, UnbindingConsultant,
     CONSULT_UNBINDING_PATH,
 };
+use mpp_core::operations::CONSULT_UNBINDING;
+use mpp_core::wire::{to_body, ResultObject};
 use std::time::Duration;
 
 /// The schedule of one consultUnbinding: a question ([`QUESTION`]); the token MAC and the

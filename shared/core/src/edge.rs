@@ -459,35 +459,29 @@ keyed_and_answered! {
     crate::wire::RefundRequest => crate::wire::RefundResponse,
 }
 
-// Account binding: no payment to name (the log field stays empty; tokens and codes never go
-// on a span).
+/// The `Keyed` (no payment to name: the log field stays empty; tokens and codes never go on a
+/// span) and `Answered` impls of an operation that names no payment. Each bindings operation
+/// calls it in its own file (`crate::bindings::*`).
 macro_rules! unkeyed_and_answered {
     ($($req:ty => $resp:ty),* $(,)?) => {
         $(
-            impl Keyed for $req {
+            impl $crate::edge::Keyed for $req {
                 fn payment_request_id(&self) -> &str {
                     ""
                 }
             }
 
-            impl Answered for $resp {
-                fn code(&self) -> ResultCode {
-                    self.result.code().unwrap_or(ResultCode::UnknownException)
+            impl $crate::edge::Answered for $resp {
+                fn code(&self) -> $crate::result_code::ResultCode {
+                    self.result
+                        .code()
+                        .unwrap_or($crate::result_code::ResultCode::UnknownException)
                 }
             }
         )*
     };
 }
-
-unkeyed_and_answered! {
-    crate::wire::PrepareRequest => crate::wire::PrepareResponse,
-    crate::wire::ApplyTokenRequest => crate::wire::ApplyTokenResponse,
-    crate::wire::CancelTokenRequest => crate::wire::CancelTokenResponse,
-    // authNotify received (the local hub plays Alipay+).
-    crate::wire::AuthNotifyRequest => crate::wire::AuthNotifyResponse,
-    // consultUnbinding received (the local hub plays Alipay+).
-    crate::wire::ConsultUnbindingRequest => crate::wire::ConsultUnbindingResponse,
-}
+pub(crate) use unkeyed_and_answered;
 
 /// notifyPayment's answer (a forwarder reads whether it was acknowledged).
 impl Answered for crate::wire::NotifyPaymentResponse {

@@ -4,12 +4,13 @@
 //! `mpp` command: the wire model and its validation (`wire`), the one result-code table
 //! (`result_code`), money (`money`), message signatures (`signature`), the ledger store port with
 //! its pure rules and the in-memory adapter (`store`), and the use cases (`flows`). The OTP area
-//! (`otp`) is organised by operation: each operation's module holds its wire types, port,
-//! decision, flow and memory adapter.
+//! (`otp`) and the account binding area (`bindings`) are organised by operation: one file per
+//! Alipay+ operation holds its wire types, edge glue, port, decision, flow and memory adapter.
 //!
 //! It must never import the AWS SDK or `lambda_http`: AWS adapters live in `mpp-aws`, the HTTP
 //! runtime in the function crates. What crosses in is plain bytes, headers and ports.
 
+pub mod bindings;
 pub mod cause;
 pub mod clock;
 pub mod deadline;

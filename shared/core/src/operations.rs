@@ -6,6 +6,7 @@
 //! harness, the acquirer's gateway and the infra test read it; nothing else spells an operation's
 //! path. Adding an operation starts with a row here (checklist: `docs/architecture.md`).
 
+use crate::bindings;
 use crate::wire::{self, WireTypes};
 use std::time::Duration;
 
@@ -253,7 +254,10 @@ pub const PREPARE: Operation = Operation {
     function: Some("prepare"),
     wait: Duration::from_secs(8),
     function_timeout: Duration::from_secs(8),
-    wire: Some(WireTypes::of::<wire::PrepareRequest, wire::PrepareResponse>()),
+    wire: Some(WireTypes::of::<
+        bindings::PrepareRequest,
+        bindings::PrepareResponse,
+    >()),
 };
 
 /// verifyOTP: does the code the user typed match? 5 s: one read and one conditional write.
@@ -297,8 +301,8 @@ pub const APPLY_TOKEN: Operation = Operation {
     wait: Duration::from_secs(8),
     function_timeout: Duration::from_secs(8),
     wire: Some(WireTypes::of::<
-        wire::ApplyTokenRequest,
-        wire::ApplyTokenResponse,
+        bindings::ApplyTokenRequest,
+        bindings::ApplyTokenResponse,
     >()),
 };
 
@@ -313,8 +317,8 @@ pub const CANCEL_TOKEN: Operation = Operation {
     wait: Duration::from_secs(8),
     function_timeout: Duration::from_secs(8),
     wire: Some(WireTypes::of::<
-        wire::CancelTokenRequest,
-        wire::CancelTokenResponse,
+        bindings::CancelTokenRequest,
+        bindings::CancelTokenResponse,
     >()),
 };
 
@@ -344,8 +348,8 @@ pub const AUTH_NOTIFY: Operation = Operation {
     wait: Duration::from_secs(5),
     function_timeout: Duration::from_secs(60),
     wire: Some(WireTypes::of::<
-        wire::AuthNotifyRequest,
-        wire::AuthNotifyResponse,
+        bindings::AuthNotifyRequest,
+        bindings::AuthNotifyResponse,
     >()),
 };
 
@@ -363,8 +367,8 @@ pub const CONSULT_UNBINDING: Operation = Operation {
     wait: Duration::from_secs(8),
     function_timeout: Duration::from_secs(8),
     wire: Some(WireTypes::of::<
-        wire::ConsultUnbindingRequest,
-        wire::ConsultUnbindingResponse,
+        bindings::ConsultUnbindingRequest,
+        bindings::ConsultUnbindingResponse,
     >()),
 };
 

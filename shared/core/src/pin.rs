@@ -39,7 +39,7 @@ pub fn hash_pin(pin: &str) -> Result<String, PinError> {
         return Err(PinError::Shape);
     }
     let salt_bytes =
-        crate::store::bindings::random_bytes::<16>().map_err(|e| PinError::Hash(e.to_string()))?;
+        crate::bindings::random_bytes::<16>().map_err(|e| PinError::Hash(e.to_string()))?;
     let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| PinError::Hash(e.to_string()))?;
     argon2()?
         .hash_password(pin.as_bytes(), &salt)

@@ -13,10 +13,10 @@
 //!
 //! Every error names the entry (`accounts[1].balances.KRW`) and the rule.
 
+use crate::bindings::{LoginAdmin, WalletLogin};
 use crate::ids::{CustomerId, Secret};
 use crate::money::{Currency, MinorUnit};
 use crate::otp::{check_email, check_phone, Contacts};
-use crate::store::bindings::{LoginAdmin, WalletLogin};
 use crate::store::{
     AccessToken, Account, AccountStatus, AdminStore, KycStatus, Limits, PaymentCode, StoreError,
 };

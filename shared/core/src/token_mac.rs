@@ -169,10 +169,7 @@ mod tests {
         let c = derive_pair(&mac, id, 1).await.unwrap();
         assert!(a == b);
         assert!(a.access != c.access && a.refresh != c.refresh && a.access != a.refresh);
-        assert_eq!(
-            crate::store::bindings::auth_id_of(a.access.expose()),
-            Some(id)
-        );
+        assert_eq!(crate::bindings::auth_id_of(a.access.expose()), Some(id));
         let other = LocalTokenMac::new(&[8u8; 32]).unwrap();
         assert!(derive_pair(&other, id, 0).await.unwrap().access != a.access);
         assert!(!format!("{a:?}").contains(a.access.expose()));

@@ -27,7 +27,7 @@ pub struct Wiring {
     /// Time after the next midnight (UTC+8) until which a payment may be cancelled.
     pub cancel_cutoff: Duration,
     /// Account binding: where the authorization page is, the cap of bindings per account.
-    pub bindings: crate::flows::authorizations::BindingSettings,
+    pub bindings: crate::bindings::BindingSettings,
     /// The server-held key binding tokens are derived under (`crate::token_mac`).
     pub token_mac: Arc<dyn crate::token_mac::TokenMac>,
 }

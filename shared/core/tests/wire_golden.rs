@@ -4,6 +4,10 @@
 // Test helpers outside #[test] functions may unwrap too: a panic is a test failure.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use mpp_core::bindings::{
+    AuthNotifyRequest, AuthNotifyResponse, AuthorizationNotifyType, ConsultUnbindingRequest,
+    ConsultUnbindingResponse,
+};
 use mpp_core::otp::{
     SendOtpRequest, SendOtpResponse, VerifyOtpRequest, VerifyOtpResponse, VerifyType,
 };

@@ -12,14 +12,15 @@
 use super::faults::FaultKind;
 use super::otp::{forward, ids};
 use super::HubState;
+use mpp_core::bindings::{
+    ApplyTokenRequest, ApplyTokenResponse, AuthNotifyRequest, AuthNotifyResponse,
+    CancelTokenRequest, CancelTokenResponse, ConsultUnbindingRequest, ConsultUnbindingResponse,
+    PrepareRequest, PrepareResponse,
+};
 use mpp_core::ids::Secret;
 use mpp_core::operations::{APPLY_TOKEN, CANCEL_TOKEN, PREPARE};
 use mpp_core::result_code::ResultCode;
-use mpp_core::wire::{
-    ApplyTokenRequest, ApplyTokenResponse, AuthNotifyRequest, AuthNotifyResponse,
-    CancelTokenRequest, CancelTokenResponse, ConsultUnbindingRequest, ConsultUnbindingResponse,
-    PrepareRequest, PrepareResponse, ResultObject, Text,
-};
+use mpp_core::wire::{ResultObject, Text};
 use serde::Serialize;
 
 /// The path the hub lists the authNotify it received at (JSON lines, oldest first).

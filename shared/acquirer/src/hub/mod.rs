@@ -25,14 +25,14 @@ use axum::extract::{Request, State};
 use axum::response::Response;
 use faults::{Fault, FaultApi, FaultKind, Faults};
 use mpp_client::SignedClient;
+use mpp_core::bindings::AuthNotifyResponse;
 use mpp_core::clock::SystemClock;
 use mpp_core::edge::{no_interface, serve, Edge, EdgeError};
 use mpp_core::money::Currency;
 use mpp_core::signature::{Signer, VerifierConfig};
 use mpp_core::wire::acquirer::AcqPayRequest;
 use mpp_core::wire::{
-    Amount, AuthNotifyResponse, GetPaymentCodeRequest, NotifyPaymentRequest, ResultObject,
-    GET_PAYMENT_CODE_PATH,
+    Amount, GetPaymentCodeRequest, NotifyPaymentRequest, ResultObject, GET_PAYMENT_CODE_PATH,
 };
 use quote::Rate;
 use std::collections::{HashMap, HashSet};
@@ -684,7 +684,7 @@ async fn binding_route(
         )
         .await;
         (out, fault)
-    } else if path == mpp_core::wire::CONSULT_UNBINDING_PATH {
+    } else if path == mpp_core::bindings::CONSULT_UNBINDING_PATH {
         let fault = hub.faults.take(FaultApi::ConsultUnbinding);
         let out = serve(
             &hub.mpp_edge,

@@ -11,7 +11,7 @@ use super::DynamoStore;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use chrono::{DateTime, Utc};
-use mpp_core::store::auth_notify::{
+use mpp_core::bindings::{
     parse_notification_id, AuthNotification, NotifyBody, OutboxEntry, TokenBody, OUTBOX_KEY_PREFIX,
 };
 use mpp_core::store::{Delivery, DeliveryStore, StoreError};

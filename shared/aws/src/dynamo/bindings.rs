@@ -1,6 +1,6 @@
 //! Account binding on DynamoDB: the `{prefix}-bindings` table (key `bindingKey`) and the
 //! access-tokens table pay reads. Every transition is one read (or two: the record, then the
-//! account's counter), the decision of `mpp_core::store::bindings`, and **one
+//! account's counter), the decision of `mpp_core::bindings`, and **one
 //! `TransactWriteItems`**: the binding record guarded on the `version` it was decided on, with
 //! the access-token items and the account's binding counter in the same transaction. A refused
 //! condition is read and decided again (a lost race: the other writer's state decides), at most
@@ -21,8 +21,8 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
+use mpp_core::bindings::*;
 use mpp_core::ids::{CustomerId, Secret, SecretHash};
-use mpp_core::store::bindings::*;
 use mpp_core::store::StoreError;
 use mpp_core::token_mac::TokenMac;
 use std::collections::HashMap;

@@ -2,8 +2,6 @@
 //! one atomic write → build the answer. Signature checks and the envelope live at the edge
 //! (`crate::edge`), so a flow only sees a validated request and returns a response body type.
 
-pub mod authorization_page;
-pub mod authorizations;
 pub mod cancel;
 pub mod codes;
 pub mod inquiry;
@@ -12,7 +10,6 @@ pub mod pay;
 pub mod policy;
 pub mod quote;
 pub mod refund;
-pub mod unbinding;
 
 use crate::clock::business_tz;
 use crate::result_code::ResultCode;

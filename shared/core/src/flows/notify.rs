@@ -2,7 +2,7 @@
 //! binding event, signed, retried on a bounded schedule, never lost, never sent again after an S.
 //! The delivery ([`attempt`]: the delivery state, the transport, the retry queue, the dead
 //! letters) is one piece for both; a [`NotifyJob`] names its [`Notification`]. What is notified
-//! and where its state lives differ: payments below, authNotify in `store::auth_notify`.
+//! and where its state lives differ: payments below, authNotify in `bindings::auth_notify`.
 //!
 //! Driven by the payments table's change feed (the DynamoDB Stream in AWS, the memory store's
 //! feed in `mpp serve`): a payment *created* in a final state — succeeded, or declined — is
@@ -17,9 +17,9 @@
 
 use super::inquiry::payment_result;
 use super::{result, text, timestamp};
+use crate::bindings::{AuthNotification, NotifyBody, TokenBody};
 use crate::clock::Clock;
 use crate::result_code::ResultStatus;
-use crate::store::auth_notify::{AuthNotification, NotifyBody, TokenBody};
 use crate::store::{DeliveryStore, PaymentRecord, Status, StoreError};
 use crate::token_mac::TokenMac;
 use crate::wire::{to_body, Amount, NotifyPaymentRequest, Text};
@@ -50,7 +50,7 @@ pub enum Notification {
     #[default]
     #[serde(rename = "notifyPayment")]
     NotifyPayment,
-    /// authNotify (`account-binding.md` §5), from the bindings outbox (`store::auth_notify`).
+    /// authNotify (`account-binding.md` §5), from the bindings outbox (`bindings::auth_notify`).
     #[serde(rename = "authNotify")]
     AuthNotify,
 }
@@ -95,10 +95,7 @@ pub struct NotifyJob {
 
 impl NotifyJob {
     /// The bytes this attempt sends: `body`, or the token body rebuilt with the token key.
-    pub async fn render(
-        &self,
-        mac: &dyn TokenMac,
-    ) -> Result<String, crate::store::auth_notify::BodyError> {
+    pub async fn render(&self, mac: &dyn TokenMac) -> Result<String, crate::bindings::BodyError> {
         match &self.token_body {
             None => Ok(self.body.clone()),
             Some(t) => t.render(mac).await,

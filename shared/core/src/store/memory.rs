@@ -12,13 +12,12 @@ use super::*;
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
-// Account binding on this store (a file of its own; it reaches `State` as a child module).
-mod bindings;
-pub use bindings::AuthNotifyDeliveries;
 /// The per-day clearing query (reconciliation).
 mod clearing;
-/// The store's state behind its one lock. Crate-visible so that an operation's own module (the
-/// OTP area's, `crate::otp`) implements its port here: its decision applied under this lock.
+
+/// The store's state. `pub(crate)` (with the fields and [`MemoryStore::lock`] the areas use):
+/// each operation of an area organised by operation (`crate::otp`, `crate::bindings`) applies
+/// its decision under the one lock in its own module.
 #[derive(Default)]
 pub(crate) struct State {
     pub(crate) accounts: HashMap<CustomerId, Account>,
@@ -35,7 +34,7 @@ pub(crate) struct State {
     /// Phone and e-mail per account.
     pub(crate) contacts: HashMap<CustomerId, crate::otp::Contacts>,
     /// Account binding (issue 17): authorizations by `authId`, `prepare` keys, wallet logins.
-    bindings: bindings::BindingState,
+    pub(crate) bindings: crate::bindings::BindingState,
     feed: Option<tokio::sync::mpsc::UnboundedSender<PaymentRecord>>,
 }
 

@@ -6,8 +6,6 @@
 //! `CancelStore` and `RefundStore` move existing ones; `AdminStore` is for operators, tests and
 //! the local stack. See `docs/store.md` for the table design.
 
-pub mod auth_notify;
-pub mod bindings;
 pub mod memory;
 pub mod payment;
 pub mod rules;
@@ -681,7 +679,7 @@ pub struct Ports {
     pub otp: crate::otp::OtpPorts,
     /// The binding area's ports (prepare, the authorization page, applyToken, cancelToken, the
     /// wallet's unbinding, logins).
-    pub bindings: bindings::BindingPorts,
+    pub bindings: crate::bindings::BindingPorts,
 }
 
 impl Ports {
@@ -696,12 +694,12 @@ impl Ports {
             + AdminStore
             + DeliveryStore
             + crate::otp::OtpStores
-            + bindings::BindingStores
+            + crate::bindings::BindingStores
             + 'static,
     {
         Ports {
             otp: crate::otp::OtpPorts::of(store.clone()),
-            bindings: bindings::BindingPorts::of(store.clone()),
+            bindings: crate::bindings::BindingPorts::of(store.clone()),
             deliveries: store.clone(),
             pay: store.clone(),
             wallet: store.clone(),

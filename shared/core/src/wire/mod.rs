@@ -8,11 +8,8 @@
 //! `docs/wire.md`.
 
 pub mod acquirer;
-mod auth_notify;
-mod authorizations;
 mod cancel;
 mod codes;
-mod consult_unbinding;
 mod enums;
 mod inquiry;
 mod notify;
@@ -24,11 +21,8 @@ mod scalar;
 
 // Every message module's public items are the wire model's: re-exported whole, so a new message
 // (or a new operation's types in an existing module) needs no line here.
-pub use auth_notify::*;
-pub use authorizations::*;
 pub use cancel::*;
 pub use codes::*;
-pub use consult_unbinding::*;
 pub use enums::*;
 pub use inquiry::*;
 pub use notify::*;

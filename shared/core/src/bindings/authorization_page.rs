@@ -15,38 +15,29 @@
 //! Only the opaque `authId` is ever in a URL of ours; the PIN only in the POST body; the code
 //! only in the redirect to the merchant. Nothing of them is logged.
 
-use super::authorizations::BindingSettings;
+use super::auth_notify::auth_notification;
+use super::{
+    auth_id_of_page, new_auth_code, next, random_bytes, write, Authorization,
+    AuthorizationNotifyType, AuthorizationState, BindingSettings, Decision, WalletLogin,
+    CODE_VALIDITY, PAGE_VALIDITY, PIN_LOCK, PIN_TRIES_MAX,
+};
 use crate::clock::Clock;
+use crate::ids::{CustomerId, Secret, SecretHash};
 use crate::operations::AUTHORIZATION_PAGE;
 use crate::pin::verify_pin;
-use crate::store::bindings::{
-    auth_id_of_page, decide_pin, new_auth_code, random_bytes, Authorization,
-    AuthorizationPageStore, AuthorizationState, PageChoice, PageOutcome, PinOutcome, PIN_LOCK,
-    PIN_TRIES_MAX,
-};
-use crate::store::StoreError;
+use crate::store::memory::MemoryStore;
+use crate::store::{StoreError, SCOPE_AGREEMENT_PAY};
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::fmt::Write as _;
 use std::sync::Arc;
+
+// ---- wire: the page's HTTP request and answer ---------------------------------------------------
 
 /// The anti-forgery cookie's name.
 pub const AF_COOKIE: &str = "mpp_af";
 /// Largest form body read (the form has four short fields).
 pub const FORM_BYTES_MAX: usize = 8 * 1024;
-/// Writes of the PIN counter when another check of the same login wins the race in between;
-/// each attempt reads the login again.
-pub const PIN_WRITE_ATTEMPTS_MAX: u32 = 3;
-
-/// What the page needs.
-#[derive(Clone)]
-pub struct PageDeps {
-    /// Authorizations and logins.
-    pub store: Arc<dyn AuthorizationPageStore>,
-    /// Now.
-    pub clock: Arc<dyn Clock>,
-    /// Where the page is, the cap of bindings per account.
-    pub settings: BindingSettings,
-}
 
 /// A request to the page, as the HTTP layer saw it.
 #[derive(Clone, Copy, Debug)]
@@ -72,6 +63,172 @@ pub struct PageAnswer {
     pub body: String,
     /// What happened, for the log line (never a secret).
     pub outcome: &'static str,
+}
+
+// ---- port and decision --------------------------------------------------------------------------
+
+/// The authorization page's store: read the authorization and the login, write the PIN counter
+/// and the user's decision (each one conditional write).
+#[async_trait]
+pub trait AuthorizationPageStore: Send + Sync {
+    /// The authorization with this id.
+    async fn authorization(&self, auth_id: &str) -> Result<Option<Authorization>, StoreError>;
+    /// The login with this id.
+    async fn login(&self, login_id: &str) -> Result<Option<WalletLogin>, StoreError>;
+    /// How many merchants the account is bound to now.
+    async fn bound_count(&self, customer_id: &CustomerId) -> Result<u32, StoreError>;
+    /// Writes the outcome of a PIN check ([`decide_pin`]'s record), conditioned on the version
+    /// it was decided on; `false`: someone else wrote first (the caller reads again). The same
+    /// write again (a retry after a lost answer) finds itself in place and answers `true`.
+    async fn put_login(&self, login: &WalletLogin, expect_version: u64)
+        -> Result<bool, StoreError>;
+    /// Applies the user's choice as [`decide_page`] decides on the authorization as read.
+    async fn decide(
+        &self,
+        auth_id: &str,
+        choice: &PageChoice,
+        now: DateTime<Utc>,
+    ) -> Result<PageOutcome, StoreError>;
+}
+
+/// The user's decision on the page (the PIN was checked before).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PageChoice {
+    /// Approve as this user, with this code (drawn by the caller).
+    Approve {
+        /// The wallet user who logged in.
+        customer_id: CustomerId,
+        /// The new authCode's hash.
+        code_hash: SecretHash,
+        /// The plain code, when the MPP is configured to push codes with authNotify
+        /// (`AUTHCODE_CREATED`); `None`: the code travels only through the redirect.
+        push_code: Option<Secret>,
+    },
+    /// Decline.
+    Decline,
+}
+
+/// What became of the page's decision.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PageOutcome {
+    /// Approved: the code is live.
+    Approved(Authorization),
+    /// Declined.
+    Declined(Authorization),
+    /// Not (any more) waiting for the user: used, declined, cancelled or past its page validity.
+    Closed,
+    /// No such authorization.
+    NotFound,
+}
+
+/// Decides the user's choice on the authorization as read.
+pub fn decide_page(
+    current: Option<Authorization>,
+    choice: &PageChoice,
+    now: DateTime<Utc>,
+) -> Decision<PageOutcome> {
+    let Some(b) = current else {
+        return Decision::Answer(PageOutcome::NotFound);
+    };
+    if b.state != AuthorizationState::Pending || now > b.page_expires_at {
+        return Decision::Answer(PageOutcome::Closed);
+    }
+    let mut n = next(&b);
+    n.decided_at = Some(now);
+    match choice {
+        PageChoice::Approve {
+            customer_id,
+            code_hash,
+            push_code,
+        } => {
+            n.state = AuthorizationState::Approved;
+            n.customer_id = Some(customer_id.clone());
+            n.code_hash = Some(code_hash.clone());
+            n.code_expires_at = Some(now + CODE_VALIDITY);
+            let mut w = write(n.clone(), &b);
+            w.notify = push_code.as_ref().and_then(|code| {
+                auth_notification(&n, AuthorizationNotifyType::AuthcodeCreated, code, now)
+            });
+            Decision::Write(Box::new(w), PageOutcome::Approved(n))
+        }
+        PageChoice::Decline => {
+            n.state = AuthorizationState::Declined;
+            Decision::Write(Box::new(write(n.clone(), &b)), PageOutcome::Declined(n))
+        }
+    }
+}
+
+/// What a PIN check found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PinOutcome {
+    /// The PIN was right.
+    Accepted(CustomerId),
+    /// Wrong; this many tries are left before the lock.
+    Wrong(u32),
+    /// Locked until then (no PIN was checked).
+    Locked(DateTime<Utc>),
+    /// No such login id.
+    UnknownLogin,
+}
+
+/// Whether PIN entry is locked for `login` at `now`.
+pub fn pin_locked(login: &WalletLogin, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    login.locked_until.filter(|t| now < *t)
+}
+
+/// Decides what a PIN check writes: a right PIN clears the counter (no write when it is clear),
+/// a wrong one counts, and the [`PIN_TRIES_MAX`]th wrong one in a row locks PIN entry for
+/// [`PIN_LOCK`] (the counter restarts after it).
+pub fn decide_pin(
+    login: &WalletLogin,
+    right: bool,
+    now: DateTime<Utc>,
+) -> (Option<WalletLogin>, PinOutcome) {
+    if let Some(until) = pin_locked(login, now) {
+        return (None, PinOutcome::Locked(until));
+    }
+    let mut n = login.clone();
+    n.version += 1;
+    if right {
+        if login.failures == 0 && login.locked_until.is_none() {
+            return (None, PinOutcome::Accepted(login.customer_id.clone()));
+        }
+        n.failures = 0;
+        n.locked_until = None;
+        return (Some(n), PinOutcome::Accepted(login.customer_id.clone()));
+    }
+    n.failures = login.failures + 1;
+    if n.failures >= PIN_TRIES_MAX {
+        n.failures = 0;
+        let until = now + PIN_LOCK;
+        n.locked_until = Some(until);
+        return (Some(n), PinOutcome::Locked(until));
+    }
+    n.locked_until = None;
+    let left = PIN_TRIES_MAX - n.failures;
+    (Some(n), PinOutcome::Wrong(left))
+}
+
+/// Whether a granted scope list lets the token pay (for the page's wording and tests).
+pub fn scopes_allow_pay(scopes: &[String]) -> bool {
+    scopes.iter().any(|s| s == SCOPE_AGREEMENT_PAY)
+}
+
+// ---- flow ---------------------------------------------------------------------------------------
+
+/// Writes of the PIN counter when another check of the same login wins the race in between;
+/// each attempt reads the login again.
+pub const PIN_WRITE_ATTEMPTS_MAX: u32 = 3;
+
+/// What the page needs.
+#[derive(Clone)]
+pub struct PageDeps {
+    /// Authorizations and logins.
+    pub store: Arc<dyn AuthorizationPageStore>,
+    /// Now.
+    pub clock: Arc<dyn Clock>,
+    /// Where the page is, the cap of bindings per account.
+    pub settings: BindingSettings,
 }
 
 /// Serves one request of the page. Never fails: a store failure is a "try again" page (503).
@@ -261,7 +418,7 @@ async fn check_pin(
             let _ = tokio::task::spawn_blocking(move || verify_pin(dummy_hash(), &typed)).await;
             return Ok(PinOutcome::UnknownLogin);
         };
-        if let Some(until) = crate::store::bindings::pin_locked(&login, now) {
+        if let Some(until) = pin_locked(&login, now) {
             return Ok(PinOutcome::Locked(until));
         }
         let stored = login.pin_hash.clone();
@@ -418,7 +575,7 @@ fn show(
     if let Some(logo) = c
         .auth_client_logo
         .as_deref()
-        .filter(|l| crate::wire::is_web_url(l))
+        .filter(|l| super::is_web_url(l))
     {
         let _ = write!(inner, "<img class=\"logo\" src=\"{}\" alt=\"\">", esc(logo));
     }
@@ -465,7 +622,7 @@ fn show(
     let cookie = format!(
         "{AF_COOKIE}={af}; Path={}; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
         cookie_path(&deps.settings.page_base_url),
-        crate::store::bindings::PAGE_VALIDITY.num_seconds()
+        PAGE_VALIDITY.num_seconds()
     );
     let title_text = format!("Link {title}");
     Ok(PageAnswer {
@@ -510,6 +667,53 @@ fn redirect(auth: &Authorization, params: &[(&str, &str)], outcome: &'static str
             "<p>Returning to the merchant…</p>",
         ),
         outcome,
+    }
+}
+
+// ---- memory -------------------------------------------------------------------------------------
+
+#[async_trait]
+impl AuthorizationPageStore for MemoryStore {
+    async fn authorization(&self, auth_id: &str) -> Result<Option<Authorization>, StoreError> {
+        Ok(self.lock().bindings.authorizations.get(auth_id).cloned())
+    }
+
+    async fn login(&self, login_id: &str) -> Result<Option<WalletLogin>, StoreError> {
+        Ok(self.lock().bindings.logins.get(login_id).cloned())
+    }
+
+    async fn bound_count(&self, customer_id: &CustomerId) -> Result<u32, StoreError> {
+        Ok(self.lock().bound_count(customer_id))
+    }
+
+    async fn put_login(
+        &self,
+        login: &WalletLogin,
+        expect_version: u64,
+    ) -> Result<bool, StoreError> {
+        let mut s = self.lock();
+        match s.bindings.logins.get(&login.login_id) {
+            // This very write again (a retry after a lost answer): it is in place.
+            Some(l) if l == login => Ok(true),
+            Some(l) if l.version == expect_version => {
+                s.bindings
+                    .logins
+                    .insert(login.login_id.clone(), login.clone());
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn decide(
+        &self,
+        auth_id: &str,
+        choice: &PageChoice,
+        now: DateTime<Utc>,
+    ) -> Result<PageOutcome, StoreError> {
+        let mut s = self.lock();
+        let current = s.bindings.authorizations.get(auth_id).cloned();
+        s.settle(decide_page(current, choice, now))
     }
 }
 

@@ -1,6 +1,8 @@
-//! authNotify's outbox (`account-binding.md` §5): the notification a binding transition owes
-//! Alipay+, written **in the same atomic write as the transition** and delivered afterwards from
-//! the store's change feed by the same machinery as notifyPayment (`flows::notify`).
+//! authNotify (MPP → Alipay+, `POST /aps/api/v1/authorizations/authNotify`,
+//! `account-binding.md` §5): its wire types and its outbox. The outbox holds the notification a
+//! binding transition owes Alipay+, written **in the same atomic write as the transition** and
+//! delivered afterwards from the store's change feed by the same machinery as notifyPayment
+//! (`flows::notify`, shared with notifyPayment: this file has no flow of its own).
 //!
 //! Why an outbox and not the binding record itself: the notification must exist exactly when the
 //! transition does (never one without the other), and its delivery state (attempts, the S) needs
@@ -13,7 +15,7 @@
 //!   attempt — retries, re-queued jobs, a dead letter replayed — sends an identical body; a
 //!   token whose hash is not the recorded one (another key) is never sent.
 //! - `AUTHCODE_CREATED`: the authCode is random, not derivable, so the item holds the exact body
-//!   (short-lived: the code is single-use, valid [`super::bindings::CODE_VALIDITY`], stored in
+//!   (short-lived: the code is single-use, valid [`super::CODE_VALIDITY`], stored in
 //!   the binding only as a hash) and the body is removed once Alipay+ acknowledges it. Items
 //!   written before token bodies were derived hold an exact body too and are delivered as they
 //!   are ([`NotifyBody::Exact`]).
@@ -22,14 +24,111 @@
 //! a re-run of the same transition writes the same id, which the store refuses to write twice,
 //! so a notification is never created twice.
 
-use super::bindings::Authorization;
-use super::{Delivery, StoreError};
+use super::{Authorization, AuthorizationNotifyType};
 use crate::ids::Secret;
+use crate::store::memory::MemoryStore;
+use crate::store::{Delivery, DeliveryStore, StoreError};
 use crate::token_mac::{derive_token, TokenMac, TokenMacError, ACCESS_LABEL};
-use crate::wire::{to_body, AuthNotifyRequest, AuthorizationNotifyType, Text};
+use crate::wire::{to_body, ParamIllegal, ResultObject, Text, Validate};
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::sync::Arc;
+
+// ---- wire ---------------------------------------------------------------------------------------
+
+/// What the MPP tells Alipay+ about a binding.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthNotifyRequest {
+    /// What happened.
+    pub authorization_notify_type: AuthorizationNotifyType,
+    /// The client that asked for the binding (prepare's `authClientId`).
+    pub auth_client_id: Text<64>,
+    /// prepare's `referenceMerchantId`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference_merchant_id: Option<Text<32>>,
+    /// prepare's `referenceAgreementId`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference_agreement_id: Option<Text<64>>,
+    /// `AUTHCODE_CREATED`: the code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_code: Option<Text<128>>,
+    /// `AUTHCODE_CREATED`: prepare's `authState`, echoed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_state: Option<Text<256>>,
+    /// The token types: the access token concerned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token: Option<Text<128>>,
+    /// The wallet user, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<Text<64>>,
+    /// "In certain cases" (we do not send it: the login id is not the merchant's business).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_login_id: Option<Text<64>>,
+}
+
+impl fmt::Debug for AuthNotifyRequest {
+    /// Codes and tokens never print.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthNotifyRequest")
+            .field("authorization_notify_type", &self.authorization_notify_type)
+            .field("auth_client_id", &self.auth_client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Validate for AuthNotifyRequest {
+    /// The type's own fields are there: a code for `AUTHCODE_CREATED`, a token otherwise.
+    fn validate(&self) -> Result<(), ParamIllegal> {
+        match self.authorization_notify_type {
+            AuthorizationNotifyType::AuthcodeCreated if self.auth_code.is_none() => Err(
+                ParamIllegal::new("authCode", "is required with AUTHCODE_CREATED"),
+            ),
+            AuthorizationNotifyType::TokenCreated | AuthorizationNotifyType::TokenCanceled
+                if self.access_token.is_none() =>
+            {
+                Err(ParamIllegal::new(
+                    "accessToken",
+                    "is required with TOKEN_CREATED and TOKEN_CANCELED",
+                ))
+            }
+            AuthorizationNotifyType::AuthcodeCreated
+            | AuthorizationNotifyType::TokenCreated
+            | AuthorizationNotifyType::TokenCanceled => Ok(()),
+        }
+    }
+}
+
+/// Alipay+'s answer: anything but S means send again later.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthNotifyResponse {
+    /// The outcome.
+    pub result: ResultObject,
+    /// The ACQP of the binding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acquirer_id: Option<Text<64>>,
+    /// Our id at Alipay+.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub psp_id: Option<Text<64>>,
+}
+
+impl Validate for AuthNotifyResponse {
+    fn validate(&self) -> Result<(), ParamIllegal> {
+        Ok(())
+    }
+}
+
+// ---- edge ---------------------------------------------------------------------------------------
+
+// authNotify received (the local hub plays Alipay+): no payment to name.
+crate::edge::unkeyed_and_answered! {
+    AuthNotifyRequest => AuthNotifyResponse,
+}
+
+// ---- port and decision: the outbox item a transition owes ---------------------------------------
 
 /// The prefix of an outbox item's key in the bindings table (`notify#<id>`), and of nothing
 /// else: the stream consumer (and the Lambda's event filter) select outbox items by it.
@@ -251,12 +350,95 @@ pub fn parse_notification_id(id: &str) -> Result<(&str, AuthorizationNotifyType,
     Ok((auth, kind, version.parse().map_err(|_| bad())?))
 }
 
+// ---- memory -------------------------------------------------------------------------------------
+
+impl MemoryStore {
+    /// authNotify's change feed: every outbox item a binding transition writes, in commit order
+    /// (the in-memory counterpart of the bindings table's stream INSERTs of `notify#` items).
+    /// One subscriber; a later call replaces it.
+    pub fn subscribe_auth_notify(&self) -> tokio::sync::mpsc::UnboundedReceiver<AuthNotification> {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        self.lock().bindings.outbox_feed = Some(tx);
+        rx
+    }
+
+    /// The outbox item of a notification (tests, operators).
+    pub fn outbox_entry(&self, notification_id: &str) -> Option<OutboxEntry> {
+        self.lock().bindings.outbox.get(notification_id).cloned()
+    }
+}
+
+/// authNotify's delivery bookkeeping on the memory store's outbox: the [`DeliveryStore`] the
+/// shared delivery code (`flows::notify::attempt`) keeps its state in, keyed by notification id.
+#[derive(Clone)]
+pub struct AuthNotifyDeliveries(pub Arc<MemoryStore>);
+
+impl AuthNotifyDeliveries {
+    fn update(&self, id: &str, f: impl FnOnce(&mut OutboxEntry)) -> Result<(), StoreError> {
+        let mut s = self.0.lock();
+        let entry = s
+            .bindings
+            .outbox
+            .get_mut(id)
+            .ok_or_else(|| StoreError::Corrupt(format!("no authNotify {id:.80}")))?;
+        f(entry);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl DeliveryStore for AuthNotifyDeliveries {
+    async fn delivery(&self, notification_id: &str) -> Result<Delivery, StoreError> {
+        Ok(self
+            .0
+            .lock()
+            .bindings
+            .outbox
+            .get(notification_id)
+            .map(|e| e.delivery.clone())
+            .unwrap_or_default())
+    }
+
+    async fn record_attempt(
+        &self,
+        notification_id: &str,
+        attempt: u32,
+        error: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.update(notification_id, |e| {
+            e.delivery.attempts = attempt;
+            match error {
+                None => {
+                    e.delivery.delivered_at = Some(at);
+                    e.delivery.last_error = None;
+                    // Acknowledged: a code it carried leaves the store (a token body holds
+                    // no token: nothing to remove).
+                    match &mut e.notification.body {
+                        NotifyBody::Exact(body) => body.clear(),
+                        NotifyBody::Derived(_) => {}
+                    }
+                }
+                Some(err) => e.delivery.last_error = Some(err.to_string()),
+            }
+        })
+    }
+
+    async fn record_dead_letter(
+        &self,
+        notification_id: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.update(notification_id, |e| e.delivery.dead_lettered_at = Some(at))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use crate::bindings::Client;
     use crate::ids::CustomerId;
-    use crate::store::bindings::Client;
     use crate::token_mac::{LocalTokenMac, UnconfiguredTokenMac};
     use crate::wire::Validate;
 
