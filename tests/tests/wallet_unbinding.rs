@@ -14,11 +14,12 @@ use mpp_core::flows::unbinding::{
     serve_internal, ConsultError, UnbindingConsultant, UnbindingDeps,
 };
 use mpp_core::ids::CustomerId;
+use mpp_core::payments::{MethodFound, MethodRef};
 use mpp_core::store::auth_notify::notification_id;
 use mpp_core::store::auth_notify::NotifyBody;
 use mpp_core::store::bindings::*;
 use mpp_core::store::memory::MemoryStore;
-use mpp_core::store::{MethodFound, MethodRef, Ports};
+use mpp_core::store::Ports;
 use mpp_core::wire::{AuthorizationNotifyType, ConsultUnbindingRequest};
 use mpp_e2e::conformance::t0;
 use mpp_e2e::harness::test_token_mac;
@@ -134,6 +135,7 @@ async fn call(d: &UnbindingDeps, body: Value) -> (u16, Value) {
 async fn live(w: &World) -> bool {
     match w
         .ports
+        .payments
         .wallet
         .find_method(&MethodRef::AccessToken(w.tokens.access_token.hash()))
         .await

@@ -50,9 +50,8 @@ use aws_smithy_types::timeout::TimeoutConfig;
 use call::{send, unexpected, Effect};
 use item::Item;
 use mpp_core::ids::CustomerId;
-use mpp_core::store::{
-    Account, MethodFound, MethodRef, PaymentReader, PaymentRecord, StoreError, WalletReader,
-};
+use mpp_core::payments::{MethodFound, MethodRef, PaymentReader, PaymentRecord, WalletReader};
+use mpp_core::store::{Account, StoreError};
 use std::collections::HashMap;
 use std::time::Duration;
 

@@ -4,22 +4,14 @@
 
 pub mod authorization_page;
 pub mod authorizations;
-pub mod cancel;
 pub mod codes;
-pub mod inquiry;
 pub mod notify;
-pub mod pay;
-pub mod policy;
-pub mod quote;
-pub mod refund;
 pub mod unbinding;
 
 use crate::clock::business_tz;
 use crate::result_code::ResultCode;
 use crate::wire::{ResultObject, Text, Timestamp};
 use chrono::{DateTime, Utc};
-
-pub use policy::Policy;
 
 /// The Alipay+ `result` object for a code.
 pub fn result(code: ResultCode) -> ResultObject {

@@ -10,15 +10,10 @@
 pub mod acquirer;
 mod auth_notify;
 mod authorizations;
-mod cancel;
 mod codes;
 mod consult_unbinding;
 mod enums;
-mod inquiry;
-mod notify;
 mod parse;
-mod pay;
-mod refund;
 mod result;
 mod scalar;
 
@@ -26,18 +21,14 @@ mod scalar;
 // (or a new operation's types in an existing module) needs no line here.
 pub use auth_notify::*;
 pub use authorizations::*;
-pub use cancel::*;
 pub use codes::*;
 pub use consult_unbinding::*;
 pub use enums::*;
-pub use inquiry::*;
-pub use notify::*;
 pub use parse::*;
-pub use pay::*;
-pub use refund::*;
 pub use result::*;
 pub use scalar::*;
 
+use crate::payments::{PaymentPromoDetail, Quote};
 use crate::result_code::ResultCode;
 use serde::de::DeserializeOwned;
 use serde::Serialize;

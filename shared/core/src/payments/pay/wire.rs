@@ -1,18 +1,18 @@
 //! pay (Alipay+ → MPP): the request with every field of `pay-api-mpp.md`, and the response.
 
-use super::enums::{
-    AuthorizationType, InStorePaymentScenario, OrderSource, OsType, PaymentMethodType,
-    PaymentNetworkType, PromoType, TerminalType, UserLoginIdType,
+use crate::ids::CustomerId;
+use crate::wire::ResultObject;
+use crate::wire::{
+    check_pair_mentions, check_promo_currency, check_quote, fingerprint, ParamIllegal, Validate,
 };
-use super::result::ResultObject;
-use super::scalar::{
+use crate::wire::{
     is_true, opt_bounded_vec, Amount, CurrencyCode, CurrencyPair, Decimal, Flag, Natural, Region,
     Text, Timestamp,
 };
-use super::{
-    check_pair_mentions, check_promo_currency, check_quote, fingerprint, ParamIllegal, Validate,
+use crate::wire::{
+    AuthorizationType, InStorePaymentScenario, OrderSource, OsType, PaymentMethodType,
+    PaymentNetworkType, PromoType, TerminalType, UserLoginIdType,
 };
-use crate::ids::CustomerId;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
