@@ -6,7 +6,7 @@
 //! - `parse_validate`: `wire::parse_request::<PayRequest>` (size, UTF-8, structure, typed pass,
 //!   cross-field rules);
 //! - `verify`: `signature::verify_request` (RSA-2048 public-key operation);
-//! - `decide_write/new`: `flows::pay::pay` on the memory store with a fresh `paymentRequestId`
+//! - `decide_write/new`: `payments::pay` on the memory store with a fresh `paymentRequestId`
 //!   each iteration (one read, one commit), wallet with a huge balance and no limits;
 //!   `decide_write/repeat`: the same id again (one read, the stored answer);
 //! - `sign`: `signature::sign_headers` with a `LocalSigner` (RSA-2048 private-key operation,

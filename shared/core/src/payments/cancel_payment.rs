@@ -1,4 +1,5 @@
-//! cancelPayment: close a payment whatever its state, giving back what was taken.
+//! cancelPayment (Alipay+ → MPP, `alipayplus-apis.md` §10): close a payment whatever its state,
+//! giving back what was taken.
 //!
 //! - Succeeded → the debit, the day's usage and the ledger entry are reversed in one transaction.
 //! - Failed → closed; nothing moved.

@@ -1,4 +1,4 @@
-//! inquiryPayment: what became of a payment. Read-only.
+//! inquiryPayment (Alipay+ → MPP, `alipayplus-apis.md` §7): what became of a payment. Read-only.
 //!
 //! `result` says whether the inquiry worked; `paymentResult` says what became of the payment.
 //! Our store has no undecided state (a payment is written once, final: see `docs/store.md`), so

@@ -1,13 +1,14 @@
 //! The payments area: pay (with evaluation), inquiryPayment, cancelPayment, refund and
 //! notifyPayment, organised by operation. Each operation's module holds everything core knows of
 //! it — wire types, edge glue, port, decision, flow and the memory store's adapter — in that
-//! order ([`pay`] is a directory: its request is the largest message; [`inquiry_payment`],
-//! [`cancel_payment`], [`refund`], [`notify_payment`]). This module holds what several of them
-//! share: the payment record and its typed states ([`record`]), the money rules pay, cancel and
-//! refund apply ([`rules`]), the quote arithmetic pay and refund check ([`quote`]), how a payer is
-//! named and found ([`MethodRef`], [`MethodFound`], [`MethodGuard`]), and the area's ports
-//! ([`PaymentPorts`]). Every public item of an operation is re-exported here, so importers write
-//! `mpp_core::payments::X`.
+//! order: [`pay`](mod@pay) (a directory: its request is the largest message),
+//! [`inquiry_payment`], [`cancel_payment`], [`refund`](mod@refund), [`notify_payment`]. This
+//! module holds what several of them share: the payment record and its typed states ([`record`]),
+//! the money rules pay, cancel and refund apply ([`rules`]), the quote arithmetic pay and refund
+//! check ([`quote`]), the wire types pay and refund both carry ([`Quote`], [`SurchargeInfo`],
+//! [`PaymentPromoDetail`]), how a payer is named and found ([`MethodRef`], [`MethodFound`],
+//! [`MethodGuard`]), and the area's ports ([`PaymentPorts`]). Every public item of an operation
+//! is re-exported here, so importers write `mpp_core::payments::X`.
 //!
 //! The transitions after pay are named pure functions in the operation that makes them
 //! ([`decide_cancel`], [`decide_refund`]), over what the store read: each checks its
@@ -48,6 +49,156 @@ pub use rules::*;
 
 use crate::ids::{CustomerId, SecretHash};
 use crate::store::{AccessToken, PaymentCode};
+use crate::wire::{
+    Amount, CurrencyCode, CurrencyPair, Decimal, ParamIllegal, PromoType, Text, Timestamp,
+};
+use serde::{Deserialize, Serialize};
+
+// ---- shared wire types ----------------------------------------------------------------------
+
+// What the messages of several payment operations carry (pay and refund: quotes, surcharges,
+// promotions) and the rules they share. Generic scalars stay in `crate::wire`; pay's own parts
+// (also reused by the acquirer and getPaymentCode messages) are in `pay::wire`.
+
+/// Most elements of `paymentPromoDetails` (not published; our bound, see `docs/wire.md`).
+pub const PROMO_DETAILS_MAX: usize = 100;
+
+/// An exchange rate.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Quote {
+    /// Alipay+'s quote id.
+    pub quote_id: Text<64>,
+    /// `"BASE/QUOTE"`.
+    pub quote_currency_pair: CurrencyPair,
+    /// The rate.
+    pub quote_price: Decimal,
+    /// Effective from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quote_start_time: Option<Timestamp>,
+    /// Effective until.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quote_expiry_time: Option<Timestamp>,
+    /// The pair's first currency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_currency: Option<CurrencyCode>,
+    /// Amount of base currency the price is for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quote_unit: Option<Text<12>>,
+}
+
+/// The surcharge.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SurchargeInfo {
+    /// What the user actually pays when a surcharge applies.
+    pub surcharge_amount: Amount,
+    /// Rate between paymentAmount and surchargeAmount currencies.
+    pub surcharge_quote: Quote,
+}
+
+impl SurchargeInfo {
+    /// The surcharge quote names `base` (the payment/refund currency) and the surcharge currency.
+    pub(crate) fn validate_against(
+        &self,
+        base: crate::money::Currency,
+        path: &str,
+    ) -> Result<(), ParamIllegal> {
+        check_pair_mentions(
+            self.surcharge_quote.quote_currency_pair,
+            base,
+            self.surcharge_amount.currency,
+            &format!("{path}.surchargeQuote.quoteCurrencyPair"),
+            "the payment and surchargeAmount currencies",
+        )?;
+        check_quote(&self.surcharge_quote, &format!("{path}.surchargeQuote"))
+    }
+}
+
+/// One promotion.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentPromoDetail {
+    /// Alipay+'s promotion id.
+    pub promo_id: Text<128>,
+    /// Type.
+    pub promo_type: PromoType,
+    /// Name.
+    pub promo_name: Text<128>,
+    /// Saved, in payToAmount's currency.
+    pub savings_amount: Amount,
+}
+
+/// Checks that a quote's currency pair names both currencies of the amounts it converts between.
+pub(crate) fn check_pair_mentions(
+    pair: CurrencyPair,
+    a: crate::money::Currency,
+    b: crate::money::Currency,
+    field: &str,
+    what: &str,
+) -> Result<(), ParamIllegal> {
+    if pair.mentions(a) && pair.mentions(b) {
+        Ok(())
+    } else {
+        Err(ParamIllegal::new(
+            field,
+            format!("`{pair}` must be the pair of {what} ({a} and {b})"),
+        ))
+    }
+}
+
+/// Checks a quote on its own: `baseCurrency`, if given, is the pair's first currency, and the
+/// quote does not expire before it starts.
+pub(crate) fn check_quote(q: &Quote, path: &str) -> Result<(), ParamIllegal> {
+    if let Some(unit) = &q.quote_unit {
+        // "The amount in the base currency" the price is for: a number, or nothing is priced.
+        let positive = Decimal::parse(unit.as_str()).is_ok_and(|d| d.mantissa() > 0);
+        if !positive {
+            return Err(ParamIllegal::new(
+                format!("{path}.quoteUnit"),
+                "must be a positive decimal amount of the base currency (digits, optional \
+                 fraction)",
+            ));
+        }
+    }
+    if let Some(base) = q.base_currency {
+        if base.currency() != q.quote_currency_pair.base() {
+            return Err(ParamIllegal::new(
+                format!("{path}.baseCurrency"),
+                "must be the first currency of quoteCurrencyPair",
+            ));
+        }
+    }
+    if let (Some(start), Some(end)) = (&q.quote_start_time, &q.quote_expiry_time) {
+        if end.at() < start.at() {
+            return Err(ParamIllegal::new(
+                format!("{path}.quoteExpiryTime"),
+                "must not be before quoteStartTime",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Checks that promotion savings are in `currency`.
+pub(crate) fn check_promo_currency(
+    details: Option<&[PaymentPromoDetail]>,
+    currency: crate::money::Currency,
+    path: &str,
+    what: &str,
+) -> Result<(), ParamIllegal> {
+    for (i, d) in details.unwrap_or_default().iter().enumerate() {
+        if d.savings_amount.currency != currency {
+            return Err(ParamIllegal::new(
+                format!("{path}[{i}].savingsAmount.currency"),
+                format!("must equal {what} ({currency})"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+// ---- payer and state -------------------------------------------------------------------------
 
 /// How the pay request names the payer.
 #[derive(Clone, Debug, PartialEq, Eq)]

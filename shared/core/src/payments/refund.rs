@@ -1,5 +1,5 @@
-//! refund: give back part or all of a succeeded, uncancelled payment, once per
-//! `refundRequestId`, never more in total than was paid.
+//! refund (Alipay+ → MPP, `alipayplus-apis.md` §11): give back part or all of a succeeded,
+//! uncancelled payment, once per `refundRequestId`, never more in total than was paid.
 //!
 //! The wallet is credited `refundFromAmount` (the MPP-side currency, which must be the currency
 //! the payment debited). Codes (decisions in `docs/decisions.md`): unknown payment →
@@ -7,8 +7,10 @@
 //! closed or cancelled payment → `ORDER_STATUS_INVALID`; the sum would exceed the payment →
 //! `REFUND_AMOUNT_EXCEED`; a repeat with other key parameters → `REPEAT_REQ_INCONSISTENT`.
 
-use super::pay::{PaymentPromoDetail, Quote, SurchargeInfo, PROMO_DETAILS_MAX};
-use super::{apply_credit, quote, PaymentRecord, Status};
+use super::{
+    apply_credit, check_pair_mentions, check_promo_currency, check_quote, quote,
+    PaymentPromoDetail, PaymentRecord, Quote, Status, SurchargeInfo, PROMO_DETAILS_MAX,
+};
 use crate::clock::{wire_time, Clock};
 use crate::edge::{Answered, EdgeError, Keyed};
 use crate::flows::{new_id, result, text, timestamp};
@@ -18,8 +20,7 @@ use crate::result_code::ResultCode;
 use crate::store::memory::MemoryStore;
 use crate::store::{EntryKind, LedgerEntry, StoreError};
 use crate::wire::{
-    check_pair_mentions, check_promo_currency, check_quote, fingerprint, opt_bounded_vec, Amount,
-    ParamIllegal, ResultObject, Text, Timestamp, Validate,
+    fingerprint, opt_bounded_vec, Amount, ParamIllegal, ResultObject, Text, Timestamp, Validate,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

@@ -1,6 +1,12 @@
 //! The in-memory store: the local default and the fast test double. It is the reference for the
 //! port's semantics: every operation takes one lock, so each is atomic exactly as the DynamoDB
 //! transaction is, and the same conformance suite runs against both.
+//!
+//! Each operation implements its own port on this store in its module (the payments area's in
+//! `crate::payments`, the OTP area's in `crate::otp`): its decision applied under the one lock.
+//! Here: the state, what stores a payment and its ledger entries, the operators' port
+//! (`AdminStore`), notifyPayment's delivery state (`DeliveryStore`, the port both notifiers
+//! share), account binding and the clearing query.
 
 use super::*;
 use crate::payments::{apply_credit, MethodFound, MethodRef, PaymentRecord, RefundRecord};
