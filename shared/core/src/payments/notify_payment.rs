@@ -83,6 +83,12 @@ impl Answered for NotifyPaymentResponse {
     }
 }
 
+// ---- port and decision ---------------------------------------------------------------------
+
+// None of its own: the delivery state is `crate::store::DeliveryStore` (kept on the payment;
+// its memory adapter is in `store/memory.rs`), the transport and queues are
+// `crate::flows::notify`'s, all shared with authNotify's delivery.
+
 // ---- flow ----------------------------------------------------------------------------------
 
 /// The notifyPayment body for a payment created in a final state, or `None` when there is
