@@ -287,8 +287,9 @@ pub struct ChargeArgs {
 /// it). One `paymentRequestId` per charge: a re-send after a lost answer is the same payment.
 pub async fn charge(args: ChargeArgs) -> Result<ExitCode, CliError> {
     use mpp_core::money::{Currency, MinorUnit};
+    use mpp_core::payments::{PaymentFactor, PaymentMethod};
     use mpp_core::wire::acquirer::AcqPayRequest;
-    use mpp_core::wire::{Amount, Flag, PaymentFactor, PaymentMethod, PaymentMethodType, Text};
+    use mpp_core::wire::{Amount, Flag, PaymentMethodType, Text};
     let c = &args.common;
     let client = crate::merchant::client(c)?;
     let currency = Currency::from_code(&args.currency).ok_or_else(|| {

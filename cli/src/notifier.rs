@@ -6,10 +6,10 @@ use mpp_client::SignedClient;
 use mpp_core::bindings::AuthNotification;
 use mpp_core::cause::Cause;
 use mpp_core::flows::notify::{
-    attempt, auth_notify_job, job_for, DeadLetters, NotifyDeps, NotifyJob, QueueError, RetryQueue,
+    attempt, auth_notify_job, DeadLetters, NotifyDeps, NotifyJob, QueueError, RetryQueue,
     ATTEMPT_TIMEOUT_SECS,
 };
-use mpp_core::store::PaymentRecord;
+use mpp_core::payments::{job_for, PaymentRecord};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;

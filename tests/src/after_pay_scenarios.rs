@@ -5,7 +5,7 @@
 use crate::harness::*;
 use crate::pay_scenarios::Factory;
 use chrono::Duration;
-use mpp_core::flows::Policy;
+use mpp_core::payments::Policy;
 use serde_json::json;
 use std::sync::Arc;
 

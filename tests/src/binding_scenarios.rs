@@ -9,7 +9,8 @@ use crate::conformance::{account, intent, krw, t0, won};
 use chrono::Duration;
 use mpp_core::bindings::*;
 use mpp_core::ids::{CustomerId, Secret};
-use mpp_core::store::{CommitOutcome, Decline, MethodFound, MethodGuard, MethodRef, Ports};
+use mpp_core::payments::{CommitOutcome, Decline, MethodFound, MethodGuard, MethodRef};
+use mpp_core::store::Ports;
 
 /// Expands to one `#[tokio::test]` per scenario. `$make` names an `async fn() -> Option<Ports>`
 /// giving a fresh store's ports, or `None` to skip (a missing DynamoDB Local outside CI).
@@ -140,6 +141,7 @@ async fn bound(p: &Ports, agreement: &str) -> (Authorization, IssuedTokens) {
 /// The access-token item pay reads: (live, revoked).
 async fn token_state(p: &Ports, token: &Secret) -> Option<bool> {
     match p
+        .payments
         .wallet
         .find_method(&MethodRef::AccessToken(token.hash()))
         .await
@@ -730,7 +732,7 @@ pub async fn race_pay_against_cancel(p: Ports) {
         t0() + Duration::minutes(2),
     );
     let (paid, cancelled) = tokio::join!(
-        p.pay.commit_payment(&pay),
+        p.payments.pay.commit_payment(&pay),
         p.bindings
             .cancel_token
             .cancel_token(&t1.access_token, t0() + Duration::minutes(2))
@@ -748,7 +750,7 @@ pub async fn race_pay_against_cancel(p: Ports) {
         t0() + Duration::minutes(3),
     );
     assert_eq!(
-        p.pay.commit_payment(&later).await.unwrap(),
+        p.payments.pay.commit_payment(&later).await.unwrap(),
         CommitOutcome::Declined(Decline::TokenInvalid)
     );
 }

@@ -10,10 +10,10 @@ use crate::conformance::{
     account, failed_record, hash, intent, krw, next_day, refund_intent, t0, token, won, Store,
 };
 use chrono::Duration;
+use mpp_core::payments::{CommitOutcome, MethodGuard, RefundOutcome};
 use mpp_core::reconcile::ledger::{ClearingLedger, LedgerCursor, LedgerSource};
 use mpp_core::reconcile::{ClearingDay, Transaction, TransactionType};
 use mpp_core::result_code::ResultCode;
-use mpp_core::store::{CommitOutcome, MethodGuard, RefundOutcome};
 use std::sync::Arc;
 
 /// A store with the day query.

@@ -12,13 +12,16 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use mpp_core::ids::{CustomerId, SecretHash};
 use mpp_core::money::{Currency, MinorUnit, Money};
+use mpp_core::payments::record::Order;
+use mpp_core::payments::{
+    CancelOutcome, CancelStore, ClosedFrom, CommitOutcome, DebitIntent, Decline, MethodFound,
+    MethodGuard, MethodRef, PayStore, PaymentReader, PaymentRecord, PaymentState, PutOutcome,
+    RefundIntent, RefundOutcome, RefundRefusal, RefundStore, Status, WalletReader,
+};
 use mpp_core::result_code::ResultCode;
 use mpp_core::store::{
-    ledger_mismatches, AccessToken, Account, AccountStatus, AdminStore, CancelOutcome, CancelStore,
-    ClosedFrom, CommitOutcome, DayUsage, DebitIntent, Decline, EntryKind, KycStatus, Limits,
-    MethodFound, MethodGuard, MethodRef, Order, PayStore, PaymentCode, PaymentReader,
-    PaymentRecord, PaymentState, PutOutcome, RefundIntent, RefundOutcome, RefundRefusal,
-    RefundStore, Status, StoreError, WalletReader, SCOPE_AGREEMENT_PAY,
+    ledger_mismatches, AccessToken, Account, AccountStatus, AdminStore, DayUsage, EntryKind,
+    KycStatus, Limits, PaymentCode, StoreError, SCOPE_AGREEMENT_PAY,
 };
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -747,7 +750,7 @@ pub async fn code_payment_uses_the_code_once<S: Store>(s: Arc<S>) {
         .unwrap();
     assert_eq!(
         ctx,
-        mpp_core::store::PayContext {
+        mpp_core::payments::PayContext {
             existing: None,
             method: MethodFound::Code(Some(code("code-1", "c-code")))
         }

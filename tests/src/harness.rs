@@ -6,8 +6,9 @@
 use chrono::{DateTime, TimeZone, Utc};
 use mpp_core::clock::{Clock, FixedClock};
 use mpp_core::edge::Edge;
-use mpp_core::flows::cancel::DEFAULT_CANCEL_CUTOFF;
-use mpp_core::flows::{wire_time, Policy};
+use mpp_core::flows::wire_time;
+use mpp_core::payments::Policy;
+use mpp_core::payments::DEFAULT_CANCEL_CUTOFF;
 use mpp_core::seed::Seed;
 use mpp_core::signature::{
     generate_key_pair, sign_headers, verify_response, LocalSigner, VerifierConfig,
@@ -408,6 +409,7 @@ impl Mpp {
     pub async fn balance(&self, customer: &str, currency: &str) -> u64 {
         let account = self
             .ports
+            .payments
             .wallet
             .account(&mpp_core::ids::CustomerId::new(customer))
             .await
@@ -420,7 +422,14 @@ impl Mpp {
     /// Asserts the ledger equation for every wallet.
     pub async fn assert_ledger_balances(&self) {
         for id in self.ports.admin.account_ids().await.unwrap() {
-            let account = self.ports.wallet.account(&id).await.unwrap().unwrap();
+            let account = self
+                .ports
+                .payments
+                .wallet
+                .account(&id)
+                .await
+                .unwrap()
+                .unwrap();
             let entries = self.ports.admin.ledger(&id).await.unwrap();
             let bad = mpp_core::store::ledger_mismatches(&account, &entries);
             assert!(bad.is_empty(), "ledger of {id} does not add up: {bad:?}");

@@ -4,9 +4,9 @@
 
 use crate::harness::*;
 use chrono::Duration;
-use mpp_core::flows::Policy;
 use mpp_core::ids::{CustomerId, Secret};
 use mpp_core::money::{Currency, MinorUnit, Money};
+use mpp_core::payments::Policy;
 use mpp_core::store::{AccessToken, Account, AccountStatus, KycStatus, Limits, PaymentCode};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -654,7 +654,14 @@ pub async fn evaluation_on_the_pay_route_is_the_same_evaluation(f: Factory) {
         assert_eq!(on_pay.body, on_eval.body, "{id}");
     }
     assert_eq!(m.balance(CUSTOMER, "KRW").await, 30_000);
-    assert!(m.ports.payments.payment("EVP-1").await.unwrap().is_none());
+    assert!(m
+        .ports
+        .payments
+        .inquiry_payment
+        .payment("EVP-1")
+        .await
+        .unwrap()
+        .is_none());
 }
 
 pub async fn evaluation_route_refuses_a_real_payment(f: Factory) {
@@ -1007,9 +1014,16 @@ pub async fn supplemental_links_to_an_earlier_success_of_the_same_customer(f: Fa
         assert_eq!(i.body["orderLifecycleId"], lifecycle, "{}", i.body);
     }
     // The stored supplemental names its original; both ledger debits carry the lifecycle.
-    let record = m.ports.payments.payment("SL-1").await.unwrap().unwrap();
+    let record = m
+        .ports
+        .payments
+        .inquiry_payment
+        .payment("SL-1")
+        .await
+        .unwrap()
+        .unwrap();
     let supplemental_of =
-        |r: &mpp_core::store::PaymentRecord| r.order().and_then(|o| o.supplemental_of.clone());
+        |r: &mpp_core::payments::PaymentRecord| r.order().and_then(|o| o.supplemental_of.clone());
     assert_eq!(supplemental_of(&record).as_deref(), Some("SL-0"));
     assert_eq!(record.order_lifecycle_id(), Some(lifecycle));
     let ledger = m
@@ -1027,7 +1041,14 @@ pub async fn supplemental_links_to_an_earlier_success_of_the_same_customer(f: Fa
     }
     // A second supplemental of the same lifecycle links to the same original.
     expect(&m, &supplemental("SL-2"), "SUCCESS").await;
-    let record = m.ports.payments.payment("SL-2").await.unwrap().unwrap();
+    let record = m
+        .ports
+        .payments
+        .inquiry_payment
+        .payment("SL-2")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(supplemental_of(&record).as_deref(), Some("SL-0"));
     m.assert_ledger_balances().await;
 }

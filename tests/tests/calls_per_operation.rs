@@ -11,7 +11,7 @@
 
 use async_trait::async_trait;
 use mpp_aws::dynamo::CallCounter;
-use mpp_core::flows::Policy;
+use mpp_core::payments::Policy;
 use mpp_core::signature::{LocalSigner, Signer, SignerError};
 use mpp_core::store::Ports;
 use mpp_e2e::harness::{

@@ -6,9 +6,8 @@
 
 use mpp_aws::dynamo::{dynamo_client, DynamoStore, TableNames};
 use mpp_core::ids::CustomerId;
-use mpp_core::store::{
-    ledger_mismatches, AdminStore, EntryKind, PaymentReader, PaymentState, WalletReader,
-};
+use mpp_core::payments::{PaymentReader, PaymentState, WalletReader};
+use mpp_core::store::{ledger_mismatches, AdminStore, EntryKind};
 use mpp_e2e::harness::{auto_debit, with_krw};
 use mpp_e2e::process::{dynamodb_endpoint, Server};
 use serde_json::{json, Value};

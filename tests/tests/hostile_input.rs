@@ -107,7 +107,13 @@ async fn named_hostile_inputs_get_envelopes() {
         );
     }
     assert!(
-        m.ports.payments.payment("HI-1").await.unwrap().is_none(),
+        m.ports
+            .payments
+            .inquiry_payment
+            .payment("HI-1")
+            .await
+            .unwrap()
+            .is_none(),
         "nothing was written"
     );
     assert_eq!(m.balance(CUSTOMER, "KRW").await, 30_000);

@@ -1399,7 +1399,7 @@ fn every_variable_set_is_read_and_every_variable_read_is_set() {
     let t = template();
     let shared = [
         root().join("shared/aws/src/config.rs"),
-        root().join("shared/core/src/flows/policy.rs"),
+        root().join("shared/core/src/payments/pay/policy.rs"),
     ];
     // A variable of Globals reaches every function: it must be read by at least one (account
     // binding's settings are read by three); a function's own variables by that function.

@@ -7,9 +7,9 @@
 use lambda_runtime::{Context, LambdaEvent};
 use mpp_client::SignedClient;
 use mpp_core::flows::notify::{
-    attempt, job_for, notification_for, JobOutcome, NotifyDeps, NotifyJob, ATTEMPTS_MAX,
-    RETRY_DELAYS_SECS,
+    attempt, JobOutcome, NotifyDeps, NotifyJob, ATTEMPTS_MAX, RETRY_DELAYS_SECS,
 };
+use mpp_core::payments::{job_for, notification_for};
 use mpp_core::store::memory::MemoryStore;
 use mpp_core::store::Ports;
 use mpp_e2e::harness::*;
@@ -59,7 +59,15 @@ async fn rig(default_url: &str) -> Rig {
 
 impl Rig {
     async fn job(&self, id: &str) -> NotifyJob {
-        let record = self.mpp.ports.payments.payment(id).await.unwrap().unwrap();
+        let record = self
+            .mpp
+            .ports
+            .payments
+            .inquiry_payment
+            .payment(id)
+            .await
+            .unwrap()
+            .unwrap();
         job_for(&record, &self.deps.default_url).unwrap()
     }
 
@@ -175,7 +183,15 @@ async fn notifications_agree_with_inquiry() {
     r.mpp.pay(&auto_debit("NT-4")).await;
     r.mpp.pay(&with_krw(auto_debit("NT-5"), 40_000)).await;
     for id in ["NT-4", "NT-5"] {
-        let record = r.mpp.ports.payments.payment(id).await.unwrap().unwrap();
+        let record = r
+            .mpp
+            .ports
+            .payments
+            .inquiry_payment
+            .payment(id)
+            .await
+            .unwrap()
+            .unwrap();
         let note = serde_json::to_value(notification_for(&record).unwrap()).unwrap();
         let inq = r.mpp.inquire(id).await;
         assert_eq!(note["paymentResult"], inq.body["paymentResult"], "{id}");
@@ -193,7 +209,17 @@ async fn notifications_agree_with_inquiry() {
         assert_ne!(note["paymentResult"]["resultStatus"], "U");
     }
     let declined = serde_json::to_value(
-        notification_for(&r.mpp.ports.payments.payment("NT-5").await.unwrap().unwrap()).unwrap(),
+        notification_for(
+            &r.mpp
+                .ports
+                .payments
+                .inquiry_payment
+                .payment("NT-5")
+                .await
+                .unwrap()
+                .unwrap(),
+        )
+        .unwrap(),
     )
     .unwrap();
     assert_eq!(
@@ -373,6 +399,7 @@ async fn a_typed_stream_batch_notifies_inserts_only_and_drops_what_it_cannot_rea
         .mpp
         .ports
         .payments
+        .inquiry_payment
         .payment("NT-STREAM")
         .await
         .unwrap()

@@ -11,7 +11,7 @@ mod dynamodb_local;
 mod fault_proxy;
 
 mod memory {
-    use mpp_core::flows::Policy;
+    use mpp_core::payments::Policy;
     use mpp_core::store::memory::MemoryStore;
     use mpp_core::store::Ports;
     use mpp_e2e::harness::Mpp;
@@ -42,7 +42,7 @@ mod dynamodb {
 /// must not change: the OTP transaction is idempotent (one `ClientRequestToken` per call), a
 /// verify whose answer was lost is recognised on `ALL_OLD` and counted once.
 mod dynamodb_faults {
-    use mpp_core::flows::Policy;
+    use mpp_core::payments::Policy;
     use mpp_core::store::memory::MemoryStore;
     use mpp_core::store::Ports;
     use mpp_e2e::harness::Mpp;

@@ -4,11 +4,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test file
 
-use mpp_core::store::memory::MemoryStore;
-use mpp_core::store::{
-    CommitOutcome, DebitIntent, MethodRef, PayContext, PayStore, PaymentRecord, Ports, PutOutcome,
-    StoreError,
+use mpp_core::payments::{
+    CommitOutcome, DebitIntent, MethodRef, PayContext, PayStore, PaymentRecord, PutOutcome,
 };
+use mpp_core::store::memory::MemoryStore;
+use mpp_core::store::{Ports, StoreError};
 use mpp_e2e::harness::*;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;

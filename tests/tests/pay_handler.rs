@@ -2,7 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test file
 
-use mpp_core::flows::Policy;
+use mpp_core::payments::Policy;
 use mpp_core::store::memory::MemoryStore;
 use mpp_core::store::Ports;
 use mpp_e2e::harness::Mpp;

@@ -9,9 +9,10 @@
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use lambda_runtime::{Context, LambdaEvent};
 use mpp_aws::s3::{s3_client, S3Files};
+use mpp_core::payments::{MethodGuard, PayStore};
 use mpp_core::reconcile::object::{ClearingFiles, FilesError};
 use mpp_core::store::memory::MemoryStore;
-use mpp_core::store::{AdminStore, MethodGuard, PayStore};
+use mpp_core::store::AdminStore;
 use mpp_e2e::conformance::{account, hash, intent, krw, t0, token, won};
 use reconcile::{handle, handle_body, Deps, Handled};
 use serde_json::json;

@@ -11,6 +11,7 @@
 
 use mpp_core::ids::{CustomerId, Secret};
 use mpp_core::money::{Currency, MinorUnit};
+use mpp_core::payments::PaymentPorts;
 use mpp_core::store::memory::MemoryStore;
 use mpp_core::store::{AccessToken, Account, AccountStatus, KycStatus, Ports};
 use mpp_e2e::faults::{FaultRates, Faulty};
@@ -215,11 +216,7 @@ async fn random_operations_under_faults_keep_every_invariant() {
     let faulty = Arc::new(Faulty::new(inner.clone(), rates, seed));
     // Faults on every payment port; the operations below drive no other area.
     let faulted = Ports {
-        pay: faulty.clone(),
-        wallet: faulty.clone(),
-        payments: faulty.clone(),
-        cancel: faulty.clone(),
-        refund: faulty.clone(),
+        payments: PaymentPorts::of(faulty.clone()),
         admin: faulty.clone(),
         deliveries: faulty.clone(),
         ..Ports::of(inner.clone())

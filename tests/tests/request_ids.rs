@@ -6,9 +6,8 @@
 
 use lambda_runtime::{Context, LambdaEvent};
 use mpp_client::SignedClient;
-use mpp_core::flows::notify::{
-    job_for, DeadLetters, NotifyDeps, NotifyJob, QueueError, RetryQueue,
-};
+use mpp_core::flows::notify::{DeadLetters, NotifyDeps, NotifyJob, QueueError, RetryQueue};
+use mpp_core::payments::job_for;
 use mpp_core::store::memory::MemoryStore;
 use mpp_core::store::Ports;
 use mpp_e2e::harness::*;
@@ -129,7 +128,14 @@ async fn every_log_line_of_every_function_carries_the_request_and_trace_ids() {
             token_mac: Arc::new(mpp_core::token_mac::UnconfiguredTokenMac),
         },
     };
-    let record = m.ports.payments.payment("RID-1").await.unwrap().unwrap();
+    let record = m
+        .ports
+        .payments
+        .inquiry_payment
+        .payment("RID-1")
+        .await
+        .unwrap()
+        .unwrap();
     let job = job_for(&record, &receiver.url).unwrap();
     let event = json!({"Records": [
         {"eventSource": "aws:sqs", "messageId": "m-1", "body": serde_json::to_string(&job).unwrap()},

@@ -7,11 +7,12 @@
 use mpp_aws::dynamo::CallCounter;
 use mpp_core::ids::CustomerId;
 use mpp_core::money::MinorUnit;
-use mpp_core::result_code::ResultCode;
-use mpp_core::store::{
-    AdminStore, CancelOutcome, CancelStore, CommitOutcome, Decline, MethodGuard, MethodRef,
-    PayStore, PaymentReader, PutOutcome, RefundOutcome, RefundStore, WalletReader,
+use mpp_core::payments::{
+    CancelOutcome, CancelStore, CommitOutcome, Decline, MethodGuard, MethodRef, PayStore,
+    PaymentReader, PutOutcome, RefundOutcome, RefundStore, WalletReader,
 };
+use mpp_core::result_code::ResultCode;
+use mpp_core::store::AdminStore;
 use mpp_e2e::conformance::{
     account, code, failed_record, hash, intent, limits, refund_intent, t0, token, won,
 };

@@ -7,11 +7,11 @@
 
 use fault_proxy::Schedule;
 use mpp_aws::dynamo::{dynamo_client, DynamoStore, SEND_ATTEMPTS_MAX};
-use mpp_core::result_code::ResultCode;
-use mpp_core::store::{
-    AdminStore, CommitOutcome, MethodGuard, PayStore, PaymentReader, PutOutcome, StoreError,
-    WalletReader,
+use mpp_core::payments::{
+    CommitOutcome, MethodGuard, PayStore, PaymentReader, PutOutcome, WalletReader,
 };
+use mpp_core::result_code::ResultCode;
+use mpp_core::store::{AdminStore, StoreError};
 use mpp_e2e::conformance::{account, failed_record, hash, intent, t0, token, won};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;

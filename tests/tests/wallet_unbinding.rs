@@ -12,8 +12,9 @@ use chrono::Duration as Minutes;
 use mpp_core::bindings::*;
 use mpp_core::clock::FixedClock;
 use mpp_core::ids::CustomerId;
+use mpp_core::payments::{MethodFound, MethodRef};
 use mpp_core::store::memory::MemoryStore;
-use mpp_core::store::{MethodFound, MethodRef, Ports};
+use mpp_core::store::Ports;
 use mpp_e2e::conformance::t0;
 use mpp_e2e::harness::test_token_mac;
 use serde_json::{json, Value};
@@ -128,6 +129,7 @@ async fn call(d: &UnbindingDeps, body: Value) -> (u16, Value) {
 async fn live(w: &World) -> bool {
     match w
         .ports
+        .payments
         .wallet
         .find_method(&MethodRef::AccessToken(w.tokens.access_token.hash()))
         .await

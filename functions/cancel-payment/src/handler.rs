@@ -5,8 +5,8 @@
 
 use lambda_http::{Body, Request, Response};
 use mpp_core::edge::Edge;
-use mpp_core::flows::cancel::{cancel, CancelDeps};
-use mpp_core::wire::CancelPaymentRequest;
+use mpp_core::payments::CancelPaymentRequest;
+use mpp_core::payments::{cancel, CancelDeps};
 use std::convert::Infallible;
 
 /// The Alipay+ operation name, from the operation table (`mpp_core::operations`): the route,
@@ -30,7 +30,7 @@ impl Deps {
         Deps {
             edge: w.edge.clone(),
             cancel: CancelDeps {
-                store: w.ports.cancel.clone(),
+                store: w.ports.payments.cancel_payment.clone(),
                 clock: w.clock.clone(),
                 cutoff: w.cancel_cutoff,
             },

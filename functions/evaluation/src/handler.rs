@@ -6,8 +6,9 @@
 
 use lambda_http::{Body, Request, Response};
 use mpp_core::edge::{Edge, EdgeError};
-use mpp_core::flows::pay::{evaluate, EvaluationDeps};
-use mpp_core::wire::{ParamIllegal, PayRequest};
+use mpp_core::payments::PayRequest;
+use mpp_core::payments::{evaluate, EvaluationDeps};
+use mpp_core::wire::ParamIllegal;
 use std::convert::Infallible;
 
 /// The Alipay+ operation name, from the operation table (`mpp_core::operations`): the route,
@@ -31,7 +32,7 @@ impl Deps {
         Deps {
             edge: w.edge.clone(),
             evaluation: EvaluationDeps {
-                wallet: w.ports.wallet.clone(),
+                wallet: w.ports.payments.wallet.clone(),
                 clock: w.clock.clone(),
                 policy: w.policy.clone(),
             },

@@ -5,8 +5,8 @@
 
 use lambda_http::{Body, Request, Response};
 use mpp_core::edge::Edge;
-use mpp_core::flows::inquiry::{inquire, InquiryDeps};
-use mpp_core::wire::InquiryPaymentRequest;
+use mpp_core::payments::InquiryPaymentRequest;
+use mpp_core::payments::{inquire, InquiryDeps};
 use std::convert::Infallible;
 
 /// The Alipay+ operation name, from the operation table (`mpp_core::operations`): the route,
@@ -30,7 +30,7 @@ impl Deps {
         Deps {
             edge: w.edge.clone(),
             inquiry: InquiryDeps {
-                payments: w.ports.payments.clone(),
+                payments: w.ports.payments.inquiry_payment.clone(),
             },
         }
     }

@@ -9,7 +9,8 @@
 use aws_lambda_events::event::dynamodb;
 use aws_lambda_events::event::sqs::SqsBatchResponse;
 use lambda_runtime::LambdaEvent;
-use mpp_core::flows::notify::{job_for, NotifyDeps, NotifyJob};
+use mpp_core::flows::notify::{NotifyDeps, NotifyJob};
+use mpp_core::payments::job_for;
 use std::convert::Infallible;
 
 pub use mpp_aws::notify_lambda::{NotifyEvent, Record, JOB_TIME_MIN};

@@ -6,8 +6,8 @@
 
 use lambda_http::{Body, Request, Response};
 use mpp_core::edge::Edge;
-use mpp_core::flows::pay::{pay, PayDeps};
-use mpp_core::wire::PayRequest;
+use mpp_core::payments::PayRequest;
+use mpp_core::payments::{pay, PayDeps};
 use std::convert::Infallible;
 
 /// The Alipay+ operation name, from the operation table (`mpp_core::operations`): the route,
@@ -31,8 +31,8 @@ impl Deps {
         Deps {
             edge: w.edge.clone(),
             pay: PayDeps {
-                store: w.ports.pay.clone(),
-                wallet: w.ports.wallet.clone(),
+                store: w.ports.payments.pay.clone(),
+                wallet: w.ports.payments.wallet.clone(),
                 clock: w.clock.clone(),
                 policy: w.policy.clone(),
             },

@@ -5,8 +5,8 @@
 
 use lambda_http::{Body, Request, Response};
 use mpp_core::edge::Edge;
-use mpp_core::flows::refund::{refund, RefundDeps};
-use mpp_core::wire::RefundRequest;
+use mpp_core::payments::RefundRequest;
+use mpp_core::payments::{refund, RefundDeps};
 use std::convert::Infallible;
 
 /// The Alipay+ operation name, from the operation table (`mpp_core::operations`): the route,
@@ -30,7 +30,7 @@ impl Deps {
         Deps {
             edge: w.edge.clone(),
             refund: RefundDeps {
-                store: w.ports.refund.clone(),
+                store: w.ports.payments.refund.clone(),
                 clock: w.clock.clone(),
             },
         }

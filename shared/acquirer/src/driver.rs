@@ -19,12 +19,12 @@ use chrono::{DateTime, Utc};
 use mpp_core::clock::business_tz;
 use mpp_core::flows::new_id;
 use mpp_core::money::Currency;
+use mpp_core::payments::{InquiryPaymentResponse, PaymentFactor, PaymentMethod};
 use mpp_core::result_code::ResultStatus;
 use mpp_core::wire::acquirer::{AcqOrder, AcqPayRequest, SettlementStrategy};
 use mpp_core::wire::{
-    parse_request, to_body, Amount, CurrencyCode, Flag, InStorePaymentScenario,
-    InquiryPaymentResponse, ParamIllegal, PaymentFactor, PaymentMethod, PaymentMethodType, Text,
-    Timestamp,
+    parse_request, to_body, Amount, CurrencyCode, Flag, InStorePaymentScenario, ParamIllegal,
+    PaymentMethodType, Text, Timestamp,
 };
 use std::sync::Arc;
 use std::time::Duration;

@@ -6,11 +6,10 @@ use crate::messages::{AcqCancelRequest, AcqInquiryRequest};
 use async_trait::async_trait;
 use mpp_client::{SignedClient, SignedResponse};
 use mpp_core::operations;
+use mpp_core::payments::{CancelPaymentResponse, InquiryPaymentResponse};
 use mpp_core::signature::Signer;
 use mpp_core::wire::acquirer::AcqPayResponse;
-use mpp_core::wire::{
-    parse_request, to_body, CancelPaymentResponse, InquiryPaymentResponse, Validate,
-};
+use mpp_core::wire::{parse_request, to_body, Validate};
 use serde::de::DeserializeOwned;
 use std::sync::Arc;
 use std::time::Duration;

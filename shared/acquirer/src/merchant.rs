@@ -3,8 +3,9 @@
 
 use chrono::{DateTime, Utc};
 use mpp_core::clock::business_tz;
+use mpp_core::payments::Address;
 use mpp_core::wire::acquirer::{AcqEnv, AcqMerchant, AcqOrder, AcqStore};
-use mpp_core::wire::{Address, Amount, ParamIllegal, Region, Text, Timestamp};
+use mpp_core::wire::{Amount, ParamIllegal, Region, Text, Timestamp};
 
 /// A merchant, its store and terminal.
 #[derive(Clone, Debug, PartialEq, Eq)]

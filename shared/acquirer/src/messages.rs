@@ -7,12 +7,10 @@
 //! (`InquiryPaymentResponse`, `CancelPaymentResponse`).
 
 use mpp_core::edge::{Answered, Keyed};
+use mpp_core::payments::{NotifyPaymentRequest, NotifyPaymentResponse};
 use mpp_core::result_code::ResultCode;
-use mpp_core::wire::{
-    acquirer::{AcqPayRequest, AcqPayResponse},
-    GetPaymentCodeRequest, GetPaymentCodeResponse, NotifyPaymentRequest, NotifyPaymentResponse,
-    ParamIllegal, Text, Validate,
-};
+use mpp_core::wire::acquirer::{AcqPayRequest, AcqPayResponse};
+use mpp_core::wire::{GetPaymentCodeRequest, GetPaymentCodeResponse, ParamIllegal, Text, Validate};
 use serde::{Deserialize, Serialize};
 
 /// inquiryPayment from the ACQP to Alipay+.

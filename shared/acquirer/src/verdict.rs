@@ -3,9 +3,10 @@
 
 use crate::gateway::Reply;
 use crate::order::Success;
+use mpp_core::payments::{CancelPaymentResponse, InquiryPaymentResponse};
 use mpp_core::result_code::{ResultCode, ResultStatus};
 use mpp_core::wire::acquirer::AcqPayResponse;
-use mpp_core::wire::{CancelPaymentResponse, InquiryPaymentResponse, ResultObject};
+use mpp_core::wire::ResultObject;
 
 /// The meaning of a pay or inquiry answer.
 #[derive(Clone, Debug, PartialEq, Eq)]

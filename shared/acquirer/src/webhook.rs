@@ -17,8 +17,9 @@ use crate::order::{Note, NotifyReceipt, Order, OrderState, Source, Success, Tran
 use axum::extract::{Request, State};
 use axum::response::Response;
 use mpp_core::edge::{no_interface, serve, Edge, EdgeError};
+use mpp_core::payments::{NotifyPaymentRequest, NotifyPaymentResponse};
 use mpp_core::result_code::{ResultCode, ResultStatus};
-use mpp_core::wire::{NotifyPaymentRequest, NotifyPaymentResponse, ResultObject};
+use mpp_core::wire::ResultObject;
 use std::sync::Arc;
 
 /// The operation name in logs.

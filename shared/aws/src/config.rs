@@ -23,7 +23,7 @@
 //! | `NOTIFY_RETRY_QUEUE_URL`, `NOTIFY_DEAD_LETTER_QUEUE_URL` | notify: the SQS queues | required (notify) |
 //! | `AUTH_PAGE_BASE_URL` | account binding: the public base URL of the authorization page (`authUrl` = it + `/wallet/authorizationPage?authId=…`); an `https` URL in AWS | `http://127.0.0.1:8080` |
 //! | `BINDINGS_PER_ACCOUNT_MAX` | account binding: most merchants one account may be bound to at once | 20 |
-//! | `PSP_ID`, `BLOCKED_MERCHANTS`, `REGISTERED_MERCHANTS`, `BLOCKED_MCCS`, `BLOCKED_REGIONS`, `RISK_MAX_AMOUNTS`, `CURRENCIES` | merchant and risk policy (`mpp_core::flows::Policy`) | allow |
+//! | `PSP_ID`, `BLOCKED_MERCHANTS`, `REGISTERED_MERCHANTS`, `BLOCKED_MCCS`, `BLOCKED_REGIONS`, `RISK_MAX_AMOUNTS`, `CURRENCIES` | merchant and risk policy (`mpp_core::payments::Policy`) | allow |
 
 use crate::dynamo::{dynamo_client, dynamo_client_from, DynamoStore, TableNames};
 use crate::kms::{kms_client, kms_client_from, KmsEnvelopeSigner, KmsSigner};
@@ -31,8 +31,8 @@ use crate::kms_mac::KmsTokenMac;
 use base64::Engine as _;
 use mpp_core::clock::{Clock, SystemClock};
 use mpp_core::edge::Edge;
-use mpp_core::flows::policy::PolicyError;
-use mpp_core::flows::Policy;
+use mpp_core::payments::Policy;
+use mpp_core::payments::PolicyError;
 use mpp_core::signature::{load_public_key, LocalSigner, Signer, VerifierConfig, DEFAULT_MAX_SKEW};
 use mpp_core::token_mac::{TokenMac, UnconfiguredTokenMac};
 use std::sync::Arc;

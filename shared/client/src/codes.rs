@@ -11,8 +11,9 @@ use crate::ask::{ask, Answer, AskError, Retries, QUESTION};
 use crate::SignedClient;
 use mpp_core::flows::codes::{CodeIssuer, IssueError};
 use mpp_core::operations::GET_PAYMENT_CODE;
+use mpp_core::payments::Env;
 use mpp_core::wire::{
-    to_body, Env, GetPaymentCodeRequest, GetPaymentCodeResponse, Natural, PaymentCodeInfo, Region,
+    to_body, GetPaymentCodeRequest, GetPaymentCodeResponse, Natural, PaymentCodeInfo, Region,
     ResultObject, Text, CODE_QUANTITY_MAX, CODE_QUANTITY_MIN, GET_PAYMENT_CODE_PATH,
 };
 use std::time::Duration;

@@ -6,7 +6,7 @@
 //! - `parse_validate`: `wire::parse_request::<PayRequest>` (size, UTF-8, structure, typed pass,
 //!   cross-field rules);
 //! - `verify`: `signature::verify_request` (RSA-2048 public-key operation);
-//! - `decide_write/new`: `flows::pay::pay` on the memory store with a fresh `paymentRequestId`
+//! - `decide_write/new`: `payments::pay` on the memory store with a fresh `paymentRequestId`
 //!   each iteration (one read, one commit), wallet with a huge balance and no limits;
 //!   `decide_write/repeat`: the same id again (one read, the stored answer);
 //! - `sign`: `signature::sign_headers` with a `LocalSigner` (RSA-2048 private-key operation,
@@ -23,15 +23,17 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use http::{HeaderMap, HeaderName, HeaderValue};
 use mpp_core::clock::{Clock, FixedClock};
 use mpp_core::edge::{serve, Edge, EdgeError, Inbound};
-use mpp_core::flows::pay::{pay, PayDeps};
-use mpp_core::flows::{wire_time, Policy};
+use mpp_core::flows::wire_time;
+use mpp_core::payments::Policy;
+use mpp_core::payments::{pay, PayDeps};
+use mpp_core::payments::{PayRequest, PayResponse};
 use mpp_core::seed::Seed;
 use mpp_core::signature::{
     generate_key_pair, sign_headers, verify_request, LocalSigner, Signer, VerifierConfig,
 };
 use mpp_core::store::memory::MemoryStore;
 use mpp_core::store::Ports;
-use mpp_core::wire::{parse_request, to_body, PayRequest, PayResponse};
+use mpp_core::wire::{parse_request, to_body};
 use serde_json::{json, Value};
 use std::hint::black_box;
 use std::sync::Arc;
@@ -105,8 +107,8 @@ fn fixture(rt: &tokio::runtime::Runtime, keys: &Keys) -> Fixture {
     }
     Fixture {
         deps: PayDeps {
-            store: ports.pay.clone(),
-            wallet: ports.wallet.clone(),
+            store: ports.payments.pay.clone(),
+            wallet: ports.payments.wallet.clone(),
             clock: clock.clone(),
             policy: Arc::new(Policy::default()),
         },

@@ -405,60 +405,6 @@ pub async fn no_interface(edge: &Edge, inbound: Inbound<'_>) -> Outbound {
     sign(edge, &client_id, inbound.path_and_query, body, code).await
 }
 
-impl From<crate::flows::pay::PayError> for EdgeError {
-    fn from(e: crate::flows::pay::PayError) -> EdgeError {
-        match e {
-            crate::flows::pay::PayError::Param(p) => EdgeError::Param(p),
-            crate::flows::pay::PayError::Store(s) => EdgeError::Store(s),
-        }
-    }
-}
-
-impl Keyed for crate::wire::PayRequest {
-    fn payment_request_id(&self) -> &str {
-        self.payment_request_id.as_str()
-    }
-}
-
-impl Answered for crate::wire::PayResponse {
-    fn code(&self) -> ResultCode {
-        self.result.code().unwrap_or(ResultCode::UnknownException)
-    }
-}
-
-impl From<crate::flows::refund::RefundError> for EdgeError {
-    fn from(e: crate::flows::refund::RefundError) -> EdgeError {
-        match e {
-            crate::flows::refund::RefundError::Param(p) => EdgeError::Param(p),
-            crate::flows::refund::RefundError::Store(s) => EdgeError::Store(s),
-        }
-    }
-}
-
-macro_rules! keyed_and_answered {
-    ($($req:ty => $resp:ty),* $(,)?) => {
-        $(
-            impl Keyed for $req {
-                fn payment_request_id(&self) -> &str {
-                    self.payment_request_id.as_str()
-                }
-            }
-
-            impl Answered for $resp {
-                fn code(&self) -> ResultCode {
-                    self.result.code().unwrap_or(ResultCode::UnknownException)
-                }
-            }
-        )*
-    };
-}
-
-keyed_and_answered! {
-    crate::wire::InquiryPaymentRequest => crate::wire::InquiryPaymentResponse,
-    crate::wire::CancelPaymentRequest => crate::wire::CancelPaymentResponse,
-    crate::wire::RefundRequest => crate::wire::RefundResponse,
-}
-
 /// The `Keyed` (no payment to name: the log field stays empty; tokens and codes never go on a
 /// span) and `Answered` impls of an operation that names no payment. Each bindings operation
 /// calls it in its own file (`crate::bindings::*`).
@@ -482,13 +428,6 @@ macro_rules! unkeyed_and_answered {
     };
 }
 pub(crate) use unkeyed_and_answered;
-
-/// notifyPayment's answer (a forwarder reads whether it was acknowledged).
-impl Answered for crate::wire::NotifyPaymentResponse {
-    fn code(&self) -> ResultCode {
-        self.result.code().unwrap_or(ResultCode::UnknownException)
-    }
-}
 
 #[cfg(test)]
 mod tests {

@@ -3,9 +3,11 @@
 //! The Alipay+ contract and the wallet's business rules, shared by every Lambda function and the
 //! `mpp` command: the wire model and its validation (`wire`), the one result-code table
 //! (`result_code`), money (`money`), message signatures (`signature`), the ledger store port with
-//! its pure rules and the in-memory adapter (`store`), and the use cases (`flows`). The OTP area
-//! (`otp`) and the account binding area (`bindings`) are organised by operation: one file per
-//! Alipay+ operation holds its wire types, edge glue, port, decision, flow and memory adapter.
+//! what every area shares and the in-memory adapter (`store`), and the use cases (`flows`). Core
+//! is organised by area, and each area by operation: the payments area (`payments`: pay,
+//! evaluation, inquiryPayment, cancelPayment, refund, notifyPayment), the OTP area (`otp`) and the
+//! account binding area (`bindings`) hold, per operation, its wire types, edge glue, port,
+//! decision, flow and memory adapter.
 //!
 //! It must never import the AWS SDK or `lambda_http`: AWS adapters live in `mpp-aws`, the HTTP
 //! runtime in the function crates. What crosses in is plain bytes, headers and ports.
@@ -22,6 +24,7 @@ pub mod money;
 pub mod operations;
 pub mod otp;
 pub mod outbound;
+pub mod payments;
 pub mod pin;
 pub mod reconcile;
 pub mod result_code;

@@ -7,6 +7,7 @@
 //! path. Adding an operation starts with a row here (checklist: `docs/architecture.md`).
 
 use crate::bindings;
+use crate::payments;
 use crate::wire::{self, WireTypes};
 use std::time::Duration;
 
@@ -135,7 +136,7 @@ pub const PAY: Operation = Operation {
     function: Some("pay"),
     wait: Duration::from_secs(8),
     function_timeout: Duration::from_secs(8),
-    wire: Some(WireTypes::of::<wire::PayRequest, wire::PayResponse>()),
+    wire: Some(WireTypes::of::<payments::PayRequest, payments::PayResponse>()),
 };
 
 /// Payment evaluation: checks only, no money moves.
@@ -147,7 +148,7 @@ pub const EVALUATION: Operation = Operation {
     function: Some("evaluation"),
     wait: Duration::from_secs(8),
     function_timeout: Duration::from_secs(8),
-    wire: Some(WireTypes::of::<wire::PayRequest, wire::PayResponse>()),
+    wire: Some(WireTypes::of::<payments::PayRequest, payments::PayResponse>()),
 };
 
 /// inquiryPayment: what became of a payment. Alipay+ polls it; 5 s so a slow answer does not
@@ -161,8 +162,8 @@ pub const INQUIRY_PAYMENT: Operation = Operation {
     wait: Duration::from_secs(5),
     function_timeout: Duration::from_secs(5),
     wire: Some(WireTypes::of::<
-        wire::InquiryPaymentRequest,
-        wire::InquiryPaymentResponse,
+        payments::InquiryPaymentRequest,
+        payments::InquiryPaymentResponse,
     >()),
 };
 
@@ -176,8 +177,8 @@ pub const CANCEL_PAYMENT: Operation = Operation {
     wait: Duration::from_secs(8),
     function_timeout: Duration::from_secs(8),
     wire: Some(WireTypes::of::<
-        wire::CancelPaymentRequest,
-        wire::CancelPaymentResponse,
+        payments::CancelPaymentRequest,
+        payments::CancelPaymentResponse,
     >()),
 };
 
@@ -190,7 +191,10 @@ pub const REFUND: Operation = Operation {
     function: Some("refund"),
     wait: Duration::from_secs(8),
     function_timeout: Duration::from_secs(8),
-    wire: Some(WireTypes::of::<wire::RefundRequest, wire::RefundResponse>()),
+    wire: Some(WireTypes::of::<
+        payments::RefundRequest,
+        payments::RefundResponse,
+    >()),
 };
 
 /// notifyPayment: the MPP tells Alipay+ a payment's result (from the payments stream).
@@ -205,8 +209,8 @@ pub const NOTIFY_PAYMENT: Operation = Operation {
     // A batch of stream records, each one bounded call.
     function_timeout: Duration::from_secs(60),
     wire: Some(WireTypes::of::<
-        wire::NotifyPaymentRequest,
-        wire::NotifyPaymentResponse,
+        payments::NotifyPaymentRequest,
+        payments::NotifyPaymentResponse,
     >()),
 };
 

@@ -7,7 +7,7 @@
 
 use crate::clock::Clock;
 use crate::edge::Edge;
-use crate::flows::Policy;
+use crate::payments::Policy;
 use crate::store::Ports;
 use chrono::Duration;
 use std::sync::Arc;

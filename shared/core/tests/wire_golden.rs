@@ -11,6 +11,7 @@ use mpp_core::bindings::{
 use mpp_core::otp::{
     SendOtpRequest, SendOtpResponse, VerifyOtpRequest, VerifyOtpResponse, VerifyType,
 };
+use mpp_core::payments::*;
 use mpp_core::wire::acquirer::{AcqPayRequest, AcqPayResponse};
 use mpp_core::wire::*;
 use serde::de::DeserializeOwned;

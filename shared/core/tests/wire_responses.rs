@@ -6,6 +6,7 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use mpp_core::money::{Currency, MinorUnit, Money};
+use mpp_core::payments::*;
 use mpp_core::result_code::{ResultCode, ResultStatus};
 use mpp_core::wire::*;
 use serde::de::DeserializeOwned;

@@ -4,6 +4,7 @@
 // Test helpers outside #[test] functions may unwrap too: a panic is a test failure.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use mpp_core::payments::*;
 use mpp_core::wire::acquirer::AcqPayRequest;
 use mpp_core::wire::*;
 use serde::de::DeserializeOwned;

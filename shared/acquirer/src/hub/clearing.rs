@@ -16,12 +16,11 @@ use crate::gateway::Reply;
 use chrono::{DateTime, Utc};
 use mpp_core::clock::business_day;
 use mpp_core::edge::Keyed;
+use mpp_core::payments::{RefundRequest, RefundResponse};
 use mpp_core::reconcile::clearing::{summarise, ClearingFileName, ClearingWriter};
 use mpp_core::reconcile::{ClearingDay, Transaction, TransactionType};
 use mpp_core::result_code::{ResultCode, ResultStatus};
-use mpp_core::wire::{
-    to_body, Amount, ParamIllegal, RefundRequest, RefundResponse, ResultObject, Text, Validate,
-};
+use mpp_core::wire::{to_body, Amount, ParamIllegal, ResultObject, Text, Validate};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::BufWriter;

@@ -15,12 +15,15 @@ use crate::messages::{AcqCancelRequest, AcqInquiryRequest};
 use chrono::Utc;
 use mpp_client::SignedClient;
 use mpp_core::flows::new_id;
+use mpp_core::payments::{
+    CancelPaymentRequest, CancelPaymentResponse, InquiryPaymentRequest, InquiryPaymentResponse,
+    NotifyPaymentRequest, NotifyPaymentResponse, PayResponse,
+};
 use mpp_core::result_code::{ResultCode, ResultStatus};
 use mpp_core::wire::acquirer::{AcqPayRequest, AcqPayResponse};
 use mpp_core::wire::{
-    to_body, CancelPaymentRequest, CancelPaymentResponse, GetPaymentCodeRequest,
-    GetPaymentCodeResponse, InquiryPaymentRequest, InquiryPaymentResponse, NotifyPaymentRequest,
-    NotifyPaymentResponse, PayResponse, PaymentCodeInfo, ResultObject, Text, Timestamp,
+    to_body, GetPaymentCodeRequest, GetPaymentCodeResponse, PaymentCodeInfo, ResultObject, Text,
+    Timestamp,
 };
 use std::sync::Arc;
 

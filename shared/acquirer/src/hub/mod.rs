@@ -29,11 +29,10 @@ use mpp_core::bindings::AuthNotifyResponse;
 use mpp_core::clock::SystemClock;
 use mpp_core::edge::{no_interface, serve, Edge, EdgeError};
 use mpp_core::money::Currency;
+use mpp_core::payments::NotifyPaymentRequest;
 use mpp_core::signature::{Signer, VerifierConfig};
 use mpp_core::wire::acquirer::AcqPayRequest;
-use mpp_core::wire::{
-    Amount, GetPaymentCodeRequest, NotifyPaymentRequest, ResultObject, GET_PAYMENT_CODE_PATH,
-};
+use mpp_core::wire::{Amount, GetPaymentCodeRequest, ResultObject, GET_PAYMENT_CODE_PATH};
 use quote::Rate;
 use std::collections::{HashMap, HashSet};
 use std::fmt;

@@ -1,10 +1,11 @@
 //! The hub's foreign exchange: the acquirer charges in its currency (`paymentAmount`), the MPP
 //! settles in its own (`payToAmount`), converted with a configured rate that travels as
 //! `paymentQuote`. Integer arithmetic in minor units, rounded half up; the MPP accepts anything
-//! within one minor unit of the exact value (`mpp_core::flows::quote`).
+//! within one minor unit of the exact value (`mpp_core::payments::quote`).
 
 use mpp_core::money::{Currency, MinorUnit};
-use mpp_core::wire::{Amount, CurrencyCode, CurrencyPair, Decimal, Quote, Text};
+use mpp_core::payments::Quote;
+use mpp_core::wire::{Amount, CurrencyCode, CurrencyPair, Decimal, Text};
 use std::str::FromStr;
 
 /// One configured rate: 1 unit of the pair's base currency is `price` units of its quote

@@ -6,13 +6,13 @@
 use super::quote::{convert, ConvertError, Rate};
 use chrono::{DateTime, Utc};
 use mpp_core::clock::business_tz;
-use mpp_core::flows::pay::check_amounts;
 use mpp_core::money::Currency;
+use mpp_core::payments::check_amounts;
+use mpp_core::payments::{Env, Merchant, Order, PayRequest, PaymentMethod, Store};
 use mpp_core::result_code::ResultCode;
 use mpp_core::wire::acquirer::{AcqEnv, AcqOrder, AcqPayRequest, AcqStore};
 use mpp_core::wire::{
-    parse_request, to_body, Env, Flag, InStorePaymentScenario, Merchant, Order, ParamIllegal,
-    PayRequest, PaymentMethod, Store, Text, Timestamp,
+    parse_request, to_body, Flag, InStorePaymentScenario, ParamIllegal, Text, Timestamp,
 };
 
 /// Why the acquirer's pay cannot become an MPP pay: a code and a message for the acquirer.

@@ -14,11 +14,10 @@ use mpp_acquirer::order::OrderState;
 use mpp_acquirer::store::{MemoryOrderStore, OrderStore};
 use mpp_acquirer::timer::ManualTimer;
 use mpp_acquirer::{Acquirer, RetryPolicy, Sale};
+use mpp_core::payments::{CancelPaymentResponse, InquiryPaymentResponse};
 use mpp_core::result_code::ResultCode;
 use mpp_core::wire::acquirer::{AcqPayRequest, AcqPayResponse};
-use mpp_core::wire::{
-    parse_request, Amount, CancelPaymentResponse, InquiryPaymentResponse, ResultObject, Text,
-};
+use mpp_core::wire::{parse_request, Amount, ResultObject, Text};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

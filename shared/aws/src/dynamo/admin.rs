@@ -12,9 +12,10 @@ use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use chrono::{DateTime, Utc};
 use mpp_core::ids::CustomerId;
 use mpp_core::money::{Currency, Money};
+use mpp_core::payments::PaymentRecord;
 use mpp_core::store::{
     AccessToken, Account, AccountStatus, AdminStore, EntryKind, KycStatus, LedgerEntry, Limits,
-    PaymentCode, PaymentRecord, StoreError,
+    PaymentCode, StoreError,
 };
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 

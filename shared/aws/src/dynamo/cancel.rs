@@ -27,8 +27,9 @@ use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
 use mpp_core::clock::business_day;
-use mpp_core::store::transitions::{decide_cancel, CancelDecision, CancelIntent, Reversal};
-use mpp_core::store::{CancelOutcome, CancelStore, PaymentRecord, PaymentState, StoreError};
+use mpp_core::payments::{decide_cancel, CancelDecision, CancelIntent, Reversal};
+use mpp_core::payments::{CancelOutcome, CancelStore, PaymentRecord, PaymentState};
+use mpp_core::store::StoreError;
 use std::collections::HashMap;
 
 /// What one attempt found or did.

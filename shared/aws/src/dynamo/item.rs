@@ -11,11 +11,12 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Datelike, NaiveDate, SecondsFormat, Utc};
 use mpp_core::ids::{CustomerId, SecretHash};
 use mpp_core::money::{Currency, MinorUnit, Money};
+use mpp_core::payments::{PaymentRecord, PaymentRow, PaymentState, RefundRecord};
 use mpp_core::result_code::ResultCode;
 use mpp_core::store::StoreError;
 use mpp_core::store::{
     AccessToken, Account, AccountStatus, DayUsage, EntryKind, KycStatus, LedgerEntry, Limits,
-    PaymentCode, PaymentRecord, PaymentRow, PaymentState, RefundRecord,
+    PaymentCode,
 };
 use std::collections::{BTreeMap, HashMap};
 
@@ -681,7 +682,7 @@ mod tests {
     /// (existing tables and the stream consumers read this format): golden, then read back.
     #[test]
     fn payment_items_of_every_state_are_golden_and_round_trip() {
-        use mpp_core::store::Order;
+        use mpp_core::payments::record::Order;
         use serde_json::json;
         let t0 = Utc.with_ymd_and_hms(2026, 11, 21, 3, 0, 0).unwrap();
         let later = t0 + chrono::Duration::minutes(5);

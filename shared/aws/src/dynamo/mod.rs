@@ -4,7 +4,7 @@
 //!
 //! - A new payment is one `BatchGetItem` (`load_for_pay`) and one `TransactWriteItems`
 //!   (`commit_payment`); a cancelled transaction is diagnosed from its cancellation reasons and
-//!   the old items by the same rules the memory store runs (`mpp_core::store::rules`).
+//!   the old items by the same rules the memory store runs (`mpp_core::payments::rules`).
 //! - Every read is strongly consistent, so a write is visible to the next read.
 //! - Retries are this module's, bounded and named ([`SEND_ATTEMPTS_MAX`], [`TXN_ATTEMPTS_MAX`]);
 //!   the SDK's own retries are switched off by [`dynamo_client`] so the bounds multiply no further.
@@ -50,9 +50,8 @@ use aws_smithy_types::timeout::TimeoutConfig;
 use call::{send, unexpected, Effect};
 use item::Item;
 use mpp_core::ids::CustomerId;
-use mpp_core::store::{
-    Account, MethodFound, MethodRef, PaymentReader, PaymentRecord, StoreError, WalletReader,
-};
+use mpp_core::payments::{MethodFound, MethodRef, PaymentReader, PaymentRecord, WalletReader};
+use mpp_core::store::{Account, StoreError};
 use std::collections::HashMap;
 use std::time::Duration;
 

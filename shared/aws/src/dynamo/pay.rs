@@ -10,12 +10,12 @@ use super::{DynamoStore, TXN_ATTEMPTS_MAX};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{ConditionCheck, Put, TransactWriteItem, Update};
-use mpp_core::store::rules::{check_account, check_method, check_original};
-use mpp_core::store::{
-    CommitOutcome, DebitIntent, Decline, EntryKind, LedgerEntry, MethodFound, MethodGuard,
-    MethodRef, PayContext, PayStore, PaymentRecord, PaymentState, PutOutcome, StoreError,
-    LIFECYCLE_PAYMENTS_MAX, SCOPE_AGREEMENT_PAY,
+use mpp_core::payments::{check_account, check_method, check_original};
+use mpp_core::payments::{
+    CommitOutcome, DebitIntent, Decline, MethodFound, MethodGuard, MethodRef, PayContext, PayStore,
+    PaymentRecord, PaymentState, PutOutcome, LIFECYCLE_PAYMENTS_MAX,
 };
+use mpp_core::store::{EntryKind, LedgerEntry, StoreError, SCOPE_AGREEMENT_PAY};
 use std::collections::HashMap;
 
 /// How many business days before today the pay update clears of leftover allowance counters

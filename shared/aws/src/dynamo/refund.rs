@@ -9,10 +9,11 @@ use super::item;
 use super::{DynamoStore, TXN_ATTEMPTS_MAX};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
-use mpp_core::store::transitions::{decide_refund, RefundApply, RefundDecision};
-use mpp_core::store::{
-    PaymentRecord, PaymentState, RefundIntent, RefundOutcome, RefundRecord, RefundStore, StoreError,
+use mpp_core::payments::{decide_refund, RefundApply, RefundDecision};
+use mpp_core::payments::{
+    PaymentRecord, PaymentState, RefundIntent, RefundOutcome, RefundRecord, RefundStore,
 };
+use mpp_core::store::StoreError;
 
 impl DynamoStore {
     /// The decided refund as one transaction: put the refund, raise the payment's refunded sum

@@ -3,7 +3,8 @@
 //! decoding the store uses, so a stream record and a read can never disagree.
 
 use super::item::{payment_from, payment_item};
-use mpp_core::store::{PaymentRecord, StoreError};
+use mpp_core::payments::PaymentRecord;
+use mpp_core::store::StoreError;
 
 /// Decodes a stream image (the `NewImage` object of a stream record, in DynamoDB JSON:
 /// `{"paymentRequestId": {"S": "..."}, ...}`).

@@ -2,21 +2,13 @@
 //! one atomic write → build the answer. Signature checks and the envelope live at the edge
 //! (`crate::edge`), so a flow only sees a validated request and returns a response body type.
 
-pub mod cancel;
 pub mod codes;
-pub mod inquiry;
 pub mod notify;
-pub mod pay;
-pub mod policy;
-pub mod quote;
-pub mod refund;
 
 use crate::clock::business_tz;
 use crate::result_code::ResultCode;
 use crate::wire::{ResultObject, Text, Timestamp};
 use chrono::{DateTime, Utc};
-
-pub use policy::Policy;
 
 /// The Alipay+ `result` object for a code.
 pub fn result(code: ResultCode) -> ResultObject {

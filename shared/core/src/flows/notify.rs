@@ -2,27 +2,16 @@
 //! binding event, signed, retried on a bounded schedule, never lost, never sent again after an S.
 //! The delivery ([`attempt`]: the delivery state, the transport, the retry queue, the dead
 //! letters) is one piece for both; a [`NotifyJob`] names its [`Notification`]. What is notified
-//! and where its state lives differ: payments below, authNotify in `bindings::auth_notify`.
+//! and where its state lives differ: payments in `crate::payments::notify_payment`, authNotify in
+//! `crate::bindings::auth_notify`.
 //!
-//! Driven by the payments table's change feed (the DynamoDB Stream in AWS, the memory store's
-//! feed in `mpp serve`): a payment *created* in a final state — succeeded, or declined — is
-//! notified; later changes (a cancel, a refund, delivery bookkeeping) are not, because Alipay+
-//! learns of those from its own calls and "the notification already sent stays as sent".
-//! A closed record a cancel left for an id we never paid carries no amounts and is not notified.
-//!
-//! There is no undecided state to sweep: a payment is written once, in its final state, in one
-//! transaction (see `docs/store.md`); a write whose outcome was unknown either committed (and is
-//! notified from the feed) or did not (no record, nothing to notify, and Alipay+ re-sends or
-//! cancels).
+//! notifyPayment's own part (which payments are notified, the body) is in
+//! `crate::payments::notify_payment`; this module is the delivery both notifications share.
 
-use super::inquiry::payment_result;
-use super::{result, text, timestamp};
 use crate::bindings::{AuthNotification, NotifyBody, TokenBody};
 use crate::clock::Clock;
-use crate::result_code::ResultStatus;
-use crate::store::{DeliveryStore, PaymentRecord, Status, StoreError};
+use crate::store::{DeliveryStore, StoreError};
 use crate::token_mac::TokenMac;
-use crate::wire::{to_body, Amount, NotifyPaymentRequest, Text};
 use async_trait::async_trait;
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
@@ -207,48 +196,6 @@ pub enum JobOutcome {
     DeadLettered,
     /// Not sent: the destination is not allowed (`crate::outbound`). In the dead-letter queue.
     Refused,
-}
-
-/// The notifyPayment body for a payment created in a final state, or `None` when there is
-/// nothing to notify (see the module comment).
-pub fn notification_for(record: &PaymentRecord) -> Option<NotifyPaymentRequest> {
-    // A cancel's placeholder was never paid: nothing to notify.
-    let order = record.order()?;
-    let code = payment_result(record);
-    // paymentResult is S or F, never U: stored payments are final.
-    match code.status() {
-        ResultStatus::S | ResultStatus::F => {}
-        ResultStatus::U => return None,
-    }
-    let paid = match &record.status {
-        Status::Succeeded { paid, .. } => Some(paid),
-        Status::Failed { .. } | Status::Closed { .. } | Status::Cancelled { .. } => None,
-    };
-    Some(NotifyPaymentRequest {
-        payment_result: result(code),
-        payment_request_id: Text::new(record.payment_request_id.as_str()).ok()?,
-        payment_id: paid.and_then(|p| text(&p.payment_id)),
-        payment_time: paid.and_then(|p| timestamp(&p.payment_time())),
-        payment_amount: Amount::from_money(order.payment_amount),
-        pay_to_amount: Some(Amount::from_money(order.pay_to_amount)),
-        customer_id: paid.and_then(|p| text(p.customer.as_str())),
-    })
-}
-
-/// The first job for a payment that appeared on the feed, or `None` if it needs no notification.
-pub fn job_for(record: &PaymentRecord, default_url: &str) -> Option<NotifyJob> {
-    let body = notification_for(record)?;
-    Some(NotifyJob {
-        operation: Notification::NotifyPayment,
-        key: record.payment_request_id.clone(),
-        url: record
-            .order()
-            .and_then(|o| o.notify_url.clone())
-            .unwrap_or_else(|| default_url.to_string()),
-        body: String::from_utf8(to_body(&body)).ok()?,
-        token_body: None,
-        attempt: 1,
-    })
 }
 
 /// The first job of an authNotify the outbox received, to `url` (Alipay+'s authNotify endpoint).

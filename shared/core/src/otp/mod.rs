@@ -19,9 +19,9 @@ pub use verify_otp::*;
 
 use crate::clock::business_day;
 use crate::ids::{CustomerId, Secret, SecretHash};
+use crate::payments::{check_method, MethodFound};
 use crate::result_code::ResultCode;
-use crate::store::rules::check_method;
-use crate::store::{AccessToken, MethodFound, StoreError};
+use crate::store::{AccessToken, StoreError};
 use crate::wire::Text;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

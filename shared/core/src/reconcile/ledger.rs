@@ -3,7 +3,8 @@
 //! streamed in merge-key order by [`LedgerCursor`].
 
 use super::{ClearingDay, Transaction, TransactionType};
-use crate::store::{PaymentRecord, RefundRecord, Status, StoreError};
+use crate::payments::{PaymentRecord, RefundRecord, Status};
+use crate::store::StoreError;
 use async_trait::async_trait;
 use std::collections::VecDeque;
 

@@ -1,14 +1,15 @@
 //! The in-memory store: the local default and the fast test double. It is the reference for the
 //! port's semantics: every operation takes one lock, so each is atomic exactly as the DynamoDB
 //! transaction is, and the same conformance suite runs against both.
+//!
+//! Each operation implements its own port on this store in its module (the payments area's in
+//! `crate::payments`, the OTP area's in `crate::otp`): its decision applied under the one lock.
+//! Here: the state, what stores a payment and its ledger entries, the operators' port
+//! (`AdminStore`), notifyPayment's delivery state (`DeliveryStore`, the port both notifiers
+//! share), account binding and the clearing query.
 
-use super::rules::{
-    apply_credit, apply_debit, check_account, check_method, check_original, reverse_debit,
-};
-use super::transitions::{
-    decide_cancel, decide_refund, CancelDecision, CancelIntent, RefundDecision,
-};
 use super::*;
+use crate::payments::{apply_credit, MethodFound, MethodRef, PaymentRecord, RefundRecord};
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
@@ -16,16 +17,16 @@ use std::sync::{Mutex, MutexGuard};
 mod clearing;
 
 /// The store's state. `pub(crate)` (with the fields and [`MemoryStore::lock`] the areas use):
-/// each operation of an area organised by operation (`crate::otp`, `crate::bindings`) applies
-/// its decision under the one lock in its own module.
+/// each operation of an area organised by operation (`crate::payments`, `crate::otp`,
+/// `crate::bindings`) applies its decision under the one lock in its own module.
 #[derive(Default)]
 pub(crate) struct State {
     pub(crate) accounts: HashMap<CustomerId, Account>,
     pub(crate) tokens: HashMap<SecretHash, AccessToken>,
-    codes: HashMap<SecretHash, PaymentCode>,
-    payments: HashMap<String, PaymentRecord>,
-    refunds: HashMap<String, RefundRecord>,
-    ledger: HashMap<CustomerId, Vec<LedgerEntry>>,
+    pub(crate) codes: HashMap<SecretHash, PaymentCode>,
+    pub(crate) payments: HashMap<String, PaymentRecord>,
+    pub(crate) refunds: HashMap<String, RefundRecord>,
+    pub(crate) ledger: HashMap<CustomerId, Vec<LedgerEntry>>,
     deliveries: HashMap<String, Delivery>,
     /// sendOTP's one-time passwords, by `verifyRequestId`.
     pub(crate) otps: HashMap<String, crate::otp::OtpRecord>,
@@ -39,7 +40,7 @@ pub(crate) struct State {
 }
 
 impl State {
-    fn find(&self, method: &MethodRef) -> MethodFound {
+    pub(crate) fn find(&self, method: &MethodRef) -> MethodFound {
         match method {
             MethodRef::AccessToken(h) => MethodFound::Token(self.tokens.get(h).cloned()),
             MethodRef::PaymentCode(h) => MethodFound::Code(self.codes.get(h).cloned()),
@@ -48,7 +49,7 @@ impl State {
     }
 
     /// Stores a new payment and tells the change feed, as a DynamoDB Stream INSERT would.
-    fn insert_payment(&mut self, record: PaymentRecord) {
+    pub(crate) fn insert_payment(&mut self, record: PaymentRecord) {
         self.payments
             .insert(record.payment_request_id.clone(), record.clone());
         if let Some(feed) = &self.feed {
@@ -57,7 +58,7 @@ impl State {
         }
     }
 
-    fn append(&mut self, entry: LedgerEntry) {
+    pub(crate) fn append(&mut self, entry: LedgerEntry) {
         let entries = self.ledger.entry(entry.customer_id.clone()).or_default();
         if !entries.iter().any(|e| e.entry_id == entry.entry_id) {
             entries.push(entry);
@@ -94,187 +95,6 @@ impl MemoryStore {
             Ok(g) => g,
             Err(p) => p.into_inner(),
         }
-    }
-}
-
-#[async_trait]
-impl WalletReader for MemoryStore {
-    async fn find_method(&self, method: &MethodRef) -> Result<MethodFound, StoreError> {
-        Ok(self.lock().find(method))
-    }
-
-    async fn account(&self, customer_id: &CustomerId) -> Result<Option<Account>, StoreError> {
-        Ok(self.lock().accounts.get(customer_id).cloned())
-    }
-}
-
-#[async_trait]
-impl PaymentReader for MemoryStore {
-    async fn payment(&self, payment_request_id: &str) -> Result<Option<PaymentRecord>, StoreError> {
-        Ok(self.lock().payments.get(payment_request_id).cloned())
-    }
-}
-
-#[async_trait]
-impl PayStore for MemoryStore {
-    async fn load_for_pay(
-        &self,
-        payment_request_id: &str,
-        method: &MethodRef,
-    ) -> Result<PayContext, StoreError> {
-        let s = self.lock();
-        Ok(PayContext {
-            existing: s.payments.get(payment_request_id).cloned(),
-            method: s.find(method),
-        })
-    }
-
-    async fn commit_payment(&self, intent: &DebitIntent) -> Result<CommitOutcome, StoreError> {
-        let mut s = self.lock();
-        let id = &intent.payment.payment_request_id;
-        if let Some(existing) = s.payments.get(id) {
-            return Ok(CommitOutcome::Exists(existing.clone()));
-        }
-        // Re-check the method inside the atomic step, as the DynamoDB ConditionCheck does.
-        let found = match &intent.guard {
-            MethodGuard::Token(h) => Some(MethodFound::Token(s.tokens.get(h).cloned())),
-            MethodGuard::Code(h) => Some(MethodFound::Code(s.codes.get(h).cloned())),
-            MethodGuard::Nfc | MethodGuard::Customer => None,
-        };
-        if let Some(found) = found {
-            match check_method(&found, intent.now) {
-                Ok(owner) if owner == intent.customer_id => {}
-                // Someone else's token or code is as good as none.
-                Ok(_) if matches!(found, MethodFound::Code(_)) => {
-                    return Ok(CommitOutcome::Declined(Decline::CodeInvalid))
-                }
-                Ok(_) => return Ok(CommitOutcome::Declined(Decline::TokenInvalid)),
-                Err(d) => return Ok(CommitOutcome::Declined(d)),
-            }
-        }
-        if let Some(original) = &intent.original {
-            // The supplemental link, re-checked atomically with the debit (a ConditionCheck on
-            // the original in DynamoDB).
-            if let Err(d) = check_original(s.payments.get(original), &intent.customer_id) {
-                return Ok(CommitOutcome::Declined(d));
-            }
-        }
-        let day = intent.day();
-        if let Err(d) = check_account(
-            s.accounts.get(&intent.customer_id),
-            &intent.guard,
-            intent.debit,
-            day,
-        ) {
-            return Ok(CommitOutcome::Declined(d));
-        }
-        // All checks hold: apply everything.
-        if let Some(a) = s.accounts.get_mut(&intent.customer_id) {
-            apply_debit(a, intent.debit, day);
-        }
-        if let MethodGuard::Code(h) = &intent.guard {
-            if let Some(c) = s.codes.get_mut(h) {
-                c.used_by = Some(id.clone());
-            }
-        }
-        s.insert_payment(intent.payment.clone());
-        s.append(LedgerEntry {
-            customer_id: intent.customer_id.clone(),
-            entry_id: intent.entry_id(),
-            kind: EntryKind::Debit,
-            money: intent.debit,
-            payment_request_id: Some(id.clone()),
-            order_lifecycle_id: intent.payment.order_lifecycle_id().map(str::to_string),
-            at: intent.now,
-        });
-        Ok(CommitOutcome::Committed)
-    }
-
-    async fn record_payment(&self, record: &PaymentRecord) -> Result<PutOutcome, StoreError> {
-        let mut s = self.lock();
-        if let Some(existing) = s.payments.get(&record.payment_request_id) {
-            return Ok(PutOutcome::Exists(existing.clone()));
-        }
-        s.insert_payment(record.clone());
-        Ok(PutOutcome::Stored)
-    }
-
-    async fn lifecycle_payments(
-        &self,
-        order_lifecycle_id: &str,
-    ) -> Result<Vec<PaymentRecord>, StoreError> {
-        let s = self.lock();
-        let mut found: Vec<PaymentRecord> = s
-            .payments
-            .values()
-            .filter(|p| p.order_lifecycle_id() == Some(order_lifecycle_id))
-            .cloned()
-            .collect();
-        // The earliest first, and no more than one page, as the DynamoDB query reads.
-        found.sort_by_key(|p| p.created_at);
-        found.truncate(LIFECYCLE_PAYMENTS_MAX);
-        Ok(found)
-    }
-}
-
-#[async_trait]
-impl CancelStore for MemoryStore {
-    async fn cancel(&self, intent: &CancelIntent) -> Result<CancelOutcome, StoreError> {
-        let mut s = self.lock();
-        let current = s.payments.get(&intent.payment_request_id).cloned();
-        match decide_cancel(intent, current) {
-            CancelDecision::Answer(outcome) => Ok(outcome),
-            CancelDecision::CloseUnknown(closed) => {
-                s.insert_payment(closed.clone());
-                Ok(CancelOutcome::Closed(closed))
-            }
-            CancelDecision::CloseFailed(closed) => {
-                s.payments
-                    .insert(closed.payment_request_id.clone(), closed.clone());
-                Ok(CancelOutcome::Closed(closed))
-            }
-            CancelDecision::Reverse(r) => {
-                let Some(a) = s.accounts.get_mut(&r.customer) else {
-                    return Err(StoreError::Corrupt(format!(
-                        "payment of a missing account: {}",
-                        intent.payment_request_id
-                    )));
-                };
-                reverse_debit(a, r.back, r.debit_day);
-                s.payments
-                    .insert(r.cancelled.payment_request_id.clone(), r.cancelled.clone());
-                if let Some(entry) = r.entry {
-                    s.append(entry);
-                }
-                Ok(CancelOutcome::Reversed(r.cancelled))
-            }
-        }
-    }
-}
-
-#[async_trait]
-impl RefundStore for MemoryStore {
-    async fn refund(&self, intent: &RefundIntent) -> Result<RefundOutcome, StoreError> {
-        let mut s = self.lock();
-        let stored = s.refunds.get(&intent.refund_request_id).cloned();
-        let payment = s.payments.get(&intent.payment_request_id).cloned();
-        let apply = match decide_refund(intent, stored, payment) {
-            RefundDecision::Answer(outcome) => return Ok(outcome),
-            RefundDecision::Apply(apply) => apply,
-        };
-        let Some(account) = s.accounts.get_mut(&apply.customer) else {
-            return Err(StoreError::Corrupt(format!(
-                "payment of a missing account: {}",
-                intent.payment_request_id
-            )));
-        };
-        apply_credit(account, intent.amount);
-        s.payments
-            .insert(intent.payment_request_id.clone(), apply.payment_after);
-        s.refunds
-            .insert(intent.refund_request_id.clone(), apply.record.clone());
-        s.append(apply.entry);
-        Ok(RefundOutcome::Refunded(apply.record))
     }
 }
 

@@ -1,25 +1,21 @@
-//! The ledger store: the port every money-moving function writes through, its records, and the
-//! pure rules both adapters (in-memory here, DynamoDB in `mpp-aws`) apply identically.
+//! The ledger store: what every area shares — accounts, tokens, payment codes, the ledger, the
+//! store's errors — the ports that belong to no one operation (`AdminStore` for operators, tests
+//! and the local stack; `DeliveryStore`, the delivery state both notifications keep), the
+//! in-memory adapter (`memory`), and [`Ports`], one store seen through every area's ports.
 //!
-//! The port is split by what one function may do, so each Lambda's IAM policy can be exactly
-//! its trait: `WalletReader` and `PaymentReader` only read; `PayStore` creates payments;
-//! `CancelStore` and `RefundStore` move existing ones; `AdminStore` is for operators, tests and
-//! the local stack. See `docs/store.md` for the table design.
+//! Each area owns its own ports, split by what one function may do so each Lambda's IAM policy
+//! can be exactly its trait: the payments area's are in `crate::payments` ([`PaymentPorts`]),
+//! the OTP area's in `crate::otp`, the binding area's in [`bindings`]. See `docs/store.md` for
+//! the table design.
 
 pub mod memory;
-pub mod payment;
-pub mod rules;
-pub mod transitions;
 
-use crate::clock::business_day;
 use crate::ids::{CustomerId, SecretHash};
 use crate::money::{Currency, MinorUnit, Money};
+use crate::payments::{PaymentPorts, PaymentRecord, PaymentStores};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
-
-pub use payment::{ClosedFrom, Declined, Order, Paid, PaymentRecord, PaymentRow, Status};
-pub use rules::Decline;
 
 /// Wallet account status.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -208,85 +204,6 @@ pub struct PaymentCode {
     pub used_by: Option<String>,
 }
 
-/// How the pay request names the payer.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum MethodRef {
-    /// Auto debit: the access token in `paymentMethodId`.
-    AccessToken(SecretHash),
-    /// User-presented mode: the payment code in `paymentMethodId`.
-    PaymentCode(SecretHash),
-    /// `paymentMethod.customerId`: an NFC tap, a code Alipay+ issued and decoded
-    /// (`PaymentCode`), a supplemental payment or a transit debt recovery.
-    Customer(CustomerId),
-}
-
-/// What the store found for a `MethodRef`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum MethodFound {
-    /// The token item, if any.
-    Token(Option<AccessToken>),
-    /// The code item, if any.
-    Code(Option<PaymentCode>),
-    /// The customer id needs no lookup.
-    Customer(CustomerId),
-}
-
-/// The guard the pay transaction re-checks atomically with the debit.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum MethodGuard {
-    /// Token must exist, be unrevoked, hold `AGREEMENT_PAY`, and be unexpired at `now`.
-    Token(SecretHash),
-    /// Code must exist, be unused and unexpired at `now`; the payment marks it used.
-    Code(SecretHash),
-    /// An NFC tap: the account must allow NFC payments.
-    Nfc,
-    /// A `customerId` payer that is not a tap (a code Alipay+ issued and decoded, a supplemental
-    /// payment, a transit debt recovery): the account in good standing, nothing more.
-    Customer,
-}
-
-/// Where a payment is in its life. Each move is one conditional write on the prior state.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum PaymentState {
-    /// The wallet was debited.
-    Succeeded,
-    /// Declined; nothing was taken. `result_code` says why.
-    Failed,
-    /// Closed without money moving: cancelled before or instead of the pay, or a failed payment
-    /// cancelled (a pay past its expiry is recorded FAILED with `ORDER_IS_CLOSED`).
-    Closed,
-    /// Succeeded, then cancelled: the debit was reversed.
-    Cancelled,
-}
-
-impl PaymentState {
-    /// The stored spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PaymentState::Succeeded => "SUCCEEDED",
-            PaymentState::Failed => "FAILED",
-            PaymentState::Closed => "CLOSED",
-            PaymentState::Cancelled => "CANCELLED",
-        }
-    }
-
-    /// Parses the stored spelling.
-    pub fn parse(s: &str) -> Option<PaymentState> {
-        match s {
-            "SUCCEEDED" => Some(PaymentState::Succeeded),
-            "FAILED" => Some(PaymentState::Failed),
-            "CLOSED" => Some(PaymentState::Closed),
-            "CANCELLED" => Some(PaymentState::Cancelled),
-            _ => None,
-        }
-    }
-}
-
-/// Most payments of one order lifecycle the supplemental-payment lookup reads (one page): an
-/// original and its supplemental payments (a transit ride has one or two); past this bound the
-/// earliest 32 are still searched for the original.
-pub const LIFECYCLE_PAYMENTS_MAX: usize = 32;
-
 /// One entry of the wallet ledger. For every wallet and currency,
 /// `sum(credits) - sum(debits) = balance` (opening balances are credits).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -352,149 +269,6 @@ impl EntryKind {
     }
 }
 
-/// Everything the pay transaction needs, computed before the one write.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DebitIntent {
-    /// The record to create (state `Succeeded`).
-    pub payment: PaymentRecord,
-    /// The wallet to debit.
-    pub customer_id: CustomerId,
-    /// What to debit.
-    pub debit: Money,
-    /// What must still hold about the payment method.
-    pub guard: MethodGuard,
-    /// A supplemental payment: the `paymentRequestId` of its original, which must still be a
-    /// succeeded payment of `customer_id` when the debit commits.
-    pub original: Option<String>,
-    /// The instant the conditions are judged at.
-    pub now: DateTime<Utc>,
-}
-
-impl DebitIntent {
-    /// The business day the debit counts against.
-    pub fn day(&self) -> u32 {
-        business_day(self.now)
-    }
-
-    /// The ledger entry id of this debit.
-    pub fn entry_id(&self) -> String {
-        format!("{}#DEBIT", self.payment.payment_request_id)
-    }
-}
-
-/// What the pay read found: the payment (if this is a repeat) and the method item.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PayContext {
-    /// The stored payment with this `paymentRequestId`, if any.
-    pub existing: Option<PaymentRecord>,
-    /// The token, code or customer.
-    pub method: MethodFound,
-}
-
-/// Outcome of the pay transaction.
-// One outcome per store call, moved straight into the answer: boxing the record buys nothing.
-#[allow(clippy::large_enum_variant)]
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum CommitOutcome {
-    /// Debited; the record is stored.
-    Committed,
-    /// A rule failed; nothing was written.
-    Declined(Decline),
-    /// A payment with this id already exists (a racing repeat, or a cancel that came first).
-    Exists(PaymentRecord),
-}
-
-/// Outcome of putting a record only if none exists.
-// One outcome per store call, moved straight into the answer: boxing the record buys nothing.
-#[allow(clippy::large_enum_variant)]
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum PutOutcome {
-    /// Stored.
-    Stored,
-    /// Another record was there first; here it is.
-    Exists(PaymentRecord),
-}
-
-/// Outcome of cancelPayment.
-// One outcome per store call, moved straight into the answer: boxing the record buys nothing.
-#[allow(clippy::large_enum_variant)]
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum CancelOutcome {
-    /// The payment had succeeded; debit, day usage and ledger were reversed.
-    Reversed(PaymentRecord),
-    /// Closed with no money moving (was failed, or unknown: a closed record now stands).
-    Closed(PaymentRecord),
-    /// Already cancelled or closed before: the same answer again.
-    AlreadyClosed(PaymentRecord),
-    /// Still open (succeeded or failed) but past the cancel window: nothing written; refund is
-    /// the way.
-    WindowExceeded(PaymentRecord),
-}
-
-/// A refund to apply.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RefundIntent {
-    /// Idempotency key.
-    pub refund_request_id: String,
-    /// SHA-256 of the refund's key parameters.
-    pub fingerprint: String,
-    /// The original payment.
-    pub payment_request_id: String,
-    /// Amount credited to the wallet, in the payment's debit currency.
-    pub amount: Money,
-    /// Our refund id.
-    pub refund_id: String,
-    /// When.
-    pub now: DateTime<Utc>,
-    /// The `paymentId` the request named, if any: it must be the payment's.
-    pub payment_id: Option<String>,
-}
-
-/// A stored refund.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RefundRecord {
-    /// Idempotency key.
-    pub refund_request_id: String,
-    /// Key-parameter fingerprint.
-    pub fingerprint: String,
-    /// The original payment.
-    pub payment_request_id: String,
-    /// Credited amount.
-    pub amount: Money,
-    /// Our refund id.
-    pub refund_id: String,
-    /// When it was applied, RFC 3339 in UTC+8.
-    pub refund_time: String,
-}
-
-/// Outcome of a refund.
-// One outcome per store call, moved straight into the answer: boxing the record buys nothing.
-#[allow(clippy::large_enum_variant)]
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum RefundOutcome {
-    /// Credited.
-    Refunded(RefundRecord),
-    /// This `refundRequestId` was applied before; here is what was stored.
-    Exists(RefundRecord),
-    /// Refused; nothing written.
-    Refused(RefundRefusal),
-}
-
-/// Why a refund was refused.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RefundRefusal {
-    /// No such payment.
-    PaymentNotFound,
-    /// The payment did not succeed, or was cancelled.
-    NotRefundable,
-    /// The sum of refunds would exceed what was paid.
-    ExceedsPayment,
-    /// The refund currency is not the payment's.
-    CurrencyMismatch,
-    /// The request's `paymentId` is not the payment's.
-    PaymentIdMismatch,
-}
-
 /// Store failures, phrased as the questions callers ask.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -520,77 +294,6 @@ pub enum StoreError {
     /// An admin operation named an item that does not exist.
     #[error("not found: {0}")]
     NotFound(String),
-}
-
-/// Reads the evaluation and pay functions need about a payer (read-only IAM).
-#[async_trait]
-pub trait WalletReader: Send + Sync {
-    /// Looks the token, code or customer up.
-    async fn find_method(&self, method: &MethodRef) -> Result<MethodFound, StoreError>;
-    /// Reads an account.
-    async fn account(&self, customer_id: &CustomerId) -> Result<Option<Account>, StoreError>;
-}
-
-/// Reads of payments (inquiryPayment; read-only IAM).
-#[async_trait]
-pub trait PaymentReader: Send + Sync {
-    /// The payment with this id.
-    async fn payment(&self, payment_request_id: &str) -> Result<Option<PaymentRecord>, StoreError>;
-}
-
-/// What the pay function writes.
-#[async_trait]
-pub trait PayStore: Send + Sync {
-    /// One read: the payment with this id (a repeat?) and the method item.
-    async fn load_for_pay(
-        &self,
-        payment_request_id: &str,
-        method: &MethodRef,
-    ) -> Result<PayContext, StoreError>;
-    /// One atomic write: create the payment, debit, count the day's usage, guard the method,
-    /// append the ledger entry. Nothing is written unless everything holds.
-    async fn commit_payment(&self, intent: &DebitIntent) -> Result<CommitOutcome, StoreError>;
-    /// Stores a declined (or closed) payment so its repeat gets the same answer; only if none
-    /// exists.
-    async fn record_payment(&self, record: &PaymentRecord) -> Result<PutOutcome, StoreError>;
-    /// The payments stored with this `orderLifecycleId` (at most [`LIFECYCLE_PAYMENTS_MAX`]),
-    /// for a supplemental payment's link to its original.
-    async fn lifecycle_payments(
-        &self,
-        order_lifecycle_id: &str,
-    ) -> Result<Vec<PaymentRecord>, StoreError>;
-}
-
-/// What the cancel function writes.
-#[async_trait]
-pub trait CancelStore: Send + Sync {
-    /// Cancels as [`transitions::decide_cancel`] decides on the payment read: reverses a success
-    /// in one transaction, closes a failed payment, leaves a closed record for an id never seen
-    /// ([`PaymentRecord::unseen_closed`]), and answers without writing when already closed or past the
-    /// intent's window.
-    async fn cancel(&self, intent: &transitions::CancelIntent)
-        -> Result<CancelOutcome, StoreError>;
-
-    /// [`CancelStore::cancel`] without a window (operators, the conformance suite).
-    async fn cancel_payment(
-        &self,
-        payment_request_id: &str,
-        now: DateTime<Utc>,
-    ) -> Result<CancelOutcome, StoreError> {
-        self.cancel(&transitions::CancelIntent {
-            payment_request_id: payment_request_id.to_string(),
-            now,
-            cutoff: None,
-        })
-        .await
-    }
-}
-
-/// What the refund function writes.
-#[async_trait]
-pub trait RefundStore: Send + Sync {
-    /// Applies a refund once per `refundRequestId`, never above what was paid.
-    async fn refund(&self, intent: &RefundIntent) -> Result<RefundOutcome, StoreError>;
 }
 
 /// Operators, tests and the local stack: create and inspect wallets.
@@ -661,16 +364,8 @@ pub fn ledger_mismatches(account: &Account, entries: &[LedgerEntry]) -> Vec<(Cur
 /// (A Lambda function takes only the port it needs.)
 #[derive(Clone)]
 pub struct Ports {
-    /// pay's writes.
-    pub pay: std::sync::Arc<dyn PayStore>,
-    /// Reads of tokens, codes and accounts.
-    pub wallet: std::sync::Arc<dyn WalletReader>,
-    /// Reads of payments.
-    pub payments: std::sync::Arc<dyn PaymentReader>,
-    /// cancelPayment's writes.
-    pub cancel: std::sync::Arc<dyn CancelStore>,
-    /// refund's writes.
-    pub refund: std::sync::Arc<dyn RefundStore>,
+    /// The payments area's ports (pay, evaluation, inquiryPayment, cancelPayment, refund).
+    pub payments: PaymentPorts,
     /// Operator writes and checks.
     pub admin: std::sync::Arc<dyn AdminStore>,
     /// notifyPayment delivery state.
@@ -686,11 +381,7 @@ impl Ports {
     /// Every port of `store`.
     pub fn of<T>(store: std::sync::Arc<T>) -> Ports
     where
-        T: PayStore
-            + WalletReader
-            + PaymentReader
-            + CancelStore
-            + RefundStore
+        T: PaymentStores
             + AdminStore
             + DeliveryStore
             + crate::otp::OtpStores
@@ -698,14 +389,10 @@ impl Ports {
             + 'static,
     {
         Ports {
+            payments: PaymentPorts::of(store.clone()),
             otp: crate::otp::OtpPorts::of(store.clone()),
             bindings: crate::bindings::BindingPorts::of(store.clone()),
             deliveries: store.clone(),
-            pay: store.clone(),
-            wallet: store.clone(),
-            payments: store.clone(),
-            cancel: store.clone(),
-            refund: store.clone(),
             admin: store,
         }
     }

@@ -3,10 +3,10 @@
 //! omits fields the MPP-side pay marks required (`merchantDisplayName`, `payToAmount`, ids that
 //! travel in headers), and spelled as the sample spells them (`store.storeMcc`).
 
-use super::pay::{Address, Buyer, Goods, PaymentFactor, PaymentMethod, Shipping, GOODS_MAX};
 use super::result::ResultObject;
 use super::scalar::{opt_bounded_vec, Amount, CurrencyCode, Text, Timestamp};
 use super::{OsType, ParamIllegal, TerminalType, Validate};
+use crate::payments::{Address, Buyer, Goods, PaymentFactor, PaymentMethod, Shipping, GOODS_MAX};
 use serde::{Deserialize, Serialize};
 
 /// The pay request from the ACQP to Alipay+ (user-presented mode: the payment code is

@@ -3,11 +3,11 @@
 //! decodes such a code back to `customerId` when an acquirer pays with it, and calls the MPP's
 //! pay with the `PaymentCode` scenario.
 
-use super::pay::Env;
 use super::result::ResultObject;
 use super::scalar::{opt_bounded_vec, Natural, Region, Text, Timestamp};
 use super::{ParamIllegal, Validate};
 use crate::ids::CustomerId;
+use crate::payments::Env;
 use crate::result_code::ResultStatus;
 use serde::{Deserialize, Serialize};
 use std::fmt;

@@ -8,27 +8,17 @@
 //! `docs/wire.md`.
 
 pub mod acquirer;
-mod cancel;
 mod codes;
 mod enums;
-mod inquiry;
-mod notify;
 mod parse;
-mod pay;
-mod refund;
 mod result;
 mod scalar;
 
 // Every message module's public items are the wire model's: re-exported whole, so a new message
 // (or a new operation's types in an existing module) needs no line here.
-pub use cancel::*;
 pub use codes::*;
 pub use enums::*;
-pub use inquiry::*;
-pub use notify::*;
 pub use parse::*;
-pub use pay::*;
-pub use refund::*;
 pub use result::*;
 pub use scalar::*;
 
@@ -119,75 +109,6 @@ fn unknown_exception_body() -> Vec<u8> {
         c.message()
     )
     .into_bytes()
-}
-
-/// Checks that a quote's currency pair names both currencies of the amounts it converts between.
-pub(crate) fn check_pair_mentions(
-    pair: CurrencyPair,
-    a: crate::money::Currency,
-    b: crate::money::Currency,
-    field: &str,
-    what: &str,
-) -> Result<(), ParamIllegal> {
-    if pair.mentions(a) && pair.mentions(b) {
-        Ok(())
-    } else {
-        Err(ParamIllegal::new(
-            field,
-            format!("`{pair}` must be the pair of {what} ({a} and {b})"),
-        ))
-    }
-}
-
-/// Checks a quote on its own: `baseCurrency`, if given, is the pair's first currency, and the
-/// quote does not expire before it starts.
-pub(crate) fn check_quote(q: &Quote, path: &str) -> Result<(), ParamIllegal> {
-    if let Some(unit) = &q.quote_unit {
-        // "The amount in the base currency" the price is for: a number, or nothing is priced.
-        let positive = Decimal::parse(unit.as_str()).is_ok_and(|d| d.mantissa() > 0);
-        if !positive {
-            return Err(ParamIllegal::new(
-                format!("{path}.quoteUnit"),
-                "must be a positive decimal amount of the base currency (digits, optional \
-                 fraction)",
-            ));
-        }
-    }
-    if let Some(base) = q.base_currency {
-        if base.currency() != q.quote_currency_pair.base() {
-            return Err(ParamIllegal::new(
-                format!("{path}.baseCurrency"),
-                "must be the first currency of quoteCurrencyPair",
-            ));
-        }
-    }
-    if let (Some(start), Some(end)) = (&q.quote_start_time, &q.quote_expiry_time) {
-        if end.at() < start.at() {
-            return Err(ParamIllegal::new(
-                format!("{path}.quoteExpiryTime"),
-                "must not be before quoteStartTime",
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// Checks that promotion savings are in `currency`.
-pub(crate) fn check_promo_currency(
-    details: Option<&[PaymentPromoDetail]>,
-    currency: crate::money::Currency,
-    path: &str,
-    what: &str,
-) -> Result<(), ParamIllegal> {
-    for (i, d) in details.unwrap_or_default().iter().enumerate() {
-        if d.savings_amount.currency != currency {
-            return Err(ParamIllegal::new(
-                format!("{path}[{i}].savingsAmount.currency"),
-                format!("must equal {what} ({currency})"),
-            ));
-        }
-    }
-    Ok(())
 }
 
 /// Lower-case hex SHA-256 of a value's JSON serialization.

@@ -1,4 +1,10 @@
-//! pay and payment evaluation.
+//! pay and payment evaluation (one operation here: evaluation is pay's checks without the
+//! debit, answered from the same request type, so it has no module of its own: [`evaluate`],
+//! [`EvaluationDeps`]; its function reads through [`WalletReader`] only).
+//!
+//! Everything core knows of pay: the wire types ([`wire`]), the merchant and risk rules
+//! ([`policy`]), the edge glue, the ports ([`PayStore`], [`WalletReader`]), the flow and the
+//! memory store's adapter below.
 //!
 //! Order of checks (also in `docs/decisions.md`), the first failing one answers:
 //! 1. (edge) signature, then the request's own validation → `PARAM_ILLEGAL`;
@@ -11,26 +17,168 @@
 //! 6. policy: PSP, merchant, regulation, MPP currency, risk;
 //! 7. the payment method: token, code, NFC verification data, login id;
 //! 8. one transaction that re-checks the method and applies the account rules
-//!    (`store::rules`: user, status, KYC, method availability, currency, single limit, daily
+//!    (`payments::rules`: user, status, KYC, method availability, currency, single limit, daily
 //!    amount, daily count, balance) and debits.
 //!
 //! A decline is stored so that its repeat gets the same answer; a store failure is not (the
 //! answer is U `UNKNOWN_EXCEPTION` and the repeat is processed afresh, safely, because the write
 //! is conditional on the payment not existing).
 
-use super::{new_id, quote, result, text, timestamp, Policy};
-use crate::clock::Clock;
+pub mod policy;
+pub mod wire;
+
+pub use policy::*;
+pub use wire::*;
+
+use super::record;
+use super::rules::{
+    apply_debit, check_account, check_method, check_original, original_of, Decline,
+};
+use super::{quote, MethodFound, MethodGuard, MethodRef, PaymentRecord, Status};
+use crate::clock::{business_day, Clock};
+use crate::edge::{Answered, EdgeError, Keyed};
+use crate::flows::{new_id, result, text, timestamp};
 use crate::ids::{CustomerId, Secret};
 use crate::money::Money;
 use crate::result_code::ResultCode;
-use crate::store::rules::{check_account, check_method, original_of, Decline};
-use crate::store::{
-    CommitOutcome, DebitIntent, MethodGuard, MethodRef, Order, PayStore, PaymentRecord, PutOutcome,
-    Status, StoreError, WalletReader,
-};
-use crate::wire::{is_true, InStorePaymentScenario, ParamIllegal, PayRequest, PayResponse};
+use crate::store::memory::MemoryStore;
+use crate::store::{Account, EntryKind, LedgerEntry, StoreError};
+use crate::wire::{is_true, InStorePaymentScenario, ParamIllegal};
+use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use std::sync::Arc;
+
+// ---- wire ----------------------------------------------------------------------------------
+
+// In `wire` (a file of its own: pay's request is the largest message): [`PayRequest`],
+// [`PayResponse`] and their parts, with their `Validate` impls.
+
+// ---- edge ----------------------------------------------------------------------------------
+
+impl From<PayError> for EdgeError {
+    fn from(e: PayError) -> EdgeError {
+        match e {
+            PayError::Param(p) => EdgeError::Param(p),
+            PayError::Store(s) => EdgeError::Store(s),
+        }
+    }
+}
+
+impl Keyed for PayRequest {
+    fn payment_request_id(&self) -> &str {
+        self.payment_request_id.as_str()
+    }
+}
+
+impl Answered for PayResponse {
+    fn code(&self) -> ResultCode {
+        self.result.code().unwrap_or(ResultCode::UnknownException)
+    }
+}
+
+// ---- port and decision ---------------------------------------------------------------------
+
+/// Most payments of one order lifecycle the supplemental-payment lookup reads (one page): an
+/// original and its supplemental payments (a transit ride has one or two); past this bound the
+/// earliest 32 are still searched for the original.
+pub const LIFECYCLE_PAYMENTS_MAX: usize = 32;
+
+/// Everything the pay transaction needs, computed before the one write.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DebitIntent {
+    /// The record to create (state `Succeeded`).
+    pub payment: PaymentRecord,
+    /// The wallet to debit.
+    pub customer_id: CustomerId,
+    /// What to debit.
+    pub debit: Money,
+    /// What must still hold about the payment method.
+    pub guard: MethodGuard,
+    /// A supplemental payment: the `paymentRequestId` of its original, which must still be a
+    /// succeeded payment of `customer_id` when the debit commits.
+    pub original: Option<String>,
+    /// The instant the conditions are judged at.
+    pub now: DateTime<Utc>,
+}
+
+impl DebitIntent {
+    /// The business day the debit counts against.
+    pub fn day(&self) -> u32 {
+        business_day(self.now)
+    }
+
+    /// The ledger entry id of this debit.
+    pub fn entry_id(&self) -> String {
+        format!("{}#DEBIT", self.payment.payment_request_id)
+    }
+}
+
+/// What the pay read found: the payment (if this is a repeat) and the method item.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PayContext {
+    /// The stored payment with this `paymentRequestId`, if any.
+    pub existing: Option<PaymentRecord>,
+    /// The token, code or customer.
+    pub method: MethodFound,
+}
+
+/// Outcome of the pay transaction.
+// One outcome per store call, moved straight into the answer: boxing the record buys nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CommitOutcome {
+    /// Debited; the record is stored.
+    Committed,
+    /// A rule failed; nothing was written.
+    Declined(Decline),
+    /// A payment with this id already exists (a racing repeat, or a cancel that came first).
+    Exists(PaymentRecord),
+}
+
+/// Outcome of putting a record only if none exists.
+// One outcome per store call, moved straight into the answer: boxing the record buys nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PutOutcome {
+    /// Stored.
+    Stored,
+    /// Another record was there first; here it is.
+    Exists(PaymentRecord),
+}
+
+/// Reads the evaluation and pay functions need about a payer (read-only IAM).
+#[async_trait]
+pub trait WalletReader: Send + Sync {
+    /// Looks the token, code or customer up.
+    async fn find_method(&self, method: &MethodRef) -> Result<MethodFound, StoreError>;
+    /// Reads an account.
+    async fn account(&self, customer_id: &CustomerId) -> Result<Option<Account>, StoreError>;
+}
+
+/// What the pay function writes.
+#[async_trait]
+pub trait PayStore: Send + Sync {
+    /// One read: the payment with this id (a repeat?) and the method item.
+    async fn load_for_pay(
+        &self,
+        payment_request_id: &str,
+        method: &MethodRef,
+    ) -> Result<PayContext, StoreError>;
+    /// One atomic write: create the payment, debit, count the day's usage, guard the method,
+    /// append the ledger entry. Nothing is written unless everything holds.
+    async fn commit_payment(&self, intent: &DebitIntent) -> Result<CommitOutcome, StoreError>;
+    /// Stores a declined (or closed) payment so its repeat gets the same answer; only if none
+    /// exists.
+    async fn record_payment(&self, record: &PaymentRecord) -> Result<PutOutcome, StoreError>;
+    /// The payments stored with this `orderLifecycleId` (at most [`LIFECYCLE_PAYMENTS_MAX`]),
+    /// for a supplemental payment's link to its original.
+    async fn lifecycle_payments(
+        &self,
+        order_lifecycle_id: &str,
+    ) -> Result<Vec<PaymentRecord>, StoreError>;
+}
+
+// ---- flow ----------------------------------------------------------------------------------
 
 /// Without `paymentExpiryTime` an order lives at most one minute (alipayplus-apis.md §9).
 pub const DEFAULT_EXPIRY: Duration = Duration::minutes(1);
@@ -225,8 +373,8 @@ fn expiry_of(req: &PayRequest, now: DateTime<Utc>) -> DateTime<Utc> {
 }
 
 /// What pay was asked, as every payment it writes keeps it.
-fn order_of(req: &PayRequest, fingerprint: &str, now: DateTime<Utc>) -> Order {
-    Order {
+fn order_of(req: &PayRequest, fingerprint: &str, now: DateTime<Utc>) -> record::Order {
+    record::Order {
         fingerprint: fingerprint.to_string(),
         payment_amount: req.payment_amount.money(),
         pay_to_amount: req.pay_to_amount.money(),
@@ -344,7 +492,7 @@ pub async fn pay(deps: &PayDeps, req: &PayRequest) -> Result<PayAnswer, PayError
         Ok(original) => original,
         Err(d) => return decline(deps, req, &fingerprint, now, d.code(), Some(customer)).await,
     };
-    let order = Order {
+    let order = record::Order {
         supplemental_of: original.clone(),
         ..order_of(req, &fingerprint, now)
     };
@@ -421,6 +569,121 @@ pub async fn evaluate(deps: &EvaluationDeps, req: &PayRequest) -> Result<PayAnsw
     ) {
         Ok(()) => Ok(answer(ResultCode::Success)),
         Err(d) => Ok(answer(d.code())),
+    }
+}
+
+// ---- memory store --------------------------------------------------------------------------
+
+#[async_trait]
+impl WalletReader for MemoryStore {
+    async fn find_method(&self, method: &MethodRef) -> Result<MethodFound, StoreError> {
+        Ok(self.lock().find(method))
+    }
+
+    async fn account(&self, customer_id: &CustomerId) -> Result<Option<Account>, StoreError> {
+        Ok(self.lock().accounts.get(customer_id).cloned())
+    }
+}
+
+#[async_trait]
+impl PayStore for MemoryStore {
+    async fn load_for_pay(
+        &self,
+        payment_request_id: &str,
+        method: &MethodRef,
+    ) -> Result<PayContext, StoreError> {
+        let s = self.lock();
+        Ok(PayContext {
+            existing: s.payments.get(payment_request_id).cloned(),
+            method: s.find(method),
+        })
+    }
+
+    async fn commit_payment(&self, intent: &DebitIntent) -> Result<CommitOutcome, StoreError> {
+        let mut s = self.lock();
+        let id = &intent.payment.payment_request_id;
+        if let Some(existing) = s.payments.get(id) {
+            return Ok(CommitOutcome::Exists(existing.clone()));
+        }
+        // Re-check the method inside the atomic step, as the DynamoDB ConditionCheck does.
+        let found = match &intent.guard {
+            MethodGuard::Token(h) => Some(MethodFound::Token(s.tokens.get(h).cloned())),
+            MethodGuard::Code(h) => Some(MethodFound::Code(s.codes.get(h).cloned())),
+            MethodGuard::Nfc | MethodGuard::Customer => None,
+        };
+        if let Some(found) = found {
+            match check_method(&found, intent.now) {
+                Ok(owner) if owner == intent.customer_id => {}
+                // Someone else's token or code is as good as none.
+                Ok(_) if matches!(found, MethodFound::Code(_)) => {
+                    return Ok(CommitOutcome::Declined(Decline::CodeInvalid))
+                }
+                Ok(_) => return Ok(CommitOutcome::Declined(Decline::TokenInvalid)),
+                Err(d) => return Ok(CommitOutcome::Declined(d)),
+            }
+        }
+        if let Some(original) = &intent.original {
+            // The supplemental link, re-checked atomically with the debit (a ConditionCheck on
+            // the original in DynamoDB).
+            if let Err(d) = check_original(s.payments.get(original), &intent.customer_id) {
+                return Ok(CommitOutcome::Declined(d));
+            }
+        }
+        let day = intent.day();
+        if let Err(d) = check_account(
+            s.accounts.get(&intent.customer_id),
+            &intent.guard,
+            intent.debit,
+            day,
+        ) {
+            return Ok(CommitOutcome::Declined(d));
+        }
+        // All checks hold: apply everything.
+        if let Some(a) = s.accounts.get_mut(&intent.customer_id) {
+            apply_debit(a, intent.debit, day);
+        }
+        if let MethodGuard::Code(h) = &intent.guard {
+            if let Some(c) = s.codes.get_mut(h) {
+                c.used_by = Some(id.clone());
+            }
+        }
+        s.insert_payment(intent.payment.clone());
+        s.append(LedgerEntry {
+            customer_id: intent.customer_id.clone(),
+            entry_id: intent.entry_id(),
+            kind: EntryKind::Debit,
+            money: intent.debit,
+            payment_request_id: Some(id.clone()),
+            order_lifecycle_id: intent.payment.order_lifecycle_id().map(str::to_string),
+            at: intent.now,
+        });
+        Ok(CommitOutcome::Committed)
+    }
+
+    async fn record_payment(&self, record: &PaymentRecord) -> Result<PutOutcome, StoreError> {
+        let mut s = self.lock();
+        if let Some(existing) = s.payments.get(&record.payment_request_id) {
+            return Ok(PutOutcome::Exists(existing.clone()));
+        }
+        s.insert_payment(record.clone());
+        Ok(PutOutcome::Stored)
+    }
+
+    async fn lifecycle_payments(
+        &self,
+        order_lifecycle_id: &str,
+    ) -> Result<Vec<PaymentRecord>, StoreError> {
+        let s = self.lock();
+        let mut found: Vec<PaymentRecord> = s
+            .payments
+            .values()
+            .filter(|p| p.order_lifecycle_id() == Some(order_lifecycle_id))
+            .cloned()
+            .collect();
+        // The earliest first, and no more than one page, as the DynamoDB query reads.
+        found.sort_by_key(|p| p.created_at);
+        found.truncate(LIFECYCLE_PAYMENTS_MAX);
+        Ok(found)
     }
 }
 

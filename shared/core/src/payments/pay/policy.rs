@@ -1,8 +1,8 @@
 //! Merchant and risk rules: real, configurable rules, evaluated before any money moves.
 
+use super::PayRequest;
 use crate::money::{Currency, MinorUnit};
 use crate::result_code::ResultCode;
-use crate::wire::PayRequest;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// What the MPP accepts, set by configuration (environment for the Lambdas, flags/seed for

@@ -1,25 +1,20 @@
 //! pay (Alipay+ → MPP): the request with every field of `pay-api-mpp.md`, and the response.
 
-use super::enums::{
-    AuthorizationType, InStorePaymentScenario, OrderSource, OsType, PaymentMethodType,
-    PaymentNetworkType, PromoType, TerminalType, UserLoginIdType,
-};
-use super::result::ResultObject;
-use super::scalar::{
-    is_true, opt_bounded_vec, Amount, CurrencyCode, CurrencyPair, Decimal, Flag, Natural, Region,
-    Text, Timestamp,
-};
-use super::{
-    check_pair_mentions, check_promo_currency, check_quote, fingerprint, ParamIllegal, Validate,
-};
 use crate::ids::CustomerId;
+use crate::payments::{
+    check_pair_mentions, check_promo_currency, check_quote, PaymentPromoDetail, Quote,
+    SurchargeInfo, PROMO_DETAILS_MAX,
+};
+use crate::wire::{
+    fingerprint, is_true, opt_bounded_vec, Amount, AuthorizationType, Flag, InStorePaymentScenario,
+    Natural, OrderSource, OsType, ParamIllegal, PaymentMethodType, PaymentNetworkType, Region,
+    ResultObject, TerminalType, Text, Timestamp, UserLoginIdType, Validate,
+};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Most elements of `order.goods` (the spec's "Maximum size: 100 elements").
 pub const GOODS_MAX: usize = 100;
-/// Most elements of `paymentPromoDetails` (not published; our bound, see `docs/wire.md`).
-pub const PROMO_DETAILS_MAX: usize = 100;
 
 /// The pay request Alipay+ sends to the MPP.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -357,58 +352,6 @@ pub struct Env {
     pub user_agent: Option<Text<1024>>,
 }
 
-/// An exchange rate.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Quote {
-    /// Alipay+'s quote id.
-    pub quote_id: Text<64>,
-    /// `"BASE/QUOTE"`.
-    pub quote_currency_pair: CurrencyPair,
-    /// The rate.
-    pub quote_price: Decimal,
-    /// Effective from.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub quote_start_time: Option<Timestamp>,
-    /// Effective until.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub quote_expiry_time: Option<Timestamp>,
-    /// The pair's first currency.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub base_currency: Option<CurrencyCode>,
-    /// Amount of base currency the price is for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub quote_unit: Option<Text<12>>,
-}
-
-/// The surcharge.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SurchargeInfo {
-    /// What the user actually pays when a surcharge applies.
-    pub surcharge_amount: Amount,
-    /// Rate between paymentAmount and surchargeAmount currencies.
-    pub surcharge_quote: Quote,
-}
-
-impl SurchargeInfo {
-    /// The surcharge quote names `base` (the payment/refund currency) and the surcharge currency.
-    pub(crate) fn validate_against(
-        &self,
-        base: crate::money::Currency,
-        path: &str,
-    ) -> Result<(), ParamIllegal> {
-        check_pair_mentions(
-            self.surcharge_quote.quote_currency_pair,
-            base,
-            self.surcharge_amount.currency,
-            &format!("{path}.surchargeQuote.quoteCurrencyPair"),
-            "the payment and surchargeAmount currencies",
-        )?;
-        check_quote(&self.surcharge_quote, &format!("{path}.surchargeQuote"))
-    }
-}
-
 /// The payment method. `Debug` hides `paymentMethodId` (an access token or payment code),
 /// `customData` and `paymentMethodMetaData.userLoginId`, and masks `customerId`.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -573,20 +516,6 @@ pub struct PaymentPromoInfo {
         deserialize_with = "opt_bounded_vec::<_, _, PROMO_DETAILS_MAX>"
     )]
     pub payment_promo_details: Option<Vec<PaymentPromoDetail>>,
-}
-
-/// One promotion.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PaymentPromoDetail {
-    /// Alipay+'s promotion id.
-    pub promo_id: Text<128>,
-    /// Type.
-    pub promo_type: PromoType,
-    /// Name.
-    pub promo_name: Text<128>,
-    /// Saved, in payToAmount's currency.
-    pub savings_amount: Amount,
 }
 
 /// Card-network details.

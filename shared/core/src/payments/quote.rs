@@ -8,8 +8,9 @@
 //! which rounding mode, so any value within one minor unit of the exact result is accepted.
 //! Anything further off is `PARAM_ILLEGAL` naming the amount (decision in `docs/decisions.md`).
 
+use super::Quote;
 use crate::money::{Currency, MinorUnit};
-use crate::wire::{Amount, Quote};
+use crate::wire::Amount;
 
 /// The price of one unit of the base currency as an exact fraction `num / den`:
 /// `quotePrice / quoteUnit` (`quoteUnit` absent means 1). `quotePrice` "1000" with `quoteUnit`

@@ -11,7 +11,9 @@
 //! [`PaymentRecord::cancel_paid`], [`PaymentRecord::refund_paid`]) plus the two ways pay writes a
 //! payment ([`PaymentRecord::succeeded`], [`PaymentRecord::failed`]) and the placeholder a cancel
 //! of an unknown id leaves ([`PaymentRecord::unseen_closed`]). The cancel and refund decisions
-//! (preconditions, window, money) are in [`super::transitions`]; both stores run them.
+//! (preconditions, window, money) are in the
+//! operations that make them ([`super::decide_cancel`], [`super::decide_refund`]); both stores
+//! run them.
 //!
 //! ```text
 //! (pay) ──► Succeeded { order, paid } ──cancel──► Cancelled { order, paid, at }
@@ -25,10 +27,12 @@
 //! (CLOSED, ORDER_IS_CLOSED); Cancelled = (CANCELLED, SUCCESS) — the item format of every
 //! earlier version, unchanged.
 
-use super::{CustomerId, PaymentState, StoreError};
+use super::PaymentState;
 use crate::clock::{business_day, wire_time};
+use crate::ids::CustomerId;
 use crate::money::{MinorUnit, Money};
 use crate::result_code::{ResultCode, ResultStatus};
+use crate::store::StoreError;
 use chrono::{DateTime, SubsecRound, Utc};
 
 /// A payment, keyed by `paymentRequestId`; kept forever (idempotency has no time limit).
@@ -286,7 +290,7 @@ impl PaymentRecord {
 
     /// SUCCEEDED → SUCCEEDED with `refunded` now `refunded_after`. Precondition: it is
     /// SUCCEEDED and `refunded_after` is within the debit (otherwise it comes back unchanged as
-    /// the error); the amount was decided by [`super::transitions::decide_refund`].
+    /// the error); the amount was decided by [`super::decide_refund`].
     // The error hands the record back unchanged: as large as the success, so boxing it buys
     // nothing.
     #[allow(clippy::result_large_err)]

@@ -8,12 +8,11 @@
 //! currency, then the limits (single, daily amount, daily count), and the balance last — the
 //! permanent reasons before the transient one.
 
-use super::{
-    Account, AccountStatus, KycStatus, MethodFound, MethodGuard, PaymentRecord, SCOPE_AGREEMENT_PAY,
-};
+use super::{MethodFound, MethodGuard, PaymentRecord};
 use crate::ids::CustomerId;
 use crate::money::Money;
 use crate::result_code::ResultCode;
+use crate::store::{Account, AccountStatus, KycStatus, SCOPE_AGREEMENT_PAY};
 use chrono::{DateTime, Utc};
 
 /// Why a debit was refused.
@@ -174,7 +173,7 @@ pub fn apply_debit(account: &mut Account, debit: Money, day: u32) {
     }
     account.usage.insert(
         debit.currency,
-        super::DayUsage {
+        crate::store::DayUsage {
             day,
             amount_left: amount_left.checked_sub(debit.value).unwrap_or_default(),
             count_left: count_left.saturating_sub(1),
