@@ -230,7 +230,7 @@ pub async fn run(args: HubArgs) -> Result<ExitCode, CliError> {
     println!(
         "getPaymentCode: {}{} (codes {}…, valid {} s, for the first route's MPP)",
         hub.url(),
-        mpp_core::wire::GET_PAYMENT_CODE_PATH,
+        mpp_core::codes::GET_PAYMENT_CODE_PATH,
         mpp_acquirer::hub::ISSUED_CODE_PREFIX,
         args.code_life_secs
     );

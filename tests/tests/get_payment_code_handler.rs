@@ -11,7 +11,7 @@ use mpp_acquirer::http::bind_loopback;
 use mpp_acquirer::hub::{Hub, HubConfig, HubKeys, Route};
 use mpp_client::codes::{AlipayCodeIssuer, ATTEMPT_TIMEOUT};
 use mpp_client::SignedClient;
-use mpp_core::flows::codes::CodesDeps;
+use mpp_core::codes::CodesDeps;
 use mpp_core::money::Currency;
 use mpp_core::signature::generate_key_pair;
 use mpp_e2e::harness::{keys, raw_event};

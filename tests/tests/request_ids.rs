@@ -168,7 +168,7 @@ async fn every_log_line_of_every_function_carries_the_request_and_trace_ids() {
     // getPaymentCode (the internal function): Alipay+ unreachable, so U after the client's
     // bounded retries; every line of it still names the invocation.
     let codes = get_payment_code::Deps {
-        codes: mpp_core::flows::codes::CodesDeps {
+        codes: mpp_core::codes::CodesDeps {
             issuer: Arc::new(mpp_client::codes::AlipayCodeIssuer {
                 client: SignedClient::new(
                     "http://127.0.0.1:9",

@@ -6,7 +6,7 @@
 //! HTTP in, domain call, HTTP out.
 
 use lambda_http::{Body, Request, Response};
-use mpp_core::flows::codes::{serve_internal_within, CodesDeps};
+use mpp_core::codes::{serve_internal_within, CodesDeps};
 use std::convert::Infallible;
 use std::time::Instant;
 

@@ -3,7 +3,7 @@
 
 use get_payment_code::{handle, Deps, OPERATION};
 use mpp_client::codes::{AlipayCodeIssuer, ATTEMPT_TIMEOUT};
-use mpp_core::flows::codes::CodesDeps;
+use mpp_core::codes::CodesDeps;
 use std::sync::Arc;
 
 #[tokio::main]

@@ -6,11 +6,12 @@
 //! `pspId`, which the ACQP does not know before a success. The answers are the MPP-side shapes
 //! (`InquiryPaymentResponse`, `CancelPaymentResponse`).
 
+use mpp_core::codes::{GetPaymentCodeRequest, GetPaymentCodeResponse};
 use mpp_core::edge::{Answered, Keyed};
 use mpp_core::payments::{NotifyPaymentRequest, NotifyPaymentResponse};
 use mpp_core::result_code::ResultCode;
 use mpp_core::wire::acquirer::{AcqPayRequest, AcqPayResponse};
-use mpp_core::wire::{GetPaymentCodeRequest, GetPaymentCodeResponse, ParamIllegal, Text, Validate};
+use mpp_core::wire::{ParamIllegal, Text, Validate};
 use serde::{Deserialize, Serialize};
 
 /// inquiryPayment from the ACQP to Alipay+.

@@ -292,7 +292,7 @@ pub fn internal_request<'a>(operation: &str, request: &'a Request) -> InternalRe
 /// its `Answers` and `LatencyMs` metrics.
 pub fn internal_response(
     operation: &str,
-    answer: mpp_core::flows::codes::CodesAnswer,
+    answer: mpp_core::internal::InternalAnswer,
     started: std::time::Instant,
 ) -> Response<Body> {
     record_answer(operation, answer.code, started.elapsed());

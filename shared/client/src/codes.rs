@@ -9,13 +9,13 @@
 
 use crate::ask::{ask, Answer, AskError, Retries, QUESTION};
 use crate::SignedClient;
-use mpp_core::flows::codes::{CodeIssuer, IssueError};
+use mpp_core::codes::{
+    CodeIssuer, GetPaymentCodeRequest, GetPaymentCodeResponse, IssueError, PaymentCodeInfo,
+    CODE_QUANTITY_MAX, CODE_QUANTITY_MIN, GET_PAYMENT_CODE_PATH,
+};
 use mpp_core::operations::GET_PAYMENT_CODE;
 use mpp_core::payments::Env;
-use mpp_core::wire::{
-    to_body, GetPaymentCodeRequest, GetPaymentCodeResponse, Natural, PaymentCodeInfo, Region,
-    ResultObject, Text, CODE_QUANTITY_MAX, CODE_QUANTITY_MIN, GET_PAYMENT_CODE_PATH,
-};
+use mpp_core::wire::{to_body, Natural, Region, ResultObject, Text};
 use std::time::Duration;
 
 /// The schedule of one getPaymentCode: a question ([`QUESTION`]); a code that comes later than

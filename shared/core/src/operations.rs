@@ -8,7 +8,7 @@
 
 use crate::bindings;
 use crate::payments;
-use crate::wire::{self, WireTypes};
+use crate::wire::WireTypes;
 use std::time::Duration;
 
 /// Where Alipay+ serves its payment APIs, and where it calls ours
@@ -226,8 +226,8 @@ pub const GET_PAYMENT_CODE: Operation = Operation {
     wait: Duration::from_secs(8),
     function_timeout: Duration::from_secs(8),
     wire: Some(WireTypes::of::<
-        wire::GetPaymentCodeRequest,
-        wire::GetPaymentCodeResponse,
+        crate::codes::GetPaymentCodeRequest,
+        crate::codes::GetPaymentCodeResponse,
     >()),
 };
 
@@ -484,7 +484,7 @@ mod tests {
         assert_eq!(VERIFY_OTP.resource_prefix(), "VerifyOtp");
         assert_eq!(GET_PAYMENT_CODE.kebab_name(), "get-payment-code");
         assert_eq!(PAY.path(), "/aps/api/v1/payments/pay");
-        assert_eq!(GET_PAYMENT_CODE.path(), crate::wire::GET_PAYMENT_CODE_PATH);
+        assert_eq!(GET_PAYMENT_CODE.path(), crate::codes::GET_PAYMENT_CODE_PATH);
         for o in OPERATIONS {
             if o.direction == Direction::Inbound {
                 assert!(

@@ -8,6 +8,7 @@ use mpp_core::bindings::{
     AuthNotifyRequest, AuthNotifyResponse, AuthorizationNotifyType, ConsultUnbindingRequest,
     ConsultUnbindingResponse,
 };
+use mpp_core::codes::{GetPaymentCodeRequest, GetPaymentCodeResponse};
 use mpp_core::otp::{
     SendOtpRequest, SendOtpResponse, VerifyOtpRequest, VerifyOtpResponse, VerifyType,
 };

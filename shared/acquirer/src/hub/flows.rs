@@ -14,6 +14,7 @@ use crate::gateway::{decode, Reply, CANCEL_PATH, INQUIRY_PATH, PAY_PATH};
 use crate::messages::{AcqCancelRequest, AcqInquiryRequest};
 use chrono::Utc;
 use mpp_client::SignedClient;
+use mpp_core::codes::{GetPaymentCodeRequest, GetPaymentCodeResponse, PaymentCodeInfo};
 use mpp_core::flows::new_id;
 use mpp_core::payments::{
     CancelPaymentRequest, CancelPaymentResponse, InquiryPaymentRequest, InquiryPaymentResponse,
@@ -21,10 +22,7 @@ use mpp_core::payments::{
 };
 use mpp_core::result_code::{ResultCode, ResultStatus};
 use mpp_core::wire::acquirer::{AcqPayRequest, AcqPayResponse};
-use mpp_core::wire::{
-    to_body, GetPaymentCodeRequest, GetPaymentCodeResponse, PaymentCodeInfo, ResultObject, Text,
-    Timestamp,
-};
+use mpp_core::wire::{to_body, ResultObject, Text, Timestamp};
 use std::sync::Arc;
 
 fn result_with(code: ResultCode, message: Option<String>) -> ResultObject {

@@ -27,8 +27,8 @@ use super::{
 };
 use crate::clock::{wire_time, Clock};
 use crate::edge::{scrub, Invocation};
-use crate::flows::codes::{internal_within, refuse_transport, CodesAnswer};
 use crate::ids::{CustomerId, Secret};
+use crate::internal::{internal_within, refuse_transport, InternalAnswer};
 use crate::result_code::{ResultCode, ResultStatus};
 use crate::store::memory::MemoryStore;
 use crate::store::StoreError;
@@ -451,8 +451,8 @@ pub fn consult_request(binding: &Authorization, token: &Secret) -> Option<Consul
     })
 }
 
-fn answer(code: ResultCode, response: &WalletUnbindingResponse) -> CodesAnswer {
-    CodesAnswer {
+fn answer(code: ResultCode, response: &WalletUnbindingResponse) -> InternalAnswer {
+    InternalAnswer {
         status: code.http_status(),
         body: to_body(response),
         code,
@@ -465,7 +465,7 @@ pub async fn serve_internal(
     method: &str,
     content_type: Option<&str>,
     body: &[u8],
-) -> CodesAnswer {
+) -> InternalAnswer {
     if let Some(code) = refuse_transport(method, content_type) {
         return answer(code, &reply(code, None));
     }
@@ -495,7 +495,7 @@ pub async fn serve_internal_within(
     method: &str,
     content_type: Option<&str>,
     body: &[u8],
-) -> CodesAnswer {
+) -> InternalAnswer {
     internal_within(
         operation,
         invocation,

@@ -2,7 +2,6 @@
 //! one atomic write → build the answer. Signature checks and the envelope live at the edge
 //! (`crate::edge`), so a flow only sees a validated request and returns a response body type.
 
-pub mod codes;
 pub mod notify;
 
 use crate::clock::business_tz;

@@ -8,15 +8,13 @@
 //! `docs/wire.md`.
 
 pub mod acquirer;
-mod codes;
 mod enums;
 mod parse;
 mod result;
 mod scalar;
 
-// Every message module's public items are the wire model's: re-exported whole, so a new message
-// (or a new operation's types in an existing module) needs no line here.
-pub use codes::*;
+// The generic wire model (an operation's own messages live in its area's module, e.g.
+// `crate::payments::refund`): re-exported whole.
 pub use enums::*;
 pub use parse::*;
 pub use result::*;

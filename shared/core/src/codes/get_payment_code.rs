@@ -1,20 +1,162 @@
-//! getPaymentCode for the MPP's own app backend: the internal route the deployed
-//! `get-payment-code` function serves (IAM-authorised, never called by Alipay+). The app backend
-//! posts the getPaymentCode request body (`customerId`, `codeQuantity`, `region`, `env`); the
-//! flow validates it, asks Alipay+ through the [`CodeIssuer`] port (signed, verified, bounded
-//! retries: `mpp_client::codes`), and answers an unsigned Alipay+-style envelope with the codes.
-//! Bad input is `PARAM_ILLEGAL` naming the field; Alipay+'s refusal is passed on as its F code; no
-//! usable answer is U `UNKNOWN_EXCEPTION` (the app asks again: unused codes simply expire).
+//! getPaymentCode (MPP → Alipay+, `POST /aps/api/v1/codes/getPaymentCode`,
+//! `user-presented-mpp.md` §2): the MPP asks Alipay+ for payment codes its app shows. Alipay+
+//! decodes such a code back to `customerId` when an acquirer pays with it, and calls the MPP's
+//! pay with the `PaymentCode` scenario.
+//!
+//! The app backend asks for codes on the MPP's internal route, which the deployed
+//! `get-payment-code` function serves (IAM-authorised, never called by Alipay+): it posts the
+//! getPaymentCode request body (`customerId`, `codeQuantity`, `region`, `env`); the flow validates
+//! it, asks Alipay+ through the [`CodeIssuer`] port (signed, verified, bounded retries:
+//! `mpp_client::codes`), and answers an unsigned Alipay+-style envelope with the codes. Bad input
+//! is `PARAM_ILLEGAL` naming the field; Alipay+'s refusal is passed on as its F code; no usable
+//! answer is U `UNKNOWN_EXCEPTION` (the app asks again: unused codes simply expire). No store:
+//! this operation has no port or memory-store section.
 
 use crate::edge::{scrub, Invocation};
+use crate::ids::CustomerId;
+use crate::internal::{internal_within, refuse_transport, InternalAnswer};
+use crate::payments::Env;
 use crate::result_code::{ResultCode, ResultStatus};
 use crate::wire::{
-    parse_request, to_body, GetPaymentCodeRequest, GetPaymentCodeResponse, PaymentCodeInfo,
-    ResultObject,
+    opt_bounded_vec, parse_request, to_body, Natural, ParamIllegal, Region, ResultObject, Text,
+    Timestamp, Validate,
 };
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use std::fmt;
 use std::sync::Arc;
-use tracing::Instrument;
+
+// ---- wire ----------------------------------------------------------------------------------
+
+/// The path Alipay+ serves getPaymentCode on.
+pub const GET_PAYMENT_CODE_PATH: &str = "/aps/api/v1/codes/getPaymentCode";
+
+/// Fewest codes one call asks for (`codeQuantity` "1", the default).
+pub const CODE_QUANTITY_MIN: u64 = 1;
+/// Most codes one call asks for (`codeQuantity` "10"): codes live one minute, so an app fetches
+/// a few at a time.
+pub const CODE_QUANTITY_MAX: u64 = 10;
+/// Longest payment code (Alipay+ codes have 16 to 32 digits).
+pub const PAYMENT_CODE_MAX_CHARS: usize = 32;
+
+/// The request. `Debug` masks `customerId`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GetPaymentCodeRequest {
+    /// The MPP's user the codes are for.
+    pub customer_id: Text<64>,
+    /// ISO 3166 alpha-2; required when the region is `CN`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<Region>,
+    /// `"1"` to `"10"`; absent means 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_quantity: Option<Natural>,
+    /// The user's device (at least `deviceTokenId`; the rest is not published).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub env: Option<Env>,
+}
+
+impl GetPaymentCodeRequest {
+    /// How many codes are asked for (absent: 1).
+    pub fn quantity(&self) -> u64 {
+        self.code_quantity
+            .map(Natural::get)
+            .unwrap_or(CODE_QUANTITY_MIN)
+    }
+}
+
+impl fmt::Debug for GetPaymentCodeRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GetPaymentCodeRequest")
+            .field(
+                "customer_id",
+                &CustomerId::new(self.customer_id.as_str()).masked(),
+            )
+            .field("region", &self.region)
+            .field("code_quantity", &self.code_quantity)
+            .field("env", &self.env)
+            .finish()
+    }
+}
+
+impl Validate for GetPaymentCodeRequest {
+    fn validate(&self) -> Result<(), ParamIllegal> {
+        let q = self.quantity();
+        if !(CODE_QUANTITY_MIN..=CODE_QUANTITY_MAX).contains(&q) {
+            return Err(ParamIllegal::new(
+                "codeQuantity",
+                format!("must be {CODE_QUANTITY_MIN} to {CODE_QUANTITY_MAX} (got {q})"),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// One code and its validity. `Debug` hides the code: it is a bearer credential until used or
+/// expired.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentCodeInfo {
+    /// The digits the app shows (as a QR code or barcode).
+    pub payment_code: Text<PAYMENT_CODE_MAX_CHARS>,
+    /// Valid from.
+    pub code_validity_start_time: Timestamp,
+    /// Valid until (one minute after the start).
+    pub code_expiry_time: Timestamp,
+}
+
+impl fmt::Debug for PaymentCodeInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PaymentCodeInfo")
+            .field("payment_code", &"<redacted>")
+            .field("code_validity_start_time", &self.code_validity_start_time)
+            .field("code_expiry_time", &self.code_expiry_time)
+            .finish()
+    }
+}
+
+/// The answer: `result`, and on S the codes (field names as Ant's demo wallet uses them; not
+/// published in the readable docs).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GetPaymentCodeResponse {
+    /// The outcome.
+    pub result: ResultObject,
+    /// The codes (on success), at most [`CODE_QUANTITY_MAX`].
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "opt_bounded_vec::<_, _, 10>"
+    )]
+    pub payment_code_info_list: Option<Vec<PaymentCodeInfo>>,
+}
+
+impl Validate for GetPaymentCodeResponse {
+    /// A success carries at least one code, each expiring after it starts.
+    fn validate(&self) -> Result<(), ParamIllegal> {
+        if self.result.result_status != ResultStatus::S {
+            return Ok(());
+        }
+        let codes = self.payment_code_info_list.as_deref().unwrap_or_default();
+        if codes.is_empty() {
+            return Err(ParamIllegal::new(
+                "paymentCodeInfoList",
+                "must hold at least one code when result.resultStatus is \"S\"",
+            ));
+        }
+        for (i, c) in codes.iter().enumerate() {
+            if c.code_expiry_time.at() <= c.code_validity_start_time.at() {
+                return Err(ParamIllegal::new(
+                    format!("paymentCodeInfoList[{i}].codeExpiryTime"),
+                    "must be after codeValidityStartTime",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+// ---- port ----------------------------------------------------------------------------------
 
 /// Why Alipay+ issued no codes: refused (F), or no trustworthy answer within the retry budget.
 pub type IssueError = crate::outbound::Unanswered;
@@ -26,23 +168,13 @@ pub trait CodeIssuer: Send + Sync {
     async fn issue(&self, req: &GetPaymentCodeRequest) -> Result<Vec<PaymentCodeInfo>, IssueError>;
 }
 
+// ---- flow ----------------------------------------------------------------------------------
+
 /// What the function needs.
 #[derive(Clone)]
 pub struct CodesDeps {
     /// Alipay+.
     pub issuer: Arc<dyn CodeIssuer>,
-}
-
-/// The answer: HTTP status, JSON body, and the code for the log line.
-#[derive(Debug, Clone)]
-pub struct CodesAnswer {
-    /// The result table's HTTP status: 200 for every business answer, 405 and 415 as on the
-    /// Alipay+-facing routes.
-    pub status: u16,
-    /// The envelope.
-    pub body: Vec<u8>,
-    /// The code answered.
-    pub code: ResultCode,
 }
 
 fn envelope(code: ResultCode, message: Option<String>) -> GetPaymentCodeResponse {
@@ -56,26 +188,12 @@ fn envelope(code: ResultCode, message: Option<String>) -> GetPaymentCodeResponse
     }
 }
 
-fn answer(status: u16, response: &GetPaymentCodeResponse, code: ResultCode) -> CodesAnswer {
-    CodesAnswer {
+fn answer(status: u16, response: &GetPaymentCodeResponse, code: ResultCode) -> InternalAnswer {
+    InternalAnswer {
         status,
         body: to_body(response),
         code,
     }
-}
-
-/// What an internal route refuses before reading the body: not a `POST`
-/// (`METHOD_NOT_SUPPORTED`, 405), not JSON (`MEDIA_TYPE_NOT_ACCEPTABLE`, 415).
-pub fn refuse_transport(method: &str, content_type: Option<&str>) -> Option<ResultCode> {
-    if method != "POST" {
-        return Some(ResultCode::MethodNotSupported);
-    }
-    let json = content_type.is_some_and(|c| {
-        c.split(';')
-            .next()
-            .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
-    });
-    (!json).then_some(ResultCode::MediaTypeNotAcceptable)
 }
 
 /// Serves one call: `POST` with a JSON body only, the body validated as a getPaymentCode
@@ -85,7 +203,7 @@ pub async fn serve_internal(
     method: &str,
     content_type: Option<&str>,
     body: &[u8],
-) -> CodesAnswer {
+) -> InternalAnswer {
     if let Some(code) = refuse_transport(method, content_type) {
         return answer(code.http_status(), &envelope(code, None), code);
     }
@@ -115,7 +233,7 @@ pub async fn serve_internal_within(
     method: &str,
     content_type: Option<&str>,
     body: &[u8],
-) -> CodesAnswer {
+) -> InternalAnswer {
     internal_within(
         operation,
         invocation,
@@ -125,37 +243,6 @@ pub async fn serve_internal_within(
             answer(code.http_status(), &envelope(code, None), code)
         },
     )
-    .await
-}
-
-/// Runs one internal route's `work` for one invocation: its request and trace ids on every log
-/// line, the answer's log line, and `late()` (a U envelope) when the invocation's deadline comes
-/// first.
-pub async fn internal_within<W>(
-    operation: &'static str,
-    invocation: &Invocation,
-    work: W,
-    late: impl FnOnce() -> CodesAnswer,
-) -> CodesAnswer
-where
-    W: std::future::Future<Output = CodesAnswer>,
-{
-    let span = tracing::info_span!(
-        "internal",
-        flow = operation,
-        request_id = invocation.request_id.as_deref(),
-        trace_id = invocation.trace_id.as_deref(),
-    );
-    let started = std::time::Instant::now();
-    async move {
-        let out = match invocation.deadline {
-            Some(d) => d.run(work).await.unwrap_or_else(|_| late()),
-            None => work.await,
-        };
-        crate::edge::log_answered(out.code, started);
-        out
-    }
-    .instrument(span)
     .await
 }
 
@@ -219,7 +306,7 @@ mod tests {
         }
     }
 
-    fn json(a: &CodesAnswer) -> serde_json::Value {
+    fn json(a: &InternalAnswer) -> serde_json::Value {
         serde_json::from_slice(&a.body).unwrap()
     }
 
