@@ -106,7 +106,7 @@ impl Destinations {
         }
     }
 
-    /// `https` only, to exactly these hosts (see [`HostRule`] for `*.domain`).
+    /// `https` only, to exactly these hosts (see `HostRule` for `*.domain`).
     pub fn https_to<'a>(
         hosts: impl IntoIterator<Item = &'a str>,
     ) -> Result<Destinations, ListError> {

@@ -1,9 +1,9 @@
 //! The OTP area: risk challenges on an auto-debit user (sendOTP, verifyOTP;
 //! `account-binding.md` §7), organised by operation. Each operation's module holds everything of
 //! it: wire types, edge glue, port, decision, flow and the memory store's adapter
-//! ([`send_otp`], [`verify_otp`]); this module holds what both share: the stored OTP and its
-//! states, the code and its hash, contacts, the access-token check, and the area's ports
-//! ([`OtpPorts`]).
+//! ([`send_otp`](mod@send_otp), [`verify_otp`](mod@verify_otp)); this module holds what both
+//! share: the stored OTP and its states, the code and its hash, contacts, the access-token check,
+//! and the area's ports ([`OtpPorts`]).
 //!
 //! The numbers, their reasons and the codes answered are in `docs/decisions.md` ("OTP"):
 //! [`OTP_DIGITS`] digits, valid [`OTP_LIFETIME_SECS`] seconds, [`OTP_TRIES_MAX`] wrong tries,
@@ -334,8 +334,8 @@ pub fn check_email(v: &str) -> Result<(), String> {
     }
 }
 
-/// The OTP area's ports, one per function: what [`crate::store::Ports`] holds for the area. A new OTP
-/// port is a field here, its bound in [`OtpStores`] and a line in [`OtpPorts::of`].
+/// The OTP area's ports, one per function: what [`crate::store::Ports`] holds for the area. A
+/// new OTP port is a field here, its bound in [`OtpStores`] and a line in [`OtpPorts::of`].
 #[derive(Clone)]
 pub struct OtpPorts {
     /// sendOTP's reads and OTP write.

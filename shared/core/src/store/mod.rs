@@ -4,9 +4,9 @@
 //! in-memory adapter (`memory`), and [`Ports`], one store seen through every area's ports.
 //!
 //! Each area owns its own ports, split by what one function may do so each Lambda's IAM policy
-//! can be exactly its trait: the payments area's are in `crate::payments` ([`PaymentPorts`]),
-//! the OTP area's in `crate::otp`, the binding area's in [`bindings`]. See `docs/store.md` for
-//! the table design.
+//! can be exactly its trait: the payments area's in [`crate::payments`]
+//! ([`crate::payments::PaymentPorts`]), the OTP area's in [`crate::otp`], the binding area's in
+//! [`crate::bindings`]. See `docs/store.md` for the table design.
 
 pub mod memory;
 
