@@ -417,7 +417,7 @@ pub async fn apply_token(
     })
 }
 
-// ---- memory -------------------------------------------------------------------------------------
+// ---- memory store -------------------------------------------------------------------------------
 
 /// How often a memory-store token decision reads again when the record moved while its pairs
 /// were being derived (the lock is not held across the key's await). Two writers of one binding

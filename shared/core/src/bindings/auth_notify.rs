@@ -350,7 +350,7 @@ pub fn parse_notification_id(id: &str) -> Result<(&str, AuthorizationNotifyType,
     Ok((auth, kind, version.parse().map_err(|_| bad())?))
 }
 
-// ---- memory -------------------------------------------------------------------------------------
+// ---- memory store -------------------------------------------------------------------------------
 
 impl MemoryStore {
     /// authNotify's change feed: every outbox item a binding transition writes, in commit order

@@ -670,7 +670,7 @@ fn redirect(auth: &Authorization, params: &[(&str, &str)], outcome: &'static str
     }
 }
 
-// ---- memory -------------------------------------------------------------------------------------
+// ---- memory store -------------------------------------------------------------------------------
 
 #[async_trait]
 impl AuthorizationPageStore for MemoryStore {

@@ -508,7 +508,7 @@ pub async fn serve_internal_within(
     .await
 }
 
-// ---- memory -------------------------------------------------------------------------------------
+// ---- memory store -------------------------------------------------------------------------------
 
 #[async_trait]
 impl UnbindingStore for MemoryStore {

@@ -377,7 +377,7 @@ impl BindingSettings {
     }
 }
 
-// ---- token material ----------------------------------------------------------------------
+// ---- token material -----------------------------------------------------------------------------
 
 /// `n` random bytes from the system's CSPRNG (AWS-LC).
 pub fn random_bytes<const N: usize>() -> Result<[u8; N], StoreError> {
@@ -644,7 +644,7 @@ pub trait LoginAdmin: Send + Sync {
     async fn put_wallet_login(&self, login: &WalletLogin) -> Result<(), StoreError>;
 }
 
-// ---- memory -------------------------------------------------------------------------------------
+// ---- memory store -------------------------------------------------------------------------------
 
 /// The binding part of the memory store's state.
 #[derive(Default)]

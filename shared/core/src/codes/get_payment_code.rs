@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::sync::Arc;
 
-// ---- wire ----------------------------------------------------------------------------------
+// ---- wire ---------------------------------------------------------------------------------------
 
 /// The path Alipay+ serves getPaymentCode on.
 pub const GET_PAYMENT_CODE_PATH: &str = "/aps/api/v1/codes/getPaymentCode";
@@ -156,7 +156,7 @@ impl Validate for GetPaymentCodeResponse {
     }
 }
 
-// ---- port ----------------------------------------------------------------------------------
+// ---- port ---------------------------------------------------------------------------------------
 
 /// Why Alipay+ issued no codes: refused (F), or no trustworthy answer within the retry budget.
 pub type IssueError = crate::outbound::Unanswered;
@@ -168,7 +168,7 @@ pub trait CodeIssuer: Send + Sync {
     async fn issue(&self, req: &GetPaymentCodeRequest) -> Result<Vec<PaymentCodeInfo>, IssueError>;
 }
 
-// ---- flow ----------------------------------------------------------------------------------
+// ---- flow ---------------------------------------------------------------------------------------
 
 /// What the function needs.
 #[derive(Clone)]

@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::Duration;
 
-// ---- wire ----------------------------------------------------------------------------------
+// ---- wire ---------------------------------------------------------------------------------------
 
 /// sendOTP: send a one-time password to the user the access token names.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,7 +73,7 @@ impl Validate for SendOtpResponse {
     }
 }
 
-// ---- edge ----------------------------------------------------------------------------------
+// ---- edge ---------------------------------------------------------------------------------------
 
 /// sendOTP names no payment: its log lines carry an empty `payment_request_id`.
 impl Keyed for SendOtpRequest {
@@ -97,7 +97,7 @@ impl From<OtpError> for EdgeError {
     }
 }
 
-// ---- port and decision ---------------------------------------------------------------------
+// ---- port and decision --------------------------------------------------------------------------
 
 /// The account as sendOTP sees it: its status and where to send.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -139,7 +139,7 @@ pub trait SendOtpStore: Send + Sync {
     async fn issue_otp(&self, otp: &OtpRecord) -> Result<IssueOutcome, StoreError>;
 }
 
-// ---- flow ----------------------------------------------------------------------------------
+// ---- flow ---------------------------------------------------------------------------------------
 
 /// The most the hand-off to SNS or SES may take inside sendOTP's 8 s: one SDK call (its own
 /// attempt timeout is shorter, see `mpp_aws::messaging`), leaving the store's writes and the
@@ -255,7 +255,7 @@ pub async fn send_otp(
     })
 }
 
-// ---- memory store --------------------------------------------------------------------------
+// ---- memory store -------------------------------------------------------------------------------
 
 // One lock per call, so the write is atomic as the DynamoDB transaction is.
 #[async_trait]

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::sync::Arc;
 
-// ---- wire ----------------------------------------------------------------------------------
+// ---- wire ---------------------------------------------------------------------------------------
 
 /// A one-time password as typed by the user: its `Debug` never shows it.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,7 +71,7 @@ impl Validate for VerifyOtpResponse {
     }
 }
 
-// ---- edge ----------------------------------------------------------------------------------
+// ---- edge ---------------------------------------------------------------------------------------
 
 /// verifyOTP names no payment: its log lines carry an empty `payment_request_id` (the flow logs
 /// its `verify_request_id`).
@@ -87,7 +87,7 @@ impl Answered for VerifyOtpResponse {
     }
 }
 
-// ---- port and decision ---------------------------------------------------------------------
+// ---- port and decision --------------------------------------------------------------------------
 
 /// A verifyOTP to apply.
 #[derive(Clone)]
@@ -203,7 +203,7 @@ pub trait VerifyOtpStore: Send + Sync {
     ) -> Result<VerifyOutcome, StoreError>;
 }
 
-// ---- flow ----------------------------------------------------------------------------------
+// ---- flow ---------------------------------------------------------------------------------------
 
 /// What verifyOTP needs.
 #[derive(Clone)]
@@ -254,7 +254,7 @@ pub async fn verify_otp(
     })
 }
 
-// ---- memory store --------------------------------------------------------------------------
+// ---- memory store -------------------------------------------------------------------------------
 
 // One lock per call, so the conditional write is atomic as the DynamoDB one is.
 #[async_trait]

@@ -25,7 +25,7 @@ use chrono::{DateTime, Duration, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-// ---- wire ----------------------------------------------------------------------------------
+// ---- wire ---------------------------------------------------------------------------------------
 
 /// Cancels a payment, whatever its status.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,7 +60,7 @@ impl Validate for CancelPaymentResponse {
     }
 }
 
-// ---- edge ----------------------------------------------------------------------------------
+// ---- edge ---------------------------------------------------------------------------------------
 
 impl Keyed for CancelPaymentRequest {
     fn payment_request_id(&self) -> &str {
@@ -74,7 +74,7 @@ impl Answered for CancelPaymentResponse {
     }
 }
 
-// ---- port and decision ---------------------------------------------------------------------
+// ---- port and decision --------------------------------------------------------------------------
 
 /// Outcome of cancelPayment.
 // One outcome per store call, moved straight into the answer: boxing the record buys nothing.
@@ -244,7 +244,7 @@ pub fn decide_cancel(intent: &CancelIntent, current: Option<PaymentRecord>) -> C
     }
 }
 
-// ---- flow ----------------------------------------------------------------------------------
+// ---- flow ---------------------------------------------------------------------------------------
 
 /// The published cancel window ends 00:30 UTC+8 of the day after the payment.
 pub const DEFAULT_CANCEL_CUTOFF: Duration = Duration::minutes(30);
@@ -283,7 +283,7 @@ pub async fn cancel(
     })
 }
 
-// ---- memory store --------------------------------------------------------------------------
+// ---- memory store -------------------------------------------------------------------------------
 
 #[async_trait]
 impl CancelStore for MemoryStore {
@@ -344,7 +344,7 @@ mod tests {
         );
     }
 
-    // ---- the decision ----
+    // ---- the decision ---------------------------------------------------------------------------
 
     fn cancel_at(id: &str, now: DateTime<Utc>, cutoff: Option<Duration>) -> CancelIntent {
         CancelIntent {

@@ -16,7 +16,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-// ---- wire ----------------------------------------------------------------------------------
+// ---- wire ---------------------------------------------------------------------------------------
 
 /// Asks for a payment's outcome.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,7 +84,7 @@ impl Validate for InquiryPaymentResponse {
     }
 }
 
-// ---- edge ----------------------------------------------------------------------------------
+// ---- edge ---------------------------------------------------------------------------------------
 
 impl Keyed for InquiryPaymentRequest {
     fn payment_request_id(&self) -> &str {
@@ -98,7 +98,7 @@ impl Answered for InquiryPaymentResponse {
     }
 }
 
-// ---- port and decision ---------------------------------------------------------------------
+// ---- port and decision --------------------------------------------------------------------------
 
 /// Reads of payments (inquiryPayment; read-only IAM).
 #[async_trait]
@@ -107,7 +107,7 @@ pub trait PaymentReader: Send + Sync {
     async fn payment(&self, payment_request_id: &str) -> Result<Option<PaymentRecord>, StoreError>;
 }
 
-// ---- flow ----------------------------------------------------------------------------------
+// ---- flow ---------------------------------------------------------------------------------------
 
 /// What inquiry needs: read access to payments.
 #[derive(Clone)]
@@ -163,7 +163,7 @@ pub async fn inquire(
     Ok(resp)
 }
 
-// ---- memory store --------------------------------------------------------------------------
+// ---- memory store -------------------------------------------------------------------------------
 
 #[async_trait]
 impl PaymentReader for MemoryStore {

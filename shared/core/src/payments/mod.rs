@@ -54,7 +54,7 @@ use crate::wire::{
 };
 use serde::{Deserialize, Serialize};
 
-// ---- shared wire types ----------------------------------------------------------------------
+// ---- shared wire types --------------------------------------------------------------------------
 
 // What the messages of several payment operations carry (pay and refund: quotes, surcharges,
 // promotions) and the rules they share. Generic scalars stay in `crate::wire`; pay's own parts
@@ -198,7 +198,7 @@ pub(crate) fn check_promo_currency(
     Ok(())
 }
 
-// ---- payer and state -------------------------------------------------------------------------
+// ---- payer and state ----------------------------------------------------------------------------
 
 /// How the pay request names the payer.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -21,7 +21,7 @@ use crate::result_code::{ResultCode, ResultStatus};
 use crate::wire::{to_body, Amount, ParamIllegal, ResultObject, Text, Timestamp, Validate};
 use serde::{Deserialize, Serialize};
 
-// ---- wire ----------------------------------------------------------------------------------
+// ---- wire ---------------------------------------------------------------------------------------
 
 /// The final outcome of a payment, sent by the MPP.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,7 +74,7 @@ impl Validate for NotifyPaymentResponse {
     }
 }
 
-// ---- edge ----------------------------------------------------------------------------------
+// ---- edge ---------------------------------------------------------------------------------------
 
 /// notifyPayment's answer (a forwarder reads whether it was acknowledged).
 impl Answered for NotifyPaymentResponse {
@@ -83,13 +83,13 @@ impl Answered for NotifyPaymentResponse {
     }
 }
 
-// ---- port and decision ---------------------------------------------------------------------
+// ---- port and decision --------------------------------------------------------------------------
 
 // None of its own: the delivery state is `crate::store::DeliveryStore` (kept on the payment;
 // its memory adapter is in `store/memory.rs`), the transport and queues are
 // `crate::flows::notify`'s, all shared with authNotify's delivery.
 
-// ---- flow ----------------------------------------------------------------------------------
+// ---- flow ---------------------------------------------------------------------------------------
 
 /// The notifyPayment body for a payment created in a final state, or `None` when there is
 /// nothing to notify (see the module comment).

@@ -27,7 +27,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-// ---- wire ----------------------------------------------------------------------------------
+// ---- wire ---------------------------------------------------------------------------------------
 
 /// Refunds all or part of a payment.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -157,7 +157,7 @@ impl Validate for RefundResponse {
     }
 }
 
-// ---- edge ----------------------------------------------------------------------------------
+// ---- edge ---------------------------------------------------------------------------------------
 
 impl Keyed for RefundRequest {
     fn payment_request_id(&self) -> &str {
@@ -180,7 +180,7 @@ impl From<RefundError> for EdgeError {
     }
 }
 
-// ---- port and decision ---------------------------------------------------------------------
+// ---- port and decision --------------------------------------------------------------------------
 
 /// A refund to apply.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -356,7 +356,7 @@ pub fn decide_refund(
     })
 }
 
-// ---- flow ----------------------------------------------------------------------------------
+// ---- flow ---------------------------------------------------------------------------------------
 
 /// What refund needs.
 #[derive(Clone)]
@@ -450,7 +450,7 @@ pub async fn refund(deps: &RefundDeps, req: &RefundRequest) -> Result<RefundResp
     })
 }
 
-// ---- memory store --------------------------------------------------------------------------
+// ---- memory store -------------------------------------------------------------------------------
 
 #[async_trait]
 impl RefundStore for MemoryStore {

@@ -48,12 +48,12 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use std::sync::Arc;
 
-// ---- wire ----------------------------------------------------------------------------------
+// ---- wire ---------------------------------------------------------------------------------------
 
 // In `wire` (a file of its own: pay's request is the largest message): [`PayRequest`],
 // [`PayResponse`] and their parts, with their `Validate` impls.
 
-// ---- edge ----------------------------------------------------------------------------------
+// ---- edge ---------------------------------------------------------------------------------------
 
 impl From<PayError> for EdgeError {
     fn from(e: PayError) -> EdgeError {
@@ -76,7 +76,7 @@ impl Answered for PayResponse {
     }
 }
 
-// ---- port and decision ---------------------------------------------------------------------
+// ---- port and decision --------------------------------------------------------------------------
 
 /// Most payments of one order lifecycle the supplemental-payment lookup reads (one page): an
 /// original and its supplemental payments (a transit ride has one or two); past this bound the
@@ -178,7 +178,7 @@ pub trait PayStore: Send + Sync {
     ) -> Result<Vec<PaymentRecord>, StoreError>;
 }
 
-// ---- flow ----------------------------------------------------------------------------------
+// ---- flow ---------------------------------------------------------------------------------------
 
 /// Without `paymentExpiryTime` an order lives at most one minute (alipayplus-apis.md §9).
 pub const DEFAULT_EXPIRY: Duration = Duration::minutes(1);
@@ -572,7 +572,7 @@ pub async fn evaluate(deps: &EvaluationDeps, req: &PayRequest) -> Result<PayAnsw
     }
 }
 
-// ---- memory store --------------------------------------------------------------------------
+// ---- memory store -------------------------------------------------------------------------------
 
 #[async_trait]
 impl WalletReader for MemoryStore {
