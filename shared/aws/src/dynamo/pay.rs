@@ -15,7 +15,7 @@ use mpp_core::payments::{
     CommitOutcome, DebitIntent, Decline, MethodFound, MethodGuard, MethodRef, PayContext, PayStore,
     PaymentRecord, PaymentState, PutOutcome, LIFECYCLE_PAYMENTS_MAX,
 };
-use mpp_core::store::{EntryKind, LedgerEntry, StoreError, SCOPE_AGREEMENT_PAY};
+use mpp_core::store::{LedgerEntry, StoreError, SCOPE_AGREEMENT_PAY};
 use std::collections::HashMap;
 
 /// How many business days before today the pay update clears of leftover allowance counters
@@ -159,15 +159,7 @@ impl DynamoStore {
             None => None,
         };
 
-        let entry = LedgerEntry {
-            customer_id: intent.customer_id.clone(),
-            entry_id: intent.entry_id(),
-            kind: EntryKind::Debit,
-            money: intent.debit,
-            payment_request_id: Some(id.clone()),
-            order_lifecycle_id: intent.payment.order_lifecycle_id().map(str::to_string),
-            at: intent.now,
-        };
+        let entry = intent.ledger_entry();
         items.push(
             TransactWriteItem::builder()
                 .put(self.ledger_put(&entry)?)

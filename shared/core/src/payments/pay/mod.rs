@@ -111,6 +111,19 @@ impl DebitIntent {
     pub fn entry_id(&self) -> String {
         format!("{}#DEBIT", self.payment.payment_request_id)
     }
+
+    /// The DEBIT entry the transaction appends: both stores write this one.
+    pub fn ledger_entry(&self) -> LedgerEntry {
+        LedgerEntry {
+            customer_id: self.customer_id.clone(),
+            entry_id: self.entry_id(),
+            kind: EntryKind::Debit,
+            money: self.debit,
+            payment_request_id: Some(self.payment.payment_request_id.clone()),
+            order_lifecycle_id: self.payment.order_lifecycle_id().map(str::to_string),
+            at: self.now,
+        }
+    }
 }
 
 /// What the pay read found: the payment (if this is a repeat) and the method item.
@@ -648,15 +661,7 @@ impl PayStore for MemoryStore {
             }
         }
         s.insert_payment(intent.payment.clone());
-        s.append(LedgerEntry {
-            customer_id: intent.customer_id.clone(),
-            entry_id: intent.entry_id(),
-            kind: EntryKind::Debit,
-            money: intent.debit,
-            payment_request_id: Some(id.clone()),
-            order_lifecycle_id: intent.payment.order_lifecycle_id().map(str::to_string),
-            at: intent.now,
-        });
+        s.append(intent.ledger_entry());
         Ok(CommitOutcome::Committed)
     }
 
